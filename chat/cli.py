@@ -1,0 +1,198 @@
+"""`recochat` command line: ingest, chat, web, doctor (+ commands that other
+packages register under the `recochat.commands` entry-point group, e.g. eval).
+
+Domain errors become one line on stderr and exit code 2; nothing else here
+knows about error types."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import sys
+from collections.abc import Callable
+
+from .errors import USER_ERRORS
+
+EXIT_USER_ERROR = 2
+
+
+def _open_app(args):
+    from .app import App
+    from .config import load_settings
+
+    return App.open(load_settings(llm=getattr(args, "model", None)))
+
+
+def cmd_ingest(args) -> int:
+    from tqdm import tqdm
+
+    import retrieval
+    from retrieval import PRESETS, FieldMap, load_catalog
+
+    if args.demo == (args.path is not None):
+        print("Give a catalog file, or --demo for the shipped demo catalog.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    path = retrieval.demo_catalog_path() if args.demo else args.path
+    fields = FieldMap.from_toml(args.fields) if args.fields else PRESETS[args.preset]
+    overrides = {
+        "id": args.id_field,
+        "title": args.title_field,
+        "text": tuple(args.text_fields.split(",")) if args.text_fields else None,
+        "metadata": tuple(args.meta_fields.split(",")) if args.meta_fields else None,
+    }
+    fields = FieldMap.from_dict(
+        {**fields.to_dict(), **{k: v for k, v in overrides.items() if v is not None}}
+    )
+    loaded = load_catalog(path, fields, skip_bad=args.skip_bad)
+    app = _open_app(args)
+    try:
+
+        def progress(batches, total):
+            bar = tqdm(total=total, unit="item", desc="embedding", disable=None)
+            for batch in batches:
+                yield batch
+                bar.update(len(batch))
+            bar.close()
+
+        report = app.store.upsert(loaded.items, sync=args.sync, progress=progress)
+        facets = app.store.facets()
+        print(
+            f"Ingested {path}: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.deleted} deleted"
+            + (f", {len(loaded.skipped)} bad rows skipped" if loaded.skipped else "")
+            + f". {app.store.count()} items in the store."
+        )
+        for err in loaded.skipped[:10]:
+            print(f"  skipped {err}")
+        print(f"Facets: {', '.join(f'{n} ({f.kind})' for n, f in sorted(facets.items()))}")
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from .events import Done, ErrorEvent, ItemsShown, TextDelta
+
+    app = _open_app(args)
+    try:
+        if app.store.count() == 0:
+            print(
+                "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
+                file=sys.stderr,
+            )
+            return EXIT_USER_ERROR
+        session = app.session(args.session)
+        print(f"recochat ({app.settings.llm}) — session {session.id}. Type /quit to leave.")
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                print()
+                break
+            if text.strip() in ("/quit", "/exit"):
+                break
+            for event in session.turn(text):
+                if isinstance(event, ItemsShown):
+                    for i, c in enumerate(event.items, 1):
+                        price = (
+                            f" — {c.price:,.2f} {c.currency or ''}".rstrip()
+                            if c.price is not None
+                            else ""
+                        )
+                        print(f"  [{i}] {c.title}{price}  ({c.explanation})")
+                    print("bot> ", end="", flush=True)
+                elif isinstance(event, TextDelta):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, ErrorEvent):
+                    print(f"bot> {event.message}")
+                elif isinstance(event, Done):
+                    print()
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_web(args) -> int:
+    from .web import serve
+
+    app = _open_app(args)
+    try:
+        serve(app, host=args.host or app.settings.host, port=args.port or app.settings.port)
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recochat", description="Conversational recommendations, offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index a catalog file (JSONL or CSV) into the item store")
+    p.add_argument("path", nargs="?", help="catalog file (.jsonl or .csv)")
+    p.add_argument(
+        "--demo", action="store_true", help="ingest the demo shop catalog shipped with recochat"
+    )
+    p.add_argument(
+        "--preset",
+        default="shop",
+        choices=["shop", "redial"],
+        help="field map preset (default: shop)",
+    )
+    p.add_argument("--fields", help="TOML file with a [fields] field map (overrides --preset)")
+    p.add_argument("--id-field", help="source field holding the item id")
+    p.add_argument("--title-field", help="source field holding the title")
+    p.add_argument("--text-fields", help="comma-separated fields to embed, e.g. title,description")
+    p.add_argument(
+        "--meta-fields", help="comma-separated fields to keep as metadata (default: all)"
+    )
+    p.add_argument(
+        "--skip-bad", action="store_true", help="ingest the valid rows and count the bad ones"
+    )
+    p.add_argument(
+        "--sync", action="store_true", help="delete items that are no longer in the file"
+    )
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("chat", help="chat in the terminal")
+    p.add_argument("--session", help="resume this session id")
+    p.add_argument(
+        "--model", help="LLM name, local path or Hugging Face id (default from settings)"
+    )
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("web", help="serve the Gradio web chat on 127.0.0.1")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--model", help="LLM name, local path or Hugging Face id")
+    p.set_defaults(func=cmd_web)
+
+    p = sub.add_parser("doctor", help="check models, store and versions (offline)")
+    p.set_defaults(func=cmd_doctor)
+
+    for ep in importlib.metadata.entry_points(group="recochat.commands"):
+        register: Callable = ep.load()
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

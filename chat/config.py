@@ -1,0 +1,82 @@
+"""Settings, read once at the edge (the composition root) and passed down.
+
+Sources, strongest first: keyword overrides, environment variables prefixed
+`RECOCHAT_` (e.g. RECOCHAT_LLM=smollm2-135m), then a TOML file named by
+RECOCHAT_CONFIG (default: config.toml in the data directory).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+from .errors import ConfigError
+
+
+class RankWeightSettings(BaseSettings):
+    semantic: float = 0.6
+    facet_match: float = 0.2
+    popularity: float = 0.08
+    rating: float = 0.08
+    price_fit: float = 0.04
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RECOCHAT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("recochat")))
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("recochat")))
+    llm: str = "qwen2.5-coder-0.5b"
+    greedy: bool = True
+    threads: int | None = None
+    max_reply_tokens: int = 120
+    embedder: str = "minilm"
+    collection: str = "items"
+    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
+    chroma_port: int = 8000
+    max_message_chars: int = 2000
+    recall_k: int = 50
+    recommend_k: int = 3
+    host: str = "127.0.0.1"
+    port: int = 7860
+    weights: RankWeightSettings = Field(default_factory=RankWeightSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides) -> Settings:
+    """Build Settings from overrides, the environment and the TOML file."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    home = Path(
+        overrides.get("home")
+        or os.environ.get("RECOCHAT_HOME")
+        or platformdirs.user_data_dir("recochat")
+    )
+    toml = Path(os.environ.get("RECOCHAT_CONFIG") or home / "config.toml")
+    if "RECOCHAT_CONFIG" in os.environ and not toml.is_file():
+        raise ConfigError(f"RECOCHAT_CONFIG names {toml}, which does not exist.")
+
+    class _Settings(Settings):
+        model_config = SettingsConfigDict(
+            **{**Settings.model_config, "toml_file": toml if toml.is_file() else None}
+        )
+
+    try:
+        return _Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(
+            f"Invalid settings ({problems}). Check RECOCHAT_* variables and {toml}."
+        ) from None
