@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MAX_CATEGORICAL_VALUES = 200
+MAX_CATEGORICAL_VALUES = 300
 SKIP = {"title", "_hash"}
 
 
@@ -54,12 +54,11 @@ def discover_facets(metas: list[dict[str, Any]]) -> dict[str, Facet]:
             counts = Counter()
             for v in values:
                 counts.update(map(str, v) if isinstance(v, list) else [str(v)])
-            # A field whose values rarely repeat (plots, ids, names) is not a facet.
-            repeats = sum(counts.values()) / max(1, len(counts))
-            if 1 < len(counts) <= MAX_CATEGORICAL_VALUES and repeats >= 2:
-                facets[name] = Facet(
-                    name, "categorical", is_list, dict(counts.most_common()), coverage=coverage
-                )
+            # A field whose values rarely repeat (plots, ids) is not a facet; for
+            # the others keep the values shared by several items, most common first.
+            shared = [(v, c) for v, c in counts.most_common(MAX_CATEGORICAL_VALUES) if c > 1]
+            if len(shared) > 1 and len(counts) <= 0.8 * sum(counts.values()):
+                facets[name] = Facet(name, "categorical", is_list, dict(shared), coverage=coverage)
     return facets
 
 
