@@ -23,18 +23,26 @@ def run_doctor() -> int:
         print(f"[{mark}] {what}" + (f": {detail}" if detail else ""))
 
     settings = load_settings()
-    print(f"python {platform.python_version()}  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES))
+    print(
+        f"python {platform.python_version()}  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    )
     print(f"data directory: {settings.home}\ncache directory: {settings.cache_dir}")
     print(f"configured LLM: {settings.llm}   embedder: {settings.embedder}")
 
     for name in registry.MODELS:
         c = registry.check(name, settings.cache_dir / "models")
-        optional = name not in (registry.DEFAULT_MODEL, registry.FAST_MODEL) and name != settings.llm
+        optional = (
+            name not in (registry.DEFAULT_MODEL, registry.FAST_MODEL) and name != settings.llm
+        )
         if not c.installed:
             line(None if optional else False, f"model {name}", c.problem)
             continue
         detail = f"{c.size:,} bytes, sha256 {'verified' if c.sha256_ok else 'MISMATCH'}"
-        detail += ", converted copy cached" if c.cached else ", not yet converted (first load takes 20-60 s)"
+        detail += (
+            ", converted copy cached"
+            if c.cached
+            else ", not yet converted (first load takes 20-60 s)"
+        )
         line(c.ok, f"model {name}", c.problem or detail)
 
     try:
@@ -58,10 +66,18 @@ def run_doctor() -> int:
             n = app.store.count()
             facets = ", ".join(sorted(app.store.facets())) or "none"
             hint = "" if n else " (empty: run 'recochat ingest --demo')"
-            line(True, "store", f"{n} items{hint}; facets: {facets}; database schema v{app.db.schema_version}")
+            line(
+                True,
+                "store",
+                f"{n} items{hint}; facets: {facets}; database schema v{app.db.schema_version}",
+            )
         finally:
             app.close()
-    print("All checks passed." if not problems else f"{problems} problem(s) found; see FAIL lines above.")
+    print(
+        "All checks passed."
+        if not problems
+        else f"{problems} problem(s) found; see FAIL lines above."
+    )
     return 0 if not problems else 1
 
 

@@ -133,7 +133,7 @@ class StateTracker:
             return
         old = state.ranges.get("price", [None, None])
         # a later statement overrides an earlier one on the same side
-        state.ranges["price"] = [
-            low if low is not None else old[0],
-            high if high is not None else old[1],
-        ]
+        merged = [low if low is not None else old[0], high if high is not None else old[1]]
+        if None not in merged and merged[0] > merged[1]:  # contradicts the old side: drop it
+            merged = [low, high]
+        state.ranges["price"] = merged

@@ -6,11 +6,19 @@ from retrieval import PRESETS, CatalogError, FieldMap, load_catalog
 
 
 def write(path, rows):
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
-GOOD = {"id": "x1", "title": "Kettle", "description": "Boils water fast.", "category": "kitchen", "price": 20}
+GOOD = {
+    "id": "x1",
+    "title": "Kettle",
+    "description": "Boils water fast.",
+    "category": "kitchen",
+    "price": 20,
+}
 
 
 def test_loads_roles_and_metadata(shop_catalog):
@@ -23,7 +31,10 @@ def test_loads_roles_and_metadata(shop_catalog):
 
 
 def test_bad_rows_name_file_line_and_field_and_write_nothing(tmp_path):
-    path = write(tmp_path / "c.jsonl", [GOOD, {**GOOD, "id": "x2", "price": "cheap"}, {**GOOD, "id": "", "title": "t"}])
+    path = write(
+        tmp_path / "c.jsonl",
+        [GOOD, {**GOOD, "id": "x2", "price": "cheap"}, {**GOOD, "id": "", "title": "t"}],
+    )
     with pytest.raises(CatalogError) as err:
         load_catalog(path)
     text = str(err.value)
@@ -70,7 +81,10 @@ def test_nested_objects_are_rejected_with_a_hint(tmp_path):
 
 def test_csv_with_lists_numbers_and_booleans(tmp_path):
     path = tmp_path / "c.csv"
-    path.write_text("id,title,description,price,in_stock,tags\n7,Mug,A mug.,9.5,true,coffee|gift\n", encoding="utf-8")
+    path.write_text(
+        "id,title,description,price,in_stock,tags\n7,Mug,A mug.,9.5,true,coffee|gift\n",
+        encoding="utf-8",
+    )
     (item,) = load_catalog(path).items
     assert item.id == "7" and item.meta["price"] == 9.5 and item.meta["in_stock"] is True
     assert item.meta["tags"] == ["coffee", "gift"]

@@ -1,6 +1,6 @@
 import pytest
 
-from chat.state import DialogueState, StateTracker
+from chat.state import DialogueState
 from retrieval import Candidate, Preferences, Ranker, RankWeights
 
 
@@ -26,7 +26,10 @@ def test_price_fit_only_with_a_budget():
     c = Candidate("a", {"price": 75.0}, 0.5)
     assert ranker.features(c, Preferences())["price_fit"] == 0
     assert ranker.features(c, Preferences(budget=100))["price_fit"] == pytest.approx(1.0)
-    assert ranker.features(Candidate("b", {"price": 120.0}, 0.5), Preferences(budget=100))["price_fit"] == 0
+    assert (
+        ranker.features(Candidate("b", {"price": 120.0}, 0.5), Preferences(budget=100))["price_fit"]
+        == 0
+    )
 
 
 @pytest.fixture
@@ -55,7 +58,9 @@ def test_category_is_hard_and_other_facets_are_soft(tracker):
     s = tracker.update(DialogueState(), "some toys with a dinosaur theme")
     assert s.equals == {"category": ["toys"]}
     assert s.liked.get("tags") == ["dinosaur"]
-    assert tracker.update(DialogueState(), "a kettle for my kitchen").equals == {}  # "my kitchen" is not a constraint
+    assert (
+        tracker.update(DialogueState(), "a kettle for my kitchen").equals == {}
+    )  # "my kitchen" is not a constraint
 
 
 def test_later_statements_override_and_input_state_is_untouched(tracker):

@@ -44,7 +44,11 @@ def test_facets_are_discovered_and_stored_with_the_collection(store):
     facets = store.facets()
     assert facets["category"].kind == "categorical"
     assert set(facets["category"].values) == {"outdoor", "kitchen", "toys", "electronics"}
-    assert facets["price"].kind == "numeric" and facets["price"].min == 14.5 and facets["price"].max == 249.0
+    assert (
+        facets["price"].kind == "numeric"
+        and facets["price"].min == 14.5
+        and facets["price"].max == 249.0
+    )
     assert facets["tags"].is_list
 
 
@@ -60,7 +64,9 @@ def test_collection_reopens_in_a_new_process(store, tmp_path):
         print(col.query(query_texts=["dinosaur plush"], n_results=1)["ids"][0][0])
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["RecochatEmbeddingFunction", "8", "a6"]
 
 
