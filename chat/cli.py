@@ -23,6 +23,14 @@ def _open_app(args):
     return App.open(load_settings(llm=getattr(args, "model", None)))
 
 
+def _load_llm(app) -> None:
+    """Load the model before the first message, so a bad name fails at start."""
+    load = getattr(app.llm, "load", None)
+    if load is not None:
+        print(f"Loading {app.settings.llm} …", file=sys.stderr, flush=True)
+        load()
+
+
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
@@ -81,6 +89,7 @@ def cmd_chat(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_USER_ERROR
+        _load_llm(app)
         session = app.session(args.session)
         print(f"recochat ({app.settings.llm}) — session {session.id}. Type /quit to leave.")
         while True:
@@ -117,6 +126,7 @@ def cmd_web(args) -> int:
 
     app = _open_app(args)
     try:
+        _load_llm(app)
         serve(app, host=args.host or app.settings.host, port=args.port or app.settings.port)
     finally:
         app.close()
