@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import shared_file
 
 pytestmark = pytest.mark.e2e

@@ -32,9 +32,11 @@ class ModelError(Exception):
 
     @classmethod
     def not_installed(cls, name: str, missing: Sequence[str], install_hint: str) -> ModelError:
+        listed = ", ".join(missing)
+        if len(missing) > 3:  # the quality model has 22 parts; name the range, not each
+            listed = f"{len(missing)} packages, {missing[0]} … {missing[-1]}"
         return cls(
-            f"Model {name!r} is not installed (missing: {', '.join(missing)}). "
-            f"Install it with {install_hint}."
+            f"Model {name!r} is not installed (missing: {listed}). Install it with {install_hint}."
         )
 
     @classmethod
