@@ -49,6 +49,8 @@ def reasons(item: ScoredItem, prefs: Preferences) -> list[dict[str, Any]]:
     for signal, value in sorted(item.contributions.items(), key=lambda kv: -kv[1]):
         if value < MIN_CONTRIBUTION:
             continue
+        if signal == "popularity" and item.contributions.get("rating", 0) >= MIN_CONTRIBUTION:
+            continue  # the rating reason already says how many people rated it
         detail = reason_detail(signal, item, prefs)
         if detail:
             out.append({"signal": signal, "contribution": round(value, 4), "detail": detail})
