@@ -126,6 +126,12 @@ def cmd_web(args) -> int:
 
     app = _open_app(args)
     try:
+        if app.store.count() == 0:
+            print(
+                "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
+                file=sys.stderr,
+            )
+            return EXIT_USER_ERROR
         _load_llm(app)
         serve(app, host=args.host or app.settings.host, port=args.port or app.settings.port)
     finally:
