@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test install browser lint bench clean
+.PHONY: demo test install browser lint bench dialogues clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install browser lint
 demo: install
 	$(BIN)/recochat ingest --demo
 	$(BIN)/recochat web
+
+# The scripted dialogue suites with the default model (`make test` runs them with smollm2-135m).
+dialogues: install
+	$(BIN)/recochat eval dialogues eval/dialogues --out dialogue-report
 
 bench: install
 	$(BIN)/recochat bench

@@ -9,6 +9,8 @@ commands that never generate (ingest, doctor) stay fast.
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +20,8 @@ from retrieval.embedders import make_embedder
 from .config import Settings
 from .copywriter import CopyWriter
 from .home import DataDir
-from .llm import LLM, make_llm
+from .llm import LLM, ScriptedLLM, make_llm
+from .policy import Policy, PolicyConfig
 from .session import Session, TurnConfig
 from .state import StateTracker
 from .storage import Database
@@ -28,6 +31,32 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _scripted_copy(messages) -> str:
+    """RECOCHAT_LLM=scripted: name the items the prompt lists ("1. Title — $9"), as a
+    terse model would; catalog text reaches the reply, as it does with real models."""
+    prompt = messages[-1]["content"] if messages else ""
+    titles = re.findall(r"^\s*\d+\.\s+(.+?)(?:\s+—\s+\S+)?\s*$", prompt, re.M)
+    return f"Here are my picks: {'; '.join(titles)}." if titles else "Here are my picks."
+
+
+class _LoadTestLLM(ScriptedLLM):
+    """RECOCHAT_LLM=scripted[:SECONDS]: no model, for load tests and API demos. Names the
+    items the prompt lists, as a terse model would (so catalog text reaches the reply, as
+    with real models), pausing SECONDS per word to stand in for generation. Keeps no
+    transcript, since a server runs for long."""
+
+    def __init__(self, seconds_per_word: float = 0.0):
+        super().__init__(fn=_scripted_copy)
+        self.delay = seconds_per_word
+
+    def stream(self, messages, *, max_tokens=256, stop=()):
+        for piece in super().stream(messages, max_tokens=max_tokens, stop=stop):
+            self.calls.clear()
+            if self.delay:
+                time.sleep(self.delay)
+            yield piece
 
 
 @dataclass
@@ -60,6 +89,22 @@ class App:
         if self.llm_override is not None:
             return self.llm_override
         s = self.settings
+        if s.llm == "scripted" or s.llm.startswith("scripted:"):  # load tests only
+            return _LoadTestLLM(float(s.llm.partition(":")[2] or 0))
+        if s.llm_backend == "openai":
+            from .llm.openai_compat import OpenAICompatLLM
+
+            key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+            return OpenAICompatLLM(
+                s.openai_base_url or "",
+                s.openai_model or s.llm,
+                api_key=key,
+                timeout=s.openai_timeout,
+            )
+        if s.llm_backend == "langchain":
+            from .llm.langchain_backend import load_chat_model
+
+            return load_chat_model(s.langchain_model or "")
         return make_llm(s.llm, cache_dir=s.cache_dir / "models", threads=s.threads, greedy=s.greedy)
 
     @cached_property
@@ -68,11 +113,23 @@ class App:
 
     @cached_property
     def tracker(self) -> StateTracker:
-        return StateTracker(self.store.facets())
+        return StateTracker(self.store.facets(), self.store.all_metas())
+
+    @cached_property
+    def policy(self) -> Policy:
+        s, tracker = self.settings, self.tracker
+        return Policy(
+            tracker.facets,
+            tracker.metas,
+            PolicyConfig(max_questions=s.max_questions, small_pool=2 * s.recommend_k),
+            hard=tracker.hard,
+            proper=tracker.lexicon.proper,
+            kind_facet=tracker.kind_facet,
+        )
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
-        for name in ("ranker", "tracker"):
+        for name in ("ranker", "tracker", "policy"):
             self.__dict__.pop(name, None)
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:
@@ -86,7 +143,8 @@ class App:
             tracker=self.tracker,
             writer=CopyWriter(self.llm, max_tokens=s.max_reply_tokens),
             db=self.db,
-            config=TurnConfig(s.recall_k, s.recommend_k, s.max_message_chars),
+            config=TurnConfig(s.recall_k, s.recommend_k, s.max_message_chars, s.max_questions),
+            policy=self.policy,
         )
 
     def close(self) -> None:

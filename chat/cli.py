@@ -79,7 +79,10 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .events import Done, ErrorEvent, ItemsShown, TextDelta
+    import json
+
+    from .errors import InputError
+    from .events import Done, ErrorEvent, ItemsShown, TextDelta, TextReplace
 
     app = _open_app(args)
     try:
@@ -91,15 +94,35 @@ def cmd_chat(args) -> int:
             return EXIT_USER_ERROR
         _load_llm(app)
         session = app.session(args.session)
-        print(f"recochat ({app.settings.llm}) — session {session.id}. Type /quit to leave.")
+        print(
+            f"recochat ({app.settings.llm}) — session {session.id}. Type /quit to leave, "
+            "/debug to show decisions, /like N, /dislike N or /seen N for item N."
+        )
+        debug = False
         while True:
             try:
                 text = input("you> ")
             except EOFError:
                 print()
                 break
+            command = text.strip().split()
             if text.strip() in ("/quit", "/exit"):
                 break
+            if command[:1] == ["/debug"]:
+                debug = not debug
+                print(f"debug {'on' if debug else 'off'}")
+                continue
+            if command[:1] in (["/like"], ["/dislike"], ["/seen"]):
+                shown = session.state.shown
+                try:
+                    number = int(command[1]) if len(command) == 2 else 0
+                    if not 1 <= number <= len(shown):
+                        raise InputError(f"Give an item number from 1 to {len(shown)}.")
+                    print(f"bot> {session.feedback(shown[number - 1], command[0][1:]).message}")
+                except (ValueError, InputError) as e:
+                    print(f"bot> {e if isinstance(e, InputError) else 'Give an item number.'}")
+                continue
+            started = False
             for event in session.turn(text):
                 if isinstance(event, ItemsShown):
                     for i, c in enumerate(event.items, 1):
@@ -109,13 +132,19 @@ def cmd_chat(args) -> int:
                             else ""
                         )
                         print(f"  [{i}] {c.title}{price}  ({c.explanation})")
-                    print("bot> ", end="", flush=True)
                 elif isinstance(event, TextDelta):
+                    if not started:
+                        print("bot> ", end="", flush=True)
+                        started = True
                     print(event.text, end="", flush=True)
+                elif isinstance(event, TextReplace):  # the checked copy, in full
+                    print(f"\nbot> (corrected) {event.text}", end="", flush=True)
                 elif isinstance(event, ErrorEvent):
                     print(f"bot> {event.message}")
                 elif isinstance(event, Done):
                     print()
+                    if debug:
+                        print(json.dumps(event.debug, ensure_ascii=False, indent=1, default=str))
     finally:
         app.close()
     return 0
@@ -193,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check models, store and versions (offline)")
     p.set_defaults(func=cmd_doctor)
 
+    from .api.commands import register as register_api  # serve, keys (FastAPI loads lazily)
+
+    register_api(sub)
+
+    from .learn_cli import register as register_learning  # interactions, train
+
+    register_learning(sub)
     for ep in importlib.metadata.entry_points(group="recochat.commands"):
         register: Callable = ep.load()
         register(sub)

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from .errors import ConfigError
 
@@ -43,9 +49,42 @@ class Settings(BaseSettings):
     max_message_chars: int = 2000
     recall_k: int = 50
     recommend_k: int = 3
+    max_questions: int = 2  # questions the bot may ask before its first recommendation
     host: str = "127.0.0.1"
     port: int = 7860
     weights: RankWeightSettings = Field(default_factory=RankWeightSettings)
+
+    # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
+    # (RECOCHAT_LLM=scripted is a dev/load-test fake that writes no real copy.)
+    llm_backend: Literal["local", "openai", "langchain"] = "local"
+    openai_base_url: str | None = None  # e.g. http://127.0.0.1:8000/v1 (vLLM, TGI, llama.cpp)
+    openai_model: str | None = None  # default: the `llm` setting
+    openai_api_key: SecretStr | None = None
+    openai_timeout: float = 120.0
+    langchain_model: str | None = None  # "package.module:name": a chat model or a factory
+
+    # --- HTTP API (`recochat serve`) ---
+    workers: int = 1
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # widget pages
+    rate_limit: str = "60/minute"  # per API key, `limits` notation: "10/second;500/hour"
+    max_request_bytes: int = 65_536
+    max_ingest_bytes: int = 50_000_000  # admin catalog upload
+    admin_key: SecretStr | None = None
+    turn_threads: int = 4  # turns of different sessions that run at once
+    serve_gradio: bool = True  # the Gradio chat at /chat on the API server
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        """RECOCHAT_CORS_ORIGINS="https://a.example,https://b.example" or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [v.strip() for v in text.split(",") if v.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -17,10 +17,33 @@ def money(value: float, currency: str | None = "USD") -> str:
     return f"{symbol}{value:,.2f}" if symbol else f"{value:,.2f} {currency}"
 
 
-def reason_detail(signal: str, item: ScoredItem, prefs: Preferences) -> str | None:
+_ZH = {
+    "close to what you described": "和你描述的很接近",
+    "matches: ": "符合：",
+    "★ from ": "★，",
+    " ratings": " 人评分",
+    "popular: ": "很受欢迎：",
+    ", within your ": "，在你的预算 ",
+    " budget": " 以内",
+    "similar to ": "和你喜欢的 ",
+    ", which you liked": " 相似",
+}
+
+
+def _zh(text: str) -> str:
+    for en, zh in _ZH.items():
+        text = text.replace(en, zh)
+    return text
+
+
+def reason_detail(
+    signal: str, item: ScoredItem, prefs: Preferences, similar_to: str | None = None
+) -> str | None:
     m = item.meta
     if signal == "semantic":
         return "close to what you described"
+    if signal == "similar_liked":
+        return f"similar to {similar_to}, which you liked" if similar_to else None
     if signal == "facet_match":
         hits = []
         for name, values in prefs.liked.items():
@@ -31,6 +54,7 @@ def reason_detail(signal: str, item: ScoredItem, prefs: Preferences) -> str | No
                 if h is not None
             }
             hits += [v for v in values if v.lower() in have]
+        hits = list(dict.fromkeys(hits))
         return f"matches: {', '.join(hits)}" if hits else None
     if signal == "rating" and m.get("rating") is not None:
         count = m.get("rating_count")
@@ -44,26 +68,33 @@ def reason_detail(signal: str, item: ScoredItem, prefs: Preferences) -> str | No
     return None
 
 
-def reasons(item: ScoredItem, prefs: Preferences) -> list[dict[str, Any]]:
+def reasons(
+    item: ScoredItem, prefs: Preferences, *, language: str = "en", similar_to: str | None = None
+) -> list[dict[str, Any]]:
+    """The item's positive ranking contributions, strongest first, each in words.
+    Penalties (negative contributions) move an item down but are no reason to pick it."""
     out = []
     for signal, value in sorted(item.contributions.items(), key=lambda kv: -kv[1]):
         if value < MIN_CONTRIBUTION:
             continue
         if signal == "popularity" and item.contributions.get("rating", 0) >= MIN_CONTRIBUTION:
             continue  # the rating reason already says how many people rated it
-        detail = reason_detail(signal, item, prefs)
+        detail = reason_detail(signal, item, prefs, similar_to)
         if detail:
+            detail = _zh(detail) if language == "zh" else detail
             out.append({"signal": signal, "contribution": round(value, 4), "detail": detail})
     return out
 
 
-def card(item: ScoredItem, prefs: Preferences) -> ItemCard:
+def card(
+    item: ScoredItem, prefs: Preferences, *, language: str = "en", similar_to: str | None = None
+) -> ItemCard:
     m = item.meta
-    why = reasons(item, prefs)
+    why = reasons(item, prefs, language=language, similar_to=similar_to)
     return ItemCard(
         id=item.id,
         title=item.title,
-        explanation="; ".join(r["detail"] for r in why),
+        explanation=("；" if language == "zh" else "; ").join(r["detail"] for r in why),
         reasons=why,
         score=round(item.score, 4),
         price=m.get("price"),

@@ -1,21 +1,53 @@
-"""One conversation: each user message runs through state → recall → rank →
-copy and yields typed events. The turn is persisted only when it completes,
-so a rejected or failed message leaves the stored session as it was."""
+"""One conversation. Each user message runs through guard → state tracker →
+policy → (recall → rank → copy) and yields typed events; the turn is persisted
+only when it completes, so a rejected message leaves the stored session as it was.
+
+Every turn records its decision (intent, act, the policy's reason, the copy
+checks) in `Done.debug` and in the log, so a debug view can show why the bot
+asked instead of recommending, or why the copy was replaced.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from retrieval import ItemStore, Ranker
 
+from . import acts
+from .copycheck import CopyChecker
 from .copywriter import CopyWriter
-from .events import Done, ErrorEvent, Event, ItemsShown, TextDelta
+from .errors import InputError
+from .events import (
+    Done,
+    ErrorEvent,
+    Event,
+    FeedbackApplied,
+    ItemsShown,
+    Question,
+    TextDelta,
+    TextReplace,
+)
 from .explain import card
+from .feedback import KINDS, FeedbackLog
 from .guard import MessageRejected, clean_message
-from .state import DialogueState, StateTracker
+from .phrases import say
+from .policy import Decision, Policy, PolicyConfig
+from .shortlist import Recalled, Shortlister
+from .state import DialogueState
 from .storage import Database, Message
+from .tracker import StateTracker
+from .update import apply_feedback
+
+log = logging.getLogger(__name__)
+
+# intents whose answer depends on the candidates
+_RETRIEVING = {"recommend", "refine", "answer", "feedback", "accept_offer"}
+UNSUPPORTED = "I can only chat in English or Chinese (中文) for now. Please write your message in one of those."
 
 
 @dataclass
@@ -23,6 +55,7 @@ class TurnConfig:
     recall_k: int = 50
     recommend_k: int = 3
     max_message_chars: int = 2000
+    max_questions: int = 2
 
 
 class Session:
@@ -36,6 +69,7 @@ class Session:
         writer: CopyWriter,
         db: Database,
         config: TurnConfig,
+        policy: Policy | None = None,
     ):
         self.id = session_id
         self.store, self.ranker, self.tracker, self.writer, self.db = (
@@ -46,7 +80,24 @@ class Session:
             db,
         )
         self.config = config
+        self.metas = tracker.metas or store.all_metas()
+        self.policy = policy or Policy(
+            tracker.facets,
+            self.metas,
+            PolicyConfig(max_questions=config.max_questions, small_pool=2 * config.recommend_k),
+            hard=tracker.hard,
+            proper=tracker.lexicon.proper,
+            kind_facet=tracker.kind_facet,
+        )
+        if writer.checker is None:
+            writer.checker = CopyChecker(tracker.titles)
+        self.shortlist = Shortlister(
+            store, ranker, recall_k=config.recall_k, recommend_k=config.recommend_k
+        )
+        self.feedback_log = FeedbackLog(db)
         self.state = DialogueState.from_dict(db.load_state(session_id))
+
+    # -- a message -----------------------------------------------------------------------
 
     def turn(self, text: str) -> Iterator[Event]:
         started = time.perf_counter()
@@ -64,39 +115,203 @@ class Session:
             return
 
         t = time.perf_counter()
-        state = self.tracker.update(self.state, text)
+        msg = self.tracker.read(self.state, text)
+        if msg.unsupported:
+            yield ErrorEvent("unsupported_language", UNSUPPORTED)
+            return
+        if msg.intent == "problem" and msg.problem:
+            yield ErrorEvent(*msg.problem)  # e.g. "the third one" when two were shown
+            return
+        state = self.tracker.apply(self.state, msg)
         t = lap("state", t)
-        candidates = self.store.query(state.query_text(), self.config.recall_k, state.filter())
-        t = lap("recall", t)
-        prefs = state.preferences()
-        ranked = self.ranker.rank(candidates, prefs, k=self.config.recommend_k)
-        cards = [card(item, prefs) for item in ranked]
-        t = lap("rank", t)
-        state.shown = [c.id for c in cards]
-        if cards:
-            yield ItemsShown(cards)
+
+        recalled, pool = Recalled([]), None
+        if msg.intent in _RETRIEVING:
+            pool = self.policy.pool_size(state.filter())
+            if not pool and state.passed:  # passed over everything: start the round again
+                state.passed = []
+                pool = self.policy.pool_size(state.filter())
+            if pool:
+                recalled = self.shortlist.recall(state)
+            t = lap("recall", t)
+        decision = self.policy.decide(
+            state, msg.intent, [c.meta for c in recalled.candidates], pool or 0, force=msg.force
+        )
+        lap("policy", t)
+        debug: dict[str, Any] = {
+            "intent": msg.intent,
+            "language": state.language,
+            **decision.to_dict(),
+            "specificity": state.specificity(),
+            "pool": pool,
+            "candidates": len(recalled.candidates),
+            "channels": recalled.channels,
+            "feedback": msg.feedback,
+            "state": _state_summary(state),
+        }
+        log.info(
+            "session %s turn %d: intent=%s act=%s (%s)",
+            self.id,
+            state.turns,
+            msg.intent,
+            decision.act,
+            decision.reason,
+        )
 
         parts: list[str] = []
-        first = None
-        for delta in self.writer.stream(text, cards, [i.meta for i in ranked], state.language):
-            if first is None:
-                first = time.perf_counter()
-                timings["llm_first_token"] = round(first - t, 4)
-            parts.append(delta)
-            yield TextDelta(delta)
+        items: list[dict[str, Any]] = []
+        for event in self._act(decision, msg, state, recalled, timings, debug):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, TextReplace):
+                parts = [event.text]
+            elif isinstance(event, ItemsShown):
+                items = [c.__dict__ for c in event.items]
+            yield event
         reply = "".join(parts).strip()
-        lap("llm_total", t)
         timings["total"] = round(time.perf_counter() - started, 4)
 
         now = time.time()
-        items = [c.__dict__ for c in cards]
         self.db.save_turn(
             self.id,
             state.to_dict(),
             [
                 Message("user", text, [], {}, now),
-                Message("assistant", reply, items, {"timings": timings}, now),
+                Message("assistant", reply, items, {"timings": timings, "debug": debug}, now),
             ],
         )
+        for item_id, kind in msg.feedback:
+            self.feedback_log.record(self.id, item_id, kind, "text")
         self.state = state
-        yield Done(self.id, reply, timings)
+        yield Done(self.id, reply, timings, debug)
+
+    # -- the acts ------------------------------------------------------------------------
+
+    def _act(self, decision: Decision, msg, state, recalled, timings, debug) -> Iterator[Event]:
+        lang = state.language
+        act = decision.act
+        if act == "recommend":
+            yield from self._recommend(msg, state, recalled, timings, debug)
+            return
+        if act == "ask":
+            text = acts.question(decision, lang, self.tracker.kind_facet)
+            state.asked.append(decision.facet)
+            state.questions += 1
+            state.pending = {"facet": decision.facet, "options": decision.options}
+            yield Question(text, decision.facet, [o["label"] for o in decision.options])
+        elif act == "no_match":
+            text = acts.no_match(decision, state, self.metas, self.tracker.kind_facet, lang)
+            state.offer = decision.offer
+            state.shown = []  # nothing on screen to refer to
+        elif act == "answer":
+            text = acts.answer(msg, self.metas, self.tracker, lang)
+            if len(msg.targets) == 1:
+                state.focus = msg.targets[0]
+        elif act == "smalltalk":
+            text = acts.smalltalk(msg, lang)
+        elif act in ("refuse", "unclear", "reset", "acknowledge"):
+            text = say(lang, act)
+        else:  # pragma: no cover - every act of the policy is handled above
+            text = say(lang, "unclear")
+        yield from _words(text)
+
+    def _recommend(self, msg, state, recalled, timings, debug) -> Iterator[Event]:
+        t = time.perf_counter()
+        ranked = self.shortlist.rank(state, recalled)
+        prefs = state.preferences()
+        cards = [
+            card(item, prefs, language=state.language, similar_to=ranked.similar_to.get(item.id))
+            for item in ranked.items
+        ]
+        t_rank = time.perf_counter()
+        timings["rank"] = round(t_rank - t, 4)
+        state.shown = [c.id for c in cards]
+        state.recommended = True
+        state.pending = None
+        state.focus = cards[0].id if len(cards) == 1 else None
+        note = acts.acknowledge(msg, self.metas, state.language)
+        if cards:
+            yield ItemsShown(cards)
+        prefix = ""
+        if note:
+            prefix = note + ("" if state.language == "zh" else " ")
+            yield TextDelta(prefix)
+        writer = self.writer
+        request = " ".join(state.request[-2:]) or msg.text
+        for piece in writer.write(
+            request,
+            cards,
+            [i.meta for i in ranked.items],
+            state.language,
+            wants="",  # small models echo it; the reasons already say what matched
+            allowed_ids=set(state.anchors) | set(state.liked_ids),
+        ):
+            if piece.replace:
+                yield TextReplace(prefix + piece.text, piece.reason)
+            else:
+                yield TextDelta(piece.text)
+        result = writer.last
+        if result.first_token_s is not None:
+            timings["llm_first_token"] = round(result.first_token_s, 4)
+        timings["llm_total"] = round(time.perf_counter() - t_rank, 4)
+        debug["copy"] = {
+            "source": result.source,
+            "problems": result.problems,
+            "replaced": result.replaced,
+        }
+        debug["shown"] = state.shown
+
+    # -- feedback from a button ------------------------------------------------------------
+
+    def feedback(self, item_id: str, kind: str, source: str = "ui") -> FeedbackApplied:
+        """Like / dislike / seen (or click) on an item, from the UI or the API. The next
+        turn sees it at once; it is saved with the session. Unknown items or kinds
+        raise InputError and change nothing."""
+        if kind not in KINDS:
+            raise InputError(f"Unknown feedback '{kind}'. Use one of: {', '.join(KINDS)}.")
+        meta = self.store.get(item_id) if isinstance(item_id, str) else None
+        if meta is None:
+            raise InputError(
+                f"Unknown item id {item_id!r}. Feedback applies to items in the catalog, "
+                "such as the ones shown in this conversation."
+            )
+        state = self.state.copy()
+        message = ""
+        if kind != "click":
+            apply_feedback(state, item_id, kind)
+            state.focus = item_id
+            message = say(state.language, kind, title=meta.get("title", item_id))
+        self.db.save_turn(self.id, state.to_dict(), [])
+        self.feedback_log.record(self.id, item_id, kind, source)
+        self.state = state
+        return FeedbackApplied(item_id, kind, message)
+
+
+def _words(text: str) -> Iterator[TextDelta]:
+    """Stream a fixed reply in word-sized pieces, like the model's copy."""
+    for m in re.finditer(r"\S+\s*", text):
+        yield TextDelta(m.group(0))
+
+
+def _state_summary(state: DialogueState) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in {
+            "equals": state.equals,
+            "excludes": state.excludes,
+            "ranges": state.ranges,
+            "liked": state.liked,
+            "avoid": state.avoid,
+            "avoid_terms": state.avoid_terms,
+            "price_level": state.price_level,
+            "anchors": state.anchors,
+            "liked_ids": state.liked_ids,
+            "disliked_ids": state.disliked_ids,
+            "seen_ids": state.seen_ids,
+            "asked": state.asked,
+            "answered": state.answered,
+            "questions": state.questions,
+            "query": state.query_text(),
+        }.items()
+        if v not in (None, [], {}, 0, "")
+    }

@@ -1,34 +1,80 @@
-"""Dialogue state and a deterministic tracker that reads constraints from text.
+"""The dialogue state: everything the conversation has established, as plain
+data that is saved with the session after every turn (and versioned).
 
-The state is plain data (serialised with the session). The tracker is driven by
-the catalog's discovered facets, so it works for any catalog: a categorical
-value named in the message becomes a constraint ("category") or a soft
-preference (any other facet); money phrases become a price range.
+Hard constraints filter (`equals`, `excludes`, `ranges`, the excluded item ids);
+soft preferences only move items up or down (`liked`, `avoid`, `avoid_terms`,
+liked items as anchors). The "topic" fields belong to the current request and
+are cleared when the user asks for a different kind of item or starts over;
+what the user said about items (seen, disliked, liked) outlives a topic, so a
+disliked or seen item never comes back. The tracker that fills it from text is
+`chat.tracker.StateTracker`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from retrieval import Facet, Filter, Preferences
+from retrieval import Filter, Preferences
 
-STATE_VERSION = 1
-HARD_FACETS = ("category",)  # facets whose values filter; the others only boost
-MAX_REQUEST_PARTS = 6  # user messages kept for the dense query
+STATE_VERSION = 2
+MAX_REQUEST_PARTS = 6  # user messages of the current topic kept for the dense query
+TOPIC_FIELDS = (
+    "equals",
+    "excludes",
+    "ranges",
+    "liked",
+    "avoid",
+    "avoid_terms",
+    "price_level",
+    "request",
+    "details",
+    "anchors",
+    "head",
+    "passed",
+    "asked",
+    "answered",
+    "questions",
+    "recommended",
+    "pending",
+    "offer",
+    "focus",
+)
 
 
 @dataclass
 class DialogueState:
     version: int = STATE_VERSION
+    # hard constraints: facet → accepted values / rejected values / [low, high]
     equals: dict[str, list[Any]] = field(default_factory=dict)
     excludes: dict[str, list[Any]] = field(default_factory=dict)
     ranges: dict[str, list[float | None]] = field(default_factory=dict)
+    # soft preferences: facet → values wanted / values rather not, and words to avoid
     liked: dict[str, list[str]] = field(default_factory=dict)
+    avoid: dict[str, list[str]] = field(default_factory=dict)
+    avoid_terms: list[str] = field(default_factory=list)
+    price_level: str | None = None  # "low" | "mid" | "high": resolved per category
     request: list[str] = field(default_factory=list)  # what the user asked for, newest last
-    shown: list[str] = field(default_factory=list)  # item ids shown in the last turn
-    excluded_ids: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # descriptive words of the request
+    anchors: list[str] = field(default_factory=list)  # items named as examples ("like Alien")
+    # the thing asked for when it is a descriptive value: "a laptop under $100" → tags: laptop
+    head: dict[str, list[str]] = field(default_factory=dict)
+    passed: list[str] = field(default_factory=list)  # shown, then "something else" in this topic
+    # what the user said about items; never reset by a new topic
+    liked_ids: list[str] = field(default_factory=list)
+    disliked_ids: list[str] = field(default_factory=list)
+    seen_ids: list[str] = field(default_factory=list)
+    excluded_ids: list[str] = field(default_factory=list)  # any other item ruled out
+    # the conversation itself
+    shown: list[str] = field(default_factory=list)  # item ids shown in the last answer
+    focus: str | None = None  # the item last talked about ("is it in stock?")
+    asked: list[str] = field(default_factory=list)  # facets asked about in this topic
+    answered: list[str] = field(default_factory=list)  # facets answered (or "no preference")
+    questions: int = 0  # questions asked before this topic's first recommendation
+    recommended: bool = False
+    pending: dict[str, Any] | None = None  # the question awaiting an answer
+    offer: dict[str, Any] | None = None  # a relaxation offered after "nothing matches"
+    topic: int = 0
     language: str = "en"
     turns: int = 0
 
@@ -37,103 +83,77 @@ class DialogueState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DialogueState:
-        if not data or data.get("version") != STATE_VERSION:
-            return cls()  # an empty or older snapshot starts a fresh conversation
+        if not data or data.get("version") not in (1, STATE_VERSION):
+            return cls()  # an empty or unknown snapshot starts a fresh conversation
+        # version 1 had a subset of these fields with the same meaning
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["version"] = STATE_VERSION
         return cls(**known)
+
+    def copy(self) -> DialogueState:
+        return DialogueState.from_dict(self.to_dict())
+
+    # -- views the pipeline reads ----------------------------------------------------
+
+    def blocked_ids(self) -> set[str]:
+        """Items never to recommend again: seen, disliked, already liked, named as examples."""
+        return (
+            set(self.excluded_ids)
+            | set(self.seen_ids)
+            | set(self.disliked_ids)
+            | set(self.liked_ids)
+            | set(self.anchors)
+            | set(self.passed)
+        )
 
     def filter(self) -> Filter:
         return Filter(
-            equals={k: list(v) for k, v in self.equals.items()},
-            excludes={k: list(v) for k, v in self.excludes.items()},
-            ranges={k: (v[0], v[1]) for k, v in self.ranges.items()},
-            exclude_ids=set(self.excluded_ids),
+            equals={k: list(v) for k, v in self.equals.items() if v},
+            excludes={k: list(v) for k, v in self.excludes.items() if v},
+            ranges={k: (v[0], v[1]) for k, v in self.ranges.items() if v != [None, None]},
+            exclude_ids=self.blocked_ids(),
         )
 
     def preferences(self) -> Preferences:
+        """Soft preferences for the ranker; hard values are included so that the
+        explanation can say what an item matches."""
+        liked: dict[str, list[str]] = {}
+        for source in (self.equals, self.liked):
+            for name, values in source.items():
+                for v in values:
+                    if isinstance(v, str) and v not in liked.setdefault(name, []):
+                        liked[name].append(v)
         budget = self.ranges.get("price", [None, None])[1]
-        return Preferences(liked={k: list(v) for k, v in self.liked.items()}, budget=budget)
+        return Preferences(liked={k: v for k, v in liked.items() if v}, budget=budget)
 
     def query_text(self) -> str:
-        return " ".join(self.request[-MAX_REQUEST_PARTS:])
+        """Text for dense recall: the request of this topic, then the values it named
+        (which also puts English words into the query of a Chinese message)."""
+        parts = list(self.request[-MAX_REQUEST_PARTS:])
+        values = [
+            v
+            for vs in (*self.equals.values(), *self.liked.values())
+            for v in vs
+            if isinstance(v, str)
+        ]
+        extra = [v for v in values if v.lower() not in " ".join(parts).lower()]
+        return " ".join(parts + extra).strip()
+
+    def specificity(self) -> float:
+        """How much the user has said about what they want (see policy.py)."""
+        score = min(3, sum(len(v) for v in self.equals.values()))
+        score += min(3, sum(len(v) for v in self.liked.values()))
+        score += len([k for k, v in self.ranges.items() if v != [None, None]])
+        score += 2 * len(self.anchors) + (2 if self.liked_ids else 0)
+        score += min(2, len(self.details))
+        score += min(1, sum(len(v) for v in self.excludes.values()))
+        return score
 
 
-_UNITS = r"hours?|hrs?|h|min|mins|minutes|kg|g|lbs?|years?|yrs?|l|ml|cm|mm|m|inch|inches|gb|tb|w|pieces|pages|players"
-# a money amount: "$50", "50 dollars", "49.99"; never "2 hours" or "5 kg"
-_NUM = rf"(?:[$€£¥]\s?)?(\d+(?:[.,]\d{{1,2}})?)(?!\d|[.,]\d|\s*(?:{_UNITS})\b)\s?(?:dollars|usd|euros?|eur|bucks)?"
-_CEILING = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|at most|max(?:imum)?|up to|no more than|within|<)\s*{_NUM}",
-    re.I,
-)
-_CEILING_AFTER = re.compile(rf"{_NUM}\s*(?:or less|or under|max|tops)\b", re.I)
-_FLOOR = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|>)\s*{_NUM}", re.I)
-_BETWEEN = re.compile(rf"\bbetween\s*{_NUM}\s*(?:and|-|to)\s*{_NUM}", re.I)
-# "for my home", "at home": a facet word used as an ordinary word, not a constraint
-_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|the|this|that)\s+$", re.I)
+def __getattr__(name: str):
+    # `from chat.state import StateTracker` keeps working; the tracker lives next door.
+    if name == "StateTracker":
+        from .tracker import StateTracker
 
-
-def _money(text: str) -> float:
-    return float(text.replace(",", "."))
-
-
-def detect_language(text: str) -> str:
-    if re.search(r"[\u4e00-\u9fff]", text):
-        return "zh"
-    return "en"
-
-
-class StateTracker:
-    def __init__(self, facets: dict[str, Facet]):
-        self.facets = facets
-        # value spellings to look for in text: "toys" and "toy" both mean "toys"
-        self._patterns: list[tuple[str, str, re.Pattern]] = []
-        for name, facet in facets.items():
-            if facet.kind != "categorical":
-                continue
-            for value in facet.values:
-                forms = {value.lower(), value.lower().rstrip("s")} - {""}
-                alternation = "|".join(
-                    sorted((re.escape(f) for f in forms if len(f) > 2), key=len, reverse=True)
-                )
-                if alternation:
-                    self._patterns.append(
-                        (name, value, re.compile(rf"\b(?:{alternation})s?\b", re.I))
-                    )
-
-    def update(self, state: DialogueState, text: str) -> DialogueState:
-        """Return a new state that adds what `text` says; the input is not modified."""
-        new = DialogueState.from_dict(state.to_dict())
-        new.turns += 1
-        new.language = detect_language(text)
-        new.request.append(text.strip())
-        if "price" in self.facets:
-            self._read_price(text, new)
-        for name, value, pattern in self._patterns:
-            m = pattern.search(text)
-            if not m or _PLAIN_USE.search(text[: m.start()]):
-                continue
-            target = new.equals if name in HARD_FACETS else new.liked
-            if name in HARD_FACETS:
-                target[name] = [value]  # a new category replaces the old one
-            elif value not in target.setdefault(name, []):
-                target[name].append(value)
-        return new
-
-    @staticmethod
-    def _read_price(text: str, state: DialogueState) -> None:
-        low = high = None
-        if m := _BETWEEN.search(text):
-            low, high = sorted((_money(m.group(1)), _money(m.group(2))))
-        else:
-            if m := (_CEILING.search(text) or _CEILING_AFTER.search(text)):
-                high = _money(m.group(1))
-            if m := _FLOOR.search(text):
-                low = _money(m.group(1))
-        if low is None and high is None:
-            return
-        old = state.ranges.get("price", [None, None])
-        # a later statement overrides an earlier one on the same side
-        merged = [low if low is not None else old[0], high if high is not None else old[1]]
-        if None not in merged and merged[0] > merged[1]:  # contradicts the old side: drop it
-            merged = [low, high]
-        state.ranges["price"] = merged
+        return StateTracker
+    raise AttributeError(name)

@@ -38,6 +38,73 @@ MIGRATIONS = [
     );
     CREATE INDEX messages_session ON messages(session_id, id);
     """,
+    # 2: the HTTP API (chat/api). Keys are stored as sha256 hashes, never as given;
+    # api_feedback logs feedback with the key that sent it; api_conversations maps an
+    # OpenAI-style message history (hashed) to the session that continues it.
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL DEFAULT 'chat',
+        rate_limit TEXT,
+        created_at REAL NOT NULL,
+        last_used_at REAL,
+        revoked_at REAL
+    );
+    CREATE TABLE api_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key_id TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX api_feedback_session ON api_feedback(session_id, id);
+    CREATE TABLE api_conversations (
+        prefix_hash TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        created_at REAL NOT NULL
+    );
+    """,
+    # 3: conversation feedback (chat/feedback.py): like / dislike / seen / click on an
+    # item, from the text ("I've seen it") or a button, in the order it was given.
+    """
+    CREATE TABLE item_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX item_feedback_session ON item_feedback(session_id, id);
+    CREATE INDEX item_feedback_item ON item_feedback(item_id);
+    """,
+    # 4: the interaction log the learners train on (chat/interactions.py): imported
+    # files and chat feedback; a repeated (user, item, kind, ts) is one event. And
+    # the online learners' state per user or session (versioned JSON).
+    """
+    CREATE TABLE interactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value REAL,
+        ts REAL NOT NULL,
+        session_id TEXT,
+        source TEXT NOT NULL DEFAULT 'import',
+        UNIQUE (user_id, item_id, kind, ts)
+    );
+    CREATE INDEX interactions_user ON interactions(user_id, ts);
+    CREATE INDEX interactions_item ON interactions(item_id);
+    CREATE TABLE online_state (
+        key TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state_json TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 
 

@@ -2,8 +2,11 @@
 
 A thin frontend. Each browser tab gets its own `Session` (its id lives in a
 `gr.State`), and the page only renders the events `session.turn()` yields:
-text deltas stream into the last assistant message, `ItemsShown` fills the
-cards panel, `ErrorEvent` becomes the reply.
+text deltas stream into the last assistant message, `TextReplace` swaps it for
+checked copy, `ItemsShown` fills the cards panel, `ErrorEvent` becomes the reply.
+Each card has like / not-for-me / seen-it buttons: a click goes to
+`Session.feedback` and changes the next turn. A "Show debug" switch shows the
+last turn's decision record (`Done.debug`).
 
 Everything from the catalog, the model or the user is shown as text, never as
 HTML: the Chatbot renders neither Markdown nor tags, and every string that goes
@@ -22,7 +25,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import USER_ERRORS, ChatError
-from .events import Done, ErrorEvent, ItemCard, ItemsShown, TextDelta
+from .events import Done, ErrorEvent, ItemCard, ItemsShown, TextDelta, TextReplace
 from .explain import money
 
 if TYPE_CHECKING:
@@ -51,7 +54,23 @@ CARDS_CSS = """
 .rc-why { margin-top: 0.3rem; color: var(--body-text-color-subdued); font-size: 0.92em;
   overflow-wrap: anywhere; }
 .rc-empty { color: var(--body-text-color-subdued); }
+.rc-actions { display: flex; gap: 0.4rem; margin-top: 0.45rem; }
+.rc-fb { border: 1px solid var(--border-color-primary); border-radius: var(--radius-md);
+  padding: 0.1rem 0.5rem; font-size: 0.85em; background: transparent; cursor: pointer; }
+.rc-fb[aria-pressed="true"] { background: var(--color-accent-soft); font-weight: 600; }
+.rc-card.rc-gone { opacity: 0.55; }
+.rc-note { margin: 0 0 0.5rem; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
 """
+# Clicks on the card buttons become one Gradio event carrying {item, kind}; the item
+# id is read from the card's escaped data attribute and checked by Session.feedback.
+CARDS_JS = """
+element.addEventListener('click', (e) => {
+  const button = e.target.closest('button.rc-fb');
+  const card = button && button.closest('[data-item-id]');
+  if (card) trigger('click', {item: card.dataset.itemId, kind: button.dataset.kind});
+});
+"""
+FEEDBACK_BUTTONS = (("like", "👍 Like"), ("dislike", "👎 Not for me"), ("seen", "✓ Seen / have it"))
 
 
 def _gradio():
@@ -73,7 +92,7 @@ def as_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def card_html(card: ItemCard) -> str:
+def card_html(card: ItemCard, mark: str | None = None) -> str:
     facts = []
     if card.price is not None:
         facts.append(
@@ -86,17 +105,27 @@ def card_html(card: ItemCard) -> str:
         stock = ("in", "In stock") if card.in_stock else ("out", "Out of stock")
         facts.append(f'<span class="rc-stock rc-stock-{stock[0]}">{stock[1]}</span>')
     why = f'<div class="rc-why">{html.escape(card.explanation)}</div>' if card.explanation else ""
+    buttons = "".join(
+        f'<button type="button" class="rc-fb" data-kind="{kind}" '
+        f'aria-pressed="{"true" if mark == kind else "false"}">{text}</button>'
+        for kind, text in FEEDBACK_BUTTONS
+    )
+    gone = " rc-gone" if mark in ("dislike", "seen") else ""
     return (
-        f'<li class="rc-card" data-item-id="{html.escape(card.id, quote=True)}">'
+        f'<li class="rc-card{gone}" data-item-id="{html.escape(card.id, quote=True)}">'
         f'<div class="rc-title">{html.escape(card.title)}</div>'
-        f'<div class="rc-facts">{"".join(facts)}</div>{why}</li>'
+        f'<div class="rc-facts">{"".join(facts)}</div>{why}'
+        f'<div class="rc-actions">{buttons}</div></li>'
     )
 
 
-def cards_html(cards: list[ItemCard]) -> str:
+def cards_html(cards: list[ItemCard], marks: dict[str, str] | None = None, note: str = "") -> str:
     if not cards:
         return EMPTY_CARDS
-    return f'<ol class="rc-cards">{"".join(card_html(c) for c in cards)}</ol>'
+    marks = marks or {}
+    head = f'<p class="rc-note">{html.escape(note)}</p>' if note else ""
+    body = "".join(card_html(c, marks.get(c.id)) for c in cards)
+    return f'{head}<ol class="rc-cards">{body}</ol>'
 
 
 # --- the chat logic behind the page (plain Python, callable from tests) -----------
@@ -111,6 +140,10 @@ class WebChat:
         # Session objects are not thread-safe: each one carries a lock held for a turn.
         self._sessions: OrderedDict[str, tuple[Session, threading.Lock]] = OrderedDict()
         self._registry_lock = threading.Lock()
+        # per session: the cards on screen (to redraw them after feedback) and the
+        # last turn's debug record (for the debug panel)
+        self.cards: dict[str, list[ItemCard]] = {}
+        self.debug: dict[str, dict[str, Any]] = {}
 
     def _open(self, session_id: str | None) -> tuple[Session, threading.Lock]:
         with self._registry_lock:
@@ -136,6 +169,8 @@ class WebChat:
             entry = self._sessions.get(session_id)
             if entry is not None and not entry[1].locked():
                 del self._sessions[session_id]
+                self.cards.pop(session_id, None)
+                self.debug.pop(session_id, None)
 
     def respond(
         self, text: str, history: list[dict[str, Any]] | None, session_id: str | None
@@ -167,16 +202,25 @@ class WebChat:
             for event in session.turn(text):
                 if isinstance(event, ItemsShown):
                     shown = True
+                    self.cards[sid] = list(event.items)
                     yield update(reply, cards_html(event.items))
                 elif isinstance(event, TextDelta):
                     reply += event.text
                     yield update(reply)
+                elif isinstance(event, TextReplace):  # checked copy replaces the stream
+                    reply = event.text
+                    yield update(reply)
                 elif isinstance(event, ErrorEvent):
                     yield update(event.message)
                 elif isinstance(event, Done):
-                    # Nothing shown this turn: empty the panel, so it never lists items
-                    # the conversation can no longer refer to ("the second one").
-                    yield update(event.reply or reply, None if shown else EMPTY_CARDS)
+                    self.debug[sid] = event.debug
+                    # A turn that shows nothing new keeps the cards the conversation can
+                    # still refer to ("how much is the second one?"); a turn that finds
+                    # nothing empties the panel.
+                    keep = shown or (event.debug.get("act") not in ("no_match", "reset"))
+                    if not keep:
+                        self.cards.pop(sid, None)
+                    yield update(event.reply or reply, None if keep else EMPTY_CARDS)
         except USER_ERRORS as e:
             yield update(str(e))
         except Exception:
@@ -184,6 +228,33 @@ class WebChat:
             yield update(FAILED)
         finally:
             lock.release()
+
+    def feedback(self, session_id: str | None, item_id: Any, kind: Any) -> str | None:
+        """A card button: tell the session, and redraw the cards with the choice marked.
+        Returns the cards HTML (None when there is no conversation to attach it to)."""
+        if session_id is None or not isinstance(item_id, str) or not isinstance(kind, str):
+            return None
+        try:
+            session, lock = self._open(session_id)
+        except USER_ERRORS:
+            return None
+        with lock:
+            try:
+                applied = session.feedback(item_id, kind)
+                note = applied.message
+            except USER_ERRORS as e:
+                note = str(e)
+            state = session.state
+        marks = {i: "like" for i in state.liked_ids}
+        marks.update({i: "dislike" for i in state.disliked_ids})
+        marks.update({i: "seen" for i in state.seen_ids})
+        cards = self.cards.get(session.id, [])
+        return cards_html(cards, marks, note) if cards else None
+
+    def debug_view(self, session_id: str | None, enabled: bool) -> dict[str, Any] | None:
+        if not enabled or session_id is None:
+            return None
+        return self.debug.get(session_id)
 
     def new_conversation(self, session_id: str | None) -> tuple[list, str, str, None]:
         self.forget(session_id)
@@ -239,7 +310,11 @@ def build_ui(app: App) -> gr.Blocks:
                     elem_id="cards",
                     label="Recommendations",
                     css_template=CARDS_CSS,
-                    js_on_load=None,
+                    js_on_load=CARDS_JS,
+                )
+                debug_on = gr.Checkbox(False, label="Show debug", elem_id="debug-toggle")
+                debug_panel = gr.JSON(
+                    None, label="Last turn: decision and reasons", elem_id="debug"
                 )
 
         turn = {
@@ -250,14 +325,34 @@ def build_ui(app: App) -> gr.Blocks:
             # Enter and the button share one queue, so a tab cannot run two turns at once.
             "concurrency_id": "turn",
         }
-        textbox.submit(**turn, api_name="send")
-        send.click(**turn, api_visibility="private")
+        turn_events = textbox.submit(**turn, api_name="send")
+        click_events = send.click(**turn, api_visibility="private")
         restart = {
             "fn": chat.new_conversation,
             "inputs": [session_id],
             "outputs": [chatbot, cards, textbox, session_id],
         }
         new.click(**restart, api_name="new_conversation")
+
+        def on_card_click(session_id, evt: gr.EventData):
+            data = getattr(evt, "_data", None) or {}
+            out = chat.feedback(session_id, data.get("item"), data.get("kind"))
+            return gr.skip() if out is None else out
+
+        # a real class, not the postponed string, so Gradio passes the event data
+        on_card_click.__annotations__["evt"] = gr.EventData
+
+        cards.click(
+            on_card_click,
+            inputs=[session_id],
+            outputs=[cards],
+            api_visibility="private",
+            concurrency_id="turn",
+        )
+        show = {"fn": chat.debug_view, "inputs": [session_id, debug_on], "outputs": [debug_panel]}
+        debug_on.change(**show, api_visibility="private")
+        turn_events.then(**show, api_visibility="private")
+        click_events.then(**show, api_visibility="private")
         # The Chatbot's own trash icon clears the transcript: make it start over too,
         # so what the page shows and what the Session remembers never disagree.
         chatbot.clear(**restart, api_visibility="private")

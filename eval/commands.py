@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    _register_dialogues(sub)
+    register_api(sub)
     p = sub.add_parser("bench", help="measure ingest, recall+rank and LLM speed; print a table")
     p.add_argument(
         "--catalog",
@@ -15,9 +17,108 @@ def register(sub) -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench)
+    register_learning(sub)
 
 
 def _bench(args) -> int:
     from .bench import run_bench
 
     return run_bench(args)
+
+
+# --- `recochat eval …`: a group other eval commands can join ---------------------------
+
+
+def eval_group(sub):
+    """The subcommands of `recochat eval`, created once and shared by every eval command
+    (so another module can add `recochat eval redial` next to `dialogues`)."""
+    parser = sub.choices.get("eval")
+    if parser is None:
+        parser = sub.add_parser("eval", help="run evaluations (scripted dialogues, datasets)")
+        parser.set_defaults(func=lambda args: parser.print_help() or 2)
+        parser.recochat_group = parser.add_subparsers(dest="eval_command", metavar="EVALUATION")
+    return parser.recochat_group
+
+
+def _register_dialogues(sub) -> None:
+    p = eval_group(sub).add_parser(
+        "dialogues",
+        help="run scripted dialogue suites (YAML) and report pass rates per assertion",
+    )
+    p.add_argument("dir", help="a directory of YAML suites (e.g. eval/dialogues)")
+    p.add_argument("--model", help="LLM name (default from settings); e.g. smollm2-135m")
+    p.add_argument(
+        "--catalog",
+        choices=["demo", "redial"],
+        help="run only the suites for this catalog (default: every catalog the suites use)",
+    )
+    p.add_argument("--embedder", default="minilm", help="embedder for the item store")
+    p.add_argument(
+        "--home",
+        help="data directory to ingest into and reuse (default: a fresh temporary one)",
+    )
+    p.add_argument("--out", default="dialogue-report", help="directory for report.json/report.md")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.9,
+        help="exit non-zero when the share of passed assertions is below this (default 0.9)",
+    )
+    p.add_argument("--only", help="run only dialogues whose name contains this text")
+    p.set_defaults(func=_dialogues)
+
+
+def _dialogues(args) -> int:
+    from .dialogues import run_command
+
+    return run_command(args)
+
+
+def register_api(sub) -> None:
+    p = sub.add_parser(
+        "bench-api",
+        help="measure `recochat serve`: first SSE event/token per model, search req/s, load run",
+    )
+    p.add_argument(
+        "--models", default="smollm2-135m,qwen2.5-coder-0.5b", help="comma-separated LLM names"
+    )
+    p.add_argument("--turns", type=int, default=12, help="timed turns per model")
+    p.add_argument("--max-tokens", type=int, default=48, help="reply length cap for the models")
+    p.add_argument("--search-requests", type=int, default=400)
+    p.add_argument("--clients", type=int, default=4, help="concurrent clients for search")
+    p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
+    p.set_defaults(func=_bench_api)
+
+
+def _bench_api(args) -> int:
+    from .bench_api import run_bench_api
+
+    return run_bench_api(args)
+
+
+def register_learning(sub) -> None:
+    """`recochat eval redial|movielens|online|latency` (issue 4)."""
+    from .data import DEFAULT_CATALOG, DEFAULT_RATINGS, DEFAULT_TURNS
+
+    evsub = eval_group(sub)
+
+    def common(p, out: str):
+        p.add_argument("--catalog", default=str(DEFAULT_CATALOG), help="ReDial-format catalog")
+        p.add_argument("--embedder", default="minilm")
+        p.add_argument("--out", default=out, help="folder for the JSON report and plots")
+
+    p = evsub.add_parser("redial", help="ReDial recommendation protocol, cross-validated")
+    common(p, "reports/redial")
+    p.add_argument("--turns", default=str(DEFAULT_TURNS), help="turns file (JSONL)")
+    p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
+    p.add_argument("--no-movielens", action="store_true", help="leave the ML channels out")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--pool", type=int, default=200, help="items each channel recalls")
+    p.add_argument("--limit-dialogs", type=int, help="only the first N dialogs (by id)")
+    p.set_defaults(func=_redial)
+
+
+def _redial(args) -> int:
+    from .redial_run import run_redial
+
+    return run_redial(args)

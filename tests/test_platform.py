@@ -65,7 +65,9 @@ def test_prompts_render_strictly():
         items=[{"title": "T", "price": None, "facts": "f", "reasons": "w"}],
         language="en",
     )
-    assert [m["role"] for m in msgs] == ["system", "user"] and "1. T" in msgs[1]["content"]
+    # the system message, a worked example (user, assistant), then the real request
+    assert msgs[0]["role"] == "system" and msgs[-1]["role"] == "user"
+    assert "1. T" in msgs[-1]["content"]
     with pytest.raises(prompts.PromptError, match="needs a variable"):
         prompts.render("recommend", request="r", items=[])
     with pytest.raises(prompts.PromptError, match="available: .*recommend"):

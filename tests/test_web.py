@@ -430,3 +430,59 @@ def test_browser_shows_catalog_and_user_html_as_inert_text(page):
     assert page.evaluate("window.__pwned") is False
     assert page.dialogs == []
     assert page.external_requests == []
+
+
+# --- feedback buttons and the debug panel ------------------------------------------
+
+
+def test_cards_carry_feedback_buttons_and_marks():
+    from chat.web import card_html
+
+    card = ItemCard(id="x1", title="T", explanation="", reasons=[], score=1.0)
+    out = card_html(card, "dislike")
+    assert out.count('class="rc-fb"') == 3
+    assert {'data-kind="like"', 'data-kind="dislike"', 'data-kind="seen"'} <= {
+        part.split(" ")[0] for part in out.split('<button type="button" class="rc-fb" ')[1:]
+    }
+    assert 'data-kind="dislike" aria-pressed="true"' in out and "rc-gone" in out
+
+
+def test_a_card_button_gives_feedback_that_the_next_turn_obeys(chat, web_app):
+    updates = list(chat.respond("stickers for my laptop", [], None))
+    sid = updates[-1][3]
+    first = chat.cards[sid][0].id
+    cards = chat.feedback(sid, first, "dislike")
+    assert "won&#x27;t suggest" in cards or "won't suggest" in cards
+    assert f'data-item-id="{first}"' in cards and "rc-gone" in cards
+    assert web_app.db.session_exists(sid)
+    later = list(chat.respond("stickers for my laptop", updates[-1][0], sid))
+    assert first not in [c.id for c in chat.cards[sid]]
+    assert later[-1][3] == sid
+    # unknown items and kinds are refused with a message, nothing changes
+    bad = chat.feedback(sid, "no-such-item", "like")
+    assert "Unknown item id" in bad
+    assert chat.feedback(None, first, "like") is None
+
+
+def test_the_debug_view_shows_the_last_decision_only_when_asked(chat):
+    updates = list(chat.respond("stickers for my laptop", [], None))
+    sid = updates[-1][3]
+    assert chat.debug_view(sid, False) is None
+    record = chat.debug_view(sid, True)
+    assert record["act"] == "recommend" and record["reason"]
+
+
+@pytest.mark.e2e
+def test_browser_card_buttons_give_feedback_the_next_turn_obeys(page):
+    send(page, "wireless earbuds for running")
+    first = page.locator("#cards .rc-card").first
+    item = first.get_attribute("data-item-id")
+    first.locator('button[data-kind="dislike"]').click()
+    note = page.locator("#cards .rc-note")
+    note.wait_for(timeout=60_000)
+    assert "won't suggest" in note.inner_text()
+    pressed = page.locator(f'#cards .rc-card[data-item-id="{item}"] button[data-kind="dislike"]')
+    assert pressed.get_attribute("aria-pressed") == "true"
+    send(page, "more wireless earbuds please")
+    assert page.locator(f'#cards .rc-card[data-item-id="{item}"]').count() == 0
+    assert page.dialogs == [] and page.external_requests == []

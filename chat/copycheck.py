@@ -1,0 +1,146 @@
+"""Checking recommendation copy against the facts, in code.
+
+A reply passes when
+  - every catalog item it names is one of the chosen items (titles are matched
+    against the whole catalog, so "The Others" in a reply about other films is
+    caught), or was named in the prompt itself (the user's example, an anchor);
+  - every number it states (prices, years, ratings, counts) appears in the
+    prompt's facts, allowing a price rounded to whole units ("about $25");
+  - it is written in the user's language;
+  - it is a reply at all: it does not repeat itself and does not echo the
+    prompt's scaffolding ("why it fits: …"), which a 135M model does readily.
+(Whether it names the items by their full titles is left to the evaluation:
+"Hacker Sticker Pack" for a longer title is still a faithful reply.)
+
+`partial=True` checks text that is still streaming: a number or a title that
+ends exactly at the end of the text may still grow ("$24" → "$24.99"), so it is
+left for the next check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .language import han_share
+from .references import TitleIndex
+from .text import tokenize
+
+_ECHO = re.compile(
+    r"(why it fits|facts:|items to recommend|the customer said|customer wants|they want:|"
+    r"write the reply|your draft reply|it has these problems)",
+    re.I,
+)
+_NUMBER = re.compile(r"(?<![\w.])[$€£¥]?\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\d,]*\d)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # "unknown_item" | "number" | "language" | "empty"
+    detail: str  # written for the model's corrective retry and the debug view
+
+
+def numbers(text: str, *, partial: bool = False) -> list[float]:
+    out = []
+    for m in _NUMBER.finditer(text):
+        if partial and m.end() >= len(text.rstrip()):
+            continue
+        whole = m.group(1).replace(",", "")
+        out.append(float(f"{whole}.{m.group(2)}" if m.group(2) else whole))
+    return out
+
+
+def number_allowed(value: float, allowed: set[float]) -> bool:
+    if any(abs(value - a) < 1e-6 for a in allowed):
+        return True
+    # "$25" for $24.99 and "4.5" for 4.47: rounded figures of a real one
+    return any(
+        (value == round(a) and abs(value - a) < 1) or abs(value - round(a, 1)) < 1e-6
+        for a in allowed
+    )
+
+
+class CopyChecker:
+    def __init__(self, titles: TitleIndex):
+        self.titles = titles
+
+    def named_items(self, text: str, *, partial: bool = False) -> list[tuple[tuple[str, ...], str]]:
+        tokens = tokenize(text)
+        out = []
+        for hit in self.titles.find(tokens, text, mode="reply"):
+            if partial and hit.end >= len(tokens):
+                continue  # may be the start of a longer title
+            said = text[tokens[hit.start].start : tokens[hit.end - 1].end]
+            out.append((hit.ids, said))
+        return out
+
+    def check(
+        self,
+        text: str,
+        *,
+        allowed_ids: set[str],
+        context: str,
+        count: int,
+        language: str,
+        partial: bool = False,
+        chosen_titles: tuple[str, ...] | list[str] = (),
+    ) -> list[Problem]:
+        problems: list[Problem] = []
+        if not partial and not text.strip():
+            return [Problem("empty", "The reply was empty.")]
+        if _ECHO.search(text):
+            problems.append(
+                Problem("echo", "Write to the customer; do not repeat the instructions or labels.")
+            )
+        if repetitive(text):
+            problems.append(Problem("repetitive", "Do not repeat the same words or sentences."))
+        context_low = " ".join(t.text for t in tokenize(context))
+        for ids, said in self.named_items(text, partial=partial):
+            if set(ids) & allowed_ids:
+                continue
+            if " ".join(t.text for t in tokenize(said)) in context_low:
+                continue  # named in the prompt (the user's own example, a liked item)
+            problems.append(
+                Problem(
+                    "unknown_item", f'You named "{said}", which is not one of the listed items.'
+                )
+            )
+        allowed = set(numbers(context)) | {float(n) for n in range(1, count + 2)}
+        for value in numbers(text, partial=partial):
+            if not number_allowed(value, allowed):
+                problems.append(
+                    Problem("number", f"You wrote {value:g}, which is not in the facts given.")
+                )
+        if not partial:
+            share = han_share(_without(text, context))
+            if language == "zh" and share < 0.3:
+                problems.append(Problem("language", "Write the reply in Simplified Chinese."))
+            elif language == "en" and share > 0.3:
+                problems.append(Problem("language", "Write the reply in English."))
+        return problems
+
+
+_PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def repetitive(text: str, n: int = 5) -> bool:
+    """A sentence said twice, or any n words said three times: a model stuck in a loop."""
+    sentences = [
+        s.strip().lower() for s in re.split(r"[.!?。！？\n]+", text) if len(s.strip()) > 12
+    ]
+    if len(sentences) != len(set(sentences)):
+        return True
+    tokens = [t.text for t in tokenize(text)]
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return any(c >= 3 for c in Counter(grams).values())
+
+
+def _without(text: str, context: str) -> str:
+    """The reply without the titles it quotes from the prompt (a Chinese title in an
+    English reply, or an English title in a Chinese one, says nothing of its language)."""
+    for line in context.splitlines():
+        title = line.split(". ", 1)[-1].split(" — ")[0].strip()
+        if len(title) > 3:
+            text = text.replace(title, " ")
+    return text

@@ -1,0 +1,204 @@
+"""What kind of message is this? Cue patterns for the intents the policy acts on.
+
+Intents: recommend (a new request), refine (change the current one), question
+(about a shown or named item: price, plot, stock … answered from the catalog),
+feedback (like / dislike / seen it), smalltalk, out_of_scope, reset, and the
+short answers a question or an offer expects (yes / no / "no preference").
+
+The patterns here only say what the words suggest; `state.StateTracker` decides
+with what else it found (facet values, titles, references), because "is it in
+stock?" is a question while "is there anything in stock?" is a request.
+All patterns read the lower-cased, glossed text (Chinese already in English).
+"""
+
+from __future__ import annotations
+
+import re
+
+RESET = re.compile(
+    r"\b(start (?:over|again|afresh|from scratch)|reset|restart|new search|begin again|"
+    r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said)|"
+    r"clear (?:everything|all|my preferences))\b"
+)
+GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening))\b"
+)
+THANKS = re.compile(r"\b(thanks|thank you|thx|cheers|much appreciated|appreciate it)\b")
+BYE = re.compile(r"\b(bye|goodbye|see you|see ya|good night|that's all|that is all)\b")
+ABOUT_BOT = re.compile(
+    r"\b(how are you|how's it going|who are you|what are you|are you (?:a |an )?(?:bot|robot|"
+    r"human|real|ai|person)|what can you do|what do you do|your name|who made you)\b"
+)
+OUT_OF_SCOPE = re.compile(
+    r"\b(weather|forecast|news|politic\w*|president|prime minister|election|capital of|"
+    r"stock market|share price|bitcoin|crypto\w*|lottery|horoscope|equation|calculate|"
+    r"square root|homework|translate|write (?:me )?(?:a |some )?(?:code|program|essay|poem|"
+    r"script|letter)|python|javascript|programming|diagnos\w*|symptoms?|medical|lawyer|"
+    r"legal advice|who won|score of|what time is it|time is it|today's date|tell me a joke|"
+    r"meaning of life|girlfriend|boyfriend|my taxes)\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
+)
+REQUEST = re.compile(
+    r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
+    r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
+    r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
+    r"pick)|in the mood for|i'm after|im after)\b"
+)
+FORCE = re.compile(
+    r"\b(just (?:recommend|show|pick|give)|surprise me|anything (?:is fine|works|goes)|"
+    r"you (?:choose|pick|decide)|whatever you (?:think|like|recommend)|dealer's choice|"
+    r"show me (?:anything|something|what you have)|don't ask)\b"
+)
+NO_PREFERENCE = re.compile(
+    r"\b(no preference|any(?:thing)?(?: is fine| works| will do)?$|doesn't matter|does not matter|"
+    r"don't care|do not care|whatever|not sure|no idea|i don't know|dunno|either|any of them|"
+    r"all of them|i'm open|im open|open to anything|no particular|nothing in particular|"
+    r"not really|随便|都可以)\b"
+)
+YES = re.compile(
+    r"^\s*(yes|yeah|yep|yup|sure|ok|okay|fine|alright|go ahead|please do|please|"
+    r"sounds good|why not|let's see|show me|do it|that works|good|great|好|可以|行)\b"
+)
+NO = re.compile(r"^\s*(no|nope|nah|no thanks|not really|never mind|nevermind)\b")
+ALSO = re.compile(r"\b(also|too|as well|or|and also|in addition)\b")
+NEW_TOPIC = re.compile(
+    r"^\s*(?:ok(?:ay)?[, ]+|and |so )?(?:now|next|also)\b[, ]*(?:i|we|can|could|show|find|"
+    r"get|recommend|what|something|a|an|some)\b|\b(something (?:completely|totally|entirely) "
+    r"different|different (?:question|topic|request)|new topic|another thing|switch(?:ing)? to|"
+    r"change of plan|instead,? i (?:want|need))\b"
+)
+MORE_OPTIONS = re.compile(
+    r"\b(something else|anything else|other (?:options|ones|suggestions|ideas)|others|"
+    r"another (?:one|option)|more (?:options|ideas|suggestions)|show me more|different ones?|"
+    r"none of (?:these|those|them)|not (?:these|those)|what else|next)\b"
+)
+REFINE = re.compile(
+    r"\b(cheaper|pricier|more expensive|less expensive|another|other|others|else|different|"
+    r"similar|more like|instead|more|less|newer|older|but|without|except|same|too)\b"
+)
+
+# Feedback on an item: cue → kind. Checked per clause, longest cue wins.
+SEEN = re.compile(
+    r"\b(i(?:'ve| have)? (?:already |just )?(?:seen|watched|read)|(?:seen|watched|read) "
+    r"(?:it|that|this|them|those|these|both|all)|already (?:seen|watched|read|have|own|bought|"
+    r"got)|i (?:already )?(?:own|have) (?:it|that|this|them|those|one)|got (?:it|that|one) "
+    r"already|have (?:it|that|one) already|(?:seen|watched) (?:it|that) already|seen it|"
+    r"not new to me)\b|^\s*(?:and )?(?:i've |i have |already )?(?:seen|watched)\b"
+)
+DISLIKE = re.compile(
+    r"\b(i (?:don't|do not|didn't|did not) (?:like|love|want|enjoy|care for)|i (?:really )?"
+    r"(?:hate|hated|dislike|disliked)|(?:that|this|it)(?:'s| is| was) (?:bad|boring|ugly|"
+    r"terrible|awful|meh|not for me|not my thing)|not for me|no thanks|not interested|"
+    r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
+    r"^\s*(?:and )?(?:i )?(?:hated|disliked|didn't like|couldn't stand|can't stand)\b"
+)
+LIKE = re.compile(
+    r"\b(i (?:really |do )?(?:like|love|liked|loved|enjoyed|adore|adored)|looks? (?:good|great|"
+    r"nice|perfect|interesting|cool)|sounds? (?:good|great|nice|perfect|interesting|cool)|"
+    r"(?:that|this|it)(?:'s| is) (?:perfect|great|nice|lovely|awesome|cool)|i'll take|i will "
+    r"take|great pick|love it|like it)|\U0001F44D|\u2764|\b(?:was|is|were) (?:great|good|amazing|"
+    r"awesome|perfect|fantastic|brilliant|excellent|lovely)\b|^\s*(?:and )?(?:loved|liked|"
+    r"enjoyed|adored)\b"
+)
+QUESTION_START = re.compile(
+    r"^\s*(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
+    r"would|has|have|tell me|any idea|describe)\b"
+)
+MORE_ABOUT = re.compile(
+    r"\b(tell me (?:more )?about|more (?:about|info|information|details) (?:on|about)?|"
+    r"what(?:'s| is) (?:it|that|this|the \w+(?: one)?) about|details|describe)\b"
+)
+
+# Question words → the item field they ask about (only fields the catalog has count).
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "price": ("price", "cost", "costs", "how much", "expensive", "cheap", "pricey"),
+    "in_stock": ("in stock", "stock", "available", "availability", "sold out", "can i buy"),
+    "rating": ("rating", "rated", "reviews", "review", "stars", "how good", "any good", "worth"),
+    "rating_count": ("how many ratings", "how many reviews", "popular"),
+    "year": ("year", "when", "released", "come out", "came out", "how old"),
+    "description": (
+        "about",
+        "plot",
+        "story",
+        "describe",
+        "description",
+        "summary",
+        "premise",
+        "what happens",
+        "details",
+        "more info",
+        "tell me more",
+    ),
+    "director": ("directed", "director", "who made"),
+    "stars": (
+        "cast",
+        "actors",
+        "actor",
+        "actress",
+        "starring",
+        "who is in",
+        "who's in",
+        "who stars",
+    ),
+    "writer": ("writer", "written by", "screenplay"),
+    "author": ("author", "who wrote", "written by"),
+    "brand": ("brand", "who makes", "made by", "manufacturer", "maker"),
+    "genres": ("genre", "genres", "what kind of movie", "what type of movie"),
+    "genre": ("genre",),
+    "category": ("category", "what kind of product"),
+    "color": ("color", "colour"),
+    "material": ("material", "made of", "made from"),
+    "size": ("size", "dimensions", "how big"),
+    "weight_kg": ("weight", "heavy", "weigh"),
+    "battery_hours": ("battery",),
+    "pages": ("pages", "how long is the book"),
+    "capacity_l": ("capacity", "litres", "liters"),
+    "volume_ml": ("volume", "ml"),
+    "age_range": ("age", "ages", "how old for", "suitable for"),
+    "language": ("language",),
+    "tags": ("features", "tags"),
+}
+
+
+def attributes_asked(text: str, fields: set[str]) -> list[str]:
+    """Item fields a question asks about, in the order the catalog knows them."""
+    asked = []
+    for name, cues in ATTRIBUTES.items():
+        if name in fields and any(re.search(rf"\b{re.escape(c)}\b", text) for c in cues):
+            asked.append(name)
+    for name in fields:  # any other field named in the question ("what colour is it")
+        plain = name.replace("_", " ")
+        if name not in asked and len(plain) > 3 and re.search(rf"\b{re.escape(plain)}\b", text):
+            asked.append(name)
+    if "writer" in asked and "author" in asked:
+        asked.remove("writer" if "writer" not in fields else "author")
+    return asked
+
+
+def is_question(text: str) -> bool:
+    return text.rstrip().endswith("?") or bool(QUESTION_START.search(text))
+
+
+def feedback_kind(clause: str) -> str | None:
+    """'seen', 'dislike', 'like' or None for one clause of a message."""
+    if SEEN.search(clause):
+        return "seen"
+    if DISLIKE.search(clause):
+        return "dislike"
+    if LIKE.search(clause):
+        return "like"
+    return None
+
+
+_CLAUSE = re.compile(r"[.;!?\n]+|,?\s+\bbut\b\s+|,\s+(?=(?:i|and i|the|that|this)\b)")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of a message ("seen the first, but not the second")."""
+    spans, start = [], 0
+    for m in _CLAUSE.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]

@@ -1,0 +1,209 @@
+"""Which language a message is in, and an English gloss of Chinese messages.
+
+Replies follow the user's language: English, or Chinese (which the Qwen models
+write well). Detection counts scripts rather than guessing from a few words:
+Han characters count as words at half weight (a Chinese word is ~2 characters),
+Latin letters are grouped into words, so "推荐 wireless earbuds" is Chinese and
+"I want 便宜的 earbuds please" stays English. A message mostly written in a
+script we do not serve (Cyrillic, Arabic, Hangul, …) is reported as
+unsupported, so the session can say so instead of answering nonsense.
+
+The tracker reads English. `gloss` rewrites the Chinese phrases it knows into
+English words ("恐怖片" → " horror movie ", "不要" → " no ") so one parser serves
+both languages, and the dense query of a Chinese message is English that the
+English embedder understands.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+SUPPORTED = ("en", "zh")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_OTHER_SCRIPTS = {
+    "cyrillic": re.compile(r"[\u0400-\u04ff]"),
+    "greek": re.compile(r"[\u0370-\u03ff]"),
+    "arabic": re.compile(r"[\u0600-\u06ff\u0750-\u077f]"),
+    "hebrew": re.compile(r"[\u0590-\u05ff]"),
+    "devanagari": re.compile(r"[\u0900-\u097f]"),
+    "thai": re.compile(r"[\u0e00-\u0e7f]"),
+    "hangul": re.compile(r"[\uac00-\ud7af\u1100-\u11ff]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+}
+
+
+@dataclass(frozen=True)
+class Detected:
+    language: str | None  # "en" | "zh"; None when the text has no letters at all
+    unsupported_script: str | None = None  # e.g. "cyrillic" when that dominates
+
+
+def detect(text: str) -> Detected:
+    han = len(_HAN.findall(text))
+    latin_words = _LATIN_WORD.findall(text)
+    latin_letters = sum(len(w) for w in latin_words)
+    other = {name: len(p.findall(text)) for name, p in _OTHER_SCRIPTS.items()}
+    # kana next to Han is Japanese in a title or name ("木製けん玉"): tolerated
+    if han:
+        other["kana"] = 0
+    foreign = sum(other.values())
+    supported = han + latin_letters
+    if foreign and foreign > supported:
+        return Detected(None, max(other, key=other.get))
+    if not supported:
+        return Detected(None)
+    if han >= 2 and han / 2 >= 0.5 * len(latin_words):
+        return Detected("zh")
+    if han and not latin_words:
+        return Detected("zh")
+    return Detected("en")
+
+
+def han_share(text: str) -> float:
+    """Share of the letters that are Han characters (for checking a reply's language)."""
+    han = len(_HAN.findall(text))
+    letters = han + sum(len(w) for w in _LATIN_WORD.findall(text))
+    return han / letters if letters else 0.0
+
+
+# Longest phrases first when glossing, so "不要太" wins over "不要".
+ZH_GLOSSARY: dict[str, str] = {
+    # asking and wanting
+    "推荐": "recommend",
+    "我想要": "i want",
+    "想要": "want",
+    "我要": "i want",
+    "有没有": "any",
+    "给我": "give me",
+    "看看": "show",
+    "电影": "movie",
+    "影片": "movie",
+    "片子": "movie",
+    # negation and feedback
+    "不要太": "not too",
+    "不要": "no",
+    "不想要": "no",
+    "别": "no",
+    "除了": "except",
+    "不喜欢": "don't like",
+    "讨厌": "hate",
+    "喜欢": "like",
+    "看过了": "seen it",
+    "看过": "seen",
+    "已经有了": "already have it",
+    "已经有": "already have",
+    "重新开始": "start over",
+    "从头开始": "start over",
+    # references
+    "第一个": "the first one",
+    "第二个": "the second one",
+    "第三个": "the third one",
+    "第四个": "the fourth one",
+    "最后一个": "the last one",
+    "这个": "this one",
+    "那个": "that one",
+    "便宜一点的": "the cheaper one",
+    "更便宜的": "cheaper",
+    "更便宜": "cheaper",
+    "多少钱": "how much is it",
+    "价格": "price",
+    "有货": "in stock",
+    "有库存": "in stock",
+    # genres
+    "恐怖片": "horror movie",
+    "恐怖": "horror",
+    "喜剧片": "comedy movie",
+    "喜剧": "comedy",
+    "科幻片": "sci-fi movie",
+    "科幻": "sci-fi",
+    "动作片": "action movie",
+    "动作": "action",
+    "爱情片": "romance movie",
+    "爱情": "romance",
+    "浪漫": "romance",
+    "动画片": "animation movie",
+    "动画": "animation",
+    "纪录片": "documentary",
+    "惊悚片": "thriller movie",
+    "惊悚": "thriller",
+    "悬疑": "mystery",
+    "犯罪": "crime",
+    "奇幻": "fantasy",
+    "战争": "war",
+    "家庭": "family",
+    "血腥": "gore",
+    # shop words
+    "耳机": "earphones",
+    "蓝牙": "bluetooth wireless",
+    "无线": "wireless",
+    "跑步": "running",
+    "帐篷": "tent",
+    "露营": "camping",
+    "防水": "waterproof",
+    "咖啡": "coffee",
+    "磨豆机": "coffee grinder",
+    "水壶": "kettle",
+    "玩具": "toys",
+    "恐龙": "dinosaurs",
+    "书": "books",
+    "小说": "novel books",
+    "厨房": "kitchen",
+    "礼物": "gift",
+    "户外": "outdoor",
+    "运动": "sports",
+    "美妆": "beauty",
+    "护肤": "skincare beauty",
+    "花园": "garden",
+    "园艺": "garden",
+    "办公": "office",
+    "衣服": "fashion",
+    "服装": "fashion",
+    "电子产品": "electronics",
+    "家居": "home",
+    "茶": "tea",
+    # prices and time
+    "便宜的": "cheap",
+    "便宜": "cheap",
+    "高端": "high-end",
+    "贵的": "expensive",
+    "以下": " or less",
+    "以内": " or less",
+    "以上": " or more",
+    "低于": "under",
+    "少于": "under",
+    "不超过": "at most",
+    "高于": "over",
+    "超过": "over",
+    "美元": " dollars",
+    "美金": " dollars",
+    "块钱": " dollars",
+    "块": " dollars",
+    "元": " dollars",
+    "年代": "s",
+    "年以后": " or later",
+    "年之后": " or later",
+    "年以前": " or earlier",
+    "年之前": " or earlier",
+    "之间": "",
+    "到": " to ",
+    "谢谢": "thanks",
+    "你好": "hello",
+}
+_GLOSS = re.compile("|".join(re.escape(k) for k in sorted(ZH_GLOSSARY, key=len, reverse=True)))
+_ZH_PUNCT = str.maketrans("，。！？；：、（）“”‘’", ",.!?;:,()\"\"''")
+
+
+def gloss(text: str) -> str:
+    """English rendering of the Chinese phrases we know; other text is kept."""
+    if not _HAN.search(text):
+        return text
+    text = unicodedata.normalize("NFKC", text).translate(_ZH_PUNCT)
+    # "一部90年代" → "一部 90年代": digits next to Han characters are words of their own
+    text = re.sub(r"(?<=[\u3400-\u9fff])(?=\d)|(?<=\d)(?=[\u3400-\u9fff])", " ", text)
+    out = _GLOSS.sub(lambda m: f" {ZH_GLOSSARY[m.group(0)]} ", text)
+    # "90 s" (from 90年代) → "90s"; "50 dollars or less"
+    out = re.sub(r"(\d)\s+s\b", r"\1s", out)
+    return re.sub(r"\s+", " ", out).strip()

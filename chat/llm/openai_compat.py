@@ -1,0 +1,145 @@
+"""An LLM behind any OpenAI-compatible chat completions endpoint.
+
+vLLM, TGI, llama.cpp's server, Ollama and another `recochat serve` (which
+serves its own model under the model's name) all speak `POST /v1/chat/completions`
+with `stream: true`. This backend is how recochat scales out generation: the
+API workers stay small and one GPU server writes the copy.
+
+The `openai` client is imported when the backend is built, so `import chat.llm`
+stays light. Every failure becomes a `ModelError` that names the setting to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .base import BaseLLM, Message, cut_at_stop
+from .errors import ModelError
+
+INSTALL_HINT = "pip install 'openai==3.54.0' (it installs with recochat)"
+MAX_STOP_STRINGS = 4  # the OpenAI API accepts at most four; the rest are cut locally
+
+
+def _openai():
+    try:
+        import openai
+    except ImportError:
+        raise ModelError(
+            f"The OpenAI-compatible backend needs the openai client: {INSTALL_HINT}."
+        ) from None
+    return openai
+
+
+class OpenAICompatLLM(BaseLLM):
+    """`stream` and `complete` over a remote chat completions endpoint.
+
+    `base_url` ends in `/v1` as the servers document it (http://host:8000/v1).
+    Stop strings go to the server and are also applied here, because some
+    servers ignore them and we must never show text past a stop string."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 1,
+        client: Any = None,
+    ):
+        if not base_url:
+            raise ModelError(
+                "RECOCHAT_LLM_BACKEND=openai needs RECOCHAT_OPENAI_BASE_URL "
+                "(e.g. http://127.0.0.1:8000/v1)."
+            )
+        self.name = model
+        self.base_url = base_url.rstrip("/")
+        self.last_stats: dict[str, Any] = {}
+        openai = _openai()
+        # Local servers usually want no key, but the client insists on one.
+        self._client = client or openai.OpenAI(
+            base_url=self.base_url,
+            api_key=api_key or "not-needed",
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def load(self) -> OpenAICompatLLM:
+        """Check at start that the server answers and serves this model."""
+        try:
+            served = [m.id for m in self._client.models.list()]
+        except Exception as e:
+            raise self._explain(e) from None
+        if served and self.name not in served:
+            raise ModelError(
+                f"The server at {self.base_url} does not serve model {self.name!r} "
+                f"(it serves: {', '.join(served)}). Set RECOCHAT_OPENAI_MODEL to one of them."
+            )
+        return self
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    ) -> Iterator[str]:
+        stop = [s for s in stop if s]
+        self.last_stats = {"completion_tokens": 0}
+        if max_tokens < 1:
+            return
+        try:
+            chunks = self._client.chat.completions.create(
+                model=self.name,
+                messages=[{"role": m["role"], "content": m["content"]} for m in messages],
+                max_tokens=max_tokens,
+                stop=stop[:MAX_STOP_STRINGS] or None,
+                stream=True,
+            )
+            # Hold back as much text as the longest stop string could need.
+            hold = max((len(s) for s in stop), default=1) - 1
+            text, sent = "", 0
+            for chunk in chunks:
+                if getattr(chunk, "usage", None):
+                    self.last_stats = {
+                        "prompt_tokens": chunk.usage.prompt_tokens,
+                        "completion_tokens": chunk.usage.completion_tokens,
+                    }
+                if not chunk.choices:
+                    continue
+                piece = chunk.choices[0].delta.content or ""
+                if not piece:
+                    continue
+                text += piece
+                visible, found = cut_at_stop(text, stop)
+                end = len(visible) if found else len(text) - hold
+                if end > sent:
+                    yield text[sent:end]
+                    sent = end
+                if found:
+                    chunks.close()
+                    return
+            visible, _ = cut_at_stop(text, stop)
+            if len(visible) > sent:
+                yield visible[sent:]
+        except ModelError:
+            raise
+        except Exception as e:
+            raise self._explain(e) from None
+
+    def _explain(self, e: Exception) -> ModelError:
+        openai = _openai()
+        where = f"the LLM server at {self.base_url}"
+        if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
+            return ModelError(f"{where} refused our key ({e}). Set RECOCHAT_OPENAI_API_KEY.")
+        if isinstance(e, openai.NotFoundError):
+            return ModelError(
+                f"{where} has no model {self.name!r} or no /chat/completions route ({e}). "
+                "Check RECOCHAT_OPENAI_MODEL and that RECOCHAT_OPENAI_BASE_URL ends in /v1."
+            )
+        if isinstance(e, openai.APITimeoutError):
+            return ModelError(f"{where} did not answer in time. Raise RECOCHAT_OPENAI_TIMEOUT.")
+        if isinstance(e, openai.APIConnectionError):
+            return ModelError(
+                f"Cannot reach {where} ({e}). Start it, or fix RECOCHAT_OPENAI_BASE_URL."
+            )
+        if isinstance(e, openai.APIStatusError):
+            return ModelError(f"{where} failed with HTTP {e.status_code}: {e.message}")
+        return ModelError(f"{where} failed: {e}")

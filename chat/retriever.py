@@ -1,0 +1,69 @@
+"""recochat's recall + rank as a LangChain retriever.
+
+It runs `search_items` (chat/search.py), the same search as the API's /v1/search.
+The retriever reads constraints from the query the way a first chat turn would
+(the state tracker turns "tents under $150" into a price filter), so in a chain
+
+    retriever = RecochatRetriever.from_app(app, k=5)
+    docs = retriever.invoke("a waterproof tent under $150")
+
+each Document is an item: its title and description as page_content, and its
+card (id, price, rating, score, explanation, reasons) as metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .explain import description
+from .search import search_items
+from .state import DialogueState
+
+if TYPE_CHECKING:
+    from .app import App
+
+
+class RecochatRetriever(BaseRetriever):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Any
+    ranker: Any
+    tracker: Any = None  # the app's state tracker; None searches the text as given
+    k: int = 3
+    recall_k: int = 50
+
+    @classmethod
+    def from_app(cls, app: App, **kwargs: Any) -> RecochatRetriever:
+        return cls(
+            store=app.store,
+            ranker=app.ranker,
+            tracker=app.tracker,
+            **{"k": app.settings.recommend_k, "recall_k": app.settings.recall_k, **kwargs},
+        )
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        flt, prefs, text = None, None, query
+        if self.tracker is not None:
+            state = self.tracker.update(DialogueState(), query)
+            flt, prefs, text = state.filter(), state.preferences(), state.query_text()
+        cards = search_items(self.store, self.ranker, text, self.k, flt, prefs, self.recall_k)
+        docs = []
+        for c in cards:
+            meta = self.store.get(c.id) or {}
+            body = description(meta, limit=600)
+            docs.append(
+                Document(
+                    id=c.id,
+                    page_content=f"{c.title}. {body}" if body else c.title,
+                    metadata={k: v for k, v in asdict(c).items() if v is not None},
+                )
+            )
+        return docs

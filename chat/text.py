@@ -1,0 +1,77 @@
+"""Normalising and tokenising text the same way for messages, facet values and
+titles, so that "Sci-Fi", "sci fi" and "SCI-FI" all become ("sci", "fi")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[a-z0-9\u00c0-\u024f\u3400-\u9fff]+(?:'[a-z]+)?")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+
+
+def normalize(text: str) -> str:
+    """Lower case, NFKC, typographic apostrophes made plain, '&' read as 'and'."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
+    return text.replace("&", " and ")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # normalised
+    start: int  # character span in the original text
+    end: int
+    raw: str  # as the user typed it (keeps capitals)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Words of `text`; hyphens, slashes and punctuation separate words.
+    Offsets refer to `text` itself (NFKC keeps the length of ordinary text)."""
+    folded = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    lowered = folded.casefold()
+    if len(lowered) != len(folded):  # rare: casefold changed the length (ß → ss)
+        lowered = folded.lower()
+    out = []
+    for m in _WORD.finditer(lowered):
+        word = m.group(0)
+        if word.endswith("'s") and len(word) > 3:
+            word = word[:-2]  # "90's" → "90", "ocean's" → "ocean"
+        out.append(Token(word, m.start(), m.end(), folded[m.start() : m.end()]))
+    return out
+
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(t.text for t in tokenize(normalize(text)))
+
+
+def singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def plural(word: str) -> str:
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("ch", "sh", "ss", "x")):
+        return word + "es"
+    if word.endswith("s"):
+        return word
+    return word + "s"
+
+
+def word_forms(form: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The value itself, its last word in singular and plural, and the words
+    glued together ("sci fi" → "scifi")."""
+    if not form:
+        return set()
+    head, last = form[:-1], form[-1]
+    out = {form, head + (singular(last),), head + (plural(singular(last)),)}
+    if len(form) == 2 and all(len(w) <= 6 for w in form):
+        out.add(("".join(form),))
+    return {f for f in out if all(f)}

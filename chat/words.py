@@ -1,0 +1,222 @@
+"""Word lists the deterministic tracker reads text with.
+
+Everything catalog-specific is discovered from the catalog (facet values, titles,
+vocabulary); what lives here is ordinary English (and a small Chinese glossary,
+in language.py) that holds for any catalog: function words, the words people use
+to negate, compare and refer, and common synonyms of facet values. A synonym only
+takes effect when its target is a real facet value of the catalog in use.
+"""
+
+from __future__ import annotations
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on at for from by with about as into like than then so
+    is are was were be been being am do does did have has had i me my mine we us our you your
+    he she it its they them their this that these those there here what which who whom whose
+    when where why how all any some one ones can could would should will shall may might must
+    just also too very really quite please pls thanks thank want wants wanted need needs looking
+    look find get give show tell recommend recommendation recommendations suggest suggestion
+    something anything someone thing things stuff kind sort type maybe perhaps more most less
+    good great nice best better well ok okay yes yeah hi hello hey now again still would'd i'm
+    im i'd id i've ive let lets let's got go going around over under between up down out off
+    only own same other another such each every both few many much lot lots bit little enough
+    pick picks choose option options item items buy buying bought not no none nothing
+    never don't dont doesn't isn't aren't without except please preference preferences looks
+    looked sounds seems seem particular""".split()
+)
+
+# Words too common to be a title on their own, or a misspelling of a facet value:
+# a single-word title made of one of these needs a cue ("like Up") and a capital.
+COMMON_WORDS = STOPWORDS | frozenset(
+    """love loved loves hate hated enjoy enjoyed watch watched watching seen see saw read
+    big small little old new young long short high low fast slow hot cold warm cool dark light
+    home house day night time life world man woman men women boy girl kids kid family friend
+    friends people water fire heat ice earth sun moon star stars sky rain snow wind storm sea
+    war peace game games play player run running walk work job money love heart mind body head
+    face eye eyes hand hands door room city town road street land king queen prince princess
+    click contact enemy identity giant may china taxi brave frozen yes no up us it her him she
+    his them they mother father mom dad son daughter brother sister wife husband baby babies
+    school class gold silver black white red blue green yellow pink grey gray brown orange
+    happy sad angry funny scary crazy wild free fun true real right wrong last first second
+    third next best top end dead alive back away today tomorrow always never ever forever
+    alone together inside outside beautiful pretty ugly strong weak rich poor easy hard
+    simple clean dirty quiet loud soft hard heavy lightweight cheap expensive premium budget
+    help care change chance choice power speed force rush crash drive fly fall rise""".split()
+)
+
+# Nouns that name the domain rather than narrow it ("a movie", "some product").
+GENERIC_WORDS = frozenset(
+    """movie movies film films flick flicks show shows series product products item items thing
+    things stuff something anything present presents gift gifts idea ideas recommendation
+    recommendations suggestion suggestions option options one ones watch watching tonight""".split()
+)
+
+# Cue words that introduce an item title as a reference ("like Inception").
+TITLE_CUES = (
+    "like",
+    "liked",
+    "love",
+    "loved",
+    "enjoyed",
+    "enjoy",
+    "seen",
+    "watched",
+    "saw",
+    "read",
+    "have",
+    "own",
+    "than",
+    "to",
+    "as",
+    "hated",
+    "hate",
+    "about",
+    "is",
+    "of",
+    "bought",
+)
+
+# Hard negation: the user rules a value out. Soft: the user would rather not.
+HARD_NEGATIONS = (
+    "anything but",
+    "anything except",
+    "other than",
+    "rather than",
+    "instead of",
+    "except",
+    "excluding",
+    "exclude",
+    "without",
+    "no more",
+    "not",
+    "no",
+    "nothing",
+    "never",
+    "don't want",
+    "dont want",
+    "do not want",
+    "don't show",
+    "avoid",
+    "skip",
+    "none of",
+    "isn't",
+    "aren't",
+    "not a",
+    "not an",
+)
+SOFT_NEGATIONS = (
+    "hate",
+    "hates",
+    "dislike",
+    "dislikes",
+    "don't like",
+    "dont like",
+    "do not like",
+    "don't love",
+    "not a fan of",
+    "not a big fan of",
+    "not into",
+    "not really into",
+    "can't stand",
+    "cant stand",
+    "too much",
+    "not too",
+)
+# These end the reach of a negation ("no horror, but I like comedy").
+NEGATION_BREAKS = frozenset(
+    """but though however instead rather just only want wants like love prefer maybe
+    something preferably ideally also and_then""".split()
+)
+
+# Synonyms of facet values: spoken word → values it may mean (kept only if the
+# catalog has that value in some facet).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "scary": ("horror",),
+    "spooky": ("horror", "spooky"),
+    "frightening": ("horror",),
+    "terrifying": ("horror",),
+    "creepy": ("horror",),
+    "horrors": ("horror",),
+    "funny": ("comedy",),
+    "hilarious": ("comedy",),
+    "comedies": ("comedy",),
+    "comic": ("comedy",),
+    "romantic": ("romance",),
+    "love story": ("romance",),
+    "rom com": ("romance", "comedy"),
+    "romcom": ("romance", "comedy"),
+    "sci fi": ("sci-fi", "science fiction"),
+    "scifi": ("sci-fi", "science fiction"),
+    "science fiction": ("sci-fi", "science fiction"),
+    "space": ("sci-fi", "space"),
+    "animated": ("animation",),
+    "cartoon": ("animation",),
+    "cartoons": ("animation",),
+    "anime": ("animation",),
+    "documentaries": ("documentary",),
+    "docs": ("documentary",),
+    "thrilling": ("thriller",),
+    "suspense": ("thriller",),
+    "suspenseful": ("thriller",),
+    "whodunit": ("mystery",),
+    "detective": ("mystery", "crime"),
+    "superhero": ("action",),
+    "action packed": ("action",),
+    "musicals": ("musical",),
+    "westerns": ("western",),
+    "kid": ("kids", "children", "family"),
+    "kids": ("kids", "children", "family"),
+    "children": ("children", "kids", "family"),
+    "child": ("children", "kids", "family"),
+    "family friendly": ("family",),
+    "magic": ("fantasy",),
+    "magical": ("fantasy",),
+    "dragons": ("fantasy", "dragons"),
+    "historical": ("history",),
+    "biopic": ("biography",),
+    "earphones": ("earbuds", "earphones"),
+    "headphone": ("headphones", "over-ear"),
+    "headphones": ("headphones", "over-ear"),
+    "trainers": ("sneakers", "shoes"),
+    "bike": ("cycling",),
+    "bicycle": ("cycling",),
+    "couch": ("sofa",),
+    "dino": ("dinosaurs", "dinosaur"),
+    "dinos": ("dinosaurs", "dinosaur"),
+    "t rex": ("dinosaurs", "dinosaur"),
+    "waterproof": ("waterproof",),
+    "rainproof": ("waterproof",),
+    "cellphone": ("phone",),
+    "noise canceling": ("noise-cancelling",),
+    "gory": ("gory",),
+    "gore": ("gory",),
+    "bloody": ("gory",),
+}
+
+# Relative price words: resolved against the price quartiles of the category.
+CHEAP_WORDS = (
+    "cheap",
+    "cheapest",
+    "inexpensive",
+    "affordable",
+    "low cost",
+    "low-cost",
+    "budget",
+    "bargain",
+    "not expensive",
+    "not too expensive",
+)
+PRICEY_WORDS = (
+    "high end",
+    "high-end",
+    "premium",
+    "luxury",
+    "luxurious",
+    "top of the line",
+    "top-of-the-line",
+    "expensive",
+    "fancy",
+    "best money can buy",
+    "splurge",
+)
+MID_WORDS = ("mid range", "mid-range", "midrange", "mid priced", "mid-priced", "moderately priced")

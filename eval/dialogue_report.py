@@ -1,0 +1,153 @@
+"""The dialogue evaluation report: pass rates per dialogue and per assertion
+type, the conversation figures, and latency per stage; printed as tables and
+written as JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+STAGES = ("state", "recall", "rank", "llm_first_token", "llm_total", "total")
+
+
+def _pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(p * (len(values) - 1))))], 3)
+
+
+def summarize(results: list[dict[str, Any]], *, model: str | None = None) -> dict[str, Any]:
+    by_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    named = hallucinated = shown = unsatisfied = repeated = 0
+    questions_first: list[int] = []
+    stages: dict[str, list[float]] = defaultdict(list)
+    sources: Counter = Counter()
+    for d in results:
+        asked, first_seen = 0, False
+        for t in d["turns"]:
+            for a in t["assertions"]:
+                by_type[a["type"]][0] += a["passed"]
+                by_type[a["type"]][1] += 1
+            if t.get("shown"):
+                named += len(t.get("named", []))
+                hallucinated += len(t.get("hallucinated", []))
+                shown += len(t["shown"])
+                unsatisfied += len(t.get("unsatisfied", []))
+                repeated += len(t.get("repeated", []))
+                if t.get("copy", {}).get("source"):
+                    sources[t["copy"]["source"]] += 1
+                for stage in STAGES:
+                    if stage in t.get("timings", {}):
+                        stages[stage].append(t["timings"][stage])
+            if not first_seen:
+                if t.get("act") == "ask":
+                    asked += 1
+                elif t.get("act") == "recommend":
+                    first_seen = True
+                    questions_first.append(asked)
+    passed = sum(v[0] for v in by_type.values())
+    total = sum(v[1] for v in by_type.values())
+    summary = {
+        "model": model,
+        "dialogues": len(results),
+        "dialogues_passed": sum(d["passed"] == d["total"] for d in results),
+        "assertions_passed": passed,
+        "assertions": total,
+        "pass_rate": round(passed / total, 4) if total else 1.0,
+        "per_assertion": {
+            k: {"passed": v[0], "total": v[1], "rate": round(v[0] / v[1], 4)}
+            for k, v in sorted(by_type.items())
+        },
+        "hallucinated_item_rate": round(hallucinated / named, 4) if named else 0.0,
+        "hallucinated_items": hallucinated,
+        "items_named_in_copy": named,
+        "constraint_satisfaction": round(1 - unsatisfied / shown, 4) if shown else 1.0,
+        "items_shown": shown,
+        "disliked_or_seen_repeated": repeated,
+        "mean_questions_before_first_recommendation": round(statistics.mean(questions_first), 3)
+        if questions_first
+        else None,
+        "copy_sources": dict(sources),
+        "latency_s": {
+            s: {"p50": _pct(v, 0.5), "p95": _pct(v, 0.95), "n": len(v)} for s, v in stages.items()
+        },
+    }
+    summary["text"] = render_text(summary, results)
+    return summary
+
+
+def render_text(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    lines = ["", "Dialogues", "-" * 78]
+    for d in results:
+        mark = "PASS" if d["passed"] == d["total"] else "FAIL"
+        lines.append(f"{mark}  {d['passed']:>3}/{d['total']:<3} {d['catalog']:<7} {d['name'][:58]}")
+    lines += ["", f"{'assertion':<30}{'passed':>8}{'total':>8}{'rate':>9}", "-" * 55]
+    for kind, v in summary["per_assertion"].items():
+        lines.append(f"{kind:<30}{v['passed']:>8}{v['total']:>8}{v['rate']:>9.1%}")
+    lines += [
+        "",
+        f"pass rate: {summary['pass_rate']:.1%} of {summary['assertions']} assertions; "
+        f"{summary['dialogues_passed']}/{summary['dialogues']} dialogues fully passed",
+        f"hallucinated items in copy: {summary['hallucinated_items']} of "
+        f"{summary['items_named_in_copy']} named ({summary['hallucinated_item_rate']:.1%})",
+        f"constraint satisfaction: {summary['constraint_satisfaction']:.1%} of {summary['items_shown']} shown items",
+        f"disliked/seen items shown again: {summary['disliked_or_seen_repeated']}",
+        f"mean questions before the first recommendation: {summary['mean_questions_before_first_recommendation']}",
+        f"copy written by: {summary['copy_sources']}",
+        "",
+        f"{'stage (s)':<18}{'p50':>9}{'p95':>9}{'turns':>7}",
+    ]
+    for stage in STAGES:
+        v = summary["latency_s"].get(stage)
+        if v:
+            lines.append(f"{stage:<18}{v['p50']:>9}{v['p95']:>9}{v['n']:>7}")
+    return "\n".join(lines)
+
+
+def write_report(
+    summary: dict[str, Any], results: list[dict[str, Any]], out: Path
+) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {k: v for k, v in summary.items() if k != "text"}
+    json_path = out / "report.json"
+    json_path.write_text(
+        json.dumps({"summary": data, "dialogues": results}, indent=1, ensure_ascii=False)
+    )
+    md = [f"# Dialogue evaluation ({summary['model'] or 'default model'})", ""]
+    md += [
+        f"- pass rate: **{summary['pass_rate']:.1%}** ({summary['assertions_passed']}/{summary['assertions']} assertions, "
+        f"{summary['dialogues_passed']}/{summary['dialogues']} dialogues)",
+        f"- hallucinated-item rate: {summary['hallucinated_item_rate']:.1%} "
+        f"({summary['hallucinated_items']} of {summary['items_named_in_copy']} items named)",
+        f"- constraint satisfaction: {summary['constraint_satisfaction']:.1%} of {summary['items_shown']} items shown",
+        f"- disliked/seen items shown again: {summary['disliked_or_seen_repeated']}",
+        f"- mean questions before the first recommendation: {summary['mean_questions_before_first_recommendation']}",
+        f"- copy written by: {summary['copy_sources']}",
+        "",
+        "| assertion | passed | total | rate |",
+        "|---|---:|---:|---:|",
+    ]
+    md += [
+        f"| {k} | {v['passed']} | {v['total']} | {v['rate']:.1%} |"
+        for k, v in summary["per_assertion"].items()
+    ]
+    md += ["", "| stage | p50 (s) | p95 (s) | turns |", "|---|---:|---:|---:|"]
+    md += [f"| {s} | {v['p50']} | {v['p95']} | {v['n']} |" for s, v in summary["latency_s"].items()]
+    md += ["", "| dialogue | catalog | passed | failed assertions |", "|---|---|---:|---|"]
+    for d in results:
+        failed = [
+            f"t{t['turn']} {a['type']} ({a['detail']})".replace("|", "/")
+            for t in d["turns"]
+            for a in t["assertions"]
+            if not a["passed"]
+        ]
+        md.append(
+            f"| {d['name']} | {d['catalog']} | {d['passed']}/{d['total']} | {'; '.join(failed)[:300]} |"
+        )
+    md_path = out / "report.md"
+    md_path.write_text("\n".join(md) + "\n")
+    return json_path, md_path

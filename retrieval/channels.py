@@ -1,0 +1,189 @@
+"""Recall channels: each proposes items for a query, with its own score.
+
+A channel computes a score for every catalog item as one numpy array (cheap:
+the catalog lives in a CatalogIndex), then keeps the k best that pass the
+query's filter. Features reuse the same arrays, so every candidate gets every
+channel's score no matter which channel found it. A channel with nothing to go
+on (no liked items, no trained model) returns None and is simply skipped.
+
+    dense           cosine of item vectors to the request (or the Rocchio profile)
+    content         item vectors close to the liked/referenced items
+    co_interaction  item-kNN neighbours of liked items over the interaction log
+    cf              EASE / item-kNN scores of the user's whole history
+    sequence        SASRec next-item scores after the user's history
+    popular         popularity within the wanted facets (cold start)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .filters import Filter
+from .index import CatalogIndex, top_k
+from .store import Candidate
+
+HISTORY_TAIL = 50  # long histories: the recent part says most about the next item
+
+
+@dataclass
+class Query:
+    """What recall and ranking need from a dialogue (or a user profile)."""
+
+    text: str = ""
+    filter: Filter = field(default_factory=Filter)
+    liked: list[str] = field(default_factory=list)  # liked or referenced in this chat
+    disliked: list[str] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # past interactions, oldest first
+    user_id: str | None = None
+    facets: dict[str, list[str]] = field(default_factory=dict)  # wanted facet values
+    avoid: dict[str, list[str]] = field(default_factory=dict)  # unwanted facet values (soft)
+    budget: float | None = None
+    vector: np.ndarray | None = None  # request embedding, once computed (or Rocchio-moved)
+
+    def seeds(self) -> list[str]:
+        """Items that say what the user likes: this chat's likes, then recent history."""
+        out = list(dict.fromkeys(self.liked))
+        out += [i for i in self.history[-HISTORY_TAIL:] if i not in out]
+        return out
+
+
+class Channel:
+    name = "channel"
+    # candidates must score above this; neighbour channels give 0 to unrelated items
+    min_score = -np.inf
+
+    def __init__(self, index: CatalogIndex):
+        self.index = index
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def recall(
+        self, query: Query, k: int, allowed: np.ndarray | None = None
+    ) -> list[Candidate]:
+        s = self.scores(query)
+        return self.candidates(s, k, query, allowed)
+
+    def candidates(
+        self, s: np.ndarray | None, k: int, query: Query, allowed: np.ndarray | None = None
+    ) -> list[Candidate]:
+        if s is None or k <= 0:
+            return []
+        ok = self.index.mask(query.filter) if allowed is None else allowed.copy()
+        ok &= s > self.min_score
+        picked = top_k(s, k, ok)
+        idx = self.index
+        return [
+            Candidate(
+                idx.ids[p],
+                idx.metas[p],
+                float(s[p]) if self.name == "dense" else 0.0,
+                {self.name: float(s[p])},
+            )
+            for p in picked
+        ]
+
+
+class DenseChannel(Channel):
+    name = "dense"
+
+    def __init__(self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray]):
+        super().__init__(index)
+        self.embed = embed
+
+    def query_vector(self, query: Query) -> np.ndarray | None:
+        if query.vector is None and query.text.strip():
+            query.vector = np.asarray(self.embed([query.text])[0], dtype=np.float32)
+        return query.vector
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        vector = self.query_vector(query)
+        if vector is None or self.index.vectors is None:
+            return None
+        return self.index.vectors @ vector
+
+
+class ContentChannel(Channel):
+    """Items whose text/vector is close to the liked items, away from disliked ones."""
+
+    name = "content"
+    min_score = 0.0
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        vectors = self.index.vectors
+        liked = self.index.positions(query.seeds()[:HISTORY_TAIL])
+        if vectors is None or len(liked) == 0:
+            return None
+        s = (vectors @ vectors[liked].T).mean(axis=1)
+        disliked = self.index.positions(query.disliked)
+        if len(disliked):
+            s = s - 0.5 * (vectors @ vectors[disliked].T).max(axis=1)
+        s[liked] = -np.inf  # neighbours, not the seeds themselves
+        return s
+
+
+class ModelChannel(Channel):
+    """Wraps a model scoring its own item space (cf.ItemKNN, cf.EASE, sequence.SASRec)
+    and maps it onto the catalog: items unknown to the model score 0."""
+
+    min_score = 0.0
+
+    def __init__(self, index: CatalogIndex, model, name: str, use_history_order: bool = False):
+        super().__init__(index)
+        self.model = model
+        self.name = name
+        self.use_history_order = use_history_order
+        model_pos = {i: n for n, i in enumerate(model.item_ids)}
+        # catalog position → model position (-1: unknown to the model), and back
+        self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
+        self._known = self._to_model >= 0
+
+    def seeds(self, query: Query) -> list[str]:
+        if self.use_history_order:  # the sequence model reads history, then this chat
+            return [*query.history[-HISTORY_TAIL:], *query.liked]
+        return query.seeds()
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        cat_pos = self.index.positions(self.seeds(query))
+        model_pos = self._to_model[cat_pos] if len(cat_pos) else cat_pos
+        model_pos = model_pos[model_pos >= 0]
+        if len(model_pos) == 0:
+            return None
+        raw = self.model.score(model_pos)
+        s = np.zeros(len(self.index), dtype=np.float32)
+        s[self._known] = raw[self._to_model[self._known]]
+        if self.use_history_order:
+            # softmax logits: shift so the unknown/seen items sit below every known item
+            s[self._known] -= s[self._known].min() - 1e-3
+        s[cat_pos] = 0.0
+        return s
+
+
+class PopularChannel(Channel):
+    """Cold start: the most popular items, those with the wanted facet values first."""
+
+    name = "popular"
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        s = self.index.popularity.copy()
+        for name, values in query.facets.items():
+            for v in values:
+                s = s + self.index.has_value(name, v)
+        return s
+
+
+def merge(lists: list[list[Candidate]]) -> list[Candidate]:
+    """One candidate per item; its channels dict records every channel that found it."""
+    merged: dict[str, Candidate] = {}
+    for candidates in lists:
+        for c in candidates:
+            have = merged.get(c.id)
+            if have is None:
+                merged[c.id] = Candidate(c.id, c.meta, c.similarity, dict(c.channels))
+            else:
+                have.channels.update(c.channels)
+                have.similarity = max(have.similarity, c.similarity)
+    return list(merged.values())

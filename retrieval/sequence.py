@@ -1,0 +1,165 @@
+"""A small SASRec (Kang & McAuley 2018): self-attention over a user's item
+sequence predicts the next item.
+
+Trained with a full softmax over the catalog rather than sampled negatives: at
+catalog sizes up to ~100k a full softmax is still cheap on CPU and learns faster
+from the few thousand sequences a shop or MovieLens has. torch is imported
+inside the functions, so `import retrieval` (and `import chat`) stay light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass
+class SASRecConfig:
+    dim: int = 64
+    layers: int = 2
+    heads: int = 2
+    max_len: int = 50
+    dropout: float = 0.2
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+
+
+def _build_net(n_items: int, cfg: SASRecConfig):
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.items = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0)  # 0 = padding
+            self.positions = nn.Embedding(cfg.max_len, cfg.dim)
+            layer = nn.TransformerEncoderLayer(
+                cfg.dim,
+                cfg.heads,
+                dim_feedforward=cfg.dim * 2,
+                dropout=cfg.dropout,
+                batch_first=True,
+                norm_first=True,
+            )
+            self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(cfg.dim)
+            self.drop = nn.Dropout(cfg.dropout)
+
+        def forward(self, seqs):  # (batch, max_len) item indices, left-padded
+            pos = torch.arange(seqs.shape[1], device=seqs.device)
+            h = self.drop(self.items(seqs) * cfg.dim**0.5 + self.positions(pos))
+            # Padding is zeroed rather than masked as keys: with left padding and a
+            # causal mask a padded query row would have no key left, and the NaN
+            # that softmax gives such a row spreads to every position next layer.
+            h = h * (seqs > 0).unsqueeze(-1)
+            causal = torch.triu(
+                torch.ones(seqs.shape[1], seqs.shape[1], dtype=torch.bool, device=seqs.device), 1
+            )
+            h = self.encoder(h, mask=causal)
+            return self.norm(h)
+
+        def logits(self, hidden):
+            return hidden @ self.items.weight[1:].T  # no logit for padding
+
+    return Net()
+
+
+class SASRec:
+    kind = "sasrec"
+
+    def __init__(self, config: SASRecConfig | None = None):
+        self.config = config or SASRecConfig()
+        self.item_ids: list[str] = []
+        self._net = None
+
+    def fit(
+        self,
+        sequences: list[list[int]],
+        item_ids: list[str],
+        progress: Callable[[Iterable, int], Iterable] | None = None,
+    ) -> SASRec:
+        """sequences: per user, item positions (into item_ids) in time order."""
+        import torch
+
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        self.item_ids = list(item_ids)
+        self._net = _build_net(len(item_ids), cfg)
+        windows = _windows([s for s in sequences if len(s) >= 2], cfg.max_len + 1)
+        data = torch.tensor(np.array(windows), dtype=torch.long) if windows else None
+        if data is None:
+            raise ValueError("SASRec needs at least one sequence of two or more items.")
+        opt = torch.optim.Adam(self._net.parameters(), lr=cfg.lr)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        epochs = range(cfg.epochs)
+        for _ in progress(epochs, cfg.epochs) if progress else epochs:
+            self._net.train()
+            order = torch.randperm(len(data), generator=generator)
+            for start in range(0, len(data), cfg.batch_size):
+                batch = data[order[start : start + cfg.batch_size]] + 1  # shift: 0 = pad
+                batch[batch < 1] = 0
+                inputs, targets = batch[:, :-1], batch[:, 1:]
+                hidden = self._net(inputs)
+                keep = targets > 0
+                loss = torch.nn.functional.cross_entropy(
+                    self._net.logits(hidden[keep]), targets[keep] - 1
+                )
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        self._net.eval()
+        return self
+
+    def score(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Next-item scores over item_ids after the given history (oldest first)."""
+        import torch
+
+        n = len(self.item_ids)
+        if len(positions) == 0 or self._net is None:
+            return np.zeros(n, dtype=np.float32)
+        L = self.config.max_len
+        seq = np.zeros(L, dtype=np.int64)
+        tail = np.asarray(positions[-L:], dtype=np.int64) + 1
+        seq[L - len(tail) :] = tail
+        with torch.inference_mode():
+            hidden = self._net(torch.from_numpy(seq)[None])[0, -1]
+            return self._net.logits(hidden).numpy().astype(np.float32)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {f"w/{k}": v.detach().numpy() for k, v in self._net.state_dict().items()}
+        cfg = asdict(self.config)
+        arrays["config_keys"] = np.array(list(cfg))
+        arrays["config_values"] = np.array([float(v) for v in cfg.values()])
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> SASRec:
+        import torch
+
+        values = dict(zip(arrays["config_keys"].tolist(), arrays["config_values"], strict=True))
+        types = {k: type(v) for k, v in asdict(SASRecConfig()).items()}
+        cfg = SASRecConfig(**{k: types[k](v) for k, v in values.items() if k in types})
+        model = cls(cfg)
+        model.item_ids = list(item_ids)
+        model._net = _build_net(len(item_ids), cfg)
+        state = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k[:2] == "w/"}
+        model._net.load_state_dict(state)
+        model._net.eval()
+        return model
+
+
+def _windows(sequences: list[list[int]], size: int) -> list[list[int]]:
+    """Cut long sequences into overlapping windows of `size`, left-padded with -1,
+    so a 2,000-rating user contributes all of their history, not only the tail."""
+    out = []
+    step = max(1, size // 2)
+    for seq in sequences:
+        ends = list(range(len(seq), 1, -step)) or [len(seq)]
+        for end in ends:
+            chunk = seq[max(0, end - size) : end]
+            out.append([-1] * (size - len(chunk)) + list(chunk))
+    return out

@@ -1,0 +1,203 @@
+"""Grounded copy: the checks in code (names, numbers, language), streaming a few
+words behind with a replacement when a check fails, one corrective retry, then
+the template. The fake LLM is scripted, so every path is exercised exactly."""
+
+from __future__ import annotations
+
+import pytest
+from test_tracker import TRACKERS
+
+import prompts
+from chat.copycheck import CopyChecker, numbers
+from chat.copywriter import HOLD_WORDS, CopyWriter
+from chat.events import ItemCard
+from chat.llm import ScriptedLLM
+
+METAS = TRACKERS["shop"].metas
+CHECKER = CopyChecker(TRACKERS["shop"].titles)
+
+
+def card(item_id: str) -> ItemCard:
+    m = METAS[item_id]
+    return ItemCard(
+        item_id,
+        m["title"],
+        "matches: coffee-grinder",
+        [],
+        1.0,
+        price=m["price"],
+        currency="USD",
+        rating=m["rating"],
+        rating_count=m["rating_count"],
+    )
+
+
+CHOSEN = ["kit-007", "kit-010"]  # Whisper Burr Coffee Grinder $149, Hand Coffee Grinder $39.99
+CARDS = [card(i) for i in CHOSEN]
+CONTEXT = "\n".join(
+    f"{c.title} — ${c.price} rating {c.rating} ({c.rating_count} ratings)" for c in CARDS
+)
+
+
+def check(text, language="en", partial=False):
+    return CHECKER.check(
+        text,
+        allowed_ids=set(CHOSEN),
+        context=CONTEXT,
+        count=len(CHOSEN),
+        language=language,
+        partial=partial,
+    )
+
+
+def test_a_faithful_reply_passes():
+    assert (
+        check(
+            "The Whisper Burr Coffee Grinder is quiet; the Hand Coffee Grinder with Ceramic Burr costs $39.99."
+        )
+        == []
+    )
+
+
+def test_naming_an_item_that_was_not_chosen_fails():
+    problems = check("Try the Whisper Burr Coffee Grinder or the Conical Burr Grinder Pro.")
+    assert [p.kind for p in problems] == ["unknown_item"]
+    assert "Conical Burr Grinder Pro" in problems[0].detail
+
+
+def test_a_title_shared_with_a_chosen_item_is_not_a_hallucination():
+    checker_ids = {"el-003"}  # three items are called "Sport Wireless Earbuds"
+    problems = CHECKER.check(
+        "The Sport Wireless Earbuds are great.",
+        allowed_ids=checker_ids,
+        context="",
+        count=1,
+        language="en",
+    )
+    assert problems == []
+
+
+def test_a_title_the_prompt_itself_names_may_be_repeated():
+    problems = CHECKER.check(
+        "Like the Conical Burr Grinder Pro you liked, this one is quiet.",
+        allowed_ids=set(CHOSEN),
+        context="similar to Conical Burr Grinder Pro, which you liked",
+        count=2,
+        language="en",
+    )
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("It costs $149.00.", True),
+        ("It costs $149.", True),
+        ("About $40 for the hand grinder.", True),  # $39.99 rounded
+        ("It costs $129.", False),
+        ("Rated 4.7 by 2,860 people.", True),
+        ("Rated 4.9 stars.", False),
+        ("Both 2 picks are great.", True),  # counting the items
+        ("It runs for 80 hours.", False),
+    ],
+)
+def test_numbers_must_come_from_the_facts(text, ok):
+    assert (not [p for p in check(text) if p.kind == "number"]) is ok, check(text)
+
+
+def test_partial_text_does_not_judge_a_number_still_being_written():
+    assert numbers("It costs $24", partial=True) == []
+    assert check("It costs $14", partial=True) == []
+    assert check("It costs $14 and", partial=True)
+
+
+def test_the_reply_must_be_in_the_users_language():
+    assert [p.kind for p in check("The Whisper Burr Coffee Grinder is quiet.", "zh")] == [
+        "language"
+    ]
+    assert check("Whisper Burr Coffee Grinder 非常安静，适合早上使用。", "zh") == []
+    assert [p.kind for p in check("这个磨豆机非常安静，适合早上使用。", "en")] == ["language"]
+
+
+# --- the writer: streaming, retry, template -------------------------------------------
+
+
+def write(llm, language="en"):
+    writer = CopyWriter(llm, checker=CHECKER)
+    pieces = list(writer.write("a quiet grinder", CARDS, [METAS[i] for i in CHOSEN], language))
+    return writer, pieces
+
+
+GOOD = "The Whisper Burr Coffee Grinder is quiet enough for early mornings, and the Hand Coffee Grinder with Ceramic Burr is a silent choice for $39.99."
+BAD = "You could also get the Conical Burr Grinder Pro, which is even quieter than the Whisper Burr Coffee Grinder."
+
+
+def test_good_copy_streams_and_is_kept():
+    writer, pieces = write(ScriptedLLM([GOOD]))
+    assert len(pieces) > 3 and not any(p.replace for p in pieces)
+    assert "".join(p.text for p in pieces) == GOOD
+    assert writer.last.source == "llm" and writer.last.first_token_s is not None
+
+
+def test_a_hallucinated_item_is_never_shown_and_the_retry_replaces_the_copy():
+    llm = ScriptedLLM([GOOD + " " + BAD, GOOD])
+    writer, pieces = write(llm)
+    shown = "".join(p.text for p in pieces if not p.replace)
+    assert "Conical" not in shown  # held back, caught, never streamed
+    assert pieces[-1].replace and pieces[-1].text == GOOD
+    assert writer.last.source == "retry" and writer.last.replaced
+    retry_prompt = llm.calls[1][-1]["content"]
+    assert (
+        "Conical Burr Grinder Pro" in retry_prompt and "not one of the listed items" in retry_prompt
+    )
+
+
+def test_two_bad_attempts_fall_back_to_the_template():
+    writer, pieces = write(ScriptedLLM([BAD, BAD]))
+    final = pieces[-1].text
+    assert final.startswith("Here is what I would pick")
+    assert all(c.title in final for c in CARDS)
+    assert writer.last.source == "template" and len(writer.last.problems) == 2
+
+
+def test_a_bad_start_is_retried_before_anything_is_shown():
+    writer, pieces = write(ScriptedLLM(["Conical Burr Grinder Pro!", GOOD]))
+    assert not any(p.replace for p in pieces) and "".join(p.text for p in pieces) == GOOD
+
+
+def test_a_model_that_writes_only_english_is_not_asked_for_chinese():
+    llm = ScriptedLLM([GOOD])
+    llm.name = "smollm2-135m"
+    writer, pieces = write(llm, "zh")
+    assert llm.calls == [] and writer.last.source == "template"
+    assert "".join(p.text for p in pieces).startswith("我为你挑选了")
+
+
+def test_a_failing_model_gives_the_template():
+    def boom(messages):
+        raise RuntimeError("down")
+
+    writer, pieces = write(ScriptedLLM(fn=boom))
+    assert writer.last.source == "template"
+    assert "".join(p.text for p in pieces).startswith("Here is what") and len(pieces) > 3
+
+
+def test_copy_is_held_back_only_a_few_words():
+    writer, pieces = write(ScriptedLLM([GOOD]))
+    first = pieces[0].text
+    assert len(first.split()) == 1  # the first word, released once HOLD_WORDS more arrived
+    assert HOLD_WORDS <= 8
+
+
+def test_the_fix_prompt_renders_strictly():
+    msgs = prompts.render(
+        "recommend_fix",
+        request="r",
+        items=[{"title": "T", "price": None, "facts": "f", "reasons": "w"}],
+        language="en",
+        draft="d",
+        problems=["p"],
+    )
+    assert "- p" in msgs[1]["content"] and "d" in msgs[1]["content"]
+    with pytest.raises(prompts.PromptError, match="needs a variable"):
+        prompts.render("recommend_fix", request="r", items=[], language="en")
