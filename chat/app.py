@@ -127,9 +127,17 @@ class App:
             kind_facet=tracker.kind_facet,
         )
 
+    @cached_property
+    def recommender(self):
+        """Multi-channel recall + learned fusion + rerank + online learning, from the
+        artifacts `recochat train` wrote (missing ones are warned about and skipped)."""
+        from .recommender import build_recommender
+
+        return build_recommender(self.store, self.db, self.home.artifacts, self.settings.learning)
+
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
-        for name in ("ranker", "tracker", "policy"):
+        for name in ("ranker", "tracker", "policy", "recommender"):
             self.__dict__.pop(name, None)
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:

@@ -31,6 +31,20 @@ class RankWeightSettings(BaseSettings):
     price_fit: float = 0.04
 
 
+class LearningSettings(BaseSettings):
+    """The learning recommender (chat/recommender.py): RECOCHAT_LEARNING__EXPLORATION …"""
+
+    recall_k: int = 100  # per channel
+    online: bool = True  # Rocchio profile + bandit from likes/dislikes in the chat
+    exploration: float = 1.0  # bandit temperature: 0 greedy, 1 Thompson sampling
+    learned_fusion: bool = True  # use the fusion weights `recochat train` learned
+    diversity: float = 0.2  # MMR: 0 keeps the fused order
+    cap_field: str | None = "brand"  # provider field whose share of a list is capped
+    cap_share: float = 0.5
+    long_tail_share: float = 0.0  # minimum share of long-tail items per list
+    in_stock_first: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RECOCHAT_", env_nested_delimiter="__", extra="forbid"
@@ -53,6 +67,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     weights: RankWeightSettings = Field(default_factory=RankWeightSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
 
     # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
     # (RECOCHAT_LLM=scripted is a dev/load-test fake that writes no real copy.)

@@ -195,12 +195,18 @@ class CopyWriter:
         language: str,
         titles: tuple[str, ...] = (),
     ):
-        example = str(prompts.settings("recommend").get("example_title") or "")
+        borrowed = [
+            p
+            for p in prompts.settings("recommend").get("example_phrases") or []
+            if p.lower() not in context.lower()
+        ]
 
         def check(text: str, partial: bool) -> list[Problem]:
-            if example and example.lower() in text.lower():  # borrowed from the worked example
-                detail = f'You named "{example}", which is not one of the listed items.'
-                return [Problem("unknown_item", detail)]
+            low = text.lower()
+            copied = [p for p in borrowed if p.lower() in low]
+            if copied:  # taken from the worked example, not from these items
+                detail = f'"{copied[0]}" is not a fact about the listed items.'
+                return [Problem("example", detail)]
             if self.checker is None:
                 return (
                     [] if (partial or text.strip()) else [Problem("empty", "The reply was empty.")]

@@ -259,7 +259,9 @@ def _rows(path: Path):
                     row = None
                 yield lineno, row if isinstance(row, dict) else {"__bad__": True}
         else:
-            raise InteractionError(f"Unsupported interaction format '{suffix}'; use .csv or .jsonl.")
+            raise InteractionError(
+                f"Unsupported interaction format '{suffix}'; use .csv or .jsonl."
+            )
 
 
 def _parse(row: dict, m: ImportMapping, lineno: int) -> tuple[Interaction | None, str | None]:

@@ -97,7 +97,9 @@ def cmd_stats(args) -> int:
     finally:
         app.close()
     if not stats["events"]:
-        print("The interaction log is empty. Import events with 'recochat interactions import FILE'.")
+        print(
+            "The interaction log is empty. Import events with 'recochat interactions import FILE'."
+        )
         return 0
     for key, value in stats.items():
         print(f"{key}: {value}")

@@ -13,9 +13,13 @@ topic, or once the question budget is spent (default 2 per topic). Otherwise ask
 about the facet with the highest information gain over the current candidates:
 for a facet with value shares p_v among the candidates that have it, asking
 partitions them with entropy H = -Σ p_v log2 p_v, weighted by the share of
-candidates that have the facet at all. Facets already answered or asked are
-never asked again; names (brand, director …) and free-form tag lists are not
-asked about, because no short list of options answers them.
+candidates that have the facet at all (values beyond the few options a question
+can offer count as one answer, "something else"). Facets already answered or
+asked are never asked again; names (brand, director …) and free-form tag lists
+are not asked about, because no short list of options answers them.
+
+NO_MATCH also covers the thing asked for existing only outside the limits ("a
+laptop under $100": laptops exist, none that cheap), which other items would hide.
 """
 
 from __future__ import annotations

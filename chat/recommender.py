@@ -211,3 +211,22 @@ class Recommender:
 
     def _online(self, key: str) -> OnlineState:
         return OnlineState.from_dict(self.interactions.load_online(key), self.config.exploration)
+
+
+def build_recommender(store: ItemStore, db, artifacts: Path, settings) -> Recommender:
+    """From the `learning` settings section (chat/config.py LearningSettings)."""
+    rerank = RerankConfig(
+        diversity=settings.diversity,
+        cap_field=settings.cap_field,
+        cap_share=settings.cap_share,
+        long_tail_share=settings.long_tail_share,
+        in_stock_first=settings.in_stock_first,
+    )
+    config = LearningConfig(
+        recall_k=settings.recall_k,
+        exploration=settings.exploration,
+        online=settings.online,
+        learned_fusion=settings.learned_fusion,
+        rerank=rerank,
+    )
+    return Recommender.build(store, InteractionStore(db), artifacts, config)

@@ -181,14 +181,24 @@ def train(
     models = train_models(events, index, cfg, progress)
     ids = index.ids
     out = []
-    out.append(Artifact("item_knn", "item_knn", ids, models["item_knn"].to_arrays(), {"neighbours": cfg.neighbours}))
+    out.append(
+        Artifact(
+            "item_knn",
+            "item_knn",
+            ids,
+            models["item_knn"].to_arrays(),
+            {"neighbours": cfg.neighbours},
+        )
+    )
     out.append(Artifact("popularity", "popularity", ids, {"counts": models["popularity"]}, {}))
     if "ease" in models:
         out.append(Artifact("ease", "ease", ids, models["ease"].to_arrays(), {"l2": cfg.ease_l2}))
     else:
         report.skipped["ease"] = f"more than {MAX_EASE_ITEMS} items: item-kNN serves the cf role"
     if "sasrec" in models:
-        out.append(Artifact("sasrec", "sasrec", ids, models["sasrec"].to_arrays(), cfg.sasrec.__dict__))
+        out.append(
+            Artifact("sasrec", "sasrec", ids, models["sasrec"].to_arrays(), cfg.sasrec.__dict__)
+        )
     else:
         report.skipped["sasrec"] = (
             f"fewer than {cfg.min_sequence_users} users with 3+ events to learn sequences from"

@@ -117,6 +117,46 @@ def register_learning(sub) -> None:
     p.add_argument("--limit-dialogs", type=int, help="only the first N dialogs (by id)")
     p.set_defaults(func=_redial)
 
+    p = evsub.add_parser("movielens", help="MovieLens leave-one-out next-item ranking")
+    common(p, "reports/movielens")
+    p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
+    p.add_argument("--epochs", type=int, default=20, help="SASRec training epochs")
+    p.set_defaults(func=_movielens)
+
+    p = evsub.add_parser("online", help="simulated feedback run: online learning vs static")
+    common(p, "reports/online")
+    p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
+    p.add_argument("--users", type=int, default=100, help="simulated (held-out) users")
+    p.add_argument("--rounds", type=int, default=8)
+    p.add_argument("--k", type=int, default=5, help="items shown per round")
+    p.add_argument("--exploration", type=float, default=1.0, help="bandit temperature")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_online)
+
+    p = evsub.add_parser("latency", help="per-stage p50/p95 at catalog size and at 100k items")
+    common(p, "reports/latency")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--synthetic", type=int, default=100_000, help="items in the synthetic catalog")
+    p.set_defaults(func=_latency)
+
+
+def _online(args) -> int:
+    from .online_sim import run_online
+
+    return run_online(args)
+
+
+def _latency(args) -> int:
+    from .latency import run_latency
+
+    return run_latency(args)
+
+
+def _movielens(args) -> int:
+    from .movielens import run_movielens
+
+    return run_movielens(args)
+
 
 def _redial(args) -> int:
     from .redial_run import run_redial

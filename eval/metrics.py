@@ -27,7 +27,7 @@ def rank_metrics(ranks: list[int], ks: tuple[int, ...] = (1, 10, 50)) -> dict[st
 def rank_of(scores: np.ndarray, gold: int) -> int:
     """0-based rank of gold; equal scores are ordered by catalog position, the
     same stable order the pipeline uses."""
-    return int(np.sum(scores > scores[gold]) + np.sum(scores[: gold] == scores[gold]))
+    return int(np.sum(scores > scores[gold]) + np.sum(scores[:gold] == scores[gold]))
 
 
 def gini(counts: np.ndarray) -> float:

@@ -69,6 +69,6 @@ def train_models(
 
 
 def popularity_counts(ratings: Ratings, index: CatalogIndex) -> np.ndarray:
-    return np.bincount(
-        [index.pos[i] for i in ratings.items], minlength=len(index)
-    ).astype(np.float64)
+    return np.bincount([index.pos[i] for i in ratings.items], minlength=len(index)).astype(
+        np.float64
+    )

@@ -32,15 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.channels import Channel, ModelChannel, PopularChannel, Query
 from retrieval.cf import InteractionMatrix, ItemKNN
+from retrieval.channels import Channel, ModelChannel, PopularChannel, Query
 from retrieval.features import FeatureBuilder
 from retrieval.fusion import Example, learn_fusion
 from retrieval.index import CatalogIndex
 from retrieval.linking import FacetMatcher, TitleLinker
 from retrieval.pipeline import Pipeline
-
-from .metrics import rank_metrics
 
 CONTEXT_UTTERANCES = 3  # the recent part of the dialogue says what is wanted now
 TRAIN_POOL = 50  # per channel, for fusion training lists
@@ -77,7 +75,11 @@ def read_turns(
     by_title: dict[str, list[int]] = {}
     for p, meta in enumerate(index.metas):
         by_title.setdefault(meta["title"].lower(), []).append(p)
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     if limit_dialogs:
         keep = sorted({r["dialog_id"] for r in rows})[:limit_dialogs]
         rows = [r for r in rows if r["dialog_id"] in set(keep)]
@@ -129,9 +131,9 @@ class FoldData:
             s.update(g[0] for g in t.gold)
         users = [d for d, items in sessions.items() for _ in items]
         items = [index.ids[p] for ps in sessions.values() for p in ps]
-        self.popularity = np.bincount(
-            [index.pos[i] for i in items], minlength=len(index)
-        ).astype(float)
+        self.popularity = np.bincount([index.pos[i] for i in items], minlength=len(index)).astype(
+            float
+        )
         data = InteractionMatrix.build(users, items, item_ids=index.ids)
         self.co_mention = ItemKNN(neighbours=200, shrink=2.0).fit(data)
 
@@ -161,18 +163,18 @@ def make_query(turn: Turn, index: CatalogIndex) -> Query:
     )
 
 
-def featurise(
-    pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: bool
-) -> Featurised:
+def featurise(pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: bool) -> Featurised:
     _, recalled, scores = pipeline.recall(query, k, {})
     pool = dict.fromkeys(p for s in recalled.values() for p in s)
     pool.update(dict.fromkeys(turn.mentioned))
     # Gold items count as chosen only when the channels recalled them: adding them
     # to the list by hand would teach the fusion that "recalled by no channel"
     # marks the answer (the in_<channel> flags would learn negative weights).
-    chosen_pos = [
-        p for g in turn.gold for p in g[:1] if p in pool and p not in turn.mentioned
-    ] if with_gold else []
+    chosen_pos = (
+        [p for g in turn.gold for p in g[:1] if p in pool and p not in turn.mentioned]
+        if with_gold
+        else []
+    )
     positions = np.fromiter(pool, np.int64, len(pool))
     cols = pipeline.features.build(query, positions, scores, pipeline.flags(recalled))
     names = pipeline.feature_names()
@@ -187,9 +189,7 @@ def featurise(
     return Featurised(positions, matrix, chosen)
 
 
-def build_pipeline(
-    index: CatalogIndex, fixed: list[Channel], fold: FoldData
-) -> Pipeline:
+def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: FoldData) -> Pipeline:
     index.set_popularity(fold.popularity)
     channels = [
         *fixed,
@@ -299,7 +299,12 @@ def evaluate(
 
 
 def fit_and_rank(
-    turns: list[Turn], index: CatalogIndex, data: dict, folds: int, drop: set[str], exclude_both: bool
+    turns: list[Turn],
+    index: CatalogIndex,
+    data: dict,
+    folds: int,
+    drop: set[str],
+    exclude_both: bool,
 ) -> dict:
     names = data["names"]
     keep = [i for i, n in enumerate(names) if n not in drop]

@@ -142,8 +142,18 @@ def run_redial(args) -> int:
     print()
     print(
         table(
-            [{"ranker": k, **{c: v for c, v in b.items() if c != "category_exposure"}} for k, b in beyond.items()],
-            ["ranker", "coverage", "gini", "intra_list_similarity", "long_tail_share", "catalog_tail_share"],
+            [
+                {"ranker": k, **{c: v for c, v in b.items() if c != "category_exposure"}}
+                for k, b in beyond.items()
+            ],
+            [
+                "ranker",
+                "coverage",
+                "gini",
+                "intra_list_similarity",
+                "long_tail_share",
+                "catalog_tail_share",
+            ],
             "Beyond accuracy of the top-10 lists (long tail = below the 80th percentile of MovieLens ratings)",
         )
     )
@@ -173,7 +183,9 @@ def run_redial(args) -> int:
     for label, ranks in (("popularity", pop_ex), ("fused", fused["ranks"]["excl"])):
         r = np.asarray(ranks)
         curves[label] = (ks, [float(np.mean(r < k)) for k in ks])
-    png = plot_curves(out / "redial_recall.png", curves, "k", "Recall@k", "ReDial dev, cross-validated")
+    png = plot_curves(
+        out / "redial_recall.png", curves, "k", "Recall@k", "ReDial dev, cross-validated"
+    )
     if png:
         print(f"wrote {png}")
     return 0

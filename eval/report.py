@@ -16,7 +16,9 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> st
         return "" if v is None else str(v)
 
     body = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(b[i]) for b in body)) if body else len(c) for i, c in enumerate(columns)]
+    widths = [
+        max(len(c), *(len(b[i]) for b in body)) if body else len(c) for i, c in enumerate(columns)
+    ]
     lines = [title] if title else []
     lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
@@ -50,7 +52,10 @@ def _plain(value: Any) -> Any:
 
 
 def plot_curves(
-    path: str | Path, curves: dict[str, tuple[list[float], list[float]]], xlabel: str, ylabel: str,
+    path: str | Path,
+    curves: dict[str, tuple[list[float], list[float]]],
+    xlabel: str,
+    ylabel: str,
     title: str,
 ) -> Path | None:
     """One line per curve; returns None (and says so) when matplotlib is missing."""

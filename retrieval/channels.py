@@ -61,9 +61,7 @@ class Channel:
     def scores(self, query: Query) -> np.ndarray | None:
         raise NotImplementedError
 
-    def recall(
-        self, query: Query, k: int, allowed: np.ndarray | None = None
-    ) -> list[Candidate]:
+    def recall(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[Candidate]:
         s = self.scores(query)
         return self.candidates(s, k, query, allowed)
 

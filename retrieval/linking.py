@@ -62,7 +62,9 @@ class TitleLinker:
                     old[1].append(item_id)
         # longest spans first, so "The Dark Knight Rises" wins over "The Dark Knight"
         taken: list[tuple[int, int, list[str]]] = []
-        for (start, end), (_, ids) in sorted(spans.items(), key=lambda kv: (kv[0][0] - kv[0][1], kv[0][0])):
+        for (start, end), (_, ids) in sorted(
+            spans.items(), key=lambda kv: (kv[0][0] - kv[0][1], kv[0][0])
+        ):
             if all(end < s or start > e for s, e, _ in taken):
                 taken.append((start, end, ids))
         found: list[str] = []

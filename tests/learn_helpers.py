@@ -29,7 +29,9 @@ def demo_index() -> CatalogIndex:
     # own text, so "close in content" means "same category" more often than not
     text = HashEmbedder().embed([it.text for it in items])
     rng = np.random.default_rng(7)
-    centre = {c: rng.normal(size=text.shape[1]) for c in sorted({it.meta["category"] for it in items})}
+    centre = {
+        c: rng.normal(size=text.shape[1]) for c in sorted({it.meta["category"] for it in items})
+    }
     vectors = np.stack([centre[it.meta["category"]] for it in items]) * 0.08 + text
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return CatalogIndex([it.id for it in items], [dict(it.meta) for it in items], vectors)

@@ -201,3 +201,10 @@ def test_the_fix_prompt_renders_strictly():
     assert "- p" in msgs[1]["content"] and "d" in msgs[1]["content"]
     with pytest.raises(prompts.PromptError, match="needs a variable"):
         prompts.render("recommend_fix", request="r", items=[], language="en")
+
+
+def test_borrowing_the_prompts_worked_example_is_rejected():
+    borrowed = "The Whisper Burr Coffee Grinder is dimmable with a warm light."
+    writer, pieces = write(ScriptedLLM([borrowed, GOOD]))
+    assert "".join(p.text for p in pieces if not p.replace).find("dimmable") == -1
+    assert writer.last.source == "retry" and "not a fact" in writer.last.problems[0]
