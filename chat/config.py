@@ -43,6 +43,8 @@ class LearningSettings(BaseSettings):
     cap_share: float = 0.5
     long_tail_share: float = 0.0  # minimum share of long-tail items per list
     in_stock_first: bool = True
+    # signal → weight, over the learned/default fusion (retrieval/fusion.py DEFAULT_WEIGHTS)
+    fusion_weights: dict[str, float] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

@@ -166,7 +166,7 @@ class CopyWriter:
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]
         result.llm_s = time.perf_counter() - started
-        text = _tidy(text)
+        text = _finish(_tidy(text), len(released))
         problems = problems or check(text, partial=False)
         if not problems:
             result.text = text
@@ -273,6 +273,14 @@ def _cut(text: str, limit: int, floor: int) -> str:
     ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", head)]
     end = max([e for e in ends if e >= floor] or [max(floor, len(head.rstrip()))])
     return text[:end]
+
+
+def _finish(text: str, floor: int) -> str:
+    """Drop a sentence the token limit cut off, if a whole one ends after what was shown."""
+    if not text or text[-1] in ".!?。！？)\"'”":
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text) if m.end() >= floor]
+    return text[: ends[-1]] if ends else text
 
 
 def _tidy(text: str) -> str:

@@ -8,6 +8,7 @@ recommendation copy only (copywriter.py).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .explain import description, money
@@ -111,7 +112,16 @@ def join_options(labels: list[str], language: str) -> str:
     return ", ".join(labels[:-1]) + f" {say(language, 'or')} {labels[-1]}"
 
 
+def _zh_label(label: str) -> str:
+    """Option labels are made in English by the policy; say the common ones in Chinese."""
+    label = re.sub(r"^the (\d{4})s$", r"\1年代", label)
+    label = re.sub(r"^under (.+)$", r"\1 以下", label)
+    return re.sub(r"^over (.+)$", r"\1 以上", label)
+
+
 def question(facet: str, labels: list[str], language: str, kind_facet: str | None) -> str:
+    if language == "zh":
+        labels = [_zh_label(label) for label in labels]
     options = join_options(labels, language)
     if facet == kind_facet:
         return say(language, "ask_kind", options=options)

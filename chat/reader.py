@@ -14,21 +14,19 @@ import re
 from typing import TYPE_CHECKING
 
 from . import intent as cues
+from .references import ORDINALS, shown_refs
 from .state import DialogueState
-from .text import singular
+from .text import singular, tokenize
+from .tracker import NEGATIONS, Message
 
 if TYPE_CHECKING:
-    from .tracker import Message, StateTracker
+    from .tracker import StateTracker
 
 
 def read_message(tracker: StateTracker, state: DialogueState, text: str) -> Message:
-    from .tracker import Message
-
     detected = tracker.detect(text)
     prepared = tracker.prepare(text)
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
-    from .text import tokenize
-
     msg = Message(
         text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
     )
@@ -113,12 +111,6 @@ def _head(tracker, msg: Message) -> list[tuple[str, str]]:
     return []
 
 
-def shown_refs(tokens, shown, lexicon):
-    from .references import shown_refs as find
-
-    return find(tokens, shown, lexicon)
-
-
 def _span_of(msg: Message, start: int, end: int) -> tuple[int, int]:
     return msg.tokens[start].start, msg.tokens[end - 1].end
 
@@ -175,7 +167,7 @@ def _read_words(tracker, state, msg: Message, used: set[int]) -> None:
         elif tracker.is_content(tok.text):
             msg.content.append(tok.text)
     # keep the words that are not negated and not a negation cue
-    negation_words = {w for phrase, _ in _negations() for w in phrase}
+    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
     referring = {i for r in msg.refs for i in range(r.start, r.end)}
     kept = [
         t.raw
@@ -185,12 +177,6 @@ def _read_words(tracker, state, msg: Message, used: set[int]) -> None:
         and not (t.text in negation_words and _cue_at(tracker, msg, i))
     ]
     msg.positive_text = " ".join(kept)
-
-
-def _negations():
-    from .tracker import _NEGATIONS
-
-    return _NEGATIONS
 
 
 def _cue_at(tracker, msg: Message, i: int) -> bool:
@@ -214,10 +200,7 @@ def _read_intent(tracker, state, msg: Message, low: str) -> None:
         number = next((t.text for t in msg.tokens if t.text.isdigit()), None)
         index = None
         if picked and picked[0].start is not None:
-            word = msg.tokens[picked[0].start].text
-            from .references import ORDINALS
-
-            index = ORDINALS.get(word)
+            index = ORDINALS.get(msg.tokens[picked[0].start].text)
         elif number and len(msg.tokens) <= 3:
             index = int(number)
         if index is not None and options and (1 <= index <= len(options) or index == -1):

@@ -227,6 +227,7 @@ def build_recommender(store: ItemStore, db, artifacts: Path, settings) -> Recomm
         exploration=settings.exploration,
         online=settings.online,
         learned_fusion=settings.learned_fusion,
+        fusion_weights=dict(settings.fusion_weights),
         rerank=rerank,
     )
     return Recommender.build(store, InteractionStore(db), artifacts, config)

@@ -19,7 +19,6 @@ from typing import Any
 
 from retrieval import Facet, Filter
 
-from . import intent as cues
 from .language import detect, gloss
 from .lexicon import FacetLexicon, ValueHit
 from .ranges import RangeReader, Reading
@@ -35,7 +34,7 @@ from .words import (
 )
 
 _MILD = ("not too",)
-_NEGATIONS = sorted(
+NEGATIONS = sorted(
     [(tuple(p.split()), "hard") for p in HARD_NEGATIONS]
     + [(tuple(p.split()), "mild" if p in _MILD else "dislike") for p in SOFT_NEGATIONS],
     key=lambda p: -len(p[0]),
@@ -205,7 +204,7 @@ class StateTracker:
         j = start - 1
         steps = 0
         while j >= 0 and steps < 6:
-            for phrase, kind in _NEGATIONS:
+            for phrase, kind in NEGATIONS:
                 n = len(phrase)
                 if j - n + 1 >= 0 and tuple(words_[j - n + 1 : j + 1]) == phrase:
                     return kind
@@ -259,4 +258,4 @@ def _clause_break(text: str, tokens: list[Token], j: int) -> bool:
     return bool(re.search(r"[.;!?]", text[tokens[j].end : tokens[j + 1].start]))
 
 
-__all__ = ["Message", "StateTracker", "cues"]
+__all__ = ["Message", "StateTracker"]

@@ -115,12 +115,20 @@ def register_learning(sub) -> None:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--pool", type=int, default=200, help="items each channel recalls")
     p.add_argument("--limit-dialogs", type=int, help="only the first N dialogs (by id)")
+    p.add_argument(
+        "--recency", type=float, default=0.7, help="weight decay of older mentions (1: none)"
+    )
+    p.add_argument("--scaling", choices=["max", "raw"], default="raw", help="channel scores")
+    p.add_argument(
+        "--no-ablations", dest="ablations", action="store_false", help="skip the ablation rows"
+    )
     p.set_defaults(func=_redial)
 
     p = evsub.add_parser("movielens", help="MovieLens leave-one-out next-item ranking")
     common(p, "reports/movielens")
     p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
     p.add_argument("--epochs", type=int, default=20, help="SASRec training epochs")
+    p.add_argument("--scaling", choices=["max", "raw"], default="max", help="channel scores")
     p.set_defaults(func=_movielens)
 
     p = evsub.add_parser("online", help="simulated feedback run: online learning vs static")

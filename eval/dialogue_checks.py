@@ -34,9 +34,15 @@ class TitleScan:
         return len(core) >= 6 and core not in COMMON_WORDS
 
     def named(self, text: str) -> dict[str, set[str]]:
-        """Titles named in `text`: core → the items with that title."""
+        """Titles named in `text`: core → the items with that title. A one-word title
+        counts only when written as a name (capitalised): "a monster" is no title."""
         padded = f" {' '.join(words(text))} "
-        found = {c: ids for c, ids in self.by_core.items() if f" {c} " in padded}
+        capitalised = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", text)}
+        found = {
+            c: ids
+            for c, ids in self.by_core.items()
+            if f" {c} " in padded and (" " in c or c in capitalised)
+        }
         # a shorter title inside a longer one that was named ("Dino Park Building Set"
         # inside "Dino Park Building Set Deluxe") is the longer one
         return {
@@ -90,9 +96,13 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
         allowed |= set(state.disliked_ids) - set(before.disliked_ids)
         said = _scan(app).named(reply)
         user_said = _scan(app).named(text)
+        # words of a shown title ("Darkness" of "Army of Darkness") name that item
+        shown_titles = " ".join(f" {' '.join(words(t))} " for t in record["titles"])
         record["named"] = sorted(said)
         record["hallucinated"] = sorted(
-            core for core, ids in said.items() if not ids & allowed and core not in user_said
+            core
+            for core, ids in said.items()
+            if not ids & allowed and core not in user_said and f" {core} " not in shown_titles
         )
     return record
 

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from retrieval.channels import ContentChannel, ModelChannel, PopularChannel, Query
+from retrieval.features import FeatureBuilder, FeatureConfig
 from retrieval.fusion import Example, learn_fusion
 from retrieval.pipeline import Pipeline
 from retrieval.sequence import SASRecConfig
@@ -87,7 +88,8 @@ def run_movielens(args) -> int:
         ModelChannel(index, models["sasrec"], "sequence", use_history_order=True),
         PopularChannel(index),
     ]
-    pipe = Pipeline(index, channels)
+    features = FeatureBuilder(index, FeatureConfig(channel_scaling=args.scaling))
+    pipe = Pipeline(index, channels, features=features)
     names = pipe.feature_names()
     singles = {
         "popularity": lambda h: pop_counts,
@@ -163,6 +165,7 @@ def run_movielens(args) -> int:
         "ratings_not_in_catalog": ratings.skipped_unknown,
         "items": len(index),
         "fusion_examples": len(val_examples),
+        "channel_scaling": args.scaling,
         "sasrec": cfg.__dict__,
         "seconds": round(time.perf_counter() - started, 1),
     }

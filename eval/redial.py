@@ -34,7 +34,7 @@ import numpy as np
 
 from retrieval.cf import InteractionMatrix, ItemKNN
 from retrieval.channels import Channel, ModelChannel, PopularChannel, Query
-from retrieval.features import FeatureBuilder
+from retrieval.features import FeatureBuilder, FeatureConfig
 from retrieval.fusion import Example, learn_fusion
 from retrieval.index import CatalogIndex
 from retrieval.linking import FacetMatcher, TitleLinker
@@ -189,14 +189,24 @@ def featurise(pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: b
     return Featurised(positions, matrix, chosen)
 
 
+@dataclass
+class Options:
+    recency: float = 1.0  # weight of older mentions in the item-to-item channels
+    scaling: str = "max"  # FeatureConfig.channel_scaling
+
+
+OPTIONS = Options()
+
+
 def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: FoldData) -> Pipeline:
     index.set_popularity(fold.popularity)
     channels = [
         *fixed,
-        ModelChannel(index, fold.co_mention, "co_mention"),
+        ModelChannel(index, fold.co_mention, "co_mention", recency=OPTIONS.recency),
         PopularChannel(index),
     ]
-    return Pipeline(index, channels, features=FeatureBuilder(index))
+    features = FeatureBuilder(index, FeatureConfig(channel_scaling=OPTIONS.scaling))
+    return Pipeline(index, channels, features=features)
 
 
 def rank_pool(

@@ -17,6 +17,7 @@ from .data import DEFAULT_RATINGS, file_digest, load_index, load_ratings
 from .metrics import beyond_accuracy, rank_metrics
 from .ml_models import train_models
 from .redial import (
+    OPTIONS,
     TurnScores,
     embed_texts,
     evaluate,
@@ -37,6 +38,7 @@ GROUPS = {
     "cf (ML EASE)": ["cf", "in_cf"],
     "sequence (SASRec)": ["sequence", "in_sequence"],
     "popularity": ["popularity", "novelty", "popular", "in_popular"],
+    "catalog_popularity": ["catalog_popularity"],
     "facet_match": ["facet_match"],
     "rating": ["rating"],
     "freshness": ["freshness"],
@@ -68,8 +70,15 @@ def build_fixed_channels(index, embedder: str, ratings_path: Path | None, notes:
         progress=lambda it, total: bar(it, "training SASRec", total=total),
     )
     fixed += [
-        TurnScores(index, "co_interaction", ModelChannel(index, models["item_knn"], "x"), 0.0),
-        TurnScores(index, "cf", ModelChannel(index, models["ease"], "x"), 0.0),
+        TurnScores(
+            index,
+            "co_interaction",
+            ModelChannel(index, models["item_knn"], "x", recency=OPTIONS.recency),
+            0.0,
+        ),
+        TurnScores(
+            index, "cf", ModelChannel(index, models["ease"], "x", recency=OPTIONS.recency), 0.0
+        ),
         TurnScores(
             index,
             "sequence",
@@ -83,6 +92,7 @@ def build_fixed_channels(index, embedder: str, ratings_path: Path | None, notes:
 def run_redial(args) -> int:
     started = time.perf_counter()
     notes: list[str] = []
+    OPTIONS.recency, OPTIONS.scaling = args.recency, args.scaling
     index = load_index(Path(args.catalog), args.embedder)
     turns, stats = read_turns(Path(args.turns), index, args.folds, args.limit_dialogs)
     vectors = embed_texts([t.text for t in turns], args.embedder)
@@ -115,7 +125,7 @@ def run_redial(args) -> int:
             add(f"only {name}", single_signal_ranks(turns, index, data, name))
     fused = fit_and_rank(turns, index, data, args.folds, set(), exclude_both=True)
     add("fused (all signals)", fused["ranks"]["excl"], {"weights_by_fold": fused["weights"]})
-    for label, group in GROUPS.items():
+    for label, group in GROUPS.items() if args.ablations else ():
         if not names & set(group):
             continue
         res = fit_and_rank(turns, index, data, args.folds, set(group), exclude_both=False)

@@ -44,10 +44,10 @@ class Query:
     vector: np.ndarray | None = None  # request embedding, once computed (or Rocchio-moved)
 
     def seeds(self) -> list[str]:
-        """Items that say what the user likes: this chat's likes, then recent history."""
-        out = list(dict.fromkeys(self.liked))
-        out += [i for i in self.history[-HISTORY_TAIL:] if i not in out]
-        return out
+        """Items that say what the user likes, oldest first: recent history, then this
+        chat's likes (an item liked again counts at its latest place)."""
+        order = [*self.history[-HISTORY_TAIL:], *self.liked]
+        return list(reversed(dict.fromkeys(reversed(order))))
 
 
 class Channel:
@@ -112,7 +112,7 @@ class ContentChannel(Channel):
 
     def scores(self, query: Query) -> np.ndarray | None:
         vectors = self.index.vectors
-        liked = self.index.positions(query.seeds()[:HISTORY_TAIL])
+        liked = self.index.positions(query.seeds()[-HISTORY_TAIL:])
         if vectors is None or len(liked) == 0:
             return None
         s = (vectors @ vectors[liked].T).mean(axis=1)
@@ -129,11 +129,20 @@ class ModelChannel(Channel):
 
     min_score = 0.0
 
-    def __init__(self, index: CatalogIndex, model, name: str, use_history_order: bool = False):
+    def __init__(
+        self,
+        index: CatalogIndex,
+        model,
+        name: str,
+        use_history_order: bool = False,
+        recency: float = 1.0,
+    ):
         super().__init__(index)
         self.model = model
         self.name = name
         self.use_history_order = use_history_order
+        # < 1: the latest seed counts most (weight recency**age); 1: all alike
+        self.recency = recency
         model_pos = {i: n for n, i in enumerate(model.item_ids)}
         # catalog position → model position (-1: unknown to the model), and back
         self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
@@ -150,12 +159,18 @@ class ModelChannel(Channel):
         model_pos = model_pos[model_pos >= 0]
         if len(model_pos) == 0:
             return None
-        raw = self.model.score(model_pos)
+        weights = None
+        if self.recency < 1.0:
+            weights = self.recency ** np.arange(len(model_pos) - 1, -1, -1, dtype=np.float64)
+        raw = self.model.score(model_pos, weights)
         s = np.zeros(len(self.index), dtype=np.float32)
         s[self._known] = raw[self._to_model[self._known]]
         if self.use_history_order:
-            # softmax logits: shift so the unknown/seen items sit below every known item
-            s[self._known] -= s[self._known].min() - 1e-3
+            # next-item logits → the model's probability relative to its top item,
+            # exp(l - l_max): peaked where the model is sure, and > 0 for every
+            # known item so unknown items (0) stay below them
+            known = s[self._known]
+            s[self._known] = np.maximum(np.exp(known - known.max()), 1e-12)
         s[cat_pos] = 0.0
         return s
 

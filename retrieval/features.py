@@ -9,6 +9,8 @@ actually recalled it. The other signals come from the item and the request:
     facet_match  share of the wanted facet values the item has
     negative     closeness to disliked items / unwanted facet values (a penalty)
     popularity   log interaction count, scaled to [0, 1]
+    catalog_popularity  log of the catalog's own rating_count: a second opinion
+                 on popularity from outside the interaction log
     rating       mean rating shrunk towards the median by its count
     price_fit    how well the price uses a stated budget
     novelty      1 - popularity: the long tail
@@ -29,6 +31,7 @@ ITEM_SIGNALS = (
     "facet_match",
     "negative",
     "popularity",
+    "catalog_popularity",
     "rating",
     "price_fit",
     "novelty",
@@ -40,6 +43,10 @@ RATING_PRIOR_COUNT = 20  # ratings needed before an item's own mean outweighs th
 @dataclass
 class FeatureConfig:
     freshness_field: str = "year"
+    # "max": a channel's scores divided by its best score for this query (1.0 = its
+    # top item); "raw": as the channel gives them, so strong evidence (50 shared
+    # users) and weak evidence (1) stay apart
+    channel_scaling: str = "max"
 
 
 class FeatureBuilder:
@@ -48,6 +55,8 @@ class FeatureBuilder:
         self.config = config or FeatureConfig()
         self._rating = self._rating_column()
         self._freshness = self._scaled(self.config.freshness_field)
+        counts = np.log1p(np.nan_to_num(index.number("rating_count"), nan=0.0).clip(0))
+        self._catalog_pop = counts / counts.max() if len(counts) and counts.max() > 0 else counts
 
     def names(self, channels: list[str]) -> list[str]:
         """Feature names for a pipeline with these channels, in column order."""
@@ -69,6 +78,7 @@ class FeatureBuilder:
             "facet_match": self._facet_share(query.facets, positions),
             "negative": self._negative(query, positions),
             "popularity": pop,
+            "catalog_popularity": self._catalog_pop[positions],
             "rating": self._rating[positions],
             "price_fit": self._price_fit(query.budget, positions),
             "novelty": 1.0 - pop,
@@ -76,7 +86,8 @@ class FeatureBuilder:
         }
         for name, s in channel_scores.items():
             if name != "dense":
-                cols[name] = _gather(_scaled_scores(s), positions)
+                scaled = _scaled_scores(s) if self.config.channel_scaling == "max" else s
+                cols[name] = _gather(scaled, positions)
         for name in channel_scores:
             hits = np.fromiter(recalled.get(name, ()), np.int64)
             cols[f"in_{name}"] = np.isin(positions, hits).astype(float)

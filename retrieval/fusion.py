@@ -26,6 +26,7 @@ DEFAULT_WEIGHTS = {
     "facet_match": 0.2,
     "negative": -0.4,
     "popularity": 0.08,
+    "catalog_popularity": 0.0,
     "rating": 0.08,
     "price_fit": 0.04,
     "novelty": 0.0,

@@ -88,12 +88,16 @@ def test_recommendations_follow_feedback(env):
         after = rec.recommend(q, 10, key="e2e")
         shown_after = [i.id for i in after]
         assert not set(shown_after) & {i.id for i in before}, "disliked items came back"
-        # what people who watched Toy Story also watched now leads the list
-        knn = next(c for c in rec.pipeline.channels if c.name == "co_interaction")
-        neighbours = {c.id for c in knn.recall(rec.query(liked=[liked]), 30)}
-        share_before = np.mean([i.id in neighbours for i in before])
-        share_after = np.mean([i in neighbours for i in shown_after])
-        assert share_after >= 0.5 and share_after > share_before
+        # what people who watched Toy Story also watched now leads the list, and the
+        # list turns towards animation (Toy Story's genre the vague request lacked)
+        co_before = np.mean([i.features.get("co_interaction", 0.0) for i in before])
+        co_after = np.mean([i.features.get("co_interaction", 0.0) for i in after])
+        assert co_after > max(0.2, 2 * co_before)
+
+        def animated(items):
+            return np.mean(["animation" in (i.meta.get("genres") or []) for i in items])
+
+        assert animated(after) >= 0.2 and animated(after) > animated(before)
         assert any(i.contributions.get("co_interaction", 0) > 0 for i in after)
         # the state is persisted: a new process would pick it up
         state = rec.interactions.load_online("e2e")
@@ -126,7 +130,18 @@ def test_redial_protocol_on_a_fixed_subset_beats_popularity(tmp_path, monkeypatc
     shared_file("redial/dev_turns.jsonl")
     monkeypatch.setenv("RECOCHAT_CACHE_DIR", str(MODEL_CACHE))
     out = tmp_path / "redial"
-    code = main(["eval", "redial", "--limit-dialogs", "150", "--no-movielens", "--out", str(out)])
+    code = main(
+        [
+            "eval",
+            "redial",
+            "--limit-dialogs",
+            "150",
+            "--no-movielens",
+            "--no-ablations",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     report = json.loads((out / "redial.json").read_text())["excluding_mentioned"]
     fused, popular = report["fused (all signals)"], report["popularity (baseline)"]

@@ -141,3 +141,19 @@ def test_cli_import_stats_and_train_refusal(app, tmp_path, capsys, monkeypatch):
     assert main(["train"]) == 2
     err = capsys.readouterr().err
     assert "Too little interaction data" in err and "nothing was written" in err
+
+
+def test_recommender_without_artifacts_warns_recommends_and_learns(app):
+    from chat.recommender import ArtifactWarning
+
+    with pytest.warns(ArtifactWarning, match="recochat train"):
+        rec = app.recommender
+    assert rec.channel_names == ["dense", "content", "popular"]
+    first = rec.recommend(rec.query("a waterproof tent for camping"), 3, key="s")
+    assert first and first[0].title == "Trail Tent 2P"
+    assert "semantic" in first[0].contributions
+    rec.feedback("s", first[0].id, "like")
+    state = rec.interactions.load_online("s")
+    assert state["profile"]["liked"] == [first[0].id] and state["last_arm"]
+    logged = [e for e in rec.interactions.events() if e.source == "chat"]
+    assert [(e.item_id, e.kind) for e in logged] == [(first[0].id, "like")]
