@@ -31,6 +31,16 @@ def _load_llm(app) -> None:
         load()
 
 
+def _has_catalog(app) -> bool:
+    if app.store.count() == 0:
+        print(
+            "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
@@ -86,11 +96,7 @@ def cmd_chat(args) -> int:
 
     app = _open_app(args)
     try:
-        if app.store.count() == 0:
-            print(
-                "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
-                file=sys.stderr,
-            )
+        if not _has_catalog(app):
             return EXIT_USER_ERROR
         _load_llm(app)
         session = app.session(args.session)
@@ -155,11 +161,7 @@ def cmd_web(args) -> int:
 
     app = _open_app(args)
     try:
-        if app.store.count() == 0:
-            print(
-                "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
-                file=sys.stderr,
-            )
+        if not _has_catalog(app):
             return EXIT_USER_ERROR
         _load_llm(app)
         serve(app, host=args.host or app.settings.host, port=args.port or app.settings.port)
