@@ -42,6 +42,9 @@ class Query:
     avoid: dict[str, list[str]] = field(default_factory=dict)  # unwanted facet values (soft)
     budget: float | None = None
     vector: np.ndarray | None = None  # request embedding, once computed (or Rocchio-moved)
+    # per-query scratch shared by channels (see Pipeline.prepare: one pass over the
+    # item vectors serves both the dense and the content channel)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def seeds(self) -> list[str]:
         """Items that say what the user likes, oldest first: recent history, then this
@@ -98,6 +101,8 @@ class DenseChannel(Channel):
         return query.vector
 
     def scores(self, query: Query) -> np.ndarray | None:
+        if "dense" in query.cache:
+            return query.cache["dense"]
         vector = self.query_vector(query)
         if vector is None or self.index.vectors is None:
             return None
@@ -115,7 +120,10 @@ class ContentChannel(Channel):
         liked = self.index.positions(query.seeds()[-HISTORY_TAIL:])
         if vectors is None or len(liked) == 0:
             return None
-        s = (vectors @ vectors[liked].T).mean(axis=1)
+        # mean of the cosines to each seed = one product with the seeds' mean vector
+        # (linear), so this costs one pass over the catalog whatever the seed count
+        s = query.cache.get("content")
+        s = vectors @ vectors[liked].mean(axis=0) if s is None else s.copy()
         disliked = self.index.positions(query.disliked)
         if len(disliked):
             s = s - 0.5 * (vectors @ vectors[disliked].T).max(axis=1)

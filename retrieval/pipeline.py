@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channels import Channel, DenseChannel, Query
+from .channels import HISTORY_TAIL, Channel, DenseChannel, Query
 from .features import FeatureBuilder
 from .fusion import FusionModel
 from .index import CatalogIndex
@@ -63,6 +63,7 @@ class Pipeline:
 
     def prepare(self, query: Query, online: OnlineState | None, timings: dict) -> None:
         """Embed the request once, then let the Rocchio profile move it."""
+        query.cache.clear()
         t = time.perf_counter()
         for ch in self.channels:
             if isinstance(ch, DenseChannel):
@@ -70,6 +71,22 @@ class Pipeline:
         _lap(timings, "embed", t)
         if online is not None and self.index.vectors is not None:
             query.vector = online.profile.apply(query.vector, self.index.vectors, self.index.pos)
+        self._one_pass(query, timings)
+
+    def _one_pass(self, query: Query, timings: dict) -> None:
+        """Dense and content scores in one product with the item matrix: at 100k
+        items reading the 150 MB matrix is the cost, not the arithmetic."""
+        names = set(self.channel_names)
+        vectors = self.index.vectors
+        if vectors is None or not {"dense", "content"} <= names:
+            return
+        seeds = self.index.positions(query.seeds()[-HISTORY_TAIL:])
+        if query.vector is None or len(seeds) == 0:
+            return
+        t = time.perf_counter()
+        both = vectors @ np.stack([query.vector, vectors[seeds].mean(axis=0)], axis=1)
+        query.cache["dense"], query.cache["content"] = both[:, 0], both[:, 1]
+        _lap(timings, "recall:dense+content", t)
 
     def recall(
         self, query: Query, k: int, timings: dict, skip: frozenset[str] = frozenset()

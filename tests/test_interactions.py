@@ -157,3 +157,42 @@ def test_recommender_without_artifacts_warns_recommends_and_learns(app):
     assert state["profile"]["liked"] == [first[0].id] and state["last_arm"]
     logged = [e for e in rec.interactions.events() if e.source == "chat"]
     assert [(e.item_id, e.kind) for e in logged] == [(first[0].id, "like")]
+
+
+@pytest.mark.filterwarnings("ignore:No 'fusion' artifact")  # too few examples to learn it
+def test_train_with_single_event_users_then_degrade_on_a_corrupt_artifact(app):
+    from chat.interactions import Interaction
+    from chat.recommender import ArtifactWarning, Recommender
+    from chat.training import TrainConfig, train
+    from retrieval.sequence import SASRecConfig
+
+    store = InteractionStore(app.db)
+    ids = sorted(app.store.all_metas())
+    events = [Interaction(f"solo{n}", ids[n % len(ids)], "view", None, 1.0) for n in range(10)]
+    for u in range(30):  # pairs that always go together: a1→a2, a3→a4 …
+        first = ids[(2 * u) % len(ids)]
+        second = ids[(2 * u + 1) % len(ids)]
+        events += [Interaction(f"u{u}", first, "click", None, 1.0)]
+        events += [Interaction(f"u{u}", second, "like", None, 2.0)]
+        events += [Interaction(f"u{u}", second, "view", None, 2.5)]  # a repeat: one cell
+        events += [Interaction(f"u{u}", ids[(2 * u + 2) % len(ids)], "dislike", None, 3.0)]
+    assert store.add(events) == len(events)
+    cfg = TrainConfig(
+        min_events=20,
+        min_users=5,
+        min_items=4,
+        min_sequence_users=2,
+        sasrec=SASRecConfig(dim=16, layers=1, epochs=2, max_len=5),
+    )
+    report = train(store, app.store, app.home.artifacts, cfg)
+    assert {"item_knn", "ease", "popularity", "sasrec"} <= set(report.built)
+    assert report.built["item_knn"]["users"] == 40  # dislikes are not positives
+    rec = Recommender.build(app.store, store, app.home.artifacts)
+    assert {"co_interaction", "cf", "sequence"} <= set(rec.channel_names)
+    got = rec.recommend(rec.query(liked=[ids[0]]), 3)
+    assert got[0].id == ids[1] and got[0].contributions["co_interaction"] > 0
+
+    (app.home.artifacts / "item_knn" / "manifest.json").write_text("{broken")
+    with pytest.warns(ArtifactWarning, match="item_knn.*corrupt"):
+        rec = Recommender.build(app.store, store, app.home.artifacts)
+    assert "co_interaction" not in rec.channel_names and rec.recommend(rec.query("tent"), 2)
