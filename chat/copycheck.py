@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .language import han_share
-from .references import TitleIndex
+from .references import TitleIndex, title_core
 from .text import tokenize
 
 _ECHO = re.compile(
@@ -96,9 +96,17 @@ class CopyChecker:
         if repetitive(text):
             problems.append(Problem("repetitive", "Do not repeat the same words or sentences."))
         context_low = " ".join(t.text for t in tokenize(context))
+        allowed_keys = {
+            " ".join(t.text for t in tokenize(title_core(self.titles.meta[i].get("title", ""))))
+            for i in allowed_ids
+            if i in self.titles.meta
+        }
         for ids, said in self.named_items(text, partial=partial):
             if set(ids) & allowed_ids:
                 continue
+            spoken = " ".join(t.text for t in tokenize(said))
+            if spoken.split(" ", 1)[-1] in allowed_keys and spoken.split(" ")[0] in ("the", "a"):
+                continue  # "the Scream" for Scream (1996), not the film "The Scream"
             if " ".join(t.text for t in tokenize(said)) in context_low:
                 continue  # named in the prompt (the user's own example, a liked item)
             problems.append(

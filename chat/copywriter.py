@@ -231,7 +231,6 @@ class CopyWriter:
                 request=request,
                 items=self.items(cards, metas),
                 language=language,
-                draft=draft or "(empty)",
                 problems=[p.detail for p in problems],
             )
             cfg = prompts.settings("recommend_fix")

@@ -123,24 +123,26 @@ class TitleIndex:
         is_value=lambda form: False,
     ) -> list[TitleHit]:
         words_ = [t.text for t in tokens]
-        hits: list[TitleHit] = []
-        i = 0
-        while i < len(words_):
-            found = None
+        # every title anywhere, then the longest ones first without overlaps, so that
+        # "the Minority Report" is Minority Report, not a film called "The Minority"
+        spans = []
+        for i in range(len(words_)):
             for n in range(min(self.longest, len(words_) - i), 0, -1):
                 if any(j in skip for j in range(i, i + n)):
                     continue
                 key = tuple(words_[i : i + n])
                 if key in self.keys and self._accept(tokens, text, i, i + n, mode, is_value):
-                    found = (key, n)
+                    spans.append((n, i, key))
                     break
-            if found:
-                key, n = found
-                year = _year_near(words_, i, i + n)
-                hits.append(TitleHit(self.best(self.keys[key], year, prefer), i, i + n))
-                i += n
-            else:
-                i += 1
+        taken: set[int] = set()
+        hits: list[TitleHit] = []
+        for n, i, key in sorted(spans, key=lambda s: (-s[0], s[1])):
+            if taken & set(range(i, i + n)):
+                continue
+            taken |= set(range(i, i + n))
+            year = _year_near(words_, i, i + n)
+            hits.append(TitleHit(self.best(self.keys[key], year, prefer), i, i + n))
+        hits.sort(key=lambda h: h.start)
         if mode == "user":
             hits += self._fuzzy(tokens, hits, skip, prefer)
         return hits

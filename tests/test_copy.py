@@ -195,16 +195,15 @@ def test_the_fix_prompt_renders_strictly():
         request="r",
         items=[{"title": "T", "price": None, "facts": "f", "reasons": "w"}],
         language="en",
-        draft="d",
         problems=["p"],
     )
-    assert "- p" in msgs[1]["content"] and "d" in msgs[1]["content"]
+    assert "- p" in msgs[1]["content"] and "1. T" in msgs[1]["content"]
     with pytest.raises(prompts.PromptError, match="needs a variable"):
         prompts.render("recommend_fix", request="r", items=[], language="en")
 
 
 def test_borrowing_the_prompts_worked_example_is_rejected():
-    borrowed = "The Whisper Burr Coffee Grinder is dimmable with a warm light."
+    borrowed = "The Whisper Burr Coffee Grinder is a great lamp from Brightway."
     writer, pieces = write(ScriptedLLM([borrowed, GOOD]))
-    assert "".join(p.text for p in pieces if not p.replace).find("dimmable") == -1
+    assert "".join(p.text for p in pieces if not p.replace).find("Brightway") == -1
     assert writer.last.source == "retry" and "not a fact" in writer.last.problems[0]
