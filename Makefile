@@ -33,7 +33,7 @@ lint: install
 	$(BIN)/ruff format --check chat retrieval prompts eval tests
 
 test: install browser lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=20
 
 demo: install
 	$(BIN)/recochat ingest --demo
