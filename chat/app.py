@@ -1,7 +1,7 @@
 """The composition root: the only place that reads settings and wires parts.
 
 `App.open(settings)` takes the data-directory lock, opens the item store and
-the database, and builds the ranker, tracker and copy writer; `app.session()`
+the database, and builds the recommender, tracker and copy writer; `app.session()`
 starts or resumes a conversation. The LLM loads lazily on first use, so
 commands that never generate (ingest, doctor) stay fast.
 """
@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from retrieval import ItemStore, Ranker, RankWeights
 from retrieval.embedders import make_embedder
@@ -25,6 +26,9 @@ from .policy import Policy, PolicyConfig
 from .session import Session, TurnConfig
 from .state import StateTracker
 from .storage import Database
+
+if TYPE_CHECKING:
+    from .recommender import Recommender
 
 # Nothing we run may reach for the network: models come from installed packages.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -128,9 +132,10 @@ class App:
         )
 
     @cached_property
-    def recommender(self):
-        """Multi-channel recall + learned fusion + rerank + online learning, from the
-        artifacts `recochat train` wrote (missing ones are warned about and skipped)."""
+    def recommender(self) -> Recommender:
+        """What every conversation recalls and ranks with: multi-channel recall,
+        learned fusion, rerank and online learning, from the artifacts `recochat
+        train` wrote (missing ones are warned about and skipped)."""
         from .recommender import build_recommender
 
         return build_recommender(self.store, self.db, self.home.artifacts, self.settings.learning)
@@ -144,15 +149,17 @@ class App:
         if session_id is None or not self.db.session_exists(session_id):
             session_id = self.db.create_session(user_id, session_id)
         s = self.settings
+        recommender = self.recommender
         return Session(
             session_id,
             store=self.store,
-            ranker=self.ranker,
+            recommender=recommender,
             tracker=self.tracker,
             writer=CopyWriter(self.llm, max_tokens=s.max_reply_tokens),
             db=self.db,
             config=TurnConfig(s.recall_k, s.recommend_k, s.max_message_chars, s.max_questions),
             policy=self.policy,
+            user_id=user_id or recommender.interactions.session_user(session_id),
         )
 
     def close(self) -> None:

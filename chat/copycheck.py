@@ -25,12 +25,24 @@ from dataclasses import dataclass
 
 from .language import han_share
 from .references import TitleIndex, title_core
-from .text import tokenize
+from .text import tokenize, words
 
 _ECHO = re.compile(
     r"(why it fits|facts:|items to recommend|the customer said|customer wants|they want:|"
     r"write the reply|your draft reply|it has these problems)",
     re.I,
+)
+# the scaffolding phrases above as words, so a reply that starts one is held back
+ECHO_PHRASES = (
+    "why it fits",
+    "facts",
+    "items to recommend",
+    "the customer said",
+    "customer wants",
+    "they want",
+    "write the reply",
+    "your draft reply",
+    "it has these problems",
 )
 _NUMBER = re.compile(r"(?<![\w.])[$€£¥]?\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\d,]*\d)")
 
@@ -64,6 +76,32 @@ def number_allowed(value: float, allowed: set[float]) -> bool:
 class CopyChecker:
     def __init__(self, titles: TitleIndex):
         self.titles = titles
+        self._starts: set[tuple[str, ...]] | None = None
+
+    def hold_from(self, text: str, phrases: tuple[str, ...] = ()) -> int:
+        """Where the words that must not be shown yet begin: the last word (it may
+        still grow: "$24" → "$24.99"), and any words at the end that could be the
+        start of a catalog title, of the prompt's scaffolding or of `phrases` (the
+        check can only judge them once they are complete), or that begin to repeat
+        an earlier sentence. Everything before that has been checked and may be
+        released; most of the time only a word or two is held."""
+        tokens = tokenize(text)
+        last = re.search(r"\S+\s*$", text)
+        hold = last.start() if last else len(text)
+        starts = self._title_starts()
+        extra = {words(p) for p in phrases}
+        for i in range(max(0, len(tokens) - self.titles.longest), len(tokens)):
+            tail = tuple(t.text for t in tokens[i:])
+            if tail in starts or any(p[: len(tail)] == tail for p in extra):
+                hold = min(hold, tokens[i].start)
+                break
+        return min(hold, _repeat_start(text))
+
+    def _title_starts(self) -> set[tuple[str, ...]]:
+        if self._starts is None:
+            keys = list(self.titles.keys) + [words(p) for p in ECHO_PHRASES]
+            self._starts = {k[:n] for k in keys for n in range(1, len(k) + 1)}
+        return self._starts
 
     def named_items(self, text: str, *, partial: bool = False) -> list[tuple[tuple[str, ...], str]]:
         tokens = tokenize(text)
@@ -142,6 +180,49 @@ def repetitive(text: str, n: int = 5) -> bool:
     tokens = [t.text for t in tokenize(text)]
     grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
     return any(c >= 3 for c in Counter(grams).values())
+
+
+def trouble_start(text: str, n: int = 5) -> int | None:
+    """Where a reply stops being a reply: the first echo of the prompt's scaffolding,
+    the second saying of a sentence, or the sentence in which a run of n words
+    comes round the third time. None when it never does."""
+    found = []
+    echo = _ECHO.search(text)
+    if echo:
+        found.append(echo.start())
+    seen: set[str] = set()
+    for m in re.finditer(r"[^.!?。！？\n]+", text):
+        sentence = m.group(0).strip().lower()
+        if len(sentence) > 12:
+            if sentence in seen:
+                found.append(m.start())
+                break
+            seen.add(sentence)
+    tokens = tokenize(text)
+    counts: Counter = Counter()
+    for i in range(len(tokens) - n + 1):
+        gram = tuple(t.text for t in tokens[i : i + n])
+        counts[gram] += 1
+        if counts[gram] == 3:
+            found.append(tokens[i].start)
+            break
+    return min(found) if found else None
+
+
+def _repeat_start(text: str) -> int:
+    """Start of an unfinished sentence whose words so far begin an earlier sentence
+    too (a model that may be saying it again), else len(text)."""
+    ends = [m.end() for m in re.finditer(r"[.!?。！？\n]+", text)]
+    if not ends:
+        return len(text)
+    current = text[ends[-1] :]
+    head = [t.text for t in tokenize(current)]
+    if not head:
+        return len(text)
+    for start, end in zip([0, *ends[:-1]], ends, strict=True):
+        if [t.text for t in tokenize(text[start:end])][: len(head)] == head:
+            return ends[-1] + (len(current) - len(current.lstrip()))
+    return len(text)
 
 
 def _without(text: str, context: str) -> str:

@@ -2,16 +2,21 @@
 chosen items, their facts and their ranking reasons; code checks what it wrote.
 
 Streaming and checking at once. Text is released to the user as the model
-writes it, but always a few words behind (HOLD_WORDS): every new piece is
-checked together with the words held back, so an item that was not chosen or a
-number the catalog does not have is caught before its first word is shown, and
-generation stops right there. Holding back words rather than whole sentences
-keeps the stream lively (a sentence of a 0.5B model on two cores takes seconds)
-while the frontends stay thin: they append deltas and, in the rare case that
-the copy is replaced, swap the text for the one in `TextReplace`. Replacement
-happens only when something was already shown and then failed: a problem that
-only the finished reply reveals (its language), or the retry after a stop. The
-corrected retry (one) and the template copy are checked the same way.
+writes it, but only what the check can already judge: the last word is held (it
+may still grow, "$24" → "$24.99"), and so are the words at the end that could
+be the beginning of a catalog title, of the prompt's scaffolding, of the worked
+example's words or of a sentence said before (`CopyChecker.hold_from`). Every
+new piece is checked together with the words held back, so an item that was not
+chosen or a number the catalog does not have is caught before its first word
+is shown, and generation stops right there. Holding back only those words,
+rather than a fixed count or whole sentences, keeps the stream lively (a
+sentence of a 0.5B model on two cores takes seconds; the first words appear as
+soon as the model has written them) while the frontends stay thin: they append
+deltas and, in the rare case that the copy is replaced, swap the text for the
+one in `TextReplace`. Replacement happens only when something was already shown
+and then failed: a problem that only the finished reply reveals (its language),
+or the retry after a stop. The corrected retry (one) streams the same way and
+the template copy is checked too.
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ from typing import Any
 
 import prompts
 
-from .copycheck import CopyChecker, Problem
+from .copycheck import CopyChecker, Problem, trouble_start
 from .events import ItemCard
 from .explain import facts, money
 from .llm import LLM
 
 log = logging.getLogger(__name__)
 
-HOLD_WORDS = 6
 MAX_CHARS = {"en": 700, "zh": 300}
+# Facts per item in the prompt: the catalog fields and the first sentences of the
+# description. Every prompt token is read before the first word is written (about
+# a second per 150 tokens for the small models on two busy cores), and a 2-4
+# sentence reply has no room for more.
+MAX_FACT_CHARS = 260
 # Models known to write only English (their model cards say so); any other model
 # is trusted with the user's language, and the language check catches it if not.
 ENGLISH_ONLY = ("smollm",)
@@ -44,9 +53,11 @@ class CopyResult:
     text: str = ""
     source: str = "llm"  # "llm" | "retry" | "template"
     problems: list[str] = field(default_factory=list)  # what the checks found, per attempt
-    first_token_s: float | None = None
+    first_token_s: float | None = None  # the model's first token
+    first_text_s: float | None = None  # the first words shown to the user (checked)
     llm_s: float = 0.0
     replaced: bool = False
+    started: float = 0.0  # perf_counter() when writing began
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ class CopyWriter:
             {
                 "title": c.title,
                 "price": money(c.price, c.currency) if c.price is not None else None,
-                "facts": facts(c, m),
+                "facts": _brief(facts(c, m), MAX_FACT_CHARS),
                 "reasons": c.explanation or "a close match to the request",
             }
             for c, m in zip(cards, metas, strict=True)
@@ -120,25 +131,71 @@ class CopyWriter:
         wants: str = "",
         allowed_ids: set[str] = frozenset(),
     ) -> Iterator[Piece]:
-        result = self.last = CopyResult()
-        if not cards:
+        result = self.last = CopyResult(started=time.perf_counter())
+        if not cards or language not in self.languages:
+            if cards:
+                result.problems.append(f"{self.llm.name} does not write {language}: template copy")
             result.text, result.source = template_copy(cards, language), "template"
-            yield from _pieces(result.text)
-            return
-        if language not in self.languages:
-            result.problems.append(f"{self.llm.name} does not write {language}: template copy")
-            result.text, result.source = template_copy(cards, language), "template"
-            yield from _pieces(result.text)
+            yield from self._fixed(result.text)
             return
         messages = self.prompt(request, cards, metas, language, wants=wants)
         context = messages[-1]["content"]
         allowed = set(allowed_ids) | {c.id for c in cards}
-        check = self._checker(allowed, context, len(cards), language, tuple(c.title for c in cards))
-        cfg = prompts.settings("recommend")
+        check, hold = self._checker(
+            allowed, context, len(cards), language, tuple(c.title for c in cards)
+        )
+        first = _Attempt()
+        yield from self._attempt(
+            messages, prompts.settings("recommend"), check, hold, language, first
+        )
+        result.llm_s = time.perf_counter() - self.last.started
+        if not first.problems:
+            result.text = first.text
+            return
+        problems = first.problems
+        result.problems.append("; ".join(p.detail for p in problems))
+        retry = _Attempt()
+        if problems[0].kind not in ("llm_failed", "empty"):
+            # One corrective retry with the problems spelled out. When nothing was shown
+            # yet it streams like the first attempt, so the user does not wait for the
+            # whole rewrite; otherwise it replaces what was shown, once, when checked.
+            messages = prompts.render(
+                "recommend_fix",
+                request=request,
+                items=self.items(cards, metas),
+                language=language,
+                problems=[p.detail for p in problems],
+            )
+            attempt = self._attempt(
+                messages, prompts.settings("recommend_fix"), check, hold, language, retry
+            )
+            if first.released:
+                for _ in attempt:  # shown as one replacement once it passed the check
+                    pass
+                if not retry.problems:
+                    result.replaced = True
+                    yield Piece(retry.text, replace=True, reason=problems[0].detail)
+            else:
+                yield from attempt
+            result.llm_s = time.perf_counter() - self.last.started
+            if not retry.problems:
+                result.text, result.source = retry.text, "retry"
+                return
+            result.problems.append("; ".join(p.detail for p in retry.problems))
+        result.text, result.source = template_copy(cards, language), "template"
+        if first.released or retry.released:
+            result.replaced = True
+            reason = (retry.problems or problems)[0].detail
+            yield self._piece(Piece(result.text, replace=True, reason=reason))
+        else:
+            yield from self._fixed(result.text)
+
+    def _attempt(self, messages, cfg, check, hold, language, out: _Attempt) -> Iterator[Piece]:
+        """Stream one reply of the model, releasing what `hold` allows once `check`
+        passed; on success the checked tail follows. What happened is left in `out`."""
+        result = self.last
         limit = MAX_CHARS.get(language, 700)
-        released = ""
-        started = time.perf_counter()
-        text, problems = "", []
+        text, released, problems = "", "", []
         try:
             gen = self.llm.stream(
                 messages,
@@ -148,7 +205,7 @@ class CopyWriter:
             try:
                 for delta in gen:
                     if result.first_token_s is None and delta:
-                        result.first_token_s = time.perf_counter() - started
+                        result.first_token_s = time.perf_counter() - self.last.started
                     text = (text + delta).lstrip()
                     if len(text) > limit:
                         text = _cut(text, limit, len(released))
@@ -156,36 +213,45 @@ class CopyWriter:
                     problems = check(text, partial=True)
                     if problems:
                         break
-                    end = _release_point(text)
+                    end = hold(text)
                     if end > len(released):
-                        yield Piece(text[len(released) : end])
+                        yield self._piece(Piece(text[len(released) : end]))
                         released = text[:end]
             finally:
                 gen.close()  # stops generation when we leave early
         except Exception as e:  # a broken backend must not break the turn
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]
-        result.llm_s = time.perf_counter() - started
         text = _finish(_tidy(text), len(released))
         problems = problems or check(text, partial=False)
-        if not problems:
-            result.text = text
-            if not text.startswith(released):  # tidying changed what was shown
-                result.replaced = True
-                yield Piece(text, replace=True, reason="reformatted")
-            else:  # the checked tail, word by word like the rest of the stream
-                for m in re.finditer(r"\s*\S+", text[len(released) :]):
-                    yield Piece(m.group(0))
+        if problems and all(p.kind in _DERAILED for p in problems):
+            # a good start, then the model looped or echoed the prompt: keep the whole
+            # sentences before that when they pass the check on their own
+            head = _good_start(text, len(released.rstrip()), check)
+            if head:
+                text, problems = head, []
+        out.text, out.released, out.problems = text, released, problems
+        if problems:
             return
-        result.problems.append("; ".join(p.detail for p in problems))
-        final, source = self._retry(request, cards, metas, language, text, problems, check)
-        result.text, result.source = final, source
-        result.llm_s = time.perf_counter() - started
-        if released:
+        if text.startswith(released):
+            tail = text[len(released) :]
+        elif text.startswith(released.rstrip()):  # ends where the shown words end
+            tail = text[len(released.rstrip()) :].lstrip()
+        else:  # tidying changed what was shown
             result.replaced = True
-            yield Piece(final, replace=True, reason=problems[0].detail)
-        else:
-            yield from _pieces(final)
+            yield self._piece(Piece(text, replace=True, reason="reformatted"))
+            return
+        for m in re.finditer(r"\s*\S+", tail):  # the checked tail, word by word
+            yield self._piece(Piece(m.group(0)))
+
+    def _piece(self, piece: Piece) -> Piece:
+        if self.last.first_text_s is None and piece.text.strip():
+            self.last.first_text_s = time.perf_counter() - self.last.started
+        return piece
+
+    def _fixed(self, text: str) -> Iterator[Piece]:
+        for piece in _pieces(text):
+            yield self._piece(piece)
 
     def _checker(
         self,
@@ -195,6 +261,7 @@ class CopyWriter:
         language: str,
         titles: tuple[str, ...] = (),
     ):
+        """The check of a reply (partial while streaming) and where to hold it back."""
         borrowed = [
             p
             for p in prompts.settings("recommend").get("example_phrases") or []
@@ -221,49 +288,51 @@ class CopyWriter:
                 chosen_titles=titles,
             )
 
-        return check
+        def hold(text: str) -> int:
+            if self.checker is None:
+                last = re.search(r"\S+\s*$", text)
+                return last.start() if last else len(text)
+            return self.checker.hold_from(text, tuple(borrowed))
 
-    def _retry(self, request, cards, metas, language, draft, problems, check) -> tuple[str, str]:
-        """One corrective retry with the problems spelled out; then the template."""
-        if problems[0].kind not in ("llm_failed", "empty"):
-            messages = prompts.render(
-                "recommend_fix",
-                request=request,
-                items=self.items(cards, metas),
-                language=language,
-                problems=[p.detail for p in problems],
-            )
-            cfg = prompts.settings("recommend_fix")
-            try:
-                text = _tidy(
-                    self.llm.complete(
-                        messages,
-                        max_tokens=min(self.max_tokens, cfg.get("max_tokens", 256)),
-                        stop=cfg.get("stop", ()),
-                    )
-                )
-                text = _cut(text, MAX_CHARS.get(language, 700), 0)
-                again = check(text, partial=False)
-                if not again:
-                    return text, "retry"
-                self.last.problems.append("; ".join(p.detail for p in again))
-            except Exception:
-                log.exception("LLM failed on the corrective retry")
-        return template_copy(cards, language), "template"
+        return check, hold
+
+
+@dataclass
+class _Attempt:
+    text: str = ""
+    released: str = ""  # the part shown to the user
+    problems: list[Problem] = field(default_factory=list)
+
+
+_DERAILED = ("repetitive", "echo")
+
+
+def _good_start(text: str, floor: int, check) -> str | None:
+    """The whole sentences before the reply goes wrong (`trouble_start`), if they
+    reach past what was shown (`floor`) and pass the full check."""
+    cut = trouble_start(text)
+    if cut is None:
+        return None
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text[:cut]) if m.end() >= floor]
+    if not ends:
+        return None
+    head = text[: ends[-1]].strip()
+    return head if head and not check(head, partial=False) else None
+
+
+def _brief(text: str, limit: int) -> str:
+    """`text` up to the last whole sentence (or "; " part) within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s)|;(?=\s)", head)]
+    return (head[: ends[-1]] if ends else head.rsplit(" ", 1)[0]).rstrip(" ;")
 
 
 def _pieces(text: str) -> Iterator[Piece]:
     """Fixed text (template, checked retry) streamed word by word like model output."""
     for m in re.finditer(r"\s*\S+", text):
         yield Piece(m.group(0))
-
-
-def _release_point(text: str) -> int:
-    """End of the text that may be shown: all but the last HOLD_WORDS words."""
-    starts = [m.start() for m in re.finditer(r"\S+", text)]
-    if len(starts) <= HOLD_WORDS:
-        return 0
-    return starts[-HOLD_WORDS]
 
 
 def _cut(text: str, limit: int, floor: int) -> str:

@@ -1,5 +1,11 @@
 """Item cards and their explanations, built only from catalog facts and the
-ranker's real contributions (never from the LLM)."""
+ranker's real contributions (never from the LLM).
+
+A reason is said only when its signal really contributed to the fused score
+(weight × feature ≥ MIN_CONTRIBUTION), and names a liked item only when the
+recommender found that item behind the signal (chat/recommender.py `_evidence`):
+the closest liked item in content, the one people also liked, the end of the
+sequence, the liked items the online profile moved the request towards."""
 
 from __future__ import annotations
 
@@ -10,6 +16,24 @@ from retrieval import Preferences, ScoredItem
 from .events import ItemCard
 
 MIN_CONTRIBUTION = 0.01  # signals weaker than this are not worth a sentence
+MAX_REASONS = 3  # short: the strongest few
+
+# Fusion signals grouped into the reasons a person reads: a channel's score and its
+# "recalled by it" flag are one reason, so are the popularity signals.
+FAMILY = {
+    "in_dense": "semantic",
+    "co_interaction": "people",
+    "in_co_interaction": "people",
+    "cf": "people",
+    "in_cf": "people",
+    "in_content": "content",
+    "in_sequence": "sequence",
+    "catalog_popularity": "popularity",
+    "popular": "popularity",
+    "in_popular": "popularity",
+}
+# the signal whose evidence (which liked item) a family's sentence names
+EVIDENCE = {"people": ("co_interaction", "cf"), "content": ("content",), "sequence": ("sequence",)}
 
 
 def money(value: float, currency: str | None = "USD") -> str:
@@ -23,10 +47,21 @@ _ZH = {
     "★ from ": "★，",
     " ratings": " 人评分",
     "popular: ": "很受欢迎：",
+    "popular with other users": "很受欢迎",
     ", within your ": "，在你的预算 ",
     " budget": " 以内",
-    "similar to ": "和你喜欢的 ",
-    ", which you liked": " 相似",
+    "because you liked ": "因为你喜欢 ",
+    "people who liked ": "喜欢 ",
+    " also liked this": " 的人也喜欢它",
+    "people who chose ": "选了 ",
+    " also chose this": " 的人也选了它",
+    "a likely next pick after ": "看完 ",
+    "similar to ": "和 ",
+    ", which you liked": " 相似（你喜欢的）",
+    ", which you mentioned": " 相似（你提到的）",
+    ", from your history": " 相似（你看过的）",
+    "a less-known pick": "小众之选",
+    "recent: ": "较新：",
 }
 
 
@@ -36,15 +71,35 @@ def _zh(text: str) -> str:
     return text
 
 
+Evidence = dict[str, tuple[str, str]]  # signal → (title of the item it rests on, role)
+
+
 def reason_detail(
-    signal: str, item: ScoredItem, prefs: Preferences, similar_to: str | None = None
+    family: str, item: ScoredItem, prefs: Preferences, evidence: Evidence | None = None
 ) -> str | None:
+    """One reason in words, or None when the facts to say it truthfully are missing."""
     m = item.meta
-    if signal == "semantic":
+    evidence = evidence or {}
+    named = next((evidence[s] for s in EVIDENCE.get(family, (family,)) if s in evidence), None)
+    title, role = named or (None, None)
+    if family == "semantic":
         return "close to what you described"
-    if signal == "similar_liked":
-        return f"similar to {similar_to}, which you liked" if similar_to else None
-    if signal == "facet_match":
+    if family == "online":
+        return f"because you liked {title}" if title else None
+    if family == "content" and title:
+        how = {"liked": "which you liked", "mentioned": "which you mentioned"}
+        return (
+            f"similar to {title}, {how[role]}"
+            if role in how
+            else f"similar to {title}, from your history"
+        )
+    if family == "people" and title:
+        if role == "history":
+            return f"people who chose {title} also chose this"
+        return f"people who liked {title} also liked this"
+    if family == "sequence" and title:
+        return f"a likely next pick after {title}"
+    if family == "facet_match":
         hits = []
         for name, values in prefs.liked.items():
             have = m.get(name)
@@ -56,41 +111,68 @@ def reason_detail(
             hits += [v for v in values if v.lower() in have]
         hits = list(dict.fromkeys(hits))
         return f"matches: {', '.join(hits)}" if hits else None
-    if signal == "rating" and m.get("rating") is not None:
+    if family == "rating" and m.get("rating") is not None:
         count = m.get("rating_count")
         suffix = f" from {count:,} ratings" if count else ""
         return f"{m['rating']:.1f}★{suffix}"
-    if signal == "popularity" and m.get("rating_count"):
-        return f"popular: {m['rating_count']:,} ratings"
-    if signal == "price_fit" and m.get("price") is not None and prefs.budget:
+    if family == "popularity":
+        count = m.get("rating_count")
+        return f"popular: {count:,} ratings" if count else "popular with other users"
+    if family == "price_fit" and m.get("price") is not None and prefs.budget:
         cur = m.get("currency")
         return f"{money(m['price'], cur)}, within your {money(prefs.budget, cur)} budget"
+    if family == "novelty":
+        return "a less-known pick"
+    if family == "freshness" and m.get("year") is not None:
+        # the signal is the year scaled over the catalog: "recent" only near its top
+        return f"recent: {m['year']}" if item.features.get("freshness", 0) >= 0.8 else None
     return None
 
 
 def reasons(
-    item: ScoredItem, prefs: Preferences, *, language: str = "en", similar_to: str | None = None
+    item: ScoredItem,
+    prefs: Preferences,
+    *,
+    language: str = "en",
+    evidence: Evidence | None = None,
 ) -> list[dict[str, Any]]:
-    """The item's positive ranking contributions, strongest first, each in words.
+    """The item's positive ranking contributions, grouped into reasons, strongest
+    first, each in words; at most MAX_REASONS, and a stated budget always counts.
     Penalties (negative contributions) move an item down but are no reason to pick it."""
+    families: dict[str, float] = {}
+    for signal, value in item.contributions.items():
+        family = FAMILY.get(signal, signal)
+        families[family] = families.get(family, 0.0) + value
+    if families.get("rating", 0) >= MIN_CONTRIBUTION:
+        families.pop("popularity", None)  # the rating reason already says how many rated it
+    named = evidence or {}
+    if {"online", "content"} <= set(families) and (
+        named.get("online", (None,))[0] == named.get("content", (None,))[0]
+    ):  # both say "close to X, which you liked": one sentence, their sum
+        keep, drop = sorted(("online", "content"), key=lambda f: -families[f])
+        families[keep] += families.pop(drop)
     out = []
-    for signal, value in sorted(item.contributions.items(), key=lambda kv: -kv[1]):
+    for family, value in sorted(families.items(), key=lambda kv: -kv[1]):
         if value < MIN_CONTRIBUTION:
             continue
-        if signal == "popularity" and item.contributions.get("rating", 0) >= MIN_CONTRIBUTION:
-            continue  # the rating reason already says how many people rated it
-        detail = reason_detail(signal, item, prefs, similar_to)
+        detail = reason_detail(family, item, prefs, evidence)
         if detail:
             detail = _zh(detail) if language == "zh" else detail
-            out.append({"signal": signal, "contribution": round(value, 4), "detail": detail})
-    return out
+            out.append({"signal": family, "contribution": round(float(value), 4), "detail": detail})
+    short = out[:MAX_REASONS]
+    short += [r for r in out[MAX_REASONS:] if r["signal"] == "price_fit"]
+    return short
 
 
 def card(
-    item: ScoredItem, prefs: Preferences, *, language: str = "en", similar_to: str | None = None
+    item: ScoredItem,
+    prefs: Preferences,
+    *,
+    language: str = "en",
+    evidence: Evidence | None = None,
 ) -> ItemCard:
     m = item.meta
-    why = reasons(item, prefs, language=language, similar_to=similar_to)
+    why = reasons(item, prefs, language=language, evidence=evidence)
     return ItemCard(
         id=item.id,
         title=item.title,

@@ -71,6 +71,15 @@ MORE_OPTIONS = re.compile(
     r"another (?:one|option)|more (?:options|ideas|suggestions)|show me more|different ones?|"
     r"none of (?:these|those|them)|not (?:these|those)|what else|next)\b"
 )
+# asking for other items than the one talked about ("anything cheaper?")
+ALTERNATIVES = re.compile(
+    r"\b(anything|something|any (?:others?|ones?|alternatives?|options?)|alternatives?|"
+    r"other (?:ones?|options?|items?)|others|instead|else|show me|do you have|got any)\b"
+)
+# "is it cheaper than the others?", "is the second one newer?": about shown items
+COMPARES_ITEMS = re.compile(
+    r"^\s*(?:is|are|was|were|does|did)\s+(?:it|that|this|they|those|these|both|either|the\b)"
+)
 REFINE = re.compile(
     r"\b(cheaper|pricier|more expensive|less expensive|another|other|others|else|different|"
     r"similar|more like|instead|more|less|newer|older|but|without|except|same|too)\b"
@@ -110,11 +119,21 @@ MORE_ABOUT = re.compile(
 
 # Question words → the item field they ask about (only fields the catalog has count).
 ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "price": ("price", "cost", "costs", "how much", "expensive", "cheap", "pricey"),
+    "price": (
+        "price",
+        "cost",
+        "costs",
+        "how much",
+        "expensive",
+        "cheap",
+        "pricey",
+        "cheaper",
+        "pricier",
+    ),
     "in_stock": ("in stock", "stock", "available", "availability", "sold out", "can i buy"),
     "rating": ("rating", "rated", "reviews", "review", "stars", "how good", "any good", "worth"),
     "rating_count": ("how many ratings", "how many reviews", "popular"),
-    "year": ("year", "when", "released", "come out", "came out", "how old"),
+    "year": ("year", "when", "released", "come out", "came out", "how old", "newer", "older"),
     "description": (
         "about",
         "plot",

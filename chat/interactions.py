@@ -188,6 +188,31 @@ class InteractionStore:
             return []
         return [Interaction(u, i, k, None, ts, sid, "chat") for u, i, k, ts, sid in rows]
 
+    def history(self, user_id: str, limit: int = 200) -> list[str]:
+        """The user's latest positive events (imported and from their chats), oldest
+        first: what the CF and sequence channels read. One indexed query, not a scan."""
+        rows = self.db._conn.execute(
+            "SELECT item_id, ts FROM interactions WHERE user_id = ? AND kind != 'dislike' "
+            "ORDER BY ts DESC, id DESC LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        try:
+            rows += self.db._conn.execute(
+                "SELECT f.item_id, f.created_at FROM item_feedback f "
+                "JOIN sessions s ON s.id = f.session_id "
+                "WHERE s.user_id = ? AND f.kind != 'dislike' ORDER BY f.id DESC LIMIT ?",
+                (user_id, limit),
+            ).fetchall()
+        except Exception:  # an older schema without the feedback table
+            pass
+        return [item for item, _ in sorted(rows, key=lambda r: r[1])][-limit:]
+
+    def session_user(self, session_id: str) -> str | None:
+        row = self.db._conn.execute(
+            "SELECT user_id FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        return row[0] if row else None
+
     def stats(self) -> dict[str, Any]:
         events = self.events()
         per_user = Counter(e.user_id for e in events)

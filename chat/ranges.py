@@ -80,6 +80,20 @@ _COMPARE = re.compile(
     r"more expensive|pricier|fancier|higher[- ]end|newer|more recent|older)\b(?!\s+(?:one|of)\b)"
 )
 _LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower priced", "older"}
+# a complaint about what was shown asks for the other side: "too pricey" → cheaper,
+# "too old" → newer ("not too expensive" is a mild wish, read by the price levels)
+_TOO = re.compile(r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern)\b")
+_TOO_MEANS = {
+    "expensive": ("price", "lower"),
+    "pricey": ("price", "lower"),
+    "pricy": ("price", "lower"),
+    "costly": ("price", "lower"),
+    "old": ("year", "higher"),
+    "dated": ("year", "higher"),
+    "new": ("year", "lower"),
+    "recent": ("year", "lower"),
+    "modern": ("year", "lower"),
+}
 
 _UNIT_ALIASES = {
     "hours": ("hour", "hours", "hrs", "hr", "h"),
@@ -177,6 +191,12 @@ class RangeReader:
             facet = self.year if word in ("newer", "more recent", "older") else self.price
             if facet:
                 direction = "lower" if word in _LOWER else "higher"
+                out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        for m in _TOO.finditer(text):
+            kind, direction = _TOO_MEANS[m.group(1)]
+            facet = self.price if kind == "price" else self.year
+            if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
                 out.spans.append(m.span())
         return out

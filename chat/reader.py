@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import intent as cues
-from .references import ORDINALS, shown_refs
+from .references import ORDINALS, TitleHit, shown_refs
 from .state import DialogueState
 from .text import singular, tokenize
 from .tracker import NEGATIONS, Message
@@ -134,6 +134,12 @@ def _read_feedback(tracker, state, msg: Message, low: str, titles) -> None:
             title_kind = kind or "anchor"
             msg.titles.append((hit, title_kind))
             targets.append(item)
+        if not kind:
+            # "something like the first one": a shown item as an example, like a title
+            for ref in msg.refs:
+                if ref.ids and len(ref.ids) == 1 and inside(*_span_of(msg, ref.start, ref.end)):
+                    if _example_cue(msg, ref.start):
+                        msg.titles.append((TitleHit(ref.ids, ref.start, ref.end), "anchor"))
         if not targets and kind:
             found, why = tracker.pronoun_targets(clause, state)
             if why == "ambiguous" and not msg.problem:
@@ -147,6 +153,18 @@ def _read_feedback(tracker, state, msg: Message, low: str, titles) -> None:
             for item in dict.fromkeys(targets):
                 msg.feedback.append((item, kind))
         msg.targets += [t for t in targets if t not in msg.targets]
+
+
+_EXAMPLE_CUES = (("like",), ("similar", "to"), ("as",), ("more", "like"), ("same", "as"))
+
+
+def _example_cue(msg: Message, start: int) -> bool:
+    """Is the reference at token `start` introduced as an example ("like the first one",
+    "similar to the second")?"""
+    words_ = [t.text for t in msg.tokens[:start]]
+    if words_ and words_[-1] in ("the", "that", "this"):
+        words_ = words_[:-1]
+    return any(tuple(words_[-len(cue) :]) == cue for cue in _EXAMPLE_CUES)
 
 
 def _read_words(tracker, state, msg: Message, used: set[int]) -> None:
@@ -247,12 +265,23 @@ def _read_intent(tracker, state, msg: Message, low: str) -> None:
 def _is_item_question(tracker, state, msg, low, positive) -> bool:
     if not cues.is_question(low):
         return False
+    compares = bool(cues.COMPARES_ITEMS.search(low))
+    if (
+        msg.reading.comparatives
+        and not compares
+        and (cues.ALTERNATIVES.search(low) or not cues.QUESTION_START.search(low))
+    ):
+        # "the second one is too pricey, anything cheaper?": the item is the yardstick
+        # of a refinement, not the subject of a question about its price
+        return False
     msg.fields = cues.attributes_asked(low, tracker.fields)
     about = bool(cues.MORE_ABOUT.search(low))
+    # "is it cheaper than the others?" compares; it sets no limit
+    only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
     explicit = [t for t in msg.targets]
     if not explicit:
         found, why = tracker.pronoun_targets(low, state)
-        if (msg.fields or about) and not msg.constraints:
+        if (msg.fields or about) and (not msg.constraints or only_comparing):
             if why == "ambiguous" and not (msg.fields and cues.ABOUT_BOT.search(low)):
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:
@@ -274,6 +303,9 @@ def _new_topic(tracker, state, msg, low) -> bool:
     kind = tracker.kind_facet
     if kind:
         new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}
+        if not new_kinds and msg.head:  # "wireless earbuds" after tents: electronics
+            implied = set.intersection(*(tracker.kinds_of(f, v) for f, v in msg.head))
+            new_kinds = implied if len(implied) == 1 else set()
         old = set(state.equals.get(kind, [])) | set(state.liked.get(kind, []))
         if new_kinds and old and not (new_kinds & old):
             if not any(tracker.plain_use(msg, h) for h, p in msg.values if h.facet == kind):

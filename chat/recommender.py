@@ -2,6 +2,13 @@
 fusion, reranking and online learning, built from the item store and the
 artifacts `recochat train` wrote.
 
+A chat turn runs it in two halves: `recall` (channels → features → fusion: the
+shortlist the policy asks about) and, when the policy recommends, `rank`
+(reranking, plus the evidence each card's explanation names: which liked item
+an item is similar to, which one people also liked, what it follows). Every
+dialogue constraint is a hard filter of the query (`query_for`), so seen and
+disliked items are never candidates.
+
 Artifacts are optional. Each missing, corrupt or old-format one is reported as
 a warning and its channel is left out, so a fresh install (no interactions
 yet) still recommends with the dense, content and popularity channels and the
@@ -10,9 +17,12 @@ configured fusion weights.
 
 from __future__ import annotations
 
+import re
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +43,8 @@ from retrieval.online import OnlineState
 from retrieval.pipeline import Pipeline, PipelineConfig
 from retrieval.rerank import RerankConfig, Reranker
 
-from .interactions import Interaction, InteractionStore
+from .interactions import InteractionStore
+from .state import DialogueState
 
 POSITIVE = {"like", "click", "purchase"}
 NEGATIVE = {"dislike"}
@@ -51,7 +62,28 @@ class LearningConfig:
     learned_fusion: bool = True
     fusion_weights: dict[str, float] = field(default_factory=dict)  # config overrides
     rerank: RerankConfig = field(default_factory=RerankConfig)
+    avoided: float = 0.2  # penalty per word the user wants to avoid ("nothing with zombies")
     seed: int | None = None
+
+
+@dataclass
+class Shortlist:
+    """One turn's recall: the fused candidates (best first) and what produced them."""
+
+    query: Query
+    items: list[ScoredItem]
+    channels: dict[str, int]  # channel → candidates it recalled
+    key: str | None = None
+    online: OnlineState | None = None
+    request_vector: np.ndarray | None = None  # the request's embedding before Rocchio
+
+
+@dataclass
+class Ranked:
+    items: list[ScoredItem]
+    # item id → reason family → (catalog id of the item it names, its role:
+    # "liked", "mentioned" or "history")
+    evidence: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 def load_models(
@@ -63,6 +95,9 @@ def load_models(
 
     problems: list[str] = []
     channels: list[Channel] = []
+    if not folder.is_dir() or not any(folder.iterdir()):
+        # a fresh install: nothing trained yet, which is no problem worth a warning
+        return channels, None, None, []
 
     def get(name: str):
         try:
@@ -109,6 +144,7 @@ class Recommender:
         self.config = config
         self.problems = problems or []
         self._rng = np.random.default_rng(config.seed)
+        self._model_pos: dict[str, dict[str, int]] = {}  # channel → item id → model row
 
     @classmethod
     def build(
@@ -145,8 +181,14 @@ class Recommender:
         return cls(pipeline, interactions, config, problems)
 
     @property
+    def index(self) -> CatalogIndex:
+        return self.pipeline.index
+
+    @property
     def channel_names(self) -> list[str]:
         return self.pipeline.channel_names
+
+    # -- queries -----------------------------------------------------------------
 
     def query(
         self,
@@ -161,13 +203,7 @@ class Recommender:
         user_id: str | None = None,
     ) -> Query:
         """A Query from what the dialogue knows, plus the user's logged history."""
-        history: list[str] = []
-        if user_id:
-            history = [
-                e.item_id
-                for e in self.interactions.events()
-                if e.user_id == user_id and e.kind not in NEGATIVE
-            ]
+        history = self.interactions.history(user_id) if user_id else []
         return Query(
             text=text,
             filter=flt or Filter(),
@@ -180,37 +216,193 @@ class Recommender:
             budget=budget,
         )
 
-    def recommend(
-        self, query: Query, k: int, key: str | None = None, timings: dict | None = None
-    ) -> list[ScoredItem]:
-        """Recommend; with a key (a session or user id) the online learners take part."""
+    def query_for(self, state: DialogueState, user_id: str | None = None) -> Query:
+        """The dialogue state as a query: its hard constraints (and the seen, disliked,
+        passed items) as the filter, its request as the dense text, liked and named
+        items as the seeds of the item-to-item channels, avoided values as negatives."""
+        prefs = state.preferences()
+        return self.query(
+            state.query_text(),
+            flt=state.filter(),
+            liked=list(dict.fromkeys(state.anchors + state.liked_ids)),
+            disliked=list(state.disliked_ids),
+            facets=prefs.liked,
+            avoid={k: list(v) for k, v in state.avoid.items() if v},
+            budget=prefs.budget,
+            user_id=user_id,
+        )
+
+    # -- the two halves of a turn --------------------------------------------------------
+
+    def recall(
+        self,
+        query: Query,
+        *,
+        key: str | None = None,
+        timings: dict | None = None,
+        limit: int = 50,
+    ) -> Shortlist:
+        """Recall and fuse; with a key (a session or user id) the online learners
+        take part: the Rocchio profile moves the request, the bandit plays an arm."""
+        timings = {} if timings is None else timings
         online = self._online(key) if (key and self.config.online) else None
         if online is not None:
             query.liked = list(dict.fromkeys([*query.liked, *online.profile.liked]))
             query.disliked = list(dict.fromkeys([*query.disliked, *online.profile.disliked]))
-        items = self.pipeline.recommend(query, k, online=online, rng=self._rng, timings=timings)
-        if online is not None:
-            self.interactions.save_online(key, online.to_dict())
-        return items
+        t = time.perf_counter()
+        for ch in self.pipeline.channels:
+            if isinstance(ch, DenseChannel):
+                ch.query_vector(query)
+        timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+        request = None if query.vector is None else query.vector.copy()
+        items, recalled = self.pipeline.shortlist(
+            query, online=online, rng=self._rng, timings=timings, limit=limit
+        )
+        channels = {name: len(got) for name, got in recalled.items() if got}
+        return Shortlist(query, items, channels, key, online, request)
 
-    def feedback(
-        self, key: str, item_id: str, kind: str, user_id: str | None = None, shown: int = 1
-    ) -> None:
-        """A like/dislike/click on a shown item: update the online learners and log it."""
-        import time
+    def rank(
+        self,
+        shortlist: Shortlist,
+        k: int,
+        *,
+        avoid_terms: list[str] = (),
+        timings: dict | None = None,
+    ) -> Ranked:
+        """The k to show, each with the evidence its explanation names. The online
+        state (the arm played) is saved, so feedback on these items credits it."""
+        items = _penalise_terms(list(shortlist.items), avoid_terms, self.config.avoided)
+        shown = self.pipeline.rerank(items, k, timings)
+        t = time.perf_counter()
+        evidence = self._evidence(shortlist, shown)
+        if timings is not None:
+            timings["explain"] = timings.get("explain", 0.0) + time.perf_counter() - t
+        if shortlist.online is not None:
+            self.interactions.save_online(shortlist.key, shortlist.online.to_dict())
+        return Ranked(shown, evidence)
 
+    def recommend(
+        self, query: Query, k: int, key: str | None = None, timings: dict | None = None
+    ) -> list[ScoredItem]:
+        """Both halves at once (evaluation, the API's search)."""
+        shortlist = self.recall(query, key=key, timings=timings, limit=max(50, 5 * k))
+        return self.rank(shortlist, k, timings=timings).items
+
+    # -- feedback ------------------------------------------------------------------------
+
+    def feedback(self, key: str, item_id: str, kind: str, shown: int = 1) -> None:
+        """A like/dislike/click on a shown item: update the online learners at once
+        (the next recall already uses them). The event itself is logged by the
+        conversation (chat/feedback.py), which the interaction store reads as chat
+        events for the next `recochat train`."""
         online = self._online(key)
         if kind in POSITIVE or kind in NEGATIVE:
             online.profile.feedback(item_id, positive=kind in POSITIVE)
-        if online.last_arm is not None:
+        if online.last_arm is not None and kind in POSITIVE | NEGATIVE:
             online.bandit.update(online.last_arm, 1.0 / max(1, shown) if kind in POSITIVE else 0.0)
         self.interactions.save_online(key, online.to_dict())
-        self.interactions.add(
-            [Interaction(user_id or key, item_id, kind, None, time.time(), key, "chat")]
-        )
 
     def _online(self, key: str) -> OnlineState:
         return OnlineState.from_dict(self.interactions.load_online(key), self.config.exploration)
+
+    # -- what the explanations name ------------------------------------------------------
+
+    def _evidence(
+        self, shortlist: Shortlist, shown: list[ScoredItem]
+    ) -> dict[str, dict[str, tuple[str, str]]]:
+        """Per shown item, the seed each item-to-item signal rests on: the liked item
+        closest in content, the one whose co-interaction weight is largest, the last
+        item of the sequence; and the Rocchio part of the semantic signal is split
+        off as `online` (its contribution moves from `semantic`, the sum stays)."""
+        idx, query = self.index, shortlist.query
+        if not shown or idx.vectors is None:
+            return {}
+        roles = {i: "history" for i in query.history}
+        roles.update({i: "liked" for i in query.liked})
+        if shortlist.online is not None:
+            roles.update({i: "liked" for i in shortlist.online.profile.liked})
+        positions = idx.positions([it.id for it in shown])
+        vectors = idx.vectors[positions]
+        out: dict[str, dict[str, tuple[str, str]]] = {it.id: {} for it in shown}
+        seeds = [s for s in query.seeds() if s in idx.pos]
+        if seeds:
+            sims = vectors @ idx.vectors[idx.positions(seeds)].T
+            for row, it in enumerate(shown):
+                best = seeds[int(np.argmax(sims[row]))]
+                out[it.id]["content"] = (best, roles.get(best, "liked"))
+        for ch in self.pipeline.channels:
+            if isinstance(ch, ModelChannel):
+                self._model_evidence(ch, query, shown, roles, out)
+        if shortlist.online is not None:
+            self._online_split(shortlist, shown, vectors, roles, out)
+        return out
+
+    def _model_evidence(self, ch: ModelChannel, query, shown, roles, out) -> None:
+        rows = self._model_pos.get(ch.name)
+        if rows is None:
+            rows = self._model_pos[ch.name] = {i: n for n, i in enumerate(ch.model.item_ids)}
+        seeds = [s for s in ch.seeds(query) if s in rows]
+        if not seeds:
+            return
+        if ch.use_history_order:  # a sequence model reads the whole sequence: name its end
+            for it in shown:
+                out[it.id][ch.name] = (seeds[-1], roles.get(seeds[-1], "liked"))
+            return
+        targets = np.array([rows.get(it.id, -1) for it in shown])
+        seeds = list(dict.fromkeys(seeds))
+        # (seeds, shown): each seed's part of the item's score (the models are linear
+        # in their seeds: item-kNN and EASE sum one row per seed)
+        weight = np.stack([ch.model.score(np.array([rows[s]]))[targets] for s in seeds])
+        weight[:, targets < 0] = 0.0
+        for col, it in enumerate(shown):
+            if weight[:, col].max() > 0:
+                best = seeds[int(np.argmax(weight[:, col]))]
+                out[it.id][ch.name] = (best, roles.get(best, "liked"))
+
+    def _online_split(self, shortlist, shown, vectors, roles, out) -> None:
+        profile, idx = shortlist.online.profile, self.index
+        request, feedback = profile.split(shortlist.request_vector, idx.vectors, idx.pos, vectors)
+        liked = [i for i in profile.liked if i in idx.pos]
+        for row, it in enumerate(shown):
+            total = request[row] + feedback[row]
+            semantic = it.contributions.get("semantic", 0.0)
+            if not semantic or total <= 0 or not feedback[row]:
+                continue
+            part = round(float(semantic * feedback[row] / total), 6)
+            it.contributions["semantic"] = round(semantic - part, 6)
+            it.contributions["online"] = part
+            if liked:
+                sims = idx.vectors[idx.positions(liked)] @ vectors[row]
+                best = liked[int(np.argmax(sims))]
+                out[it.id]["online"] = (best, roles.get(best, "liked"))
+
+
+def _penalise_terms(items: list[ScoredItem], terms: list[str], weight: float) -> list[ScoredItem]:
+    """Soft negatives in words ("nothing with zombies"): each avoided word in an
+    item's text costs `weight`, kept as the `avoided` contribution."""
+    if not terms or not weight:
+        return items
+    patterns = [re.compile(rf"(?<!not-)(?<!non-)(?<!no )\b{re.escape(t)}", re.I) for t in terms]
+    for it in items:
+        text = _text(it.meta)
+        hits = sum(1 for p in patterns if p.search(text))
+        if hits:
+            it.contributions["avoided"] = -round(weight * hits, 6)
+            it.score -= weight * hits
+    items.sort(key=lambda it: -it.score)  # stable: ties keep the fused order
+    return items
+
+
+def _text(meta: dict[str, Any]) -> str:
+    parts = []
+    for key, value in meta.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.append(" ".join(map(str, value)))
+    return " ".join(parts)
 
 
 def build_recommender(store: ItemStore, db, artifacts: Path, settings) -> Recommender:

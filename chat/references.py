@@ -65,6 +65,9 @@ _COMPARE_REFS = {
 }
 
 
+_ARTICLES = frozenset(("the", "a", "an", "of", "and", "in", "to"))
+
+
 def title_core(title: str) -> str:
     return _PAREN.sub("", title).strip() or title
 
@@ -159,6 +162,11 @@ class TitleIndex:
             if t.text not in ("the", "of", "a", "and", "in")
         )
         if mode == "reply":
+            # written like a name, or long enough not to be ordinary words: "the comedy"
+            # or "the perfect match" in lower case are no films of those names
+            content = [t for t in span if t.text not in _ARTICLES]
+            if not capital and len(content) < 3:
+                return False
             return (not common and (len(span) >= 2 or capital)) or (capital and len(span) >= 2)
         if is_value(tuple(t.text for t in span)):
             return False  # "horror" is a genre before it is a title

@@ -14,9 +14,9 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retrieval import ItemStore, Ranker
+from retrieval import ItemStore
 
 from . import acts
 from .copycheck import CopyChecker
@@ -37,11 +37,13 @@ from .feedback import KINDS, FeedbackLog
 from .guard import MessageRejected, clean_message
 from .phrases import say
 from .policy import Decision, Policy, PolicyConfig
-from .shortlist import Recalled, Shortlister
 from .state import DialogueState
 from .storage import Database, Message
 from .tracker import StateTracker
 from .update import apply_feedback
+
+if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
+    from .recommender import Recommender, Shortlist
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +66,19 @@ class Session:
         session_id: str,
         *,
         store: ItemStore,
-        ranker: Ranker,
+        recommender: Recommender,
         tracker: StateTracker,
         writer: CopyWriter,
         db: Database,
         config: TurnConfig,
         policy: Policy | None = None,
+        user_id: str | None = None,
     ):
         self.id = session_id
-        self.store, self.ranker, self.tracker, self.writer, self.db = (
+        self.user_id = user_id
+        self.store, self.recommender, self.tracker, self.writer, self.db = (
             store,
-            ranker,
+            recommender,
             tracker,
             writer,
             db,
@@ -91,9 +95,6 @@ class Session:
         )
         if writer.checker is None:
             writer.checker = CopyChecker(tracker.titles)
-        self.shortlist = Shortlister(
-            store, ranker, recall_k=config.recall_k, recommend_k=config.recommend_k
-        )
         self.feedback_log = FeedbackLog(db)
         self.state = DialogueState.from_dict(db.load_state(session_id))
 
@@ -125,18 +126,19 @@ class Session:
         state = self.tracker.apply(self.state, msg)
         t = lap("state", t)
 
-        recalled, pool = Recalled([]), None
+        for item_id, kind in msg.feedback:  # the online learners hear it before recall
+            self.recommender.feedback(self.id, item_id, kind, shown=len(self.state.shown))
+        recalled, pool, stages = None, None, {}
         if msg.intent in _RETRIEVING:
             pool = self.policy.pool_size(state.filter())
             if not pool and state.passed:  # passed over everything: start the round again
                 state.passed = []
                 pool = self.policy.pool_size(state.filter())
             if pool:
-                recalled = self.shortlist.recall(state)
+                recalled = self._recall(state, stages)
             t = lap("recall", t)
-        decision = self.policy.decide(
-            state, msg.intent, [c.meta for c in recalled.candidates], pool or 0, force=msg.force
-        )
+        candidates = [i.meta for i in recalled.items] if recalled else []
+        decision = self.policy.decide(state, msg.intent, candidates, pool or 0, force=msg.force)
         lap("policy", t)
         debug: dict[str, Any] = {
             "intent": msg.intent,
@@ -144,8 +146,9 @@ class Session:
             **decision.to_dict(),
             "specificity": state.specificity(),
             "pool": pool,
-            "candidates": len(recalled.candidates),
-            "channels": recalled.channels,
+            "candidates": len(candidates),
+            "channels": recalled.channels if recalled else {},
+            "stages_ms": stages,  # the pipeline's own stages (filled in as they run)
             "feedback": msg.feedback,
             "state": _state_summary(state),
         }
@@ -170,6 +173,7 @@ class Session:
             yield event
         reply = "".join(parts).strip()
         timings["total"] = round(time.perf_counter() - started, 4)
+        debug["stages_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
 
         now = time.time()
         self.db.save_turn(
@@ -217,10 +221,14 @@ class Session:
 
     def _recommend(self, msg, state, recalled, timings, debug) -> Iterator[Event]:
         t = time.perf_counter()
-        ranked = self.shortlist.rank(state, recalled)
+        stages = debug["stages_ms"]
+        recalled = recalled or self._recall(state, stages)
+        ranked = self.recommender.rank(
+            recalled, self.config.recommend_k, avoid_terms=state.avoid_terms, timings=stages
+        )
         prefs = state.preferences()
         cards = [
-            card(item, prefs, language=state.language, similar_to=ranked.similar_to.get(item.id))
+            card(item, prefs, language=state.language, evidence=self._named(ranked, item.id))
             for item in ranked.items
         ]
         t_rank = time.perf_counter()
@@ -253,6 +261,8 @@ class Session:
         result = writer.last
         if result.first_token_s is not None:
             timings["llm_first_token"] = round(result.first_token_s, 4)
+        if result.first_text_s is not None:  # the first checked words the user sees
+            timings["first_text"] = round(result.first_text_s, 4)
         timings["llm_total"] = round(time.perf_counter() - t_rank, 4)
         debug["copy"] = {
             "source": result.source,
@@ -260,6 +270,21 @@ class Session:
             "replaced": result.replaced,
         }
         debug["shown"] = state.shown
+
+    def _recall(self, state: DialogueState, stages: dict[str, float]) -> Shortlist:
+        """The learning recommender's shortlist for the dialogue state, with this
+        session's online learners (key: the session id) and the user's history."""
+        query = self.recommender.query_for(state, self.user_id)
+        limit = max(self.config.recall_k, 5 * self.config.recommend_k)
+        return self.recommender.recall(query, key=self.id, timings=stages, limit=limit)
+
+    def _named(self, ranked, item_id: str) -> dict[str, tuple[str, str]]:
+        """The evidence of one card with titles instead of ids."""
+        out = {}
+        for signal, (other, role) in ranked.evidence.get(item_id, {}).items():
+            meta = self.metas.get(other) or self.store.get(other) or {}
+            out[signal] = (meta.get("title", other), role)
+        return out
 
     # -- feedback from a button ------------------------------------------------------------
 
@@ -283,6 +308,7 @@ class Session:
             message = say(state.language, kind, title=meta.get("title", item_id))
         self.db.save_turn(self.id, state.to_dict(), [])
         self.feedback_log.record(self.id, item_id, kind, source)
+        self.recommender.feedback(self.id, item_id, kind, shown=len(state.shown))
         self.state = state
         return FeedbackApplied(item_id, kind, message)
 

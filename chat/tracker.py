@@ -100,6 +100,7 @@ class StateTracker:
         self.fields = {k for m in self.metas.values() for k in m if not k.startswith("_")}
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
+        self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
 
     # -- which facets filter --------------------------------------------------------
 
@@ -116,6 +117,18 @@ class StateTracker:
         if candidates and "category" not in hard:
             hard.add(max(candidates)[1])
         return hard | self.lexicon.proper
+
+    def kinds_of(self, facet: str, value: Any) -> set[str]:
+        """The kinds (categories) of the items that have `value` in `facet`."""
+        key = (facet, value)
+        if key not in self._kinds:
+            kind = self.kind_facet
+            self._kinds[key] = {
+                str(m[kind])
+                for m in self.metas.values()
+                if kind and m.get(kind) is not None and value in _as_list(m.get(facet))
+            }
+        return self._kinds[key]
 
     @property
     def kind_facet(self) -> str | None:

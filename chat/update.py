@@ -49,6 +49,7 @@ def apply_message(tracker: StateTracker, state: DialogueState, msg: Message) -> 
         new.head = {}
         for facet, value in msg.head:
             _add(new.head, facet, value)
+        _implied_kind(tracker, new, msg)
     also = bool(cues.ALSO.search(msg.prepared.lower()))
     replaced: set[str] = set()
     for hit, polarity in msg.values:
@@ -69,8 +70,11 @@ def apply_message(tracker: StateTracker, state: DialogueState, msg: Message) -> 
         new.focus = msg.targets[-1]
     if msg.intent == "refine" and cues.MORE_OPTIONS.search(msg.prepared.lower()):
         new.passed += [i for i in state.shown if i not in new.passed]
+    wanted = msg.content or [h for h, p in msg.values if p == "+"]
     if msg.intent in ("recommend", "refine", "answer", "feedback") and msg.positive_text.strip():
-        if msg.intent != "feedback" or msg.constraints or msg.content:
+        # "the second one is too pricey, anything cheaper?" says nothing new about what
+        # the item is: its words would only blur the dense query of the request
+        if msg.intent == "recommend" or wanted:
             new.request.append(msg.positive_text.strip())
     if msg.intent in ("recommend", "refine", "answer") or msg.constraints:
         for word in msg.content:
@@ -83,6 +87,19 @@ def apply_message(tracker: StateTracker, state: DialogueState, msg: Message) -> 
         if facet not in new.answered:
             new.answered.append(facet)
     return new
+
+
+def _implied_kind(tracker, new: DialogueState, msg: Message) -> None:
+    """ "an office chair": when every item the head noun describes is of one kind
+    (category), the request is for that kind, as if the user had named it, so a
+    price limit does not let lawn mowers in. A kind the user names wins."""
+    kind = tracker.kind_facet
+    named = any(h.facet == kind for h, p in msg.values if p == "+")
+    if not kind or named or new.equals.get(kind):
+        return
+    kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
+    if len(kinds) == 1:
+        new.equals[kind] = list(kinds)
 
 
 def _apply_value(tracker, new, msg, hit, polarity, also, replaced) -> None:
@@ -126,7 +143,12 @@ def _apply_ranges(tracker, old, new, msg) -> None:
     elif msg.reading.levels:
         new.price_level = msg.reading.levels[-1][1]
     shown = [tracker.metas[i] for i in old.shown if i in tracker.metas]
-    for comp in msg.reading.comparatives:
+    # "is the second one cheaper than the first?" asks; it does not narrow the request
+    comparatives = [] if msg.intent == "question" else msg.reading.comparatives
+    # "more expensive, over $100": the figure says how much, the comparative only which way
+    stated = {hit.facet for hit in msg.reading.ranges}
+    comparatives = [c for c in comparatives if c.facet not in stated]
+    for comp in comparatives:
         values = [m[comp.facet] for m in shown if isinstance(m.get(comp.facet), (int, float))]
         if msg.targets:  # "cheaper than the first one"
             values = [

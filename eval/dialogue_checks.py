@@ -123,6 +123,8 @@ def _reason_terms(record: dict[str, Any], state) -> list[str]:
             m = re.search(r"similar to (.+?), which you liked", d)
             if m:
                 terms.append(m.group(1))
+            if "budget" in d:  # "$24.99, within your $30.00 budget": fits the budget
+                terms.append("budget")
             m = re.search(r"(\d\.\d)★", d)
             if m:
                 terms.append(m.group(1))
@@ -159,7 +161,11 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
         elif kind == "all_items_satisfy":
             from .dialogues import satisfies
 
-            bad = [i for i in shown if not satisfies(want, metas[i])]
+            def lookup(ref, name):
+                item = _ids(ref, lists[:-1] or lists)[0]
+                return metas.get(item, {}).get(name)
+
+            bad = [i for i in shown if not satisfies(want, metas[i], lookup)]
             ok, detail = (
                 bool(shown) and not bad,
                 f"failing: {bad}" if bad else f"{len(shown)} items",
@@ -213,7 +219,10 @@ def _state_has(state, want: dict[str, Any], lists) -> tuple[bool, str]:
     problems = []
     for key, value in want.items():
         have = getattr(state, key, None)
-        if isinstance(value, dict):
+        if value == {} or value == []:  # "ranges: {}": nothing of that kind is left
+            if have:
+                problems.append(f"{key}={have}")
+        elif isinstance(value, dict):
             for facet, expected in value.items():
                 got = (have or {}).get(facet)
                 if isinstance(expected, list) and key != "ranges":

@@ -10,28 +10,50 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-STAGES = ("state", "recall", "rank", "llm_first_token", "llm_total", "total")
+# Per-turn latency, split by stage: reading the message into the state, recall,
+# rank, the model's first token, the first checked words shown to the user (the
+# copy check holds back what it cannot judge yet), the whole copy, the whole turn.
+STAGES = ("state", "recall", "rank", "llm_first_token", "first_text", "llm_total", "total")
 
 
 def _pct(values: list[float], p: float) -> float | None:
+    """The p-quantile by the nearest rank (no interpolation between turns)."""
     if not values:
         return None
     values = sorted(values)
     return round(values[min(len(values) - 1, int(round(p * (len(values) - 1))))], 3)
 
 
-def summarize(results: list[dict[str, Any]], *, model: str | None = None) -> dict[str, Any]:
+def summarize(
+    results: list[dict[str, Any]],
+    *,
+    model: str | None = None,
+    machine: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The figures of a run. Item figures count recommendation turns: items named in
+    the copy that were not shown (hallucinated, after the copy checks), shown items
+    outside the dialogue state's hard constraints, shown items the user had disliked
+    or seen. Questions before the first recommendation are counted per dialogue
+    that recommends at all. Latency covers every user turn; a stage counts the
+    turns in which it ran (recall only when items were needed, the LLM only when
+    it wrote copy)."""
     by_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_catalog: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     named = hallucinated = shown = unsatisfied = repeated = 0
     questions_first: list[int] = []
     stages: dict[str, list[float]] = defaultdict(list)
     sources: Counter = Counter()
     for d in results:
         asked, first_seen = 0, False
+        by_catalog[d["catalog"]][0] += d["passed"]
+        by_catalog[d["catalog"]][1] += d["total"]
         for t in d["turns"]:
             for a in t["assertions"]:
                 by_type[a["type"]][0] += a["passed"]
                 by_type[a["type"]][1] += 1
+            for stage in STAGES:
+                if stage in t.get("timings", {}):
+                    stages[stage].append(t["timings"][stage])
             if t.get("shown"):
                 named += len(t.get("named", []))
                 hallucinated += len(t.get("hallucinated", []))
@@ -40,9 +62,6 @@ def summarize(results: list[dict[str, Any]], *, model: str | None = None) -> dic
                 repeated += len(t.get("repeated", []))
                 if t.get("copy", {}).get("source"):
                     sources[t["copy"]["source"]] += 1
-                for stage in STAGES:
-                    if stage in t.get("timings", {}):
-                        stages[stage].append(t["timings"][stage])
             if not first_seen:
                 if t.get("act") == "ask":
                     asked += 1
@@ -53,11 +72,16 @@ def summarize(results: list[dict[str, Any]], *, model: str | None = None) -> dic
     total = sum(v[1] for v in by_type.values())
     summary = {
         "model": model,
+        "machine": machine or {},
         "dialogues": len(results),
         "dialogues_passed": sum(d["passed"] == d["total"] for d in results),
         "assertions_passed": passed,
         "assertions": total,
         "pass_rate": round(passed / total, 4) if total else 1.0,
+        "per_catalog": {
+            k: {"passed": v[0], "total": v[1], "rate": round(v[0] / v[1], 4) if v[1] else 1.0}
+            for k, v in sorted(by_catalog.items())
+        },
         "per_assertion": {
             k: {"passed": v[0], "total": v[1], "rate": round(v[0] / v[1], 4)}
             for k, v in sorted(by_type.items())
@@ -66,18 +90,52 @@ def summarize(results: list[dict[str, Any]], *, model: str | None = None) -> dic
         "hallucinated_items": hallucinated,
         "items_named_in_copy": named,
         "constraint_satisfaction": round(1 - unsatisfied / shown, 4) if shown else 1.0,
+        "items_outside_constraints": unsatisfied,
         "items_shown": shown,
         "disliked_or_seen_repeated": repeated,
-        "mean_questions_before_first_recommendation": round(statistics.mean(questions_first), 3)
+        "mean_questions_before_first_recommendation": round(
+            float(statistics.mean(questions_first)), 3
+        )
         if questions_first
         else None,
+        "dialogues_with_a_recommendation": len(questions_first),
         "copy_sources": dict(sources),
         "latency_s": {
-            s: {"p50": _pct(v, 0.5), "p95": _pct(v, 0.95), "n": len(v)} for s, v in stages.items()
+            s: {"p50": _pct(stages[s], 0.5), "p95": _pct(stages[s], 0.95), "n": len(stages[s])}
+            for s in STAGES
+            if stages[s]
         },
     }
     summary["text"] = render_text(summary, results)
     return summary
+
+
+def _figures(summary: dict[str, Any]) -> list[str]:
+    """The figures the dialogue evaluation promises, one line each."""
+    m = summary.get("machine") or {}
+    load = m.get("load_average")
+    return [
+        f"pass rate: {summary['pass_rate']:.1%} of {summary['assertions']} assertions; "
+        f"{summary['dialogues_passed']}/{summary['dialogues']} dialogues fully passed",
+        f"hallucinated-item rate: {summary['hallucinated_item_rate']:.1%} "
+        f"({summary['hallucinated_items']} of {summary['items_named_in_copy']} items named in copy "
+        "were not chosen)",
+        f"constraint satisfaction: {summary['constraint_satisfaction']:.1%} "
+        f"({summary['items_outside_constraints']} of {summary['items_shown']} shown items outside)",
+        f"disliked/seen items shown again: {summary['disliked_or_seen_repeated']}",
+        "mean questions before the first recommendation: "
+        f"{summary['mean_questions_before_first_recommendation']} "
+        f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
+        f"copy written by: {summary['copy_sources']}",
+        *(
+            [
+                f"machine: {m.get('cpus')} CPUs, load average {' '.join(map(str, load))} "
+                "(1/5/15 min, at the end of the run)"
+            ]
+            if load
+            else []
+        ),
+    ]
 
 
 def render_text(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
@@ -88,24 +146,17 @@ def render_text(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
     lines += ["", f"{'assertion':<30}{'passed':>8}{'total':>8}{'rate':>9}", "-" * 55]
     for kind, v in summary["per_assertion"].items():
         lines.append(f"{kind:<30}{v['passed']:>8}{v['total']:>8}{v['rate']:>9.1%}")
-    lines += [
-        "",
-        f"pass rate: {summary['pass_rate']:.1%} of {summary['assertions']} assertions; "
-        f"{summary['dialogues_passed']}/{summary['dialogues']} dialogues fully passed",
-        f"hallucinated items in copy: {summary['hallucinated_items']} of "
-        f"{summary['items_named_in_copy']} named ({summary['hallucinated_item_rate']:.1%})",
-        f"constraint satisfaction: {summary['constraint_satisfaction']:.1%} of {summary['items_shown']} shown items",
-        f"disliked/seen items shown again: {summary['disliked_or_seen_repeated']}",
-        f"mean questions before the first recommendation: {summary['mean_questions_before_first_recommendation']}",
-        f"copy written by: {summary['copy_sources']}",
-        "",
-        f"{'stage (s)':<18}{'p50':>9}{'p95':>9}{'turns':>7}",
-    ]
-    for stage in STAGES:
-        v = summary["latency_s"].get(stage)
-        if v:
-            lines.append(f"{stage:<18}{v['p50']:>9}{v['p95']:>9}{v['n']:>7}")
+    lines += ["", *_figures(summary), "", f"{'stage (s)':<18}{'p50':>9}{'p95':>9}{'turns':>7}"]
+    for stage, v in summary["latency_s"].items():
+        lines.append(f"{stage:<18}{v['p50']:>9}{v['p95']:>9}{v['n']:>7}")
     return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (a ranker's float32 contributions) as plain numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def write_report(
@@ -115,18 +166,13 @@ def write_report(
     data = {k: v for k, v in summary.items() if k != "text"}
     json_path = out / "report.json"
     json_path.write_text(
-        json.dumps({"summary": data, "dialogues": results}, indent=1, ensure_ascii=False)
+        json.dumps(
+            {"summary": data, "dialogues": results}, indent=1, ensure_ascii=False, default=_plain
+        )
     )
     md = [f"# Dialogue evaluation ({summary['model'] or 'default model'})", ""]
+    md += [f"- {line}" for line in _figures(summary)]
     md += [
-        f"- pass rate: **{summary['pass_rate']:.1%}** ({summary['assertions_passed']}/{summary['assertions']} assertions, "
-        f"{summary['dialogues_passed']}/{summary['dialogues']} dialogues)",
-        f"- hallucinated-item rate: {summary['hallucinated_item_rate']:.1%} "
-        f"({summary['hallucinated_items']} of {summary['items_named_in_copy']} items named)",
-        f"- constraint satisfaction: {summary['constraint_satisfaction']:.1%} of {summary['items_shown']} items shown",
-        f"- disliked/seen items shown again: {summary['disliked_or_seen_repeated']}",
-        f"- mean questions before the first recommendation: {summary['mean_questions_before_first_recommendation']}",
-        f"- copy written by: {summary['copy_sources']}",
         "",
         "| assertion | passed | total | rate |",
         "|---|---:|---:|---:|",

@@ -26,11 +26,14 @@ dialogue_report.py.
 from __future__ import annotations
 
 import ast
+import hashlib
 import operator
+import os
 import re
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +46,8 @@ ASSERTIONS = {
     "asks_question": "the assistant asks a question (true) or does not (false)",
     "asked_facet": "the question is about this facet (or one of a list)",
     "recommends": "number of items shown: N, '>=N', true (some) or false (none)",
-    "all_items_satisfy": "a filter expression every shown item satisfies",
+    "all_items_satisfy": "a filter expression every shown item satisfies "
+    "(at('@1.2', 'price') is a field of an item shown before)",
     "none_of": "none of these items (ids, @N, @T.N) is shown",
     "contains": "all of these items are shown",
     "contains_any": "at least one of these items is shown",
@@ -131,22 +135,35 @@ _COMPARE = {
 }
 
 
-def satisfies(expression: str, meta: dict[str, Any]) -> bool:
+def satisfies(expression: str, meta: dict[str, Any], lookup=None) -> bool:
     """Evaluate a small, safe expression over an item's metadata. Names are fields
-    (missing ones are None); a comparison that cannot be made is False."""
-    return bool(_eval(ast.parse(expression, mode="eval").body, meta))
+    (missing ones are None); a comparison that cannot be made is False.
+    `at('@1.2', 'price')` is a field of an item shown earlier ("cheaper than the
+    second one"), through `lookup(ref, field)`."""
+    return bool(_eval(ast.parse(expression, mode="eval").body, meta, lookup))
 
 
-def _eval(node: ast.AST, meta: dict[str, Any]) -> Any:
+def _eval(node: ast.AST, meta: dict[str, Any], lookup=None) -> Any:
     if isinstance(node, ast.BoolOp):
-        values = [_eval(v, meta) for v in node.values]
+        values = [_eval(v, meta, lookup) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return not _eval(node.operand, meta)
+        return not _eval(node.operand, meta, lookup)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "at"
+        and len(node.args) == 2
+        and all(isinstance(a, ast.Constant) for a in node.args)
+        and not node.keywords
+    ):
+        if lookup is None:
+            raise SuiteError("at(ref, field) needs the items shown so far.")
+        return lookup(node.args[0].value, node.args[1].value)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, meta)
+        left = _eval(node.left, meta, lookup)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = _eval(right_node, meta)
+            right = _eval(right_node, meta, lookup)
             try:
                 if not _COMPARE[type(op)](left, right):
                     return False
@@ -159,7 +176,7 @@ def _eval(node: ast.AST, meta: dict[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, (ast.List, ast.Tuple)):
-        return [_eval(e, meta) for e in node.elts]
+        return [_eval(e, meta, lookup) for e in node.elts]
     raise SuiteError(f"Unsupported expression element: {ast.dump(node)[:60]}")
 
 
@@ -191,12 +208,60 @@ def open_app(catalog: str, home: str | Path, *, model: str | None = None, embedd
         path, preset = catalog_source(catalog)
         items = load_catalog(path, PRESETS[preset]).items
         if app.store.count() != len(items):
-            app.store.upsert(items, sync=True)
+            with cached_vectors(app.store, items, Path(app.settings.cache_dir) / "eval"):
+                app.store.upsert(items, sync=True)
             app.refresh()
     except BaseException:
         app.close()
         raise
     return app
+
+
+class _KnownVectors:
+    """The store's embedder, answering item texts from vectors computed before."""
+
+    def __init__(self, embedder, known: dict[str, Any]):
+        self.embedder, self.known = embedder, known
+        self.spec, self.dim = embedder.spec, embedder.dim
+
+    def embed(self, texts: list[str]):
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([self.known[t] for t in texts])
+
+
+@contextmanager
+def cached_vectors(store, items, cache: Path):
+    """Ingest with item vectors kept in the cache directory, keyed by the embedder
+    and every item text, so a suite run (and `make test`) embeds a catalog once per
+    machine rather than once per run: 6,583 ReDial plots take minutes on two cores.
+    Chat-time queries use the real embedder, as in production."""
+    import numpy as np
+
+    texts = [it.text for it in items]
+    key = hashlib.sha256("\x00".join([store.embedder.spec, *texts]).encode()).hexdigest()[:16]
+    path = cache / f"item-vectors-{key}.npy"
+    vectors = None
+    if path.is_file():
+        try:
+            vectors = np.load(path)
+        except (OSError, ValueError):
+            vectors = None  # a broken cache file is recomputed
+    if vectors is None or len(vectors) != len(texts):
+        vectors = store.embedder.embed(texts)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, np.asarray(vectors, dtype=np.float32))
+        tmp.replace(path)
+    real = store.embedder
+    store.embedder = _KnownVectors(real, dict(zip(texts, vectors, strict=True)))
+    try:
+        yield
+    finally:
+        store.embedder = real
 
 
 def run_dialogue(app, dialogue: Dialogue) -> list[dict[str, Any]]:
@@ -251,7 +316,7 @@ def run_suites(
     model: str | None = None,
     embedder: str = "minilm",
     home: str | Path | None = None,
-    progress=print,
+    progress=lambda line: print(line, flush=True),
 ) -> list[dict[str, Any]]:
     """Run every dialogue, ingesting each catalog once; returns one record per dialogue."""
     results = []
@@ -296,8 +361,9 @@ def run_command(args) -> int:
     dialogues = load_dialogues(args.dir)
     if args.catalog:
         dialogues = [d for d in dialogues if d.catalog == args.catalog]
-    if args.only:
-        dialogues = [d for d in dialogues if args.only.lower() in d.name.lower()]
+    if args.only:  # "a|b": dialogues whose name contains a or b
+        wanted = [w.strip().lower() for w in args.only.split("|") if w.strip()]
+        dialogues = [d for d in dialogues if any(w in d.name.lower() for w in wanted)]
     if not dialogues:
         print("No dialogues to run (check DIR, --catalog and --only).", file=sys.stderr)
         return 2
@@ -305,8 +371,15 @@ def run_command(args) -> int:
     print(
         f"Running {len(dialogues)} dialogues with model {model or '(from settings)'} …", flush=True
     )
+    started = time.perf_counter()
     results = run_suites(dialogues, model=model, embedder=args.embedder, home=args.home)
-    summary = summarize(results, model=model)
+    machine = {
+        "cpus": os.cpu_count(),
+        # other work on the machine inflates the latency figures: say how busy it was
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "run_seconds": round(time.perf_counter() - started, 1),
+    }
+    summary = summarize(results, model=model, machine=machine)
     paths = write_report(summary, results, Path(args.out))
     print(summary["text"])
     print(f"Report: {paths[0]} and {paths[1]}")

@@ -32,8 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.cf import InteractionMatrix, ItemKNN
-from retrieval.channels import Channel, ModelChannel, PopularChannel, Query
+from retrieval.cf import InteractionMatrix, ItemKNN, RequestKNN, Transitions
+from retrieval.channels import (
+    AskedForChannel,
+    Channel,
+    ModelChannel,
+    PopularChannel,
+    PriorChannel,
+    Query,
+    SimilarRequestsChannel,
+)
 from retrieval.features import FeatureBuilder, FeatureConfig
 from retrieval.fusion import Example, learn_fusion
 from retrieval.index import CatalogIndex
@@ -119,16 +127,27 @@ def read_turns(
 
 class FoldData:
     """What is learned from the dialogues outside a set of folds: co-mentions
-    (item-kNN over dialogues as sessions) and popularity (mention counts)."""
+    (item-kNN over dialogues as sessions), popularity (mention counts), how
+    often each movie was the recommender's pick, and what was picked after a
+    movie was named or a facet value asked for (cf.Transitions)."""
 
     def __init__(self, turns: list[Turn], index: CatalogIndex, excluded: frozenset[int]):
         sessions: dict[str, set[int]] = {}
+        picks: list[tuple[list[str], list[str]]] = []
+        asked: list[tuple[list[str], list[str]]] = []
+        said: list[tuple[list[str], list[str]]] = []
+        self.recommended = np.zeros(len(index))
         for t in turns:
             if t.fold in excluded:
                 continue
             s = sessions.setdefault(t.dialog, set())
             s.update(t.mentioned)
             s.update(g[0] for g in t.gold)
+            chosen = [index.ids[g[0]] for g in t.gold]
+            self.recommended[[g[0] for g in t.gold]] += 1
+            picks.append(([index.ids[p] for p in t.mentioned], chosen))
+            asked.append((AskedForChannel.facet_anchors(t.facets), chosen))
+            said.append((AskedForChannel.word_anchors(t.text), chosen))
         users = [d for d, items in sessions.items() for _ in items]
         items = [index.ids[p] for ps in sessions.values() for p in ps]
         self.popularity = np.bincount([index.pos[i] for i in items], minlength=len(index)).astype(
@@ -136,6 +155,15 @@ class FoldData:
         )
         data = InteractionMatrix.build(users, items, item_ids=index.ids)
         self.co_mention = ItemKNN(neighbours=200, shrink=2.0).fit(data)
+        self.picked_after = Transitions(shrink=OPTIONS.shrink).fit(picks, index.ids)
+        self.asked_for = Transitions(shrink=OPTIONS.shrink).fit(asked, index.ids)
+        self.said = Transitions(shrink=OPTIONS.shrink).fit(said, index.ids)
+        train = [t for t in turns if t.fold not in excluded and t.vector is not None]
+        self.similar = RequestKNN().fit(
+            np.stack([t.vector for t in train]) if train else np.zeros((0, 1)),
+            [[g[0] for g in t.gold] for t in train],
+            index.ids,
+        )
 
 
 class TurnScores(Channel):
@@ -193,6 +221,23 @@ def featurise(pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: b
 class Options:
     recency: float = 1.0  # weight of older mentions in the item-to-item channels
     scaling: str = "max"  # FeatureConfig.channel_scaling
+    shrink: float = 5.0  # of the "picked after" / "asked for" frequencies
+    extra: tuple[str, ...] = ("recommended", "picked_after", "asked_for", "said", "similar")
+    rank_features: tuple[str, ...] = (
+        "semantic",
+        "facet_match",
+        "content",
+        "co_interaction",
+        "cf",
+        "sequence",
+        "co_mention",
+        "popular",
+        "recommended",
+        "picked_after",
+        "asked_for",
+        "said",
+        "similar_requests",
+    )
 
 
 OPTIONS = Options()
@@ -205,7 +250,20 @@ def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: FoldData) ->
         ModelChannel(index, fold.co_mention, "co_mention", recency=OPTIONS.recency),
         PopularChannel(index),
     ]
-    features = FeatureBuilder(index, FeatureConfig(channel_scaling=OPTIONS.scaling))
+    if "recommended" in OPTIONS.extra:
+        channels.append(PriorChannel(index, "recommended", np.log1p(fold.recommended)))
+    if "picked_after" in OPTIONS.extra:
+        channels.append(
+            ModelChannel(index, fold.picked_after, "picked_after", recency=OPTIONS.recency)
+        )
+    if "asked_for" in OPTIONS.extra:
+        channels.append(AskedForChannel(index, fold.asked_for))
+    if "said" in OPTIONS.extra:
+        channels.append(AskedForChannel(index, fold.said, "said", anchors="words"))
+    if "similar" in OPTIONS.extra:
+        channels.append(SimilarRequestsChannel(index, fold.similar))
+    config = FeatureConfig(channel_scaling=OPTIONS.scaling, rank_features=OPTIONS.rank_features)
+    features = FeatureBuilder(index, config)
     return Pipeline(index, channels, features=features)
 
 

@@ -188,3 +188,104 @@ def _keep_top(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
         ),
         shape=sim.shape,
     )
+
+
+class Transitions:
+    """"Chosen after": how often an item was the answer when an anchor (an item
+    named earlier, or a facet value asked for) was in the context, as a shrunk
+    conditional frequency count(anchor → item) / (count(anchor) + shrink).
+
+    Unlike co-occurrence it is directed and learns from the decisions
+    themselves (a ReDial recommender's picks, the item a shopper bought after
+    looking at others), so it says "people who asked for X were given Y", not
+    "X and Y were named together". Anchors are any strings; items are ids.
+    """
+
+    kind = "transitions"
+
+    def __init__(self, shrink: float = 5.0):
+        self.shrink = shrink
+        self.item_ids: list[str] = []
+        self.anchors: dict[str, int] = {}
+        self.matrix: sp.csr_matrix | None = None  # anchors × items, already normalised
+
+    def fit(
+        self,
+        decisions: list[tuple[list[str], list[str]]],
+        item_ids: list[str],
+        anchor_weights: list[list[float]] | None = None,
+    ) -> Transitions:
+        """decisions: (anchors in the context, items chosen) per decision."""
+        self.item_ids = list(item_ids)
+        item_pos = {i: n for n, i in enumerate(self.item_ids)}
+        rows, cols, vals = [], [], []
+        seen: dict[int, float] = {}
+        for n, (anchors, chosen) in enumerate(decisions):
+            weights = anchor_weights[n] if anchor_weights else [1.0] * len(anchors)
+            targets = [item_pos[i] for i in dict.fromkeys(chosen) if i in item_pos]
+            for a, w in dict(zip(anchors, weights, strict=True)).items():
+                row = self.anchors.setdefault(a, len(self.anchors))
+                seen[row] = seen.get(row, 0.0) + w
+                rows += [row] * len(targets)
+                cols += targets
+                vals += [w] * len(targets)
+        shape = (len(self.anchors), len(self.item_ids))
+        counts = sp.csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float64)
+        norm = np.zeros(shape[0])
+        for row, total in seen.items():
+            norm[row] = 1.0 / (total + self.shrink)
+        self.matrix = (sp.diags(norm) @ counts).tocsr().astype(np.float32)
+        return self
+
+    def score_anchors(self, anchors: list[str], weights: list[float] | None = None) -> np.ndarray:
+        """Sum over the known anchors of P(item | anchor), weighted."""
+        weights = weights or [1.0] * len(anchors)
+        known = [(self.anchors[a], w) for a, w in zip(anchors, weights, strict=True) if a in self]
+        if not known or self.matrix is None:
+            return np.zeros(len(self.item_ids), dtype=np.float32)
+        rows = np.array([r for r, _ in known])
+        w = np.array([w for _, w in known], dtype=np.float32)
+        return np.asarray(self.matrix[rows].T @ w).ravel()
+
+    def score(self, positions: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """The ModelChannel interface: anchors are items, by position in item_ids."""
+        anchors = [self.item_ids[p] for p in positions]
+        return self.score_anchors(anchors, None if weights is None else list(weights))
+
+    def __contains__(self, anchor: str) -> bool:
+        return anchor in self.anchors
+
+
+class RequestKNN:
+    """"Chosen for similar requests": the k past decisions whose request vector is
+    closest to this one vote for the items chosen there, each vote weighted by
+    similarity**power. A session-kNN over request text instead of item sets."""
+
+    kind = "request_knn"
+
+    def __init__(self, neighbours: int = 200, power: float = 3.0):
+        self.neighbours, self.power = neighbours, power
+        self.item_ids: list[str] = []
+        self.vectors: np.ndarray | None = None  # (decisions, dim), unit length
+        self.chosen: sp.csr_matrix | None = None  # decisions × items
+
+    def fit(self, vectors: np.ndarray, chosen: list[list[int]], item_ids: list[str]) -> RequestKNN:
+        """vectors: one request embedding per decision; chosen: item positions."""
+        self.item_ids = list(item_ids)
+        v = np.asarray(vectors, dtype=np.float32)
+        self.vectors = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        rows = [n for n, items in enumerate(chosen) for _ in items]
+        cols = [p for items in chosen for p in items]
+        self.chosen = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(v), len(self.item_ids))
+        )
+        return self
+
+    def score_vector(self, vector: np.ndarray) -> np.ndarray:
+        if self.vectors is None or len(self.vectors) == 0:
+            return np.zeros(len(self.item_ids), dtype=np.float32)
+        sim = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
+        k = min(self.neighbours, len(sim))
+        top = np.argpartition(-sim, k - 1)[:k]
+        w = np.maximum(sim[top], 0.0) ** self.power
+        return np.asarray(self.chosen[top].T @ w).ravel().astype(np.float32)

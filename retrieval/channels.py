@@ -12,10 +12,15 @@ on (no liked items, no trained model) returns None and is simply skipped.
     cf              EASE / item-kNN scores of the user's whole history
     sequence        SASRec next-item scores after the user's history
     popular         popularity within the wanted facets (cold start)
+    asked_for       items chosen when the same facet values (or words) were asked
+                    for (cf.Transitions over anchors such as "genres=horror")
+    similar_requests  items chosen for past requests that read like this one
+    <prior>         a fixed per-item prior (e.g. how often an item was chosen)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -64,18 +69,30 @@ class Channel:
     def scores(self, query: Query) -> np.ndarray | None:
         raise NotImplementedError
 
+    def exact_at(self, query: Query, positions: np.ndarray) -> np.ndarray | None:
+        """Exact scores at these positions when `scores` may be approximate (the
+        vector channels on a compressed catalog, see retrieval/ann.py); None: exact."""
+        return None
+
     def recall(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[Candidate]:
         s = self.scores(query)
         return self.candidates(s, k, query, allowed)
 
+    def top(
+        self, s: np.ndarray | None, k: int, query: Query, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Catalog positions of the k best allowed items above min_score, best first
+        (what the pipeline pools; `candidates` wraps them for other callers)."""
+        if s is None or k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        ok = self.index.mask(query.filter) if allowed is None else allowed.copy()
+        ok &= s > self.min_score
+        return top_k(s, k, ok)
+
     def candidates(
         self, s: np.ndarray | None, k: int, query: Query, allowed: np.ndarray | None = None
     ) -> list[Candidate]:
-        if s is None or k <= 0:
-            return []
-        ok = self.index.mask(query.filter) if allowed is None else allowed.copy()
-        ok &= s > self.min_score
-        picked = top_k(s, k, ok)
+        picked = self.top(s, k, query, allowed)
         idx = self.index
         return [
             Candidate(
@@ -108,6 +125,11 @@ class DenseChannel(Channel):
             return None
         return self.index.vectors @ vector
 
+    def exact_at(self, query: Query, positions: np.ndarray) -> np.ndarray | None:
+        if query.vector is None or self.index.vectors is None:
+            return None
+        return self.index.vectors[positions] @ query.vector
+
 
 class ContentChannel(Channel):
     """Items whose text/vector is close to the liked items, away from disliked ones."""
@@ -126,8 +148,23 @@ class ContentChannel(Channel):
         s = vectors @ vectors[liked].mean(axis=0) if s is None else s.copy()
         disliked = self.index.positions(query.disliked)
         if len(disliked):
-            s = s - 0.5 * (vectors @ vectors[disliked].T).max(axis=1)
+            product = query.cache.get("product")  # the pipeline's compressed scan, if any
+            near = product(vectors[disliked].T) if product else vectors @ vectors[disliked].T
+            s = s - 0.5 * near.max(axis=1)
         s[liked] = -np.inf  # neighbours, not the seeds themselves
+        return s
+
+    def exact_at(self, query: Query, positions: np.ndarray) -> np.ndarray | None:
+        vectors = self.index.vectors
+        liked = self.index.positions(query.seeds()[-HISTORY_TAIL:])
+        if vectors is None or len(liked) == 0:
+            return None
+        rows = vectors[positions]
+        s = rows @ vectors[liked].mean(axis=0)
+        disliked = self.index.positions(query.disliked)
+        if len(disliked):
+            s = s - 0.5 * (rows @ vectors[disliked].T).max(axis=1)
+        s[np.isin(positions, liked)] = -np.inf
         return s
 
 
@@ -194,6 +231,93 @@ class PopularChannel(Channel):
             for v in values:
                 s = s + self.index.has_value(name, v)
         return s
+
+
+class AskedForChannel(Channel):
+    """Items chosen in past decisions whose context asked for the same things: a
+    cf.Transitions model whose anchors are "field=value" facet strings
+    (`anchors="facets"`) or the request's content words ("w=scary",
+    `anchors="words"`): what people were given when they said "superhero" or
+    "something for the kids", which no catalog field spells out."""
+
+    min_score = 0.0
+
+    def __init__(self, index: CatalogIndex, model, name: str = "asked_for", anchors="facets"):
+        super().__init__(index)
+        self.model, self.name = model, name
+        self.kind = anchors
+        model_pos = {i: n for n, i in enumerate(model.item_ids)}
+        self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
+
+    @staticmethod
+    def facet_anchors(facets: dict[str, list[str]]) -> list[str]:
+        return [f"{name}={v.lower()}" for name, values in facets.items() for v in values]
+
+    @staticmethod
+    def word_anchors(text: str) -> list[str]:
+        words = (w.strip("'’-") for w in _WORDS.findall(text.lower()))
+        return list(dict.fromkeys(f"w={w}" for w in words if len(w) > 2 and w not in _STOP))
+
+    def anchors(self, query: Query) -> list[str]:
+        if self.kind == "words":
+            return self.word_anchors(query.text)
+        return self.facet_anchors(query.facets)
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        anchors = [a for a in self.anchors(query) if a in self.model]
+        if not anchors:
+            return None
+        # the mean over anchors: a long message is not more certain than a short one
+        raw = self.model.score_anchors(anchors, [1.0 / len(anchors)] * len(anchors))
+        return np.where(self._to_model >= 0, raw[self._to_model], 0.0).astype(np.float32)
+
+
+_WORDS = re.compile(r"[a-z][a-z'’\-]+")
+_STOP = frozenset(
+    """the and for you are was but not have has had with that this what any some can
+    could would should will just like love liked really very much more most also too
+    movie movies film films watch watched watching seen see saw one ones thing things
+    good great nice well yes yeah okay hello hey thanks thank there their they them
+    then than been being into out about all how who why when where which your yours
+    maybe sure lot lots kind sort type types something anything recommend suggest
+    think know heard did does don't didn't i'm it's that's i've you've haven't
+    from bye have time its our get got looking look want wanted""".split()
+)
+
+
+class SimilarRequestsChannel(Channel):
+    """Items chosen for past requests that read like this one (cf.RequestKNN over
+    request embeddings)."""
+
+    name = "similar_requests"
+    min_score = 0.0
+
+    def __init__(self, index: CatalogIndex, model, name: str = "similar_requests"):
+        super().__init__(index)
+        self.model, self.name = model, name
+        model_pos = {i: n for n, i in enumerate(model.item_ids)}
+        self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        if query.vector is None:
+            return None
+        raw = self.model.score_vector(query.vector)
+        return np.where(self._to_model >= 0, raw[self._to_model], 0.0).astype(np.float32)
+
+
+class PriorChannel(Channel):
+    """A fixed score per item, whatever the query: e.g. how often each item was
+    chosen in the training decisions. Recalls that prior's head."""
+
+    min_score = 0.0
+
+    def __init__(self, index: CatalogIndex, name: str, prior: np.ndarray):
+        super().__init__(index)
+        self.name = name
+        self.prior = np.asarray(prior, dtype=np.float32)
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        return self.prior
 
 
 def merge(lists: list[list[Candidate]]) -> list[Candidate]:

@@ -47,6 +47,12 @@ class FeatureConfig:
     # top item); "raw": as the channel gives them, so strong evidence (50 shared
     # users) and weak evidence (1) stay apart
     channel_scaling: str = "max"
+    # columns that also get a rank feature `rr_<name>` = 1/log2(2 + rank within the
+    # candidate list) for the top `rank_cap` (0 below that or without a score):
+    # a channel's ordering is comparable across requests where its raw scores
+    # are not (a linear fusion cannot rescale per request)
+    rank_features: tuple[str, ...] = ()
+    rank_cap: int = 50
 
 
 class FeatureBuilder:
@@ -61,7 +67,8 @@ class FeatureBuilder:
     def names(self, channels: list[str]) -> list[str]:
         """Feature names for a pipeline with these channels, in column order."""
         chans = [c for c in channels if c != "dense"]  # dense score is `semantic`
-        return [*ITEM_SIGNALS, *chans, *(f"in_{c}" for c in channels)]
+        base = [*ITEM_SIGNALS, *chans, *(f"in_{c}" for c in channels)]
+        return base + [f"rr_{c}" for c in self.config.rank_features if c in base]
 
     def build(
         self,
@@ -91,6 +98,9 @@ class FeatureBuilder:
         for name in channel_scores:
             hits = np.fromiter(recalled.get(name, ()), np.int64)
             cols[f"in_{name}"] = np.isin(positions, hits).astype(float)
+        for name in self.config.rank_features:
+            if name in cols:
+                cols[f"rr_{name}"] = _rank_column(cols[name], self.config.rank_cap)
         return cols
 
     # -- signals ---------------------------------------------------------------------
@@ -145,6 +155,15 @@ def _gather(s: np.ndarray | None, positions: np.ndarray, clip: bool = False) -> 
     out = s[positions].astype(np.float64)
     out[~np.isfinite(out)] = 0.0
     return np.clip(out, 0.0, None) if clip else out
+
+
+def _rank_column(values: np.ndarray, cap: int) -> np.ndarray:
+    """1/log2(2 + rank) of each value within the list (best = rank 0), for the
+    top `cap` positive values; 0 for the rest."""
+    order = np.lexsort((np.arange(len(values)), -values))
+    rank = np.empty(len(values))
+    rank[order] = np.arange(len(values))
+    return np.where((rank < cap) & (values > 0), 1.0 / np.log2(rank + 2), 0.0)
 
 
 def _scaled_scores(s: np.ndarray | None) -> np.ndarray | None:

@@ -145,6 +145,104 @@ def learn_fusion(
     return FusionModel(weights, info)
 
 
+TREE_PARAMS = {
+    "objective": "lambdarank",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambdarank_truncation_level": 50,
+    "num_threads": 1,
+    "seed": 0,
+    "deterministic": True,
+    "verbose": -1,
+}
+
+
+@dataclass
+class TreeFusion:
+    """Gradient-boosted trees over the same feature columns (LightGBM
+    LambdaRank): they learn what a weighted sum cannot, e.g. that content
+    similarity matters when the user named a movie and popularity when not.
+    Each item's "why" is the trees' exact per-feature attribution (TreeSHAP),
+    which adds up to the score like the linear contributions do."""
+
+    names: list[str]
+    model: str  # LightGBM's text dump
+    info: dict = field(default_factory=dict)
+    version: int = FUSION_VERSION
+
+    def __post_init__(self):
+        self._booster = None
+
+    @property
+    def booster(self):
+        if self._booster is None:
+            lgb = _lightgbm()
+            self._booster = lgb.Booster(model_str=self.model)
+        return self._booster
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        return self.booster.predict(matrix, num_threads=1)
+
+    def score(
+        self, cols: dict[str, np.ndarray], scale: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Scores and per-feature contributions (`scale` is ignored: the trees'
+        interactions cannot be re-weighted per feature)."""
+        n = len(next(iter(cols.values()))) if cols else 0
+        matrix = np.stack([cols.get(f, np.zeros(n)) for f in self.names], axis=1)
+        contrib = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
+        total = contrib.sum(axis=1)
+        return total, {f: contrib[:, i] for i, f in enumerate(self.names)}
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "kind": "trees", "names": self.names,
+                "model": self.model, "info": self.info}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TreeFusion:
+        if data.get("version") != FUSION_VERSION or data.get("kind") != "trees":
+            raise ValueError("not a tree fusion model of this version")
+        return cls(list(data["names"]), data["model"], data.get("info", {}))
+
+
+def learn_tree_fusion(
+    examples: list[Example],
+    names: list[str],
+    rounds: int = 200,
+    params: dict | None = None,
+) -> TreeFusion:
+    """LambdaRank over the candidate lists: chosen rows are relevant (1), the
+    rest not (0); lists without a chosen row teach nothing and are skipped."""
+    lgb = _lightgbm()
+    examples = [e for e in examples if e.chosen and len(e.features)]
+    if not examples:
+        raise ValueError("no examples with a chosen item to learn fusion trees from")
+    X = np.concatenate([e.features for e in examples]).astype(np.float32)
+    y = np.zeros(len(X))
+    start = 0
+    for e in examples:
+        y[start + np.asarray(e.chosen)] = 1.0
+        start += len(e.features)
+    p = {**TREE_PARAMS, **(params or {})}
+    data = lgb.Dataset(X, y, group=[len(e.features) for e in examples], feature_name=names)
+    booster = lgb.train(p, data, rounds)
+    info = {"source": "learned", "learner": "lightgbm", "examples": len(examples),
+            "rows": len(X), "rounds": rounds, "params": p}
+    return TreeFusion(list(names), booster.model_to_string(), info)
+
+
+def _lightgbm():
+    try:
+        import lightgbm
+    except ImportError as e:  # pragma: no cover - a pinned dependency
+        raise ImportError("tree fusion needs LightGBM: pip install lightgbm==4.7.0") from e
+    return lightgbm
+
+
 def merge_learned(base: FusionModel, learned: FusionModel) -> FusionModel:
     """Learned weights for the features the examples could teach, configured ones
     for the rest (e.g. `semantic` when the examples had no request text). The

@@ -32,6 +32,7 @@ class CatalogIndex:
         self.pos = {item_id: i for i, item_id in enumerate(self.ids)}
         self.vectors = None if vectors is None else np.ascontiguousarray(vectors, np.float32)
         self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._values: dict[str, dict[str, list[int]]] = {}  # field → value → rows
         self._numbers: dict[str, np.ndarray] = {}
         self._popularity: np.ndarray | None = None
         self._scaled_popularity: np.ndarray | None = None
@@ -62,18 +63,23 @@ class CatalogIndex:
 
     def has_value(self, name: str, value: Any) -> np.ndarray:
         """Boolean column: the item's field equals (or, for lists, contains) value.
-        Built once per (field, value), case-insensitively for text."""
+        Case-insensitive for text. One pass over the catalog per field (it finds
+        every value's items at once), then each value's column once."""
         key = (name, str(value).lower())
         col = self._columns.get(key)
         if col is None:
-            want = key[1]
+            where = self._values.get(name)
+            if where is None:  # filled before it is shared: turns run in threads
+                where = {}
+                for i, meta in enumerate(self.metas):
+                    have = meta.get(name)
+                    if have is None:
+                        continue
+                    for v in have if isinstance(have, list) else [have]:
+                        where.setdefault(str(v).lower(), []).append(i)
+                self._values[name] = where
             col = np.zeros(len(self), dtype=bool)
-            for i, meta in enumerate(self.metas):
-                have = meta.get(name)
-                if have is None:
-                    continue
-                values = have if isinstance(have, list) else [have]
-                col[i] = any(str(v).lower() == want for v in values)
+            col[where.get(key[1], [])] = True
             self._columns[key] = col
         return col
 

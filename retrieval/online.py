@@ -50,10 +50,37 @@ class RocchioProfile:
     def apply(
         self, query_vector: np.ndarray | None, vectors: np.ndarray, pos: dict[str, int]
     ) -> np.ndarray | None:
+        if not any(i in pos for i in (*self.liked, *self.disliked)):
+            return query_vector
+        v = self._unnormalised(query_vector, vectors, pos)
+        norm = np.linalg.norm(v)
+        return v / norm if norm > 0 else query_vector
+
+    def split(
+        self,
+        query_vector: np.ndarray | None,
+        vectors: np.ndarray,
+        pos: dict[str, int],
+        items: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For item vectors `items`, their cosine to the moved vector `apply` returns,
+        as two parts that add up to it: what the request gives (α·q) and what the
+        feedback gives (β·liked − γ·disliked). Explanations say "because you liked X"
+        only as far as the second part carries an item."""
+        n = len(items)
+        plain = items @ query_vector if query_vector is not None else np.zeros(n)
+        if not any(i in pos for i in (*self.liked, *self.disliked)):
+            return plain, np.zeros(n)  # no feedback yet: all of it is the request
+        v = self._unnormalised(query_vector, vectors, pos)
+        norm = float(np.linalg.norm(v))
+        if norm == 0:
+            return plain, np.zeros(n)
+        request = self.alpha * plain / norm
+        return request, items @ v / norm - request
+
+    def _unnormalised(self, query_vector, vectors, pos) -> np.ndarray:
         liked = [pos[i] for i in self.liked if i in pos]
         disliked = [pos[i] for i in self.disliked if i in pos]
-        if not liked and not disliked:
-            return query_vector
         v = np.zeros(vectors.shape[1], dtype=np.float32)
         if query_vector is not None:
             v += self.alpha * query_vector
@@ -61,8 +88,7 @@ class RocchioProfile:
             v += self.beta * vectors[liked].mean(axis=0)
         if disliked:
             v -= self.gamma * vectors[disliked].mean(axis=0)
-        norm = np.linalg.norm(v)
-        return v / norm if norm > 0 else query_vector
+        return v
 
     def to_dict(self) -> dict:
         return {

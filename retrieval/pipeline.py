@@ -12,10 +12,11 @@ recall gets learned fusion and reranking without other changes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ann import CompressedVectors, CompressionConfig
 from .channels import HISTORY_TAIL, Channel, DenseChannel, Query
 from .features import FeatureBuilder
 from .fusion import FusionModel
@@ -33,6 +34,10 @@ class PipelineConfig:
     # weights learned with one pool size still mean the same with another
     flag_k: int = 30
     rerank: bool = True
+    # from this catalog size on, the dense stage scans compressed vectors and
+    # rescores exactly (retrieval/ann.py); None: always the exact scan
+    compress_min_items: int | None = 20_000
+    compression: CompressionConfig = field(default_factory=CompressionConfig)
 
 
 class Pipeline:
@@ -51,6 +56,12 @@ class Pipeline:
         self.features = features or FeatureBuilder(index)
         self.reranker = reranker
         self.config = config or PipelineConfig()
+        least = self.config.compress_min_items
+        self.compressed = (
+            CompressedVectors(index.vectors, self.config.compression)
+            if least is not None and index.vectors is not None and len(index) >= least
+            else None
+        )
 
     @property
     def channel_names(self) -> list[str]:
@@ -71,31 +82,50 @@ class Pipeline:
         _lap(timings, "embed", t)
         if online is not None and self.index.vectors is not None:
             query.vector = online.profile.apply(query.vector, self.index.vectors, self.index.pos)
-        self._one_pass(query, timings)
 
-    def _one_pass(self, query: Query, timings: dict) -> None:
+    def _one_pass(self, query: Query, timings: dict, allowed: np.ndarray, exact: bool) -> bool:
         """Dense and content scores in one product with the item matrix: at 100k
-        items reading the 150 MB matrix is the cost, not the arithmetic."""
+        items reading the 150 MB matrix is the cost, not the arithmetic. On a large
+        catalog (and unless `exact`) the product runs on the compressed vectors;
+        True then: the pooled rows must be rescored exactly (see `recall`)."""
         names = set(self.channel_names)
         vectors = self.index.vectors
-        if vectors is None or not {"dense", "content"} <= names:
-            return
+        compressed = None if exact else self.compressed
+        if vectors is None or "dense" not in names:
+            return False
+        columns = {}
+        if query.vector is not None:
+            columns["dense"] = query.vector
         seeds = self.index.positions(query.seeds()[-HISTORY_TAIL:])
-        if query.vector is None or len(seeds) == 0:
-            return
+        if "content" in names and len(seeds):
+            columns["content"] = vectors[seeds].mean(axis=0)
+        if not columns or (compressed is None and len(columns) < 2):
+            return False  # one exact product: the channel computes it itself
         t = time.perf_counter()
-        both = vectors @ np.stack([query.vector, vectors[seeds].mean(axis=0)], axis=1)
-        query.cache["dense"], query.cache["content"] = both[:, 0], both[:, 1]
-        _lap(timings, "recall:dense+content", t)
+        q = np.stack(list(columns.values()), axis=1)
+        both = vectors @ q if compressed is None else compressed.scores(q, allowed)
+        for j, name in enumerate(columns):
+            query.cache[name] = both[:, j]
+        if compressed is not None:  # the content channel's dislike penalty scans too
+            query.cache["product"] = lambda m: compressed.scores(m)
+        _lap(timings, "recall:" + "+".join(columns), t)
+        return compressed is not None
 
     def recall(
-        self, query: Query, k: int, timings: dict, skip: frozenset[str] = frozenset()
+        self,
+        query: Query,
+        k: int,
+        timings: dict,
+        skip: frozenset[str] = frozenset(),
+        exact: bool = False,
     ) -> tuple[np.ndarray, dict[str, list[int]], dict[str, np.ndarray | None]]:
         """The merged pool, each channel's recalled positions (best first) and each
-        channel's scores over the whole catalog."""
+        channel's scores over the whole catalog (exact at the pooled rows; elsewhere
+        approximate on a compressed catalog unless `exact`)."""
         t = time.perf_counter()
         allowed = self.index.mask(query.filter)
         _lap(timings, "filter", t)
+        approximate = self._one_pass(query, timings, allowed, exact)
         scores: dict[str, np.ndarray | None] = {}
         recalled: dict[str, list[int]] = {}
         pool: dict[int, None] = {}
@@ -103,11 +133,17 @@ class Pipeline:
             t = time.perf_counter()
             s = None if ch.name in skip else ch.scores(query)
             scores[ch.name] = s
-            picked = ch.candidates(s, k, query, allowed)
-            recalled[ch.name] = [self.index.pos[c.id] for c in picked]
-            pool.update(dict.fromkeys(self.index.pos[c.id] for c in picked))
+            recalled[ch.name] = ch.top(s, k, query, allowed).tolist()
+            pool.update(dict.fromkeys(recalled[ch.name]))
             _lap(timings, f"recall:{ch.name}", t)
-        return np.fromiter(pool, np.int64, len(pool)), recalled, scores
+        rows = np.fromiter(pool, np.int64, len(pool))
+        if approximate:  # features read the pooled rows: make them exact
+            t = time.perf_counter()
+            for ch in self.channels:
+                if scores[ch.name] is not None and (got := ch.exact_at(query, rows)) is not None:
+                    scores[ch.name][rows] = got
+            _lap(timings, "rescore", t)
+        return rows, recalled, scores
 
     def fuse(
         self,
@@ -127,16 +163,25 @@ class Pipeline:
         total, contrib = self.fusion.score(cols, scale)
         order = np.lexsort((positions, -total))  # ties by catalog position: stable
         found = {name: set(got) for name, got in recalled.items()}
+        best = order[:limit]
+        # rows of plain floats in one go (tolist), not one numpy scalar per cell
+        names, parts = list(cols), list(contrib)
+        feats = np.stack([cols[n][best] for n in names], axis=1).tolist() if names else []
+        shares = (
+            np.round(np.stack([contrib[n][best] for n in parts], axis=1), 6).tolist()
+            if parts
+            else [[]] * len(best)
+        )
         items = []
-        for j in order[:limit]:
+        for row, j in enumerate(best):
             p = positions[j]
             items.append(
                 ScoredItem(
                     self.index.ids[p],
                     self.index.metas[p],
                     float(total[j]),
-                    {name: float(col[j]) for name, col in cols.items()},
-                    {name: round(float(c[j]), 6) for name, c in contrib.items()},
+                    dict(zip(names, feats[row], strict=True)),
+                    dict(zip(parts, shares[row], strict=True)),
                     {name: float(scores[name][p]) for name, got in found.items() if p in got},
                 )
             )
@@ -160,18 +205,40 @@ class Pipeline:
         """Recall, fuse and rerank; with `online`, also play a bandit arm (stored in
         online.last_arm so the feedback can be credited to it)."""
         timings = {} if timings is None else timings
+        # rerank needs some depth to diversify from, not the whole pool
+        items, _ = self.shortlist(
+            query, online=online, rng=rng, timings=timings, limit=max(50, 5 * k)
+        )
+        return self.rerank(items, k, timings)
+
+    def shortlist(
+        self,
+        query: Query,
+        *,
+        online: OnlineState | None = None,
+        rng: np.random.Generator | None = None,
+        timings: dict | None = None,
+        limit: int = 50,
+    ) -> tuple[list[ScoredItem], dict[str, list[int]]]:
+        """The first half of `recommend`: recall and fuse. The best `limit` fused
+        candidates, best first, and each channel's recalled positions. A chat turn
+        stops here when it asks a question instead (the shortlist is what it asks about)."""
+        timings = {} if timings is None else timings
         self.prepare(query, online, timings)
         scale = None
         if online is not None:
             online.last_arm = online.bandit.choose(rng or np.random.default_rng())
             scale = FusionBandit.scale(online.last_arm)
         positions, recalled, scores = self.recall(query, self.config.recall_k, timings)
-        # rerank needs some depth to diversify from, not the whole pool
-        items = self.fuse(query, positions, recalled, scores, timings, scale, limit=max(50, 5 * k))
+        items = self.fuse(query, positions, recalled, scores, timings, scale, limit=limit)
+        return items, recalled
+
+    def rerank(self, items: list[ScoredItem], k: int, timings: dict | None = None):
+        """The second half of `recommend`: the k to show."""
         t = time.perf_counter()
         if self.reranker is not None and self.config.rerank:
             items = self.reranker.rerank(items, k)
-        _lap(timings, "rerank", t)
+        _lap({} if timings is None else timings, "rerank", t)
         return items[:k]
 
     def score_catalog(
@@ -182,7 +249,7 @@ class Pipeline:
         timings: dict = {}
         self.prepare(query, None, timings)
         _, recalled, scores = self.recall(
-            query, recall_k or self.config.recall_k, timings, skip=skip
+            query, recall_k or self.config.recall_k, timings, skip=skip, exact=True
         )
         positions = np.arange(len(self.index))
         cols = self.features.build(query, positions, scores, self.flags(recalled))

@@ -7,12 +7,14 @@ Order of the rules, and why:
 3. greedy MMR (Carbonell & Goldstein 1998) picks each next item by
    λ·relevance − (1−λ)·max similarity to what is already picked, so three
    near-identical items do not fill a list of three;
-4. while picking, a cap per provider field (brand, studio …) and a minimum
-   long-tail share are enforced, relaxing only when no candidate satisfies them.
+4. while picking, a cap per provider field (brand, studio …: at most
+   ⌈cap_share·k⌉ items each) and a minimum long-tail share are enforced,
+   relaxing only when no candidate satisfies them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,7 +101,9 @@ class Reranker:
         cfg = self.config
         ok = np.ones(len(left), dtype=bool)
         if cfg.cap_field:
-            limit = max(1, int(cfg.cap_share * k))
+            # rounded up: in a list of three, a 50% cap allows two from one provider
+            # (rounding down to one filled chat answers with unrelated items)
+            limit = max(1, math.ceil(cfg.cap_share * k - 1e-9))
             counts: dict[Any, int] = {}
             for i in chosen:
                 v = pool[i].meta.get(cfg.cap_field)

@@ -162,7 +162,9 @@ def test_debug_records_intent_act_reason_and_timings(app):
     d = done(events)
     assert {"intent", "act", "reason", "state", "copy"} <= set(d.debug)
     assert d.debug["state"]["ranges"] == {"price": [None, 50.0]}
-    assert {"state", "recall", "rank", "llm_first_token", "llm_total", "total"} <= set(d.timings)
+    stages = {"state", "recall", "rank", "llm_first_token", "first_text", "llm_total", "total"}
+    assert stages <= set(d.timings)
+    assert d.timings["llm_first_token"] <= d.timings["first_text"] <= d.timings["llm_total"]
     stored = app.db.history(events[-1].session_id)[-1]
     assert stored.meta["debug"]["act"] == "recommend"
 
@@ -191,3 +193,19 @@ def test_chinese_gets_a_chinese_reply(app):
     events = run(app.session(), "我想要恐龙玩具")
     assert shown(events)
     assert done(events).debug["language"] == "zh"
+
+
+def test_too_pricey_refines_to_cheaper_items_than_the_one_referred_to(app):
+    session = app.session()
+    first = shown(run(session, "a tent for camping"))
+    prices = [app.store.get(i)["price"] for i in first]
+    n = prices.index(max(prices)) + 1
+    ordinal = ["first", "second", "third"][n - 1]
+    events = run(session, f"the {ordinal} one is too pricey, anything cheaper?")
+    assert done(events).debug["act"] == "recommend" and done(events).debug["intent"] == "refine"
+    cheaper = shown(events)
+    assert cheaper and all(app.store.get(i)["price"] < max(prices) for i in cheaper)
+    limit = session.state.ranges["price"]
+    events = run(session, "is it cheaper than the others?")  # a question, not a filter
+    assert done(events).debug["act"] == "answer" and "$" in done(events).reply
+    assert session.state.ranges["price"] == limit

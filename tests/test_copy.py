@@ -9,7 +9,7 @@ from test_tracker import TRACKERS
 
 import prompts
 from chat.copycheck import CopyChecker, numbers
-from chat.copywriter import HOLD_WORDS, CopyWriter
+from chat.copywriter import CopyWriter
 from chat.events import ItemCard
 from chat.llm import ScriptedLLM
 
@@ -182,11 +182,42 @@ def test_a_failing_model_gives_the_template():
     assert "".join(p.text for p in pieces).startswith("Here is what") and len(pieces) > 3
 
 
-def test_copy_is_held_back_only_a_few_words():
+def test_plain_words_are_shown_as_soon_as_the_next_one_arrives():
+    writer, pieces = write(ScriptedLLM(["Both picks are quiet and easy to clean. " + GOOD]))
+    assert pieces[0].text == "Both " and writer.last.first_text_s is not None
+
+
+@pytest.mark.parametrize(
+    "text, held",
+    [
+        ("You will like it", "it"),  # the last word may still grow
+        ("It costs $14", "$14"),  # "$14" may become "$14.99"
+        ("I suggest the Whisper Burr", "Whisper Burr"),  # the start of a title
+        ("I suggest the Whisper Burr Coffee Grinder", "Whisper Burr Coffee Grinder"),
+        ("It is quiet. It is quiet", "It is quiet"),  # a sentence said again, so far
+        ("It is quiet. It has a burr", "burr"),
+        ("Here is why it", "why it"),  # "why it fits" echoes the prompt
+    ],
+)
+def test_only_words_the_check_cannot_judge_yet_are_held_back(text, held):
+    assert text[CHECKER.hold_from(text) :] == held
+
+
+def test_a_title_is_released_only_once_it_is_complete_and_checked():
     writer, pieces = write(ScriptedLLM([GOOD]))
-    first = pieces[0].text
-    assert len(first.split()) == 1  # the first word, released once HOLD_WORDS more arrived
-    assert HOLD_WORDS <= 8
+    shown = ""
+    for p in pieces:
+        shown += p.text
+        if "Whisper" in shown:
+            assert "Whisper Burr Coffee Grinder" in shown
+            break
+
+
+def test_a_failed_first_attempt_streams_its_retry():
+    llm = ScriptedLLM(["Conical Burr Grinder Pro!", GOOD])
+    writer, pieces = write(llm)
+    assert len(pieces) > 3 and not any(p.replace for p in pieces)
+    assert writer.last.source == "retry" and writer.last.first_text_s is not None
 
 
 def test_the_fix_prompt_renders_strictly():
@@ -207,3 +238,48 @@ def test_borrowing_the_prompts_worked_example_is_rejected():
     writer, pieces = write(ScriptedLLM([borrowed, GOOD]))
     assert "".join(p.text for p in pieces if not p.replace).find("Brightway") == -1
     assert writer.last.source == "retry" and "not a fact" in writer.last.problems[0]
+
+
+def test_a_reply_that_starts_looping_keeps_its_whole_good_sentences():
+    first = "The Whisper Burr Coffee Grinder is quiet enough for early mornings."
+    loop = " It is a great choice for you. It is a great choice for you. It is a great choice"
+    writer, pieces = write(ScriptedLLM([first + loop, GOOD]))
+    text = "".join(p.text for p in pieces).strip()
+    assert text == first + " It is a great choice for you."
+    assert writer.last.source == "llm" and not any(p.replace for p in pieces)
+
+
+def test_a_reply_that_echoes_the_prompt_keeps_what_came_before():
+    first = "The Hand Coffee Grinder with Ceramic Burr is a silent choice for $39.99."
+    writer, pieces = write(ScriptedLLM([first + " Why it fits: matches coffee", GOOD]))
+    assert "".join(p.text for p in pieces).strip() == first and writer.last.source == "llm"
+
+
+def test_a_reply_that_goes_wrong_at_once_is_retried():
+    writer, pieces = write(
+        ScriptedLLM(["Why it fits: matches: coffee. Why it fits: matches", GOOD])
+    )
+    assert "".join(p.text for p in pieces) == GOOD and writer.last.source == "retry"
+
+
+def test_ordinary_words_that_are_also_a_title_are_not_an_item():
+    from chat.references import TitleIndex
+
+    checker = CopyChecker(
+        TitleIndex(
+            {
+                "c": {"title": "The Comedy (2012)"},
+                "p": {"title": "The Perfect Match (2016)"},
+                "h": {"title": "Hand Coffee Grinder with Ceramic Burr"},
+            }
+        )
+    )
+
+    def named(text):
+        return [said for _, said in checker.named_items(text)]
+
+    assert named("If you want the comedy, this is the perfect match for you.") == []
+    assert named("Try The Comedy or The Perfect Match.") == ["The Comedy", "The Perfect Match"]
+    assert named("the hand coffee grinder with ceramic burr is quiet") == [
+        "hand coffee grinder with ceramic burr"
+    ]

@@ -42,6 +42,18 @@ def test_filter_expressions_are_safe_and_total():
         satisfies("__import__('os')", meta)
 
 
+def test_a_filter_may_compare_with_an_item_shown_before():
+    shown = {("@1.2", "price"): 20.0}
+    lookup = lambda ref, name: shown.get((ref, name))  # noqa: E731
+    assert satisfies("price < at('@1.2', 'price')", {"price": 10.0}, lookup)
+    assert not satisfies("price < at('@1.2', 'price')", {"price": 30.0}, lookup)
+    assert not satisfies("price < at('@1.3', 'price')", {"price": 10.0}, lookup)  # None
+    with pytest.raises(SuiteError, match="needs the items shown"):
+        satisfies("price < at('@1.2', 'price')", {"price": 10.0})
+    with pytest.raises(SuiteError, match="Unsupported expression"):
+        satisfies("price < at(x, 'price')", {"price": 10.0}, lookup)
+
+
 def test_item_references():
     lists = [["a", "b", "c"], [], ["d", "e"]]
     assert resolve("@1", lists) == "d"  # the last list that showed something
@@ -138,3 +150,130 @@ def test_the_command_runs_a_suite_and_writes_the_report(home, tmp_path, capsys):
         )
         == 0
     )
+
+
+def _turn(act, *, shown=(), timings=None, passed=True, **extra):
+    return {
+        "act": act,
+        "shown": list(shown),
+        "timings": timings or {},
+        "assertions": [{"type": "act", "passed": passed, "detail": ""}],
+        **extra,
+    }
+
+
+def test_the_summary_gives_the_figures_the_evaluation_promises():
+    from eval.dialogue_report import summarize
+
+    ask = {"state": 0.01, "recall": 0.1, "total": 0.2}
+    rec = {
+        "state": 0.02,
+        "recall": 0.3,
+        "rank": 0.05,
+        "llm_first_token": 0.4,
+        "first_text": 0.6,
+        "llm_total": 2.0,
+        "total": 2.5,
+    }
+    results = [
+        {  # two questions, then three items; one named in the copy was not chosen
+            "name": "a",
+            "catalog": "demo",
+            "passed": 3,
+            "total": 4,
+            "turns": [
+                _turn("ask", timings=ask),
+                _turn("ask", timings=ask),
+                _turn(
+                    "recommend",
+                    shown=["x", "y", "z"],
+                    timings=rec,
+                    named=["x", "q"],
+                    hallucinated=["q"],
+                    unsatisfied=["z"],
+                    repeated=[],
+                    copy={"source": "llm"},
+                ),
+                _turn("recommend", shown=["w"], timings=rec, passed=False, repeated=["w"]),
+            ],
+        },
+        {  # recommends at once; a smalltalk turn has no recall and no LLM
+            "name": "b",
+            "catalog": "redial",
+            "passed": 2,
+            "total": 2,
+            "turns": [
+                _turn("smalltalk", timings={"state": 0.03, "total": 0.04}),
+                _turn("recommend", shown=["v"], timings=rec, named=["v"], copy={"source": "retry"}),
+            ],
+        },
+    ]
+    s = summarize(results, model="m", machine={"cpus": 2, "load_average": [3.0, 2.0, 1.0]})
+    assert s["per_assertion"]["act"] == {"passed": 5, "total": 6, "rate": 0.8333}
+    assert s["per_catalog"]["demo"]["rate"] == 0.75 and s["per_catalog"]["redial"]["rate"] == 1.0
+    assert s["hallucinated_items"] == 1 and s["hallucinated_item_rate"] == round(1 / 3, 4)
+    assert s["items_shown"] == 5 and s["constraint_satisfaction"] == 0.8
+    assert s["disliked_or_seen_repeated"] == 1
+    assert s["mean_questions_before_first_recommendation"] == 1.0  # (2 + 0) / 2
+    assert s["copy_sources"] == {"llm": 1, "retry": 1}
+    lat = s["latency_s"]
+    assert lat["state"]["n"] == 6 and lat["recall"]["n"] == 5 and lat["llm_total"]["n"] == 3
+    assert lat["rank"] == {"p50": 0.05, "p95": 0.05, "n": 3}
+    assert lat["state"]["p50"] == 0.02 and lat["state"]["p95"] == 0.03
+    assert list(lat) == [
+        "state",
+        "recall",
+        "rank",
+        "llm_first_token",
+        "first_text",
+        "llm_total",
+        "total",
+    ]
+    for line in (
+        "hallucinated-item rate: 33.3%",
+        "constraint satisfaction: 80.0%",
+        "disliked/seen items shown again: 1",
+        "mean questions before the first recommendation: 1.0",
+        "load average 3.0 2.0 1.0",
+    ):
+        assert line in s["text"]
+    assert "llm_first_token" in s["text"] and "first_text" in s["text"]
+
+
+def test_item_vectors_are_computed_once_per_machine(tmp_path):
+    import numpy as np
+
+    from eval.dialogues import cached_vectors
+
+    class Counting:
+        spec, dim = "count", 2
+
+        def __init__(self):
+            self.texts = 0
+
+        def embed(self, texts):
+            self.texts += len(texts)
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    class Item:
+        def __init__(self, text):
+            self.text = text
+
+    class Store:
+        embedder = Counting()
+
+        def upsert(self, items):
+            return self.embedder.embed([it.text for it in items])
+
+    store, items = Store(), [Item("a"), Item("bb"), Item("ccc")]
+    real = store.embedder
+    with cached_vectors(store, items, tmp_path):
+        first = store.upsert(items)
+    assert real.texts == 3 and store.embedder is real
+    with cached_vectors(store, items, tmp_path):
+        again = store.upsert(items)
+        assert store.embedder.embed(["new"]).shape == (1, 2)  # unknown text: embedded
+    assert real.texts == 4 and np.array_equal(first, again)
+    with cached_vectors(store, [*items, Item("dddd")], tmp_path):  # other texts, other key
+        store.upsert(items)
+    assert real.texts == 8

@@ -5,7 +5,11 @@ each catalog ingested once. The figures the issue promises are asserted on the
 written report: no hallucinated item, every shown item within the constraints,
 no disliked or seen item shown again, and every deterministic behaviour (state,
 policy, references, feedback, bad input) passing. Copy quality and latency vary
-with the model and the machine, so they count towards the pass rate only."""
+with the model and the machine, so they count towards the pass rate only.
+
+Speed: item vectors are cached per machine next to the converted models
+(RECOCHAT_CACHE_DIR/eval), so the 6,583 ReDial plots are embedded once, not on
+every run; each catalog is ingested once per run and the model loaded once."""
 
 from __future__ import annotations
 
@@ -85,9 +89,14 @@ def check(report: dict) -> None:
         if not a["passed"] and a["type"] in DETERMINISTIC
     ]
     assert not failed, "\n".join(failed)
-    assert s["hallucinated_items"] == 0
+    assert s["hallucinated_items"] == 0 and s["items_named_in_copy"] > 0
     assert s["constraint_satisfaction"] == 1.0
     assert s["disliked_or_seen_repeated"] == 0
+    assert s["mean_questions_before_first_recommendation"] is not None
+    # the per-turn latency split the issue asks for (the figures depend on the machine)
+    assert {"state", "recall", "rank", "llm_first_token", "first_text", "llm_total"} <= set(
+        s["latency_s"]
+    )
     assert s["pass_rate"] >= PASS_THRESHOLD, report["stdout"][-3000:]
     assert report["returncode"] == 0
     assert "Dialogues" in report["stdout"] and "assertion" in report["stdout"]

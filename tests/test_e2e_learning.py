@@ -67,41 +67,82 @@ def open_recommender():
     return app, app.recommender
 
 
+def open_app():
+    """The real App (MiniLM, Chroma, SQLite, the trained artifacts); the scripted LLM
+    writes the copy, since these tests are about what is recommended."""
+    from chat.app import App
+    from chat.config import load_settings
+    from chat.llm import ScriptedLLM
+
+    return App.open(load_settings(recommend_k=5), llm=ScriptedLLM())
+
+
+def cards_of(session, text):
+    """Cards of the first recommendation, saying "just show me" to any question."""
+    from chat.events import ItemsShown
+
+    for message in (text, "just show me some"):
+        shown = [e for e in session.turn(message) if isinstance(e, ItemsShown)]
+        if shown:
+            return shown[0].items
+    raise AssertionError(f"no recommendation for {text!r}")
+
+
 def test_training_wrote_every_artifact(env):
     names = {p.name for p in (env / "home" / "artifacts").iterdir()}
     assert {"item_knn", "ease", "sasrec", "popularity", "fusion"} <= names
 
 
-def test_recommendations_follow_feedback(env):
-    app, rec = open_recommender()
+def test_a_chat_follows_its_feedback_at_once(env):
+    app = open_app()
     try:
-        assert {"co_interaction", "cf", "sequence"} <= set(rec.channel_names)
+        assert {"co_interaction", "cf", "sequence"} <= set(app.recommender.channel_names)
         by_title = {m["title"]: i for i, m in app.store.all_metas().items()}
         liked = by_title["Toy Story (1995)"]
-        before = rec.recommend(rec.query("a movie for tonight"), 10, key="e2e")
-        # the user likes Toy Story and dislikes everything shown first
-        rec.feedback("e2e", liked, "like")
-        for item in before:
-            rec.feedback("e2e", item.id, "dislike")
-        q = rec.query("a movie for tonight")
-        q.filter.exclude_ids = {liked}
-        after = rec.recommend(q, 10, key="e2e")
-        shown_after = [i.id for i in after]
-        assert not set(shown_after) & {i.id for i in before}, "disliked items came back"
-        # what people who watched Toy Story also watched now leads the list, and the
-        # list turns towards animation (Toy Story's genre the vague request lacked)
-        co_before = np.mean([i.features.get("co_interaction", 0.0) for i in before])
-        co_after = np.mean([i.features.get("co_interaction", 0.0) for i in after])
-        assert co_after > max(0.2, 2 * co_before)
 
-        def animated(items):
-            return np.mean(["animation" in (i.meta.get("genres") or []) for i in items])
+        def animated(cards):
+            return np.mean(
+                ["animation" in (app.store.get(c.id).get("genres") or []) for c in cards]
+            )
 
-        assert animated(after) >= 0.2 and animated(after) > animated(before)
-        assert any(i.contributions.get("co_interaction", 0) > 0 for i in after)
-        # the state is persisted: a new process would pick it up
-        state = rec.interactions.load_online("e2e")
-        assert liked in state["profile"]["liked"] and state["version"] == 1
+        session = app.session()
+        before = cards_of(session, "a movie for tonight")
+        # the user likes Toy Story and dislikes everything shown first (the buttons)
+        session.feedback(liked, "like")
+        for c in before:
+            session.feedback(c.id, "dislike")
+        after = cards_of(session, "another movie for tonight")
+        control = cards_of(app.session(), "another movie for tonight")  # no feedback
+
+        ids = [c.id for c in after]
+        assert not set(ids) & {c.id for c in before}, "disliked items came back"
+        assert liked not in ids
+        # what people who watched Toy Story also watched now leads, the explanation says
+        # so, and the list turns towards animation (the genre the vague request lacked)
+        people = [r for c in after for r in c.reasons if r["signal"] == "people"]
+        assert people and any("Toy Story (1995)" in r["detail"] for r in people), people
+        assert animated(after) >= 0.4 and animated(after) > animated(control)
+        assert [c.id for c in control] != ids
+        # the online learner and the interaction store have it, persisted
+        online = app.recommender.interactions.load_online(session.id)
+        assert online["version"] == 1 and online["profile"]["liked"] == [liked]
+        assert set(online["profile"]["disliked"]) == {c.id for c in before}
+        logged = {
+            (e.item_id, e.kind)
+            for e in app.recommender.interactions.events()
+            if e.source == "chat" and e.session_id == session.id
+        }
+        assert (liked, "like") in logged and {(c.id, "dislike") for c in before} <= logged
+        sid = session.id
+    finally:
+        app.close()
+
+    app = open_app()  # a restarted server resumes the session with what it learned
+    try:
+        resumed = app.session(sid)
+        again = cards_of(resumed, "one more for tonight")
+        assert not {c.id for c in again} & {c.id for c in before}
+        assert animated(again) >= 0.4
     finally:
         app.close()
 

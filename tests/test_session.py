@@ -89,3 +89,104 @@ def test_sessions_survive_a_restart(app, home):
     finally:
         reopened.close()
         app.home.acquire()  # the fixture closes it again
+
+
+# -- recall and rank: the learning recommender -------------------------------------------
+
+
+def shown_ids(events):
+    return [c.id for e in events if isinstance(e, ItemsShown) for c in e.items]
+
+
+def test_turns_recall_and_rank_with_the_learning_recommender(app):
+    session = app.session()
+    assert session.recommender is app.recommender
+    done = run(session, "camping gear")[-1]
+    assert {"dense", "popular"} <= set(done.debug["channels"])
+    stages = done.debug["stages_ms"]
+    assert {"embed", "filter", "recall:popular", "features", "fusion", "rerank"} <= set(stages)
+    assert {"state", "recall", "policy", "rank", "total"} <= set(done.timings)
+    first = done.debug["shown"]
+    session.feedback(first[0], "like")
+    done = run(session, "more like that")[-1]
+    assert "content" in done.debug["channels"]  # the liked item seeds item-to-item recall
+
+
+def test_every_dialogue_constraint_is_a_hard_filter(app):
+    from chat.state import DialogueState
+
+    rec = app.recommender
+    state = DialogueState(
+        request=["something for the weekend"],
+        equals={"category": ["outdoor", "kitchen", "toys"]},
+        excludes={"brand": ["Peak"]},
+        ranges={"price": [15.0, 100.0]},
+        seen_ids=["a5"],
+        disliked_ids=["a4"],
+    )
+    flt = state.filter()
+    shortlist = rec.recall(rec.query_for(state), key="filters")
+    assert shortlist.items, "something passes the filter"
+    assert all(flt.matches(i.id, i.meta) for i in shortlist.items)
+    assert {i.id for i in shortlist.items} == {"a3", "a6"}  # a3 out of stock, a6 in stock
+    ranked = rec.rank(shortlist, 3).items
+    assert [i.id for i in ranked] == ["a6", "a3"]  # in stock first, whatever the score
+
+
+def test_feedback_reaches_the_online_learner_and_the_interaction_store(app):
+    rec = app.recommender
+    sid = app.db.create_session("shopper-1")
+    session = app.session(sid)
+    assert session.user_id == "shopper-1"
+    first = shown_ids(run(session, "a tent for camping"))
+    session.feedback(first[0], "like")
+    online = rec.interactions.load_online(session.id)
+    assert online["version"] == 1 and online["profile"]["liked"] == [first[0]]
+    assert online["last_arm"]  # the arm that showed it is credited
+    logged = [
+        (e.user_id, e.item_id, e.kind) for e in rec.interactions.events() if e.source == "chat"
+    ]
+    assert logged == [("shopper-1", first[0], "like")]
+    assert rec.interactions.history("shopper-1") == [first[0]]
+    # a new session of the same user starts from that history
+    other = app.session(user_id="shopper-1")
+    assert rec.query_for(other.state, other.user_id).history == [first[0]]
+
+
+def test_a_disliked_item_and_its_look_alikes_sink_at_once(app):
+    session = app.session()
+    first = shown_ids(run(session, "a coffee grinder or a tent"))
+    session.feedback(first[0], "dislike")
+    after = shown_ids(run(session, "a coffee grinder or a tent"))
+    assert first[0] not in after
+    online = app.recommender.interactions.load_online(session.id)
+    assert online["profile"]["disliked"] == [first[0]]
+
+
+def test_explanations_are_the_real_contributions(app):
+    from chat.explain import FAMILY, card
+
+    rec = app.recommender
+    session = app.session()
+    first = shown_ids(run(session, "camping gear"))
+    session.feedback(first[0], "like")
+    state = session.state
+    shortlist = rec.recall(rec.query_for(state), key=session.id)
+    ranked = rec.rank(shortlist, 3)
+    liked_title = app.store.get(first[0])["title"]
+    said = []
+    for item in ranked.items:
+        assert item.score == pytest.approx(sum(item.contributions.values()), abs=1e-4)
+        evidence = {
+            s: (app.store.get(i)["title"], r) for s, (i, r) in ranked.evidence[item.id].items()
+        }
+        c = card(item, state.preferences(), evidence=evidence)
+        assert 0 < len(c.reasons) <= 4
+        for r in c.reasons:
+            family = sum(
+                v for s, v in item.contributions.items() if FAMILY.get(s, s) == r["signal"]
+            )
+            assert r["contribution"] == pytest.approx(family, abs=1e-4) and family > 0
+        said.append(c.explanation)
+    # the liked tent is named, by content similarity or by the online profile
+    assert any(liked_title in e for e in said), said

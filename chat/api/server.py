@@ -63,7 +63,7 @@ def _static(name: str) -> str:
 def _warm_up(ctx: ApiContext) -> None:
     """Load the model (and the catalog-derived parts) so the first reply is not slow."""
     try:
-        ctx.app.ranker, ctx.app.tracker  # noqa: B018 - cached on first access
+        ctx.app.recommender, ctx.app.tracker  # noqa: B018 - cached on first access
         load = getattr(ctx.app.llm, "load", None)
         if callable(load):
             load()
