@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from retrieval import ItemStore, Ranker, RankWeights
+from retrieval import ItemStore
 from retrieval.embedders import make_embedder
 
 from .config import Settings
@@ -112,10 +112,6 @@ class App:
         return make_llm(s.llm, cache_dir=s.cache_dir / "models", threads=s.threads, greedy=s.greedy)
 
     @cached_property
-    def ranker(self) -> Ranker:
-        return Ranker(RankWeights(**self.settings.weights.model_dump()), self.store.facets())
-
-    @cached_property
     def tracker(self) -> StateTracker:
         return StateTracker(self.store.facets(), self.store.all_metas())
 
@@ -133,16 +129,17 @@ class App:
 
     @cached_property
     def recommender(self) -> Recommender:
-        """What every conversation recalls and ranks with: multi-channel recall,
-        learned fusion, rerank and online learning, from the artifacts `recochat
-        train` wrote (missing ones are warned about and skipped)."""
+        """What every conversation and every catalog search (chat/search.py) recalls
+        and ranks with: multi-channel recall, learned fusion, rerank and online
+        learning, from the artifacts `recochat train` wrote (missing ones are
+        warned about and skipped)."""
         from .recommender import build_recommender
 
         return build_recommender(self.store, self.db, self.home.artifacts, self.settings.learning)
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
-        for name in ("ranker", "tracker", "policy", "recommender"):
+        for name in ("tracker", "policy", "recommender"):
             self.__dict__.pop(name, None)
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:

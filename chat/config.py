@@ -17,18 +17,11 @@ from pydantic_settings import (
     BaseSettings,
     NoDecode,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from .errors import ConfigError
-
-
-class RankWeightSettings(BaseSettings):
-    semantic: float = 0.6
-    facet_match: float = 0.2
-    popularity: float = 0.08
-    rating: float = 0.08
-    price_fit: float = 0.04
 
 
 class LearningSettings(BaseSettings):
@@ -43,7 +36,9 @@ class LearningSettings(BaseSettings):
     cap_share: float = 0.5
     long_tail_share: float = 0.0  # minimum share of long-tail items per list
     in_stock_first: bool = True
-    # signal → weight, over the learned/default fusion (retrieval/fusion.py DEFAULT_WEIGHTS)
+    # The ranking weights of chats and searches alike: signal → weight, over the learned
+    # or default fusion (retrieval/fusion.py DEFAULT_WEIGHTS), e.g. in config.toml
+    # [learning.fusion_weights] semantic = 0.7, or RECOCHAT_LEARNING__FUSION_WEIGHTS__SEMANTIC
     fusion_weights: dict[str, float] = Field(default_factory=dict)
 
 
@@ -68,7 +63,6 @@ class Settings(BaseSettings):
     max_questions: int = 2  # questions the bot may ask before its first recommendation
     host: str = "127.0.0.1"
     port: int = 7860
-    weights: RankWeightSettings = Field(default_factory=RankWeightSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
 
     # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
@@ -122,6 +116,10 @@ def load_settings(**overrides) -> Settings:
     if "RECOCHAT_CONFIG" in os.environ and not toml.is_file():
         raise ConfigError(f"RECOCHAT_CONFIG names {toml}, which does not exist.")
 
+    old_env = sorted(k for k in os.environ if k.upper().startswith("RECOCHAT_WEIGHTS"))
+    if old_env:
+        raise ConfigError(_moved_weights(f"{old_env[0]} is set"))
+
     class _Settings(Settings):
         model_config = SettingsConfigDict(
             **{**Settings.model_config, "toml_file": toml if toml.is_file() else None}
@@ -130,9 +128,23 @@ def load_settings(**overrides) -> Settings:
     try:
         return _Settings(**overrides)
     except ValidationError as e:
+        if any(err["loc"][:1] == ("weights",) for err in e.errors()):
+            raise ConfigError(_moved_weights(f"{toml} has a [weights] table")) from None
         problems = "; ".join(
             f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
         )
         raise ConfigError(
             f"Invalid settings ({problems}). Check RECOCHAT_* variables and {toml}."
         ) from None
+    except SettingsError as e:  # e.g. a RECOCHAT_* variable that should hold JSON does not
+        raise ConfigError(f"Invalid settings ({e}). Check RECOCHAT_* variables.") from None
+
+
+def _moved_weights(where: str) -> str:
+    """The old `weights` settings (the retired baseline ranker's) and where they went."""
+    return (
+        f"{where}, but the ranking weights are now the fusion weights of the recommender: "
+        "set them as [learning.fusion_weights] in config.toml (semantic = 0.6 …) or "
+        "RECOCHAT_LEARNING__FUSION_WEIGHTS__SEMANTIC=0.6; the signal names are those of "
+        "retrieval/fusion.py DEFAULT_WEIGHTS."
+    )

@@ -86,7 +86,8 @@ class CopyChecker:
         an earlier sentence. Everything before that has been checked and may be
         released; most of the time only a word or two is held."""
         tokens = tokenize(text)
-        last = re.search(r"\S+\s*$", text)
+        # Chinese has no spaces: its clauses end at its punctuation
+        last = re.search(r"[^\s，。！？；、]+\s*$", text)
         hold = last.start() if last else len(text)
         starts = self._title_starts()
         extra = {words(p) for p in phrases}
@@ -158,7 +159,9 @@ class CopyChecker:
                 problems.append(
                     Problem("number", f"You wrote {value:g}, which is not in the facts given.")
                 )
-        if not partial:
+        if not partial or language_settled(text, context):
+            # judged as soon as there are enough letters: an English start of a
+            # Chinese reply stops the model before it is shown, not at the end
             share = han_share(_without(text, context))
             if language == "zh" and share < 0.3:
                 problems.append(Problem("language", "Write the reply in Simplified Chinese."))
@@ -170,22 +173,51 @@ class CopyChecker:
 _PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
-def repetitive(text: str, n: int = 5) -> bool:
-    """A sentence said twice, or any n words said three times: a model stuck in a loop."""
+# A model stuck in a loop says a sentence again, or goes round the same words within
+# one sentence; a list of three items in the same phrasing ("X: it matches what you
+# asked for …; Y: it matches what you asked for …") is no loop, so across sentences
+# only a long run of words said three times counts.
+LOOP_WORDS = 5  # within a sentence
+LOOP_WORDS_ACROSS = 9  # across sentences
+
+
+def _loop_at(text: str) -> int | None:
+    """Start of the run of words that comes round the third time, or None."""
+    found = []
+    for m in re.finditer(r"[^.!?。！？\n]+", text):
+        tokens = tokenize(m.group(0))
+        counts: Counter = Counter()
+        for i in range(len(tokens) - LOOP_WORDS + 1):
+            gram = tuple(t.text for t in tokens[i : i + LOOP_WORDS])
+            counts[gram] += 1
+            if counts[gram] == 3:
+                found.append(m.start() + tokens[i].start)
+                break
+    tokens = tokenize(text)
+    counts = Counter()
+    for i in range(len(tokens) - LOOP_WORDS_ACROSS + 1):
+        gram = tuple(t.text for t in tokens[i : i + LOOP_WORDS_ACROSS])
+        counts[gram] += 1
+        if counts[gram] == 3:
+            found.append(tokens[i].start)
+            break
+    return min(found) if found else None
+
+
+def repetitive(text: str) -> bool:
+    """A sentence said twice, or words going round in a loop (see LOOP_WORDS)."""
     sentences = [
         s.strip().lower() for s in re.split(r"[.!?。！？\n]+", text) if len(s.strip()) > 12
     ]
     if len(sentences) != len(set(sentences)):
         return True
-    tokens = [t.text for t in tokenize(text)]
-    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return any(c >= 3 for c in Counter(grams).values())
+    return _loop_at(text) is not None
 
 
-def trouble_start(text: str, n: int = 5) -> int | None:
+def trouble_start(text: str) -> int | None:
     """Where a reply stops being a reply: the first echo of the prompt's scaffolding,
-    the second saying of a sentence, or the sentence in which a run of n words
-    comes round the third time. None when it never does."""
+    the second saying of a sentence, or words coming round the third time (see
+    LOOP_WORDS). None when it never does."""
     found = []
     echo = _ECHO.search(text)
     if echo:
@@ -198,15 +230,19 @@ def trouble_start(text: str, n: int = 5) -> int | None:
                 found.append(m.start())
                 break
             seen.add(sentence)
-    tokens = tokenize(text)
-    counts: Counter = Counter()
-    for i in range(len(tokens) - n + 1):
-        gram = tuple(t.text for t in tokens[i : i + n])
-        counts[gram] += 1
-        if counts[gram] == 3:
-            found.append(tokens[i].start)
-            break
+    loop = _loop_at(text)
+    if loop is not None:
+        found.append(loop)
     return min(found) if found else None
+
+
+SETTLED_LETTERS = 24
+
+
+def language_settled(text: str, context: str) -> bool:
+    """Are there enough letters besides the quoted titles to tell the reply's language?"""
+    rest = _without(text, context)
+    return len(re.findall(r"[^\W\d_]", rest)) >= SETTLED_LETTERS
 
 
 def _repeat_start(text: str) -> int:

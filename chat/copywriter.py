@@ -30,7 +30,7 @@ from typing import Any
 
 import prompts
 
-from .copycheck import CopyChecker, Problem, trouble_start
+from .copycheck import CopyChecker, Problem, language_settled, trouble_start
 from .events import ItemCard
 from .explain import facts, money
 from .llm import LLM
@@ -289,6 +289,8 @@ class CopyWriter:
             )
 
         def hold(text: str) -> int:
+            if language != "en" and not language_settled(text, context):
+                return 0  # not one word before it is clear the reply is in the language
             if self.checker is None:
                 last = re.search(r"\S+\s*$", text)
                 return last.start() if last else len(text)

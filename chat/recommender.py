@@ -284,7 +284,8 @@ class Recommender:
     def recommend(
         self, query: Query, k: int, key: str | None = None, timings: dict | None = None
     ) -> list[ScoredItem]:
-        """Both halves at once (evaluation, the API's search)."""
+        """Both halves at once, without the evidence (evaluation, tests); a catalog
+        search runs the halves itself for its cards (chat/search.py)."""
         shortlist = self.recall(query, key=key, timings=timings, limit=max(50, 5 * k))
         return self.rank(shortlist, k, timings=timings).items
 

@@ -1,8 +1,9 @@
-"""recochat's recall + rank as a LangChain retriever.
+"""recochat's recommender as a LangChain retriever.
 
-It runs `search_items` (chat/search.py), the same search as the API's /v1/search.
-The retriever reads constraints from the query the way a first chat turn would
-(the state tracker turns "tents under $150" into a price filter), so in a chain
+It runs the catalog search of chat/search.py, the same as the API's /v1/search:
+the chat's recommender (recall → fusion → rerank) on a fresh dialogue state. The
+retriever reads constraints from the query the way a first chat turn would (the
+state tracker turns "tents under $150" into a price filter), so in a chain
 
     retriever = RecochatRetriever.from_app(app, k=5)
     docs = retriever.invoke("a waterproof tent under $150")
@@ -22,7 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .explain import description
-from .search import search_items
+from .search import RECALL_LIMIT, request_state, search
 from .state import DialogueState
 
 if TYPE_CHECKING:
@@ -32,17 +33,15 @@ if TYPE_CHECKING:
 class RecochatRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: Any
-    ranker: Any
+    recommender: Any  # chat.recommender.Recommender
     tracker: Any = None  # the app's state tracker; None searches the text as given
     k: int = 3
-    recall_k: int = 50
+    recall_k: int = RECALL_LIMIT
 
     @classmethod
     def from_app(cls, app: App, **kwargs: Any) -> RecochatRetriever:
         return cls(
-            store=app.store,
-            ranker=app.ranker,
+            recommender=app.recommender,
             tracker=app.tracker,
             **{"k": app.settings.recommend_k, "recall_k": app.settings.recall_k, **kwargs},
         )
@@ -50,15 +49,14 @@ class RecochatRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        flt, prefs, text = None, None, query
         if self.tracker is not None:
             state = self.tracker.update(DialogueState(), query)
-            flt, prefs, text = state.filter(), state.preferences(), state.query_text()
-        cards = search_items(self.store, self.ranker, text, self.k, flt, prefs, self.recall_k)
+        else:
+            state = request_state(query)
+        found = search(self.recommender, state, self.k, limit=self.recall_k)
         docs = []
-        for c in cards:
-            meta = self.store.get(c.id) or {}
-            body = description(meta, limit=600)
+        for item, c in zip(found.items, found.cards, strict=True):
+            body = description(item.meta, limit=600)
             docs.append(
                 Document(
                     id=c.id,

@@ -4,8 +4,11 @@ Four figures, printed as a table (and written as JSON with --json):
 
 1. ingest: the ReDial movie catalog embedded with MiniLM into a fresh persistent
    Chroma, embed and write timed apart, then a re-ingest of the unchanged file;
-2. recall + rank: the session's own steps (state → dense recall → rank + cards)
-   over real user utterances from ReDial dev turns, as p50/p95 per stage;
+2. recall + rank: a first chat turn's own steps through the recommender the chat
+   uses (state tracker → multi-channel recall + fusion → rerank + cards, with the
+   online learners of a fresh session, from an empty artifacts folder as after a
+   fresh install) over real user utterances from ReDial dev turns, as p50/p95 per
+   stage;
 3. each LLM in its own processes: a cold load from GGUF into an empty cache
    (assembling chunks, checking the sha256 and converting, as a first start
    does), a warm load from that cache, then time to first token and tokens/s
@@ -123,30 +126,28 @@ def load_queries(path: Path, n: int) -> list[str]:
     return queries
 
 
-def run_turn(text, store, tracker, ranker):
-    """One turn's retrieval half, exactly as chat.session.Session.turn runs it."""
-    from chat.explain import card
+def run_turn(text, tracker, recommender, key):
+    """One turn's retrieval half, as chat.session.Session runs it (key: its session id)."""
+    from chat.search import ranked_cards, shortlist
     from chat.state import DialogueState
 
     laps = [time.perf_counter()]
     state = tracker.update(DialogueState(), text)
     laps.append(time.perf_counter())
-    candidates = store.query(state.query_text(), RECALL_K, state.filter())
+    recalled = shortlist(recommender, state, RECOMMEND_K, limit=RECALL_K, key=key)
     laps.append(time.perf_counter())
-    prefs = state.preferences()
-    ranked = ranker.rank(candidates, prefs, k=RECOMMEND_K)
-    cards = [card(item, prefs) for item in ranked]
+    found = ranked_cards(recommender, recalled, state, RECOMMEND_K)
     laps.append(time.perf_counter())
-    return state, ranked, cards, laps
+    return state, found, laps
 
 
-def bench_recall(queries, store, tracker, ranker, embedder: TimedEmbedder) -> dict:
-    for text in queries[:WARMUP_QUERIES]:  # first calls pay for lazy setup in torch and Chroma
-        run_turn(text, store, tracker, ranker)
+def bench_recall(queries, tracker, recommender, embedder: TimedEmbedder) -> dict:
+    for n, text in enumerate(queries[:WARMUP_QUERIES]):  # first calls pay for lazy setup
+        run_turn(text, tracker, recommender, f"warm-up-{n}")
     stages: dict[str, list[float]] = {k: [] for k in ("state", "recall", "embed", "rank", "total")}
-    for text in queries:
+    for n, text in enumerate(queries):
         embedded_before = embedder.seconds
-        _, _, _, laps = run_turn(text, store, tracker, ranker)
+        _, _, laps = run_turn(text, tracker, recommender, f"bench-{n}")  # a new session each
         ms = [1000 * (b - a) for a, b in zip(laps, laps[1:], strict=False)]
         for name, value in zip(("state", "recall", "rank"), ms, strict=True):
             stages[name].append(value)
@@ -155,17 +156,27 @@ def bench_recall(queries, store, tracker, ranker, embedder: TimedEmbedder) -> di
     return {"queries": len(queries), **{k: percentiles(v) for k, v in stages.items()}}
 
 
-def recommendation_prompt(queries, store, tracker, ranker) -> list[dict[str, str]]:
+def recommendation_prompt(queries, tracker, recommender) -> list[dict[str, str]]:
     """The prompt a real turn sends: the first query that yields a full set of cards."""
     from chat.copywriter import CopyWriter
     from chat.llm import ScriptedLLM
 
-    for text in queries:
-        state, ranked, cards, _ = run_turn(text, store, tracker, ranker)
-        if len(cards) == RECOMMEND_K:
+    for n, text in enumerate(queries):
+        state, found, _ = run_turn(text, tracker, recommender, f"prompt-{n}")
+        if len(found.cards) == RECOMMEND_K:
             writer = CopyWriter(ScriptedLLM())  # prompt() only renders; it never calls the model
-            return writer.prompt(text, cards, [i.meta for i in ranked], state.language)
+            return writer.prompt(text, found.cards, [i.meta for i in found.items], state.language)
     raise RuntimeError("no query produced a full set of recommendations")
+
+
+def fresh_recommender(store, db, artifacts: Path):
+    """The recommender as chat.app.App builds it, with the default `learning` settings,
+    on an empty database and an empty artifacts folder (nothing trained yet)."""
+    from chat.config import LearningSettings
+    from chat.recommender import build_recommender
+
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return build_recommender(store, db, artifacts, LearningSettings())
 
 
 # --- 3. LLMs, one process per load -----------------------------------------------
@@ -280,7 +291,8 @@ def run_bench(args) -> int:
         return EXIT_USER_ERROR
 
     from chat.state import StateTracker
-    from retrieval import PRESETS, FieldMap, Ranker, load_catalog
+    from chat.storage import Database
+    from retrieval import PRESETS, FieldMap, load_catalog
     from retrieval.catalog import read_rows
     from retrieval.embedders import make_embedder
 
@@ -302,13 +314,16 @@ def run_bench(args) -> int:
         results["ingest"] = {"parse_s": round(parse_s, 2), **ingest, "load_avg": load_avg()}
         print_ingest(catalog, results["ingest"])
 
-        # As the app builds them (chat.app.App): from the facets found at ingest.
-        tracker, ranker = StateTracker(store.facets()), Ranker(facets=store.facets())
+        # As the app builds them (chat.app.App): from the catalog as ingested.
+        tracker = StateTracker(store.facets(), store.all_metas())
+        db = Database(Path(tmp) / "recochat.db")
+        recommender = fresh_recommender(store, db, Path(tmp) / "artifacts")
         queries = load_queries(turns, args.queries)
-        recall = bench_recall(queries, store, tracker, ranker, embedder)
+        recall = bench_recall(queries, tracker, recommender, embedder)
         results["recall_rank"] = {**recall, "load_avg": load_avg()}
         print_recall(results["recall_rank"])
-        messages = recommendation_prompt(queries, store, tracker, ranker)
+        messages = recommendation_prompt(queries, tracker, recommender)
+        db.close()
 
     results["llm"] = {}
     print_llm_header(messages)

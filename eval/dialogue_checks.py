@@ -14,6 +14,7 @@ from chat.text import words
 from chat.words import COMMON_WORDS
 
 _PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+_ARTICLES = frozenset(("the", "a", "an", "of", "and", "in", "to"))
 
 
 class TitleScan:
@@ -34,15 +35,25 @@ class TitleScan:
         return len(core) >= 6 and core not in COMMON_WORDS
 
     def named(self, text: str) -> dict[str, set[str]]:
-        """Titles named in `text`: core → the items with that title. A one-word title
-        counts only when written as a name (capitalised): "a monster" is no title."""
+        """Titles named in `text`: core → the items with that title. A title of one or
+        two words (besides articles) counts only when written as a name, capitalised
+        or quoted: "a monster" or "the perfect match for you" name no film; longer
+        titles count however they are written."""
         padded = f" {' '.join(words(text))} "
-        capitalised = {w.lower() for w in re.findall(r"\b[A-Z][\w'-]+", text)}
-        found = {
-            c: ids
-            for c, ids in self.by_core.items()
-            if f" {c} " in padded and (" " in c or c in capitalised)
-        }
+        capitalised = {w.lower() for w in re.findall(r"\b[A-Z0-9][\w'-]*", text)}
+        quoted = " ".join(
+            " ".join(words(q)) for q in re.findall(r"[\"“«「『]([^\"”»」』]+)[\"”»」』]", text)
+        )
+
+        def as_name(core: str) -> bool:
+            content = [w for w in core.split() if w not in _ARTICLES]
+            return (
+                len(content) >= 3
+                or all(w in capitalised for w in content)
+                or (f" {core} " in f" {quoted} ")
+            )
+
+        found = {c: ids for c, ids in self.by_core.items() if f" {c} " in padded and as_name(c)}
         # a shorter title inside a longer one that was named ("Dino Park Building Set"
         # inside "Dino Park Building Set Deluxe") is the longer one
         return {
@@ -50,6 +61,9 @@ class TitleScan:
             for c, ids in found.items()
             if not any(c != o and f" {c} " in f" {o} " for o in found)
         }
+
+
+_TEXT_FIELDS = ("description", "plot")
 
 
 def _scan(app) -> TitleScan:
@@ -96,8 +110,15 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
         allowed |= set(state.disliked_ids) - set(before.disliked_ids)
         said = _scan(app).named(reply)
         user_said = _scan(app).named(text)
-        # words of a shown title ("Darkness" of "Army of Darkness") name that item
+        # words of a shown title ("Darkness" of "Army of Darkness") name that item, and
+        # words quoted from a shown item's own catalog text ("the American cocaine
+        # market" from the plot of Blow) are a fact about it, not another title
         shown_titles = " ".join(f" {' '.join(words(t))} " for t in record["titles"])
+        shown_titles += " ".join(
+            f" {' '.join(words(str(metas[i].get(field) or '')))} "
+            for i in shown
+            for field in _TEXT_FIELDS
+        )
         record["named"] = sorted(said)
         record["hallucinated"] = sorted(
             core
@@ -232,7 +253,8 @@ def _state_has(state, want: dict[str, Any], lists) -> tuple[bool, str]:
                 if not ok:
                     problems.append(f"{key}.{facet}={got}")
         elif isinstance(value, list):
-            expected = _ids(value, lists) if key.endswith("ids") else value
+            refs = any(isinstance(v, str) and v.startswith("@") for v in value)
+            expected = _ids(value, lists) if key.endswith("ids") or refs else value
             if not set(expected) <= set(have or []):
                 problems.append(f"{key}={have}")
         elif have != value:

@@ -18,6 +18,7 @@ from .metrics import beyond_accuracy, rank_metrics
 from .ml_models import train_models
 from .redial import (
     OPTIONS,
+    TREES,
     TurnScores,
     embed_texts,
     evaluate,
@@ -31,19 +32,50 @@ from .report import plot_curves, table, write_json
 COLUMNS = ["ranker", "R@1", "R@10", "R@50", "NDCG@10", "NDCG@50", "MRR", "samples"]
 # feature groups removed together in the ablation rows
 GROUPS = {
-    "dense (semantic)": ["semantic", "in_dense"],
-    "content": ["content", "in_content"],
-    "co_mention": ["co_mention", "in_co_mention"],
-    "co_interaction (ML kNN)": ["co_interaction", "in_co_interaction"],
-    "cf (ML EASE)": ["cf", "in_cf"],
-    "sequence (SASRec)": ["sequence", "in_sequence"],
-    "popularity": ["popularity", "novelty", "popular", "in_popular"],
-    "catalog_popularity": ["catalog_popularity"],
-    "facet_match": ["facet_match"],
-    "rating": ["rating"],
-    "freshness": ["freshness"],
+    "dense (semantic)": ["semantic", "in_dense", "rr_semantic"],
+    "content": ["content", "in_content", "rr_content"],
+    "co_mention": ["co_mention", "in_co_mention", "rr_co_mention"],
+    "picked_after (dialogues)": ["picked_after", "in_picked_after", "rr_picked_after"],
+    "asked_for (facets → picks)": ["asked_for", "in_asked_for", "rr_asked_for"],
+    "said (words → picks)": ["said", "in_said", "rr_said"],
+    "similar_requests (kNN)": ["similar_requests", "in_similar_requests", "rr_similar_requests"],
+    "recommended (picks prior)": ["recommended", "in_recommended", "rr_recommended"],
+    "co_interaction (ML kNN)": ["co_interaction", "in_co_interaction", "rr_co_interaction"],
+    "cf (ML EASE)": ["cf", "in_cf", "rr_cf"],
+    "sequence (SASRec)": ["sequence", "in_sequence", "rr_sequence"],
+    "popularity": ["popularity", "novelty", "popular", "in_popular", "rr_popular"],
+    "facet_match": ["facet_match", "rr_facet_match"],
+    "item priors (ML popularity, rating, year)": ["catalog_popularity", "rating", "freshness"],
+    "rank features (rr_*)": [
+        "rr_semantic",
+        "rr_facet_match",
+        "rr_content",
+        "rr_co_interaction",
+        "rr_cf",
+        "rr_sequence",
+        "rr_co_mention",
+        "rr_popular",
+        "rr_recommended",
+        "rr_picked_after",
+        "rr_asked_for",
+        "rr_said",
+        "rr_similar_requests",
+    ],
 }
-SINGLE = ["semantic", "content", "co_mention", "co_interaction", "cf", "sequence", "facet_match"]
+SINGLE = [
+    "semantic",
+    "content",
+    "co_mention",
+    "picked_after",
+    "asked_for",
+    "said",
+    "similar_requests",
+    "recommended",
+    "co_interaction",
+    "cf",
+    "sequence",
+    "facet_match",
+]
 
 
 def bar(iterable, desc: str, **kw):
@@ -123,12 +155,16 @@ def run_redial(args) -> int:
     for name in SINGLE:
         if name in names:
             add(f"only {name}", single_signal_ranks(turns, index, data, name))
-    fused = fit_and_rank(turns, index, data, args.folds, set(), exclude_both=True)
+    fused = fit_and_rank(
+        turns, index, data, args.folds, set(), exclude_both=True, learner=OPTIONS.learner
+    )
     add("fused (all signals)", fused["ranks"]["excl"], {"weights_by_fold": fused["weights"]})
     for label, group in GROUPS.items() if args.ablations else ():
         if not names & set(group):
             continue
-        res = fit_and_rank(turns, index, data, args.folds, set(group), exclude_both=False)
+        res = fit_and_rank(
+            turns, index, data, args.folds, set(group), False, learner=OPTIONS.learner
+        )
         add(f"  - {label}", res["ranks"]["excl"])
 
     pool_hits = sum(
@@ -174,6 +210,8 @@ def run_redial(args) -> int:
             "pool_recall": round(pool_hits / max(1, stats["samples"]), 4),
             "seconds": round(time.perf_counter() - started, 1),
             "featurise_s": round(data["featurise_s"], 1),
+            "learner": OPTIONS.learner,
+            "learner_settings": TREES if OPTIONS.learner == "trees" else {"l2": 1e-3},
         }
     )
     print(f"\n{stats}")

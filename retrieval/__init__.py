@@ -7,7 +7,7 @@ from .catalog import PRESETS, FieldMap, Item, LoadResult, RowError, load_catalog
 from .errors import CatalogError, EmbedderError, RetrievalError, StoreError
 from .facets import Facet
 from .filters import Filter
-from .rank import Preferences, Ranker, RankWeights, ScoredItem
+from .rank import Preferences, ScoredItem
 from .store import Candidate, IngestReport, ItemStore
 
 __all__ = [
@@ -23,8 +23,6 @@ __all__ = [
     "ItemStore",
     "LoadResult",
     "Preferences",
-    "RankWeights",
-    "Ranker",
     "RetrievalError",
     "RowError",
     "ScoredItem",

@@ -191,7 +191,7 @@ def _keep_top(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
 
 
 class Transitions:
-    """"Chosen after": how often an item was the answer when an anchor (an item
+    """ "Chosen after": how often an item was the answer when an anchor (an item
     named earlier, or a facet value asked for) was in the context, as a shrunk
     conditional frequency count(anchor → item) / (count(anchor) + shrink).
 
@@ -257,7 +257,7 @@ class Transitions:
 
 
 class RequestKNN:
-    """"Chosen for similar requests": the k past decisions whose request vector is
+    """ "Chosen for similar requests": the k past decisions whose request vector is
     closest to this one vote for the items chosen there, each vote weighted by
     similarity**power. A session-kNN over request text instead of item sets."""
 

@@ -292,13 +292,22 @@ class SimilarRequestsChannel(Channel):
     name = "similar_requests"
     min_score = 0.0
 
-    def __init__(self, index: CatalogIndex, model, name: str = "similar_requests"):
+    def __init__(
+        self,
+        index: CatalogIndex,
+        model,
+        name: str = "similar_requests",
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+    ):
         super().__init__(index)
-        self.model, self.name = model, name
+        self.model, self.name, self.embed = model, name, embed
         model_pos = {i: n for n, i in enumerate(model.item_ids)}
         self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
 
     def scores(self, query: Query) -> np.ndarray | None:
+        # the request vector is the dense channel's (Pipeline.prepare embeds it once)
+        if query.vector is None and self.embed is not None and query.text.strip():
+            query.vector = np.asarray(self.embed([query.text])[0], dtype=np.float32)
         if query.vector is None:
             return None
         raw = self.model.score_vector(query.vector)

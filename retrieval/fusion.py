@@ -10,6 +10,12 @@ Recall@k rewards. Pairwise logistic regression on random negatives was tried
 first and did worse on ReDial (R@10 .058 vs .138 cross-validated): easy random
 negatives teach it to separate the chosen item from junk, not from the near
 misses at the top.
+
+`learn_tree_fusion` learns gradient-boosted trees (LightGBM LambdaRank) on the
+same lists instead: on ReDial, with ~2k training lists, small regularised trees
+beat the linear fusion (R@10/50 .189/.380 vs .184/.367); a default-sized forest
+(31 leaves, all negatives) did worse than linear on the earlier feature set
+(.160/.343 vs .174/.350). Its contributions are TreeSHAP.
 """
 
 from __future__ import annotations
@@ -83,9 +89,17 @@ class Example:
 
 
 def learn_fusion(
-    examples: list[Example], names: list[str], l2: float = 1e-3, max_iter: int = 200
+    examples: list[Example],
+    names: list[str],
+    l2: float = 1e-3,
+    max_iter: int = 200,
+    free: tuple[str, ...] = (),
 ) -> FusionModel:
-    """Listwise softmax regression: maximise log P(chosen | candidates)."""
+    """Listwise softmax regression: maximise log P(chosen | candidates).
+
+    `free` names features the L2 penalty leaves alone: with few examples and a
+    strong l2 the fusion then stays close to those (e.g. the best single
+    channel) and only moves the others where the data insists."""
     examples = [e for e in examples if e.chosen and len(e.features)]
     if not examples:
         raise ValueError("no examples with a chosen item to learn fusion weights from")
@@ -108,6 +122,7 @@ def learn_fusion(
     sd[~varied] = 1.0
     Z = (X - mu) / sd
     Z[pad] = 0.0
+    penalty = np.array([0.0 if n in free else l2 for n in names])
 
     def loss_grad(w):
         s = Z @ w
@@ -119,10 +134,10 @@ def learn_fusion(
         p = e / denom
         lse = (np.log(denom) + top).ravel()
         picked = s[ex_idx, row_idx]
-        loss = np.mean(lse[ex_idx] - picked) + l2 * w @ w
+        loss = np.mean(lse[ex_idx] - picked) + w @ (penalty * w)
         # d/dw: E_p[z] - z_chosen, averaged over chosen items
         expect = np.einsum("er,erf->ef", p, Z)
-        grad = np.mean(expect[ex_idx] - Z[ex_idx, row_idx], axis=0) + 2 * l2 * w
+        grad = np.mean(expect[ex_idx] - Z[ex_idx, row_idx], axis=0) + 2 * penalty * w
         return loss, grad
 
     res = minimize(
@@ -187,6 +202,12 @@ class TreeFusion:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         return self.booster.predict(matrix, num_threads=1)
 
+    def importance(self) -> list[float]:
+        """Total gain per feature, as shares (what the report shows for weights)."""
+        gain = self.booster.feature_importance(importance_type="gain")
+        total = float(gain.sum()) or 1.0
+        return [round(float(g) / total, 4) for g in gain]
+
     def score(
         self, cols: dict[str, np.ndarray], scale: dict[str, float] | None = None
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -195,12 +216,19 @@ class TreeFusion:
         n = len(next(iter(cols.values()))) if cols else 0
         matrix = np.stack([cols.get(f, np.zeros(n)) for f in self.names], axis=1)
         contrib = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
-        total = contrib.sum(axis=1)
+        # the last column is the trees' expected value, the same for every item:
+        # left out, so the score is exactly the sum of the features' contributions
+        total = contrib[:, :-1].sum(axis=1)
         return total, {f: contrib[:, i] for i, f in enumerate(self.names)}
 
     def to_dict(self) -> dict:
-        return {"version": self.version, "kind": "trees", "names": self.names,
-                "model": self.model, "info": self.info}
+        return {
+            "version": self.version,
+            "kind": "trees",
+            "names": self.names,
+            "model": self.model,
+            "info": self.info,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> TreeFusion:
@@ -214,13 +242,26 @@ def learn_tree_fusion(
     names: list[str],
     rounds: int = 200,
     params: dict | None = None,
+    negatives: int | None = None,
+    seed: int = 0,
 ) -> TreeFusion:
     """LambdaRank over the candidate lists: chosen rows are relevant (1), the
-    rest not (0); lists without a chosen row teach nothing and are skipped."""
+    rest not (0); lists without a chosen row teach nothing and are skipped.
+    `negatives`: keep that many random unchosen rows per list (all if None)."""
     lgb = _lightgbm()
     examples = [e for e in examples if e.chosen and len(e.features)]
     if not examples:
         raise ValueError("no examples with a chosen item to learn fusion trees from")
+    if negatives:
+        rng = np.random.default_rng(seed)
+        sampled = []
+        for e in examples:
+            others = np.setdiff1d(np.arange(len(e.features)), e.chosen)
+            if len(others) > negatives:
+                others = rng.choice(others, negatives, replace=False)
+            rows = np.r_[np.asarray(e.chosen), np.sort(others)]
+            sampled.append(Example(e.features[rows], list(range(len(e.chosen)))))
+        examples = sampled
     X = np.concatenate([e.features for e in examples]).astype(np.float32)
     y = np.zeros(len(X))
     start = 0
@@ -230,8 +271,14 @@ def learn_tree_fusion(
     p = {**TREE_PARAMS, **(params or {})}
     data = lgb.Dataset(X, y, group=[len(e.features) for e in examples], feature_name=names)
     booster = lgb.train(p, data, rounds)
-    info = {"source": "learned", "learner": "lightgbm", "examples": len(examples),
-            "rows": len(X), "rounds": rounds, "params": p}
+    info = {
+        "source": "learned",
+        "learner": "lightgbm",
+        "examples": len(examples),
+        "rows": len(X),
+        "rounds": rounds,
+        "params": p,
+    }
     return TreeFusion(list(names), booster.model_to_string(), info)
 
 

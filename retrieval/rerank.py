@@ -66,23 +66,49 @@ class Reranker:
         tail = pops < cfg.long_tail_popularity
         stock_rank = np.array([it.meta.get("in_stock") is False for it in pool])
 
+        # greedy picks over arrays: what is left, each item's closest similarity to
+        # what was picked, picks per provider
+        providers = self._providers(pool)
+        counts = np.zeros(providers.max(initial=-1) + 2, dtype=np.int64)
+        limit = max(1, math.ceil(cfg.cap_share * k - 1e-9)) if cfg.cap_field else None
+        want_tail = int(np.ceil(cfg.long_tail_share * k)) if cfg.long_tail_share > 0 else 0
+        left = np.ones(len(pool), dtype=bool)
+        nearest = np.full(len(pool), -np.inf)
         chosen: list[int] = []
-        left = list(range(len(pool)))
-        while left and len(chosen) < k:
-            mmr = rel[left].copy()
+        while left.any() and len(chosen) < k:
+            mmr = rel
             if sims is not None and chosen:
-                mmr = (1 - cfg.diversity) * mmr - cfg.diversity * sims[np.ix_(left, chosen)].max(
-                    axis=1
-                )
-            ok = self._fits(pool, left, chosen, tail, k)
+                mmr = (1 - cfg.diversity) * rel - cfg.diversity * nearest
             # never let a rule pull an out-of-stock item above an in-stock one
-            ok &= stock_rank[left] <= stock_rank[left].min()
+            stock_ok = left & (stock_rank <= stock_rank[left].min())
+            ok = stock_ok.copy()
+            if limit is not None:
+                ok &= (providers < 0) | (counts[providers] < limit)
+            if want_tail and want_tail - int(tail[chosen].sum()) >= k - len(chosen):
+                ok &= tail  # only tail items can still meet the share
             if not ok.any():
-                ok = stock_rank[left] <= stock_rank[left].min()
-            best = left[int(np.argmax(np.where(ok, mmr, -np.inf)))]
+                ok = stock_ok
+            best = int(np.argmax(np.where(ok, mmr, -np.inf)))
             chosen.append(best)
-            left.remove(best)
+            left[best] = False
+            if providers[best] >= 0:
+                counts[providers[best]] += 1
+            if sims is not None:
+                nearest = np.maximum(nearest, sims[:, best])
         return [pool[i] for i in chosen]
+
+    def _providers(self, pool: list[ScoredItem]) -> np.ndarray:
+        """A code per item for the capped field's value (-1: none, or no cap)."""
+        name = self.config.cap_field
+        codes: dict = {}
+        out = np.full(len(pool), -1, dtype=np.int64)
+        if name:
+            for i, it in enumerate(pool):
+                v = it.meta.get(name)
+                if v is not None:
+                    key = tuple(v) if isinstance(v, list) else v
+                    out[i] = codes.setdefault(key, len(codes))
+        return out
 
     def _allowed(self, item: ScoredItem) -> bool:
         cfg = self.config
@@ -94,28 +120,3 @@ class Reranker:
             if any(v in have for v in values):
                 return False
         return True
-
-    def _fits(
-        self, pool: list[ScoredItem], left: list[int], chosen: list[int], tail, k: int
-    ) -> np.ndarray:
-        cfg = self.config
-        ok = np.ones(len(left), dtype=bool)
-        if cfg.cap_field:
-            # rounded up: in a list of three, a 50% cap allows two from one provider
-            # (rounding down to one filled chat answers with unrelated items)
-            limit = max(1, math.ceil(cfg.cap_share * k - 1e-9))
-            counts: dict[Any, int] = {}
-            for i in chosen:
-                v = pool[i].meta.get(cfg.cap_field)
-                if v is not None:
-                    counts[v] = counts.get(v, 0) + 1
-            for j, i in enumerate(left):
-                v = pool[i].meta.get(cfg.cap_field)
-                if v is not None and counts.get(v, 0) >= limit:
-                    ok[j] = False
-        if cfg.long_tail_share > 0:
-            need = int(np.ceil(cfg.long_tail_share * k)) - int(tail[chosen].sum() if chosen else 0)
-            slots = k - len(chosen)
-            if need >= slots:  # only tail items can still meet the share
-                ok &= tail[left]
-        return ok

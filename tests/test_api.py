@@ -330,7 +330,10 @@ def test_feedback_is_recorded_and_returned_with_the_history(client, key):
     assert_error(client.post(f"/v1/sessions/{sid}/feedback", headers=key, json=bad), 422)
 
 
-def test_search_applies_filters_and_explains(client, key):
+def test_search_applies_filters_and_explains(client, key, api_app):
+    from chat.search import request_state, search
+    from retrieval import Filter
+
     r = client.post(
         "/v1/search",
         headers=key,
@@ -339,12 +342,25 @@ def test_search_applies_filters_and_explains(client, key):
     assert r.status_code == 200, r.text
     items = r.json()["items"]
     assert items and all(i["price"] <= 30 for i in items) and items[0]["explanation"]
+    # the chat's recommender ranked them, and the reasons are its real contributions
+    state = request_state("coffee", Filter(ranges={"price": (None, 30.0)}))
+    found = search(api_app.recommender, state, 5)
+    assert [i["id"] for i in items] == [i.id for i in found.items]
+    for item, scored in zip(items, found.items, strict=True):
+        assert item["score"] == pytest.approx(sum(scored.contributions.values()), abs=1e-3)
+        assert item["reasons"] and all(reason["contribution"] > 0 for reason in item["reasons"])
+    assert "within your $30.00 budget" in items[0]["explanation"]
     r = client.post(
         "/v1/search",
         headers=key,
         json={"query": "gear", "filters": {"equals": {"category": ["electronics"]}}},
     )
     assert {i["category"] for i in r.json()["items"]} == {"electronics"}
+    # a field no item has: "equals" matches nothing, "excludes" everything
+    nothing = {"query": "gear", "filters": {"equals": {"colour": ["red"]}}}
+    assert client.post("/v1/search", headers=key, json=nothing).json() == {"items": []}
+    anything = {"query": "gear", "k": 3, "filters": {"excludes": {"colour": ["red"]}}}
+    assert len(client.post("/v1/search", headers=key, json=anything).json()["items"]) == 3
     for bad in [
         {"query": ""},
         {"query": "x", "k": 0},
@@ -618,6 +634,8 @@ def test_the_composition_root_picks_the_backend(home):
 
 def test_the_langchain_retriever_recalls_and_ranks(api_app):
     from chat.retriever import RecochatRetriever
+    from chat.search import search
+    from chat.state import DialogueState
 
     docs = RecochatRetriever.from_app(api_app, k=2).invoke("coffee gear under $30")
     assert len(docs) == 2
@@ -625,6 +643,10 @@ def test_the_langchain_retriever_recalls_and_ranks(api_app):
     assert docs[0].metadata["explanation"] and docs[0].page_content.startswith(
         docs[0].metadata["title"]
     )
+    assert {"id", "title", "score", "explanation", "reasons", "price"} <= set(docs[0].metadata)
+    # the same search as a first chat turn saying this
+    state = api_app.tracker.update(DialogueState(), "coffee gear under $30")
+    assert [d.id for d in docs] == [i.id for i in search(api_app.recommender, state, 2).items]
 
 
 def test_serve_refuses_several_workers_and_a_busy_port(home, capsys):

@@ -10,13 +10,16 @@ import pytest
 from learn_helpers import by_category, category_share, demo_index, synthetic_events
 
 from retrieval import Filter
-from retrieval.cf import EASE, InteractionMatrix, ItemKNN
+from retrieval.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
 from retrieval.channels import (
+    AskedForChannel,
     ContentChannel,
     DenseChannel,
     ModelChannel,
     PopularChannel,
+    PriorChannel,
     Query,
+    SimilarRequestsChannel,
     merge,
 )
 from retrieval.embedders import HashEmbedder
@@ -39,23 +42,63 @@ def channels(index):
     sasrec = SASRec(
         SASRecConfig(dim=32, layers=1, epochs=40, max_len=20, lr=3e-3, batch_size=32)
     ).fit(list(seqs.values()), index.ids)
+    # decisions: every step of a user's walk is picked after the steps before it;
+    # the request ("<category> things") and the category facet ask for the last
+    walks: dict[str, list[str]] = {}
+    for u, i in zip(users, items, strict=True):
+        walks.setdefault(u, []).append(i)
+    category = {i: m["category"] for i, m in zip(index.ids, index.metas, strict=True)}
+    picks = [(w[:n], [w[n]]) for w in walks.values() for n in range(1, len(w))]
+    asked = [([f"category={category[w[-1]]}"], w[-1:]) for w in walks.values()]
+    embed = HashEmbedder().embed
+    requests = embed([f"{category[w[-1]]} things" for w in walks.values()])
+    chosen = [[index.pos[w[-1]]] for w in walks.values()]
     return {
-        "dense": DenseChannel(index, HashEmbedder().embed),
+        "dense": DenseChannel(index, embed),
         "content": ContentChannel(index),
         "item_knn": ModelChannel(index, ItemKNN(50).fit(data), "co_interaction"),
         "ease": ModelChannel(index, EASE(50.0).fit(data), "cf"),
         "sasrec": ModelChannel(index, sasrec, "sequence", use_history_order=True),
         "popular": PopularChannel(index),
+        "picked_after": ModelChannel(
+            index, Transitions().fit(picks, index.ids), "picked_after", recency=0.7
+        ),
+        "asked_for": AskedForChannel(index, Transitions().fit(asked, index.ids)),
+        "similar": SimilarRequestsChannel(
+            index, RequestKNN(neighbours=20).fit(requests, chosen, index.ids), embed=embed
+        ),
+        "prior": PriorChannel(
+            index,
+            "recommended",
+            np.bincount([index.pos[w[-1]] for w in walks.values()], minlength=len(index)),
+        ),
     }
 
 
-ALL = ["dense", "content", "item_knn", "ease", "sasrec", "popular"]
-BEHAVIOUR = ["content", "item_knn", "ease", "sasrec"]  # learn from liked items
+ALL = [
+    "dense",
+    "content",
+    "item_knn",
+    "ease",
+    "sasrec",
+    "popular",
+    "picked_after",
+    "asked_for",
+    "similar",
+    "prior",
+]
+BEHAVIOUR = ["content", "item_knn", "ease", "sasrec", "picked_after"]  # learn from liked items
 
 
 def query_for(index, category: str, flt: Filter | None = None) -> Query:
     ids = by_category(index)[category]
-    return Query(text=f"{category} things", liked=ids[3:6], history=ids[:3], filter=flt or Filter())
+    return Query(
+        text=f"{category} things",
+        liked=ids[3:6],
+        history=ids[:3],
+        filter=flt or Filter(),
+        facets={"category": [category]},
+    )
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -89,7 +132,9 @@ def test_deterministic(channels, index, name):
 
 
 # chance is 1/11 (eleven categories); SASRec sees only 132 ten-item sequences
-FLOORS = {"content": 0.6, "item_knn": 0.6, "ease": 0.6, "sasrec": 0.25}
+FLOORS = {"content": 0.6, "item_knn": 0.6, "ease": 0.6, "sasrec": 0.25, "picked_after": 0.6}
+# channels that learn from the request (facets, text) rather than liked items
+REQUEST = {"asked_for": 0.6, "similar": 0.6}
 
 
 @pytest.mark.parametrize("name", BEHAVIOUR)
@@ -102,9 +147,26 @@ def test_quality_floor_same_category(channels, index, name):
     assert np.mean(shares) >= FLOORS[name], shares
 
 
-@pytest.mark.parametrize("name", ["item_knn", "ease", "sasrec", "content"])
+@pytest.mark.parametrize("name", sorted(REQUEST))
+def test_quality_floor_from_the_request(channels, index, name):
+    """Past requests for garden things were answered with garden items."""
+    shares = []
+    for category in ("garden", "office", "beauty"):
+        q = query_for(index, category)
+        q.liked, q.history = [], []
+        got = channels[name].recall(q, 5)
+        shares.append(category_share(index, [c.id for c in got], category))
+    assert np.mean(shares) >= REQUEST[name], shares
+
+
+@pytest.mark.parametrize("name", ["item_knn", "ease", "sasrec", "content", "picked_after"])
 def test_no_seeds_means_no_opinion(channels, index, name):
     assert channels[name].recall(Query(text="anything"), 5) == []
+
+
+def test_request_channels_without_known_anchors_have_no_opinion(channels):
+    assert channels["asked_for"].recall(Query(facets={"category": ["nothing"]}), 5) == []
+    assert channels["similar"].recall(Query(text=""), 5) == []
 
 
 def test_unknown_ids_are_ignored(channels, index):

@@ -197,6 +197,7 @@ def test_plain_words_are_shown_as_soon_as_the_next_one_arrives():
         ("It is quiet. It is quiet", "It is quiet"),  # a sentence said again, so far
         ("It is quiet. It has a burr", "burr"),
         ("Here is why it", "why it"),  # "why it fits" echoes the prompt
+        ("这款磨豆机很安静，适合早上", "适合早上"),  # Chinese: up to its last comma
     ],
 )
 def test_only_words_the_check_cannot_judge_yet_are_held_back(text, held):
@@ -283,3 +284,29 @@ def test_ordinary_words_that_are_also_a_title_are_not_an_item():
     assert named("the hand coffee grinder with ceramic burr is quiet") == [
         "hand coffee grinder with ceramic burr"
     ]
+
+
+def test_an_english_start_of_a_chinese_reply_is_stopped_before_it_is_shown():
+    english = "I would pick the Whisper Burr Coffee Grinder because it is quiet and well rated by many buyers."
+    chinese = "Whisper Burr Coffee Grinder 非常安静，适合早上使用，评分也很高。"
+    llm = ScriptedLLM([english, chinese])
+    writer, pieces = write(llm, "zh")
+    assert not any(p.replace for p in pieces) and "pick" not in "".join(p.text for p in pieces)
+    assert "".join(p.text for p in pieces).strip() == chinese
+    assert writer.last.source == "retry" and "Chinese" in writer.last.problems[0]
+    assert len(llm.calls[0]) and writer.last.first_text_s is not None
+
+
+def test_three_items_in_the_same_phrasing_are_no_loop_but_a_loop_is():
+    from chat.copycheck import repetitive
+
+    listing = (
+        "The Whisper Burr Coffee Grinder: it matches what you asked for (quiet, coffee). "
+        "The Hand Coffee Grinder: it matches what you asked for (manual, coffee). "
+        "The Blade Coffee Grinder: it matches what you asked for (cheap, coffee)."
+    )
+    assert not repetitive(listing)
+    assert repetitive("It is quiet and it is quiet and it is quiet and it is quiet and it is")
+    assert repetitive("It is quiet enough. It is very good. It is quiet enough.")
+    looping = "it matches what you asked for and buyers rate it well, " * 3
+    assert repetitive(looping)

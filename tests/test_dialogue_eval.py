@@ -277,3 +277,21 @@ def test_item_vectors_are_computed_once_per_machine(tmp_path):
     with cached_vectors(store, [*items, Item("dddd")], tmp_path):  # other texts, other key
         store.upsert(items)
     assert real.texts == 8
+
+
+def test_the_title_scan_counts_names_not_ordinary_words():
+    from eval.dialogue_checks import TitleScan
+
+    scan = TitleScan(
+        {
+            "p": {"title": "The Perfect Match (2016)"},
+            "a": {"title": "The American (2010)"},
+            "s": {"title": "Sport Wireless Earbuds"},
+            "m": {"title": "Monster (2003)"},
+        }
+    )
+    assert scan.named("It is the perfect match for you, a monster of a film.") == {}
+    assert set(scan.named("Try The Perfect Match or Monster.")) == {"the perfect match", "monster"}
+    assert set(scan.named('I would pick "the perfect match".')) == {"the perfect match"}
+    assert set(scan.named("the sport wireless earbuds are light")) == {"sport wireless earbuds"}
+    assert set(scan.named("It tells how the American market grew.")) == {"the american"}

@@ -16,8 +16,16 @@ from retrieval.artifacts import (
     load_artifact,
     save_artifact,
 )
-from retrieval.cf import EASE, InteractionMatrix, ItemKNN
-from retrieval.fusion import Example, FusionModel, learn_fusion, merge_learned
+from retrieval.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
+from retrieval.features import _rank_column
+from retrieval.fusion import (
+    Example,
+    FusionModel,
+    TreeFusion,
+    learn_fusion,
+    learn_tree_fusion,
+    merge_learned,
+)
 from retrieval.linking import FacetMatcher, TitleLinker
 from retrieval.online import ARMS, FusionBandit, OnlineState, RocchioProfile
 from retrieval.rank import ScoredItem
@@ -81,6 +89,73 @@ def test_listwise_fusion_recovers_which_feature_matters():
     model = learn_fusion(examples, ["a", "b", "c"])
     assert model.weights["b"] > 5 * abs(model.weights["a"])
     assert model.weights["b"] > 5 * abs(model.weights["c"])
+
+
+def test_free_features_escape_the_l2_penalty():
+    rng = np.random.default_rng(1)
+    examples = []
+    for _ in range(150):
+        x = rng.random((20, 2))
+        examples.append(Example(x, [int(np.argmax(x[:, 0] + 0.3 * x[:, 1]))]))
+    shrunk = learn_fusion(examples, ["a", "b"], l2=10.0)
+    free = learn_fusion(examples, ["a", "b"], l2=10.0, free=("a",))
+    assert free.weights["a"] > 3 * shrunk.weights["a"] > 0
+    assert abs(free.weights["b"]) < free.weights["a"] / 3
+
+
+def test_tree_fusion_learns_an_interaction_and_explains_itself():
+    """The chosen row is the best `b` when the list's flag `a` is on, the best `c`
+    otherwise: no weighted sum ranks both kinds of list right."""
+    rng = np.random.default_rng(0)
+
+    def lists(n):
+        out = []
+        for k in range(n):
+            x = rng.random((30, 3))
+            x[:, 0] = k % 2
+            out.append(Example(x, [int(np.argmax(x[:, 1] if k % 2 else x[:, 2]))]))
+        return out
+
+    train, test = lists(300), lists(100)
+    names = ["a", "b", "c"]
+    trees = learn_tree_fusion(train, names, rounds=60, params={"min_data_in_leaf": 20})
+    linear = learn_fusion(train, names)
+    w = np.array([linear.weights[n] for n in names])
+
+    def hits(score):
+        return np.mean([np.argmax(score(e.features)) == e.chosen[0] for e in test])
+
+    tree_hits, linear_hits = hits(trees.predict), hits(lambda m: m @ w)
+    assert tree_hits > 0.6 and tree_hits > linear_hits + 0.2, (tree_hits, linear_hits)
+    again = TreeFusion.from_dict(json.loads(json.dumps(trees.to_dict())))
+    cols = {n: test[0].features[:, i] for i, n in enumerate(names)}
+    total, contributions = again.score(cols)
+    shift = trees.predict(test[0].features) - total  # the trees' constant expected value
+    np.testing.assert_allclose(shift, shift[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(total, sum(contributions.values()), rtol=1e-6, atol=1e-9)
+    assert len(trees.importance()) == 3 and sum(trees.importance()) == pytest.approx(1, abs=0.01)
+
+
+def test_rank_feature_is_one_for_the_best_and_zero_past_the_cap_or_without_score():
+    got = _rank_column(np.array([0.2, 0.9, 0.0, 0.5, 0.1]), cap=3)
+    assert got[1] == 1.0 and got[3] == pytest.approx(1 / np.log2(3))
+    assert got[2] == 0.0 and got[4] == 0.0  # no score; fourth place is past the cap
+
+
+def test_transitions_are_directed_and_shrunk():
+    # after "a" people were given "b" three times out of three; "b" was never followed
+    model = Transitions(shrink=1.0).fit([(["a"], ["b"])] * 3 + [(["c"], ["a"])], ["a", "b", "c"])
+    s = model.score_anchors(["a"])
+    assert s[1] == pytest.approx(3 / 4) and s[0] == s[2] == 0.0
+    assert model.score_anchors(["b"]).sum() == 0.0  # never an anchor
+    assert model.score(np.array([2])).tolist() == pytest.approx([0.5, 0.0, 0.0])
+
+
+def test_request_knn_votes_with_the_closest_requests():
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    model = RequestKNN(neighbours=2, power=1.0).fit(vectors, [[0], [1], [2]], ["x", "y", "z"])
+    s = model.score_vector(np.array([1.0, 0.05]))
+    assert s[0] > s[1] > 0 and s[2] == 0.0
 
 
 def test_merge_keeps_configured_weights_for_what_was_not_learned():

@@ -35,9 +35,10 @@ def test_the_lock_is_refused_in_process_too_and_released(tmp_path):
 def test_settings_env_beats_toml_and_overrides_beat_env(home, monkeypatch):
     home.mkdir()
     (home / "config.toml").write_text(
-        'llm = "from-toml"\nrecommend_k = 5\n[weights]\nsemantic = 0.9\n'
+        'llm = "from-toml"\nrecommend_k = 5\n[learning.fusion_weights]\nsemantic = 0.9\n'
     )
-    assert load_settings().llm == "from-toml" and load_settings().weights.semantic == 0.9
+    settings = load_settings()
+    assert settings.llm == "from-toml" and settings.learning.fusion_weights == {"semantic": 0.9}
     monkeypatch.setenv("RECOCHAT_LLM", "from-env")
     assert load_settings().llm == "from-env" and load_settings().recommend_k == 5
     assert load_settings(llm="explicit").llm == "explicit"

@@ -1,35 +1,96 @@
 import pytest
 
+from chat.search import request_state, search
 from chat.state import DialogueState
-from retrieval import Candidate, Preferences, Ranker, RankWeights
+from retrieval import Filter
+
+# Catalog search without a conversation runs the chat's recommender on a fresh dialogue
+# state (chat/search.py); these check that path on the small shop catalog.
 
 
-def test_contributions_sum_to_the_score_and_explain_order():
-    ranker = Ranker(RankWeights())
-    a = Candidate("a", {"title": "A", "tags": ["camping"], "rating": 4.8, "rating_count": 900}, 0.5)
-    b = Candidate("b", {"title": "B", "tags": ["office"], "rating": 3.0, "rating_count": 2}, 0.5)
-    ranked = ranker.rank([b, a], Preferences(liked={"tags": ["camping"]}))
-    assert [s.id for s in ranked] == ["a", "b"]
-    for s in ranked:
-        assert s.score == pytest.approx(sum(s.contributions.values()))
-    assert ranked[0].contributions["facet_match"] > 0 == ranked[1].contributions["facet_match"]
+def test_search_ranks_as_the_recommender_ranks_a_first_turn(app):
+    rec = app.recommender
+    state = request_state("a tent for camping", Filter(equals={"category": ["outdoor"]}))
+    found = search(rec, state, k=2)
+    same = rec.recommend(rec.query_for(state), 2)
+    assert [i.id for i in found.items] == [i.id for i in same] and len(found.items) == 2
+    assert [c.id for c in found.cards] == [i.id for i in found.items]
+    assert [i.id for i in search(rec, state, k=2).items] == [i.id for i in found.items]
 
 
-def test_ranking_is_deterministic_on_ties():
-    ranker = Ranker()
-    cands = [Candidate(i, {"title": i}, 0.3) for i in "dcba"]
-    assert [s.id for s in ranker.rank(cands)] == ["a", "b", "c", "d"]
-
-
-def test_price_fit_only_with_a_budget():
-    ranker = Ranker()
-    c = Candidate("a", {"price": 75.0}, 0.5)
-    assert ranker.features(c, Preferences())["price_fit"] == 0
-    assert ranker.features(c, Preferences(budget=100))["price_fit"] == pytest.approx(1.0)
-    assert (
-        ranker.features(Candidate("b", {"price": 120.0}, 0.5), Preferences(budget=100))["price_fit"]
-        == 0
+def test_filters_are_hard_and_round_trip_through_the_state(app):
+    flt = Filter(
+        equals={"category": ["kitchen", "toys"]},
+        excludes={"brand": ["Kidora"]},
+        ranges={"price": (None, 60.0)},
+        exclude_ids={"a4"},
     )
+    state = request_state("  something nice  ", flt)
+    assert state.request == ["something nice"] and state.filter() == flt
+    found = search(app.recommender, state, k=5)
+    assert [i.id for i in found.items] == ["a3"]  # the only item passing every condition
+    assert request_state("", None).filter() == Filter() and request_state("").request == []
+
+
+def test_cards_explain_with_the_real_contributions(app):
+    # through the tracker, as the LangChain retriever does: "camping" is a liked tag
+    state = app.tracker.update(DialogueState(), "outdoor gear for camping under $200")
+    found = search(app.recommender, state, k=3)
+    assert found.items
+    for item, card in zip(found.items, found.cards, strict=True):
+        assert item.meta["price"] <= 200 and card.price == item.meta["price"]
+        assert item.score == pytest.approx(sum(item.contributions.values()), abs=1e-4)
+        assert card.score == pytest.approx(item.score, abs=1e-4)
+        assert card.explanation == "; ".join(r["detail"] for r in card.reasons)
+        for reason in card.reasons:  # each reason is a signal that really counted
+            assert reason["contribution"] > 0
+        signals = {r["signal"] for r in card.reasons}
+        assert "price_fit" in signals and "within your $200.00 budget" in card.explanation
+        if "facet_match" in signals:
+            assert "camping" in card.explanation
+
+
+def test_price_fit_only_with_a_budget(app):
+    rec = app.recommender
+    without = search(rec, request_state("coffee grinder"), k=8).items
+    assert without and all(i.features["price_fit"] == 0 for i in without)
+    budget = request_state("coffee grinder", Filter(ranges={"price": (None, 80.0)}))
+    fits = {i.id: i.features["price_fit"] for i in search(rec, budget, k=8).items}
+    # 59 uses an 80 budget well (0.75 × 80 = 60), 19 hardly
+    assert fits["a3"] == pytest.approx(1 - 1 / 80) and fits["a3"] > fits["a4"] > 0
+
+
+def test_configured_fusion_weights_rank_searches_too(home, shop_catalog, monkeypatch):
+    from chat.app import App
+    from chat.config import load_settings
+    from retrieval import load_catalog
+
+    monkeypatch.setenv("RECOCHAT_LEARNING__FUSION_WEIGHTS__RATING", "5")
+    app = App.open(load_settings(embedder="hash"))
+    try:
+        app.store.upsert(load_catalog(shop_catalog).items)
+        app.refresh()
+        found = search(app.recommender, request_state("headphones"), k=8).items
+        for item in found:
+            assert item.contributions["rating"] == pytest.approx(5 * item.features["rating"])
+        assert max(found, key=lambda i: i.features["rating"]).id == found[0].id
+    finally:
+        app.close()
+
+
+def test_the_old_weights_settings_name_their_replacement(home, monkeypatch):
+    from chat.config import load_settings
+    from chat.errors import ConfigError
+
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("[weights]\nsemantic = 0.9\n")
+    with pytest.raises(ConfigError, match=r"\[learning.fusion_weights\]"):
+        load_settings()
+    (home / "config.toml").write_text("[learning.fusion_weights]\nsemantic = 0.9\n")
+    assert load_settings().learning.fusion_weights == {"semantic": 0.9}
+    monkeypatch.setenv("RECOCHAT_WEIGHTS__SEMANTIC", "0.9")
+    with pytest.raises(ConfigError, match="RECOCHAT_LEARNING__FUSION_WEIGHTS__SEMANTIC"):
+        load_settings()
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from retrieval import PRESETS, CatalogError, Filter, load_catalog
 
 from ..events import Done, ErrorEvent, ItemsShown
 from ..feedback import FeedbackLog
-from ..search import search_items
+from ..search import request_state
+from ..search import search as search_catalog
 from .context import ApiContext, context, require
 from .errors import ApiError, documented
 from .keys import ApiKey
@@ -191,7 +192,7 @@ async def search(body: SearchIn, key: ApiKey = chat_key, ctx: ApiContext = Depen
 
     def run() -> list:
         # A field no item has: "equals" and "ranges" match nothing, "excludes" everything.
-        # Deciding that here keeps arbitrary names (say "$or") away from the store's query.
+        # Deciding that here spares the recommender a pass over the catalog for nothing.
         known = ctx.field_names()
         if any(name not in known for name in [*f.equals, *f.ranges]):
             return []
@@ -200,9 +201,9 @@ async def search(body: SearchIn, key: ApiKey = chat_key, ctx: ApiContext = Depen
             excludes={k: list(v) for k, v in f.excludes.items() if k in known},
             ranges={k: (r.min, r.max) for k, r in f.ranges.items()},
         )
-        return search_items(
-            app.store, app.ranker, body.query, body.k, flt, None, app.settings.recall_k
-        )
+        # the chat's recommender on a fresh dialogue state: a search ranks as a first turn
+        state = request_state(body.query, flt)
+        return search_catalog(app.recommender, state, body.k, limit=app.settings.recall_k).cards
 
     cards = await run_in_threadpool(run)
     ctx.metrics.searches.inc()
@@ -234,7 +235,7 @@ def _ingest(ctx: ApiContext, path: Path, preset: str, sync: bool, skip_bad: bool
         # Name what the client sent, not our temporary file.
         raise ApiError(422, "invalid_catalog", str(e).replace(str(path), shown)) from None
     report = ctx.app.store.upsert(loaded.items, sync=sync)
-    ctx.app.refresh()  # facets may have changed: the next turn rebuilds ranker and tracker
+    ctx.app.refresh()  # the catalog changed: the next call rebuilds recommender and tracker
     return {
         "added": report.added,
         "updated": report.updated,
