@@ -66,6 +66,11 @@ class TitleScan:
 _TEXT_FIELDS = ("description", "plot")
 
 
+def _unarticled(core: str) -> str:
+    first, _, rest = core.partition(" ")
+    return rest if first in ("the", "a", "an") and rest else core
+
+
 def _scan(app) -> TitleScan:
     scan = getattr(app, "_eval_title_scan", None)
     if scan is None:
@@ -123,7 +128,11 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
         record["hallucinated"] = sorted(
             core
             for core, ids in said.items()
-            if not ids & allowed and core not in user_said and f" {core} " not in shown_titles
+            if not ids & allowed
+            and core not in user_said
+            and f" {core} " not in shown_titles
+            # "the Scream (1996)" names the shown Scream (1996), not the film "The Scream"
+            and f" {_unarticled(core)} " not in shown_titles
         )
     return record
 

@@ -187,5 +187,7 @@ def test_redial_protocol_on_a_fixed_subset_beats_popularity(tmp_path, monkeypatc
     report = json.loads((out / "redial.json").read_text())["excluding_mentioned"]
     fused, popular = report["fused (all signals)"], report["popularity (baseline)"]
     assert fused["samples"] > 400
-    assert fused["R@10"] >= 0.10 and fused["R@50"] >= 0.22
-    assert fused["R@10"] > popular["R@10"] and fused["R@50"] > popular["R@50"]
+    # measured on this subset (tree fusion, no MovieLens): R@10 .141, R@50 .302,
+    # popularity .056/.141; the floor leaves room for library and BLAS drift
+    assert fused["R@10"] >= 0.12 and fused["R@50"] >= 0.26
+    assert fused["R@10"] > 2 * popular["R@10"] and fused["R@50"] > 1.8 * popular["R@50"]
