@@ -48,12 +48,12 @@ class Filter:
         if item_id in self.exclude_ids:
             return False
         for name, values in self.equals.items():
-            have = _as_list(meta.get(name))
-            if not any(v in have for v in values):
+            have = {norm_value(v) for v in _as_list(meta.get(name))}
+            if not any(norm_value(v) in have for v in values):
                 return False
         for name, values in self.excludes.items():
-            have = _as_list(meta.get(name))
-            if any(v in have for v in values):
+            have = {norm_value(v) for v in _as_list(meta.get(name))}
+            if any(norm_value(v) in have for v in values):
                 return False
         for name, (low, high) in self.ranges.items():
             value = meta.get(name)
@@ -62,6 +62,13 @@ class Filter:
             if (low is not None and value < low) or (high is not None and value > high):
                 return False
         return True
+
+
+def norm_value(value: Any) -> str:
+    """A value as filters compare it: text case-insensitively, 12 the same as 12.0."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).lower()
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .filters import Filter
+from .filters import Filter, norm_value
 
 
 class CatalogIndex:
@@ -65,7 +65,7 @@ class CatalogIndex:
         """Boolean column: the item's field equals (or, for lists, contains) value.
         Case-insensitive for text. One pass over the catalog per field (it finds
         every value's items at once), then each value's column once."""
-        key = (name, str(value).lower())
+        key = (name, norm_value(value))
         col = self._columns.get(key)
         if col is None:
             where = self._values.get(name)
@@ -76,7 +76,7 @@ class CatalogIndex:
                     if have is None:
                         continue
                     for v in have if isinstance(have, list) else [have]:
-                        where.setdefault(str(v).lower(), []).append(i)
+                        where.setdefault(norm_value(v), []).append(i)
                 self._values[name] = where
             col = np.zeros(len(self), dtype=bool)
             col[where.get(key[1], [])] = True
