@@ -252,3 +252,16 @@ def test_scripted_llm_streams_words_and_honours_stop_and_max_tokens():
     assert llm.calls == [messages, messages]
     echo = ScriptedLLM(fn=lambda msgs: "you said " + msgs[-1]["content"])
     assert echo.complete(messages) == "you said hi"
+
+
+def test_the_local_model_may_not_repeat_its_own_ngrams_but_may_copy_the_prompt():
+    torch = pytest.importorskip("torch")
+    from chat.llm.local import _no_repeat_in_reply
+
+    guard = _no_repeat_in_reply(prompt_len=3, n=3)
+    # prompt 1 2 3, reply 1 2 3 1 2: the reply's own "1 2 3" may not come again
+    scores = guard(torch.tensor([[1, 2, 3, 1, 2, 3, 1, 2]]), torch.zeros(1, 6))
+    assert scores[0].tolist() == [0, 0, 0, float("-inf"), 0, 0]
+    # prompt 1 2 3, reply 1 2: copying the prompt's "1 2 3" is fine
+    scores = guard(torch.tensor([[1, 2, 3, 1, 2]]), torch.zeros(1, 6))
+    assert scores[0].tolist() == [0] * 6

@@ -76,6 +76,35 @@ def _stop_criteria(tokenizer, prompt_len: int, stop: Sequence[str], cancel: thre
     return StopOnTextOrCancel()
 
 
+NO_REPEAT_NGRAM = 4
+
+
+def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM):
+    """A LogitsProcessor that forbids repeating any n-gram of the reply itself. Small
+    models loop ("kitchen, kitchen, kitchen"); transformers' own `no_repeat_ngram_size`
+    would also forbid copying a title from the prompt, so only the reply counts."""
+    import torch
+    from transformers import LogitsProcessor
+
+    class NoRepeatInReply(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            for row in range(input_ids.shape[0]):
+                reply = input_ids[row, prompt_len:].tolist()
+                if len(reply) < n:
+                    continue
+                prefix = tuple(reply[-(n - 1) :])
+                banned = [
+                    reply[i + n - 1]
+                    for i in range(len(reply) - n + 1)
+                    if tuple(reply[i : i + n - 1]) == prefix
+                ]
+                if banned:
+                    scores[row, banned] = -torch.inf
+            return scores
+
+    return NoRepeatInReply()
+
+
 class TransformersLLM(BaseLLM):
     def __init__(
         self,
@@ -205,7 +234,7 @@ class TransformersLLM(BaseLLM):
 
     def _stream_locked(self, messages, max_tokens: int, stop: list[str]) -> Iterator[str]:
         import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+        from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 
         started = time.perf_counter()
         tokenizer = self._tokenizer
@@ -236,6 +265,7 @@ class TransformersLLM(BaseLLM):
                         stopping_criteria=StoppingCriteriaList(
                             [_stop_criteria(tokenizer, prompt_len, stop, cancel)]
                         ),
+                        logits_processor=LogitsProcessorList([_no_repeat_in_reply(prompt_len)]),
                         pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
                         **self._sampling(),
                     )
