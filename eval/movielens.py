@@ -28,7 +28,7 @@ from .data import Ratings, file_digest, load_index, load_ratings, sequences
 from .metrics import beyond_accuracy, rank_metrics
 from .ml_models import popularity_counts, train_models
 from .redial import Featurised, rank_pool
-from .report import table, write_json
+from .report import beyond_table, table, write_json
 
 COLUMNS = ["ranker", "R@10", "NDCG@10", "R@50", "MRR", "samples"]
 POOL_K = 200
@@ -218,23 +218,7 @@ def run_movielens(args) -> int:
         for name, lst in lists.items()
     }
     print()
-    print(
-        table(
-            [
-                {"ranker": k, **{c: v for c, v in b.items() if c != "category_exposure"}}
-                for k, b in beyond.items()
-            ],
-            [
-                "ranker",
-                "coverage",
-                "gini",
-                "intra_list_similarity",
-                "long_tail_share",
-                "catalog_tail_share",
-            ],
-            "Beyond accuracy of the top-10 lists",
-        )
-    )
+    print(beyond_table(beyond, "Beyond accuracy of the top-10 lists"))
     stats = {
         "users": len(users),
         "ratings_mapped": len(ratings.items),

@@ -27,7 +27,7 @@ from .redial import (
     read_turns,
     single_signal_ranks,
 )
-from .report import plot_curves, table, write_json
+from .report import beyond_table, plot_curves, table, write_json
 
 COLUMNS = ["ranker", "R@1", "R@10", "R@50", "NDCG@10", "NDCG@50", "MRR", "samples"]
 # feature groups removed together in the ablation rows
@@ -187,19 +187,8 @@ def run_redial(args) -> int:
     }
     print()
     print(
-        table(
-            [
-                {"ranker": k, **{c: v for c, v in b.items() if c != "category_exposure"}}
-                for k, b in beyond.items()
-            ],
-            [
-                "ranker",
-                "coverage",
-                "gini",
-                "intra_list_similarity",
-                "long_tail_share",
-                "catalog_tail_share",
-            ],
+        beyond_table(
+            beyond,
             "Beyond accuracy of the top-10 lists (long tail = below the 80th percentile of MovieLens ratings)",
         )
     )

@@ -32,6 +32,24 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> st
     return "\n".join(lines)
 
 
+def beyond_table(beyond: dict[str, dict[str, Any]], title: str) -> str:
+    """The beyond-accuracy figures of several rankers as one table (exposure per
+    category stays in the JSON)."""
+    rows = [
+        {"ranker": k, **{c: v for c, v in b.items() if c != "category_exposure"}}
+        for k, b in beyond.items()
+    ]
+    columns = [
+        "ranker",
+        "coverage",
+        "gini",
+        "intra_list_similarity",
+        "long_tail_share",
+        "catalog_tail_share",
+    ]
+    return table(rows, columns, title)
+
+
 def write_json(path: str | Path, data: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

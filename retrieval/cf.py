@@ -55,7 +55,7 @@ class InteractionMatrix:
         # max over duplicates: sort by value so the last write per cell is the largest
         order = np.lexsort((vals, cols, rows))
         dense_key = rows[order] * shape[1] + cols[order]
-        last = np.r_[dense_key[1:] != dense_key[:-1], True]
+        last = np.r_[dense_key[1:] != dense_key[:-1], True][: len(dense_key)]  # none if empty
         coo = sp.coo_matrix(
             (vals[order][last], (rows[order][last], cols[order][last])), shape=shape
         )

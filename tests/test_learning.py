@@ -286,3 +286,8 @@ def test_facet_matcher_reads_genres_and_people():
     metas = [{"genres": ["horror", "comedy"], "stars": ["Tom Hanks"]}] * 2
     found = FacetMatcher(metas, ("genres", "stars")).match("any comedies with tom hanks?")
     assert found == {"stars": ["Tom Hanks"], "genres": ["comedy"]}
+
+
+def test_an_empty_interaction_matrix_builds_with_no_events():
+    data = InteractionMatrix.build([], [], item_ids=["a", "b"])
+    assert data.matrix.shape == (0, 2) and data.counts.tolist() == [0.0, 0.0]
