@@ -18,9 +18,6 @@ class Filter:
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     exclude_ids: set[str] = field(default_factory=set)
 
-    def is_empty(self) -> bool:
-        return not (self.equals or self.excludes or self.ranges or self.exclude_ids)
-
     def to_where(self, list_fields: set[str] = frozenset()) -> dict[str, Any] | None:
         """Chroma `where`: one clause per condition, combined with $and."""
         clauses: list[dict[str, Any]] = []

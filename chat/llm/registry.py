@@ -77,13 +77,6 @@ DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 FAST_MODEL = "smollm2-135m"
 
 
-def get_spec(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ModelError.unknown(name, list(MODELS)) from None
-
-
 # --- resolving any model name ------------------------------------------------------
 
 
