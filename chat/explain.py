@@ -31,9 +31,30 @@ FAMILY = {
     "catalog_popularity": "popularity",
     "popular": "popularity",
     "in_popular": "popularity",
+    # learned from past conversations (retrieval/dialogue_models.py)
+    "co_mention": "talked_about",
+    "asked_for": "asked",
+    "said": "asked",
+    "similar_requests": "asked",
+    "recommended": "asked",
 }
 # the signal whose evidence (which liked item) a family's sentence names
-EVIDENCE = {"people": ("co_interaction", "cf"), "content": ("content",), "sequence": ("sequence",)}
+EVIDENCE = {
+    "people": ("co_interaction", "cf"),
+    "content": ("content",),
+    "sequence": ("sequence",),
+    "talked_about": ("co_mention",),
+    "picked_after": ("picked_after",),
+}
+
+
+def family_of(signal: str) -> str:
+    """The reason a signal belongs to; its rank (rr_) and recalled-by (in_)
+    columns belong to the same one."""
+    if signal in FAMILY:
+        return FAMILY[signal]
+    base = signal[3:] if signal.startswith(("rr_", "in_")) else signal
+    return FAMILY.get(base, "semantic" if base == "dense" else base)
 
 
 def money(value: float, currency: str | None = "USD") -> str:
@@ -56,6 +77,11 @@ _ZH = {
     "people who chose ": "选了 ",
     " also chose this": " 的人也选了它",
     "a likely next pick after ": "看完 ",
+    "often talked about along with ": "常和 ",
+    " in other chats": " 一起被聊到",
+    "often recommended once ": "聊到 ",
+    " came up": " 时常被推荐",
+    "often recommended for requests like yours": "常被推荐给和你类似的需求",
     "similar to ": "和 ",
     ", which you liked": " 相似（你喜欢的）",
     ", which you mentioned": " 相似（你提到的）",
@@ -99,6 +125,12 @@ def reason_detail(
         return f"people who liked {title} also liked this"
     if family == "sequence" and title:
         return f"a likely next pick after {title}"
+    if family == "talked_about" and title:
+        return f"often talked about along with {title} in other chats"
+    if family == "picked_after" and title:
+        return f"often recommended once {title} came up"
+    if family == "asked":
+        return "often recommended for requests like yours"
     if family == "facet_match":
         hits = []
         for name, values in prefs.liked.items():
@@ -141,7 +173,7 @@ def reasons(
     Penalties (negative contributions) move an item down but are no reason to pick it."""
     families: dict[str, float] = {}
     for signal, value in item.contributions.items():
-        family = FAMILY.get(signal, signal)
+        family = family_of(signal)
         families[family] = families.get(family, 0.0) + value
     if families.get("rating", 0) >= MIN_CONTRIBUTION:
         families.pop("popularity", None)  # the rating reason already says how many rated it

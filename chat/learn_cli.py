@@ -41,6 +41,12 @@ def register(sub) -> None:
         "train", help="learn CF, sequence and fusion artifacts from the interaction log"
     )
     tr.add_argument("--epochs", type=int, help="SASRec epochs (default 20)")
+    tr.add_argument(
+        "--dialogues",
+        metavar="FILE",
+        help="also learn from past conversations: a JSONL file of recommendation turns "
+        '({"dialog_id", "context": [utterances], "rec": [titles]}, the ReDial turns format)',
+    )
     tr.set_defaults(func=cmd_train)
 
 
@@ -110,7 +116,7 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from .interactions import InteractionStore
-    from .training import TrainConfig, train
+    from .training import TrainConfig, TrainingRefused, train
 
     cfg = TrainConfig()
     if args.epochs:
@@ -120,14 +126,29 @@ def cmd_train(args) -> int:
         return tqdm(iterable, total=total, desc=desc, disable=None, file=sys.stderr)
 
     app = _open()
+    reports = []
     try:
-        report = train(InteractionStore(app.db), app.store, app.home.artifacts, cfg, progress)
+        try:
+            reports.append(
+                train(InteractionStore(app.db), app.store, app.home.artifacts, cfg, progress)
+            )
+        except TrainingRefused as e:
+            if not args.dialogues:
+                raise
+            print(f"skipped the interaction models: {e}")
+        if args.dialogues:
+            from .dialogue_training import train_dialogues
+
+            reports.append(
+                train_dialogues(args.dialogues, app.store, app.home.artifacts, None, progress)
+            )
     finally:
         app.close()
-    for name, info in report.built.items():
-        shown = {k: v for k, v in info.items() if k in ("events", "users", "examples", "loss")}
-        print(f"built {name} {shown}")
-    for name, why in report.skipped.items():
-        print(f"skipped {name}: {why}")
-    print(f"artifacts in {app.home.artifacts} ({report.seconds} s)")
+    shown_keys = ("events", "users", "examples", "loss", "decisions", "dialogs", "lists")
+    for report in reports:
+        for name, info in report.built.items():
+            print(f"built {name} { ({k: v for k, v in info.items() if k in shown_keys}) }")
+        for name, why in report.skipped.items():
+            print(f"skipped {name}: {why}")
+    print(f"artifacts in {app.home.artifacts} ({sum(r.seconds for r in reports):.1f} s)")
     return 0

@@ -9,10 +9,12 @@ an item is similar to, which one people also liked, what it follows). Every
 dialogue constraint is a hard filter of the query (`query_for`), so seen and
 disliked items are never candidates.
 
-Artifacts are optional. Each missing, corrupt or old-format one is reported as
-a warning and its channel is left out, so a fresh install (no interactions
-yet) still recommends with the dense, content and popularity channels and the
-configured fusion weights.
+Artifacts are optional: a missing one leaves its channel out, a corrupt or
+old-format one is reported as a warning and left out too, so a fresh install
+(no interactions yet) still recommends with the dense, content and popularity
+channels and the configured fusion weights. With `recochat train --dialogues
+FILE` the channels learned from past conversations (retrieval/dialogue_models.py)
+join, and the fusion is the LightGBM trees learned on those conversations.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from retrieval.channels import (
     PopularChannel,
     Query,
 )
-from retrieval.features import FeatureBuilder
-from retrieval.fusion import FusionModel
+from retrieval.dialogue_models import DialogueModels
+from retrieval.features import FeatureBuilder, FeatureConfig
+from retrieval.fusion import FusionModel, TreeFusion
 from retrieval.index import CatalogIndex
 from retrieval.online import OnlineState
 from retrieval.pipeline import Pipeline, PipelineConfig
@@ -86,49 +89,90 @@ class Ranked:
     evidence: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
-def load_models(
-    index: CatalogIndex, folder: Path
-) -> tuple[list[Channel], FusionModel | None, np.ndarray | None, list[str]]:
-    """Channels from the trained artifacts, the learned fusion and popularity; and
+@dataclass
+class Trained:
+    """What `recochat train` left in the artifacts folder, loaded; `problems` has
     one message per artifact that could not be used."""
+
+    channels: list[Channel] = field(default_factory=list)  # from the interaction log
+    dialogues: DialogueModels | None = None  # from past conversations
+    fusion: FusionModel | TreeFusion | None = None
+    popularity: np.ndarray | None = None  # interaction counts over the catalog
+    problems: list[str] = field(default_factory=list)
+
+    def serving_channels(self, index: CatalogIndex, embed) -> list[Channel]:
+        """The channels a recommendation runs, in one order for serving and training."""
+        return [
+            DenseChannel(index, embed),
+            ContentChannel(index),
+            *self.channels,
+            *(self.dialogues.channels(index) if self.dialogues is not None else []),
+            PopularChannel(index),
+        ]
+
+    def serving_popularity(self, index: CatalogIndex) -> np.ndarray | None:
+        """Interaction counts plus the dialogues' mention counts (either may be missing)."""
+        parts = [p for p in (self.popularity,) if p is not None]
+        if self.dialogues is not None:
+            parts.append(self.dialogues.popularity_on(index))
+        return np.sum(parts, axis=0) if parts else None
+
+    def features(self, index: CatalogIndex) -> FeatureBuilder:
+        """Tree fusion reads the feature columns it was trained on (its config)."""
+        config = getattr(self.fusion, "info", {}).get("features")
+        return FeatureBuilder(index, FeatureConfig(**config) if config else None)
+
+
+def load_models(index: CatalogIndex, folder: Path) -> Trained:
     from retrieval.cf import EASE, ItemKNN
 
-    problems: list[str] = []
-    channels: list[Channel] = []
+    out = Trained()
     if not folder.is_dir() or not any(folder.iterdir()):
         # a fresh install: nothing trained yet, which is no problem worth a warning
-        return channels, None, None, []
+        return out
 
     def get(name: str):
+        if not (folder / name).exists():  # not trained (yet): its channel is left out
+            return None
         try:
             return load_artifact(folder, name)
         except ArtifactError as e:
-            problems.append(str(e))
+            out.problems.append(str(e))
             return None
 
     if (a := get("item_knn")) is not None:
         knn = ItemKNN.from_arrays(a.arrays, a.item_ids)
-        channels.append(ModelChannel(index, knn, "co_interaction"))
+        out.channels.append(ModelChannel(index, knn, "co_interaction"))
     if (a := get("ease")) is not None:
-        channels.append(ModelChannel(index, EASE.from_arrays(a.arrays, a.item_ids), "cf"))
+        out.channels.append(ModelChannel(index, EASE.from_arrays(a.arrays, a.item_ids), "cf"))
     if (a := get("sasrec")) is not None:
         from retrieval.sequence import SASRec
 
         try:
             model = SASRec.from_arrays(a.arrays, a.item_ids)
-            channels.append(ModelChannel(index, model, "sequence", use_history_order=True))
+            out.channels.append(ModelChannel(index, model, "sequence", use_history_order=True))
         except (KeyError, RuntimeError, ValueError) as e:
-            problems.append(f"The 'sasrec' artifact does not fit this recochat ({e}); retrain.")
-    fusion = None
+            out.problems.append(f"The 'sasrec' artifact does not fit this recochat ({e}); retrain.")
+    if (a := get("dialogues")) is not None:
+        try:
+            out.dialogues = DialogueModels.from_arrays(a.arrays, a.item_ids)
+        except (KeyError, ValueError) as e:
+            out.problems.append(
+                f"The 'dialogues' artifact does not fit this recochat ({e}); "
+                "rerun 'recochat train --dialogues FILE'."
+            )
     if (a := get("fusion")) is not None:
         names = [str(n) for n in a.arrays["names"]]
-        fusion = FusionModel(dict(zip(names, map(float, a.arrays["weights"]), strict=True)), a.info)
-    popularity = None
+        if a.kind == "fusion_trees":
+            out.fusion = TreeFusion(names, str(a.arrays["model"][0]), a.info)
+        else:
+            weights = map(float, a.arrays["weights"])
+            out.fusion = FusionModel(dict(zip(names, weights, strict=True)), a.info)
     if (a := get("popularity")) is not None:
         pos = {i: n for n, i in enumerate(a.item_ids)}
         counts = a.arrays["counts"]
-        popularity = np.array([counts[pos[i]] if i in pos else 0.0 for i in index.ids])
-    return channels, fusion, popularity, problems
+        out.popularity = np.array([counts[pos[i]] if i in pos else 0.0 for i in index.ids])
+    return out
 
 
 class Recommender:
@@ -156,29 +200,27 @@ class Recommender:
     ) -> Recommender:
         config = config or LearningConfig()
         index = CatalogIndex.from_store(store)
-        trained, fusion, popularity, problems = load_models(index, Path(artifacts))
-        for message in problems:
+        trained = load_models(index, Path(artifacts))
+        for message in trained.problems:
             warnings.warn(message, ArtifactWarning, stacklevel=2)
-        if popularity is not None:
+        if (popularity := trained.serving_popularity(index)) is not None:
             index.set_popularity(popularity)
-        channels = [
-            DenseChannel(index, store.embedder.embed),
-            ContentChannel(index),
-            *trained,
-            PopularChannel(index),
-        ]
-        if fusion is None or not config.learned_fusion:
+        fusion = trained.fusion if config.learned_fusion else None
+        if fusion is None or (isinstance(fusion, TreeFusion) and config.fusion_weights):
+            # configured weights are a linear fusion: they replace learned trees
             fusion = FusionModel.default()
-        fusion.weights.update(config.fusion_weights)
+            trained.fusion = None
+        if isinstance(fusion, FusionModel):
+            fusion.weights.update(config.fusion_weights)
         pipeline = Pipeline(
             index,
-            channels,
+            trained.serving_channels(index, store.embedder.embed),
             fusion=fusion,
-            features=FeatureBuilder(index),
+            features=trained.features(index),
             reranker=Reranker(index, config.rerank),
             config=PipelineConfig(recall_k=config.recall_k),
         )
-        return cls(pipeline, interactions, config, problems)
+        return cls(pipeline, interactions, config, trained.problems)
 
     @property
     def index(self) -> CatalogIndex:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import ItemStore
-from retrieval.artifacts import Artifact, save_artifact
+from retrieval.artifacts import Artifact, ArtifactError, load_artifact, save_artifact
 from retrieval.cf import EASE, MAX_EASE_ITEMS, InteractionMatrix, ItemKNN
 from retrieval.channels import ContentChannel, ModelChannel, PopularChannel, Query
 from retrieval.fusion import Example, FusionModel, learn_fusion, merge_learned
@@ -165,6 +165,11 @@ def train(
 
     fusion = None
     try:
+        if _dialogue_fusion(folder):
+            raise ValueError(
+                "the fusion learned from dialogues stays (it covers these channels too); "
+                "rerun with --dialogues FILE to relearn it"
+            )
         examples, names, info = fusion_examples(events, index, cfg, progress)
         if len(examples) >= 20:
             learned = learn_fusion(examples, names)
@@ -214,3 +219,10 @@ def train(
         report.built[artifact.name] = artifact.info
     report.seconds = round(time.perf_counter() - started, 1)
     return report
+
+
+def _dialogue_fusion(folder: Path) -> bool:
+    try:
+        return load_artifact(folder, "fusion").kind == "fusion_trees"
+    except ArtifactError:
+        return False

@@ -56,10 +56,14 @@ class FusionModel:
         return cls(dict(DEFAULT_WEIGHTS), {"source": "config"})
 
     def score(
-        self, cols: dict[str, np.ndarray], scale: dict[str, float] | None = None
+        self,
+        cols: dict[str, np.ndarray],
+        scale: dict[str, float] | None = None,
+        limit: int | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Scores and per-feature contributions. `scale` multiplies some weights
-        (the online bandit's arm) without changing the stored model."""
+        (the online bandit's arm) without changing the stored model; `limit` is
+        for the tree fusion (a weighted sum's contributions cost nothing)."""
         n = len(next(iter(cols.values()))) if cols else 0
         total = np.zeros(n)
         contributions = {}
@@ -209,17 +213,36 @@ class TreeFusion:
         return [round(float(g) / total, 4) for g in gain]
 
     def score(
-        self, cols: dict[str, np.ndarray], scale: dict[str, float] | None = None
+        self,
+        cols: dict[str, np.ndarray],
+        scale: dict[str, float] | None = None,
+        limit: int | None = None,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Scores and per-feature contributions (`scale` is ignored: the trees'
-        interactions cannot be re-weighted per feature)."""
+        """Scores and per-feature contributions (TreeSHAP), which add up to the
+        score. `scale` (the online bandit's arm) multiplies features'
+        contributions: the trees' interactions cannot be re-weighted inside,
+        their attributions can. With `limit` and no scaling, contributions are
+        computed only for the best `limit` rows (0 elsewhere): TreeSHAP costs
+        ~100× a prediction, and only the shown items need their "why"."""
         n = len(next(iter(cols.values()))) if cols else 0
         matrix = np.stack([cols.get(f, np.zeros(n)) for f in self.names], axis=1)
-        contrib = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
-        # the last column is the trees' expected value, the same for every item:
-        # left out, so the score is exactly the sum of the features' contributions
-        total = contrib[:, :-1].sum(axis=1)
-        return total, {f: contrib[:, i] for i, f in enumerate(self.names)}
+        scale = {k: v for k, v in (scale or {}).items() if v != 1.0}
+        if scale or limit is None or limit >= n:
+            contrib = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
+            parts = {
+                f: contrib[:, i] * scale.get(_signal(f), 1.0) for i, f in enumerate(self.names)
+            }
+            # the last column is the trees' expected value, the same for every item:
+            # left out, so the score is exactly the sum of the features' contributions
+            return np.sum(list(parts.values()), axis=0), parts
+        raw = self.booster.predict(matrix, num_threads=1)
+        best = np.lexsort((np.arange(n), -raw))[:limit]
+        contrib = self.booster.predict(matrix[best], pred_contrib=True, num_threads=1)
+        parts = {}
+        for i, f in enumerate(self.names):
+            parts[f] = np.zeros(n)
+            parts[f][best] = contrib[:, i]
+        return raw - (contrib[0, -1] if len(best) else 0.0), parts
 
     def to_dict(self) -> dict:
         return {
@@ -235,6 +258,12 @@ class TreeFusion:
         if data.get("version") != FUSION_VERSION or data.get("kind") != "trees":
             raise ValueError("not a tree fusion model of this version")
         return cls(list(data["names"]), data["model"], data.get("info", {}))
+
+
+def _signal(feature: str) -> str:
+    """The signal a derived column belongs to: rr_content, in_content → content."""
+    base = feature[3:] if feature.startswith(("rr_", "in_")) else feature
+    return "semantic" if base == "dense" else base
 
 
 def learn_tree_fusion(

@@ -159,7 +159,7 @@ class Pipeline:
         t = time.perf_counter()
         cols = self.features.build(query, positions, scores, self.flags(recalled))
         t = _lap(timings, "features", t)
-        total, contrib = self.fusion.score(cols, scale)
+        total, contrib = self.fusion.score(cols, scale, limit)
         order = np.lexsort((positions, -total))  # ties by catalog position: stable
         found = {name: set(got) for name, got in recalled.items()}
         best = order[:limit]

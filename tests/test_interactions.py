@@ -157,7 +157,6 @@ def test_a_fresh_install_recommends_without_warnings(app, recwarn):
     assert state["profile"]["liked"] == [first[0].id] and state["last_arm"]
 
 
-@pytest.mark.filterwarnings("ignore:No 'fusion' artifact")  # too few examples to learn it
 def test_train_with_single_event_users_then_degrade_on_a_corrupt_artifact(app):
     from chat.interactions import Interaction
     from chat.recommender import ArtifactWarning, Recommender
