@@ -127,7 +127,7 @@ def register_learning(sub) -> None:
     p = evsub.add_parser("movielens", help="MovieLens leave-one-out next-item ranking")
     common(p, "reports/movielens")
     p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
-    p.add_argument("--epochs", type=int, default=20, help="SASRec training epochs")
+    p.add_argument("--epochs", type=int, default=60, help="SASRec training epochs")
     p.add_argument("--scaling", choices=["max", "raw"], default="max", help="channel scores")
     p.set_defaults(func=_movielens)
 
