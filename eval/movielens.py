@@ -49,7 +49,6 @@ CHANNEL_COLUMNS = ("content", "co_interaction", "cf", "sequence", "popular")
 FUSION_HOLDOUT = 6  # fusion examples from each user's items -6 to -2 (before the test item)
 TREE_PARAMS = {"num_leaves": 15, "min_data_in_leaf": 100, "lambda_l2": 1.0}
 TREE_ROUNDS, TREE_NEGATIVES = 300, 50  # negatives: random non-chosen rows kept per list
-SASREC = {"lr": 2e-3, "negatives": 1024}  # with 60 epochs: see retrieval/sequence.py
 RANK_CAP = 100  # rank features (rr_<channel>) for each channel's top 100 in the pool
 
 
@@ -244,7 +243,7 @@ def run_movielens(args) -> int:
     index = load_index(Path(args.catalog), args.embedder)
     ratings = load_ratings(Path(args.ratings), index)
     train, seqs = split(ratings, index)
-    cfg = SASRecConfig(epochs=args.epochs, **SASREC)
+    cfg = SASRecConfig(epochs=args.epochs)  # 60 by default: see retrieval/sequence.py
     key = f"loo-{file_digest(Path(args.ratings))}"
     models, pop_counts, pipe = channel_models(train, index, key, cfg, args.scaling)
     names = pipe.feature_names()

@@ -4,21 +4,39 @@ At every recommendation turn the whole catalog is ranked and each gold movie is
 one sample (CRSLab / UniCRS / iEvaLM convention); Recall@1/10/50, NDCG and MRR,
 with and without excluding the movies already mentioned in the context.
 
-What the ranker sees at a turn: the context's text (dense channel), the movies
-it mentions, linked by title (content, co-mention, MovieLens co-interaction,
-EASE and SASRec channels), the genres and people it names (facet match), and
-popularity. Nothing from the catalog's `redial_mentions` field is used: it
-counts mentions in the test dialogues.
+What the ranker sees at a turn: the context's text, all of it (dense channel,
+"said", similar requests), the movies it mentions, linked by title (content,
+co-mention, dialogue EASE, MovieLens co-interaction, EASE and SASRec
+channels), the genres and people it names (facet match), and popularity.
+Nothing from the catalog's `redial_mentions` field is used: it counts
+mentions in the test dialogues.
 
 Learned from the other folds' dialogues: co-mentions (item-kNN over
-dialogues), mention popularity, how often each movie was a recommender's pick
-("recommended"), what was picked after a movie was named ("picked_after") or
-when a facet value or a word was in the request ("asked_for", "said",
-cf.Transitions), and the picks for the most similar requests
-("similar_requests", cf.RequestKNN over the request embeddings). The fusion
-is LightGBM LambdaRank over all these signals plus per-list rank features
-(features.FeatureConfig.rank_features); `Options.learner = "listwise"` gives
-the linear softmax fusion instead.
+dialogues) and EASE over the same dialogues ("dialogue_cf"), mention
+popularity, how often each movie was a recommender's pick ("recommended"),
+what was picked after a movie was named ("picked_after") or when a facet value
+or a word was in the request ("asked_for", "said", cf.Transitions), and the
+picks for the most similar requests ("similar_requests", cf.RequestKNN over the
+request embeddings). The fusion is LightGBM LambdaRank over all these signals
+plus per-list rank features (features.FeatureConfig.rank_features);
+`Options.learner = "listwise"` gives the linear softmax fusion instead.
+
+Measured on the dev turns (R@10/50, mentioned excluded; one sample SE of R@10
+≈ .0065): the whole context instead of its last 3 utterances lifts
+similar_requests alone from .105/.220 to .116/.249 and "said" from .092/.192 to
+.099/.221 (fused .189/.379 → .192/.381); dialogue EASE alone .118/.230 against
+co-mention item-kNN .098/.232 (fused .192/.387 with it, .193/.382 without).
+Tried and left out, each within noise of the fusion without it: training lists
+from the top 200 per channel instead of 50 (.192/.386); a TF-IDF request kNN
+(.098/.208 alone; fused .191/.383 with it); a request kNN voting for the picks
+of the neighbours' whole dialogues (.124/.252 alone; fused .197/.387 with it);
+session-kNN over the mentioned movies (.091/.205 alone, like picked_after);
+query-level columns (mention/facet/word counts: .193/.383 vs .192/.381); rank
+features down to rank 200 (.184/.381); channel scores scaled by their maximum
+(`--scaling max`, .187/.386); `--recency 0.5` (.194/.388). Dislike cues
+("didn't like", "hated", "not a fan") name only 32 of 1,998 seeker mentions, so
+likes are not told from dislikes. Of the gold movies outside the pool (pool
+recall .80), 70 % were never named in the training folds' dialogues.
 
 Everything learned from the turns file (dialogue co-mentions, popularity,
 fusion weights) is cross-validated by dialog_id folds: fold f is scored by
@@ -34,44 +52,23 @@ popularity. "pool recall" says how many gold items the union held at all.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.cf import InteractionMatrix, ItemKNN, RequestKNN, Transitions
-from retrieval.channels import (
-    AskedForChannel,
-    Channel,
-    ModelChannel,
-    PopularChannel,
-    PriorChannel,
-    Query,
-    SimilarRequestsChannel,
-)
-from retrieval.features import FeatureBuilder, FeatureConfig
+from chat.dialogue_training import FEATURES, TREES, fold_of
+from retrieval.channels import Channel, PopularChannel, Query
+from retrieval.dialogue_models import Decision, DialogueConfig, DialogueModels
+from retrieval.features import FeatureBuilder
 from retrieval.fusion import Example, learn_fusion, learn_tree_fusion
 from retrieval.index import CatalogIndex
 from retrieval.linking import FacetMatcher, TitleLinker
 from retrieval.pipeline import Pipeline
 
-CONTEXT_UTTERANCES = 3  # the recent part of the dialogue says what is wanted now
 TRAIN_POOL = 50  # per channel, for fusion training lists
-# LightGBM for ~2k training lists: small trees, strong leaves, a sample of the
-# negatives per list (the lists hold ~1k rows, nearly all of them easy)
-TREES = {
-    "rounds": 150,
-    "negatives": 100,
-    "params": {
-        "num_leaves": 7,
-        "min_data_in_leaf": 200,
-        "lambda_l2": 10.0,
-        "lambdarank_truncation_level": 30,
-    },
-}
 FACET_FIELDS = ("genres", "stars", "director")
 
 
@@ -91,10 +88,6 @@ class Featurised:
     positions: np.ndarray
     matrix: np.ndarray  # (rows, features) float32
     chosen: list[int] = field(default_factory=list)
-
-
-def fold_of(dialog_id: str, folds: int) -> int:
-    return int(hashlib.sha256(dialog_id.encode()).hexdigest(), 16) % folds
 
 
 def read_turns(
@@ -126,7 +119,7 @@ def read_turns(
                 unknown_gold += 1
         if not gold:
             continue
-        text = " ".join(context[-CONTEXT_UTTERANCES:])
+        text = " ".join(context)
         turns.append(
             Turn(
                 str(r["dialog_id"]),
@@ -147,45 +140,23 @@ def read_turns(
     return turns, stats
 
 
-class FoldData:
-    """What is learned from the dialogues outside a set of folds: co-mentions
-    (item-kNN over dialogues as sessions), popularity (mention counts), how
-    often each movie was the recommender's pick, and what was picked after a
-    movie was named or a facet value asked for (cf.Transitions)."""
-
-    def __init__(self, turns: list[Turn], index: CatalogIndex, excluded: frozenset[int]):
-        sessions: dict[str, set[int]] = {}
-        picks: list[tuple[list[str], list[str]]] = []
-        asked: list[tuple[list[str], list[str]]] = []
-        said: list[tuple[list[str], list[str]]] = []
-        self.recommended = np.zeros(len(index))
-        for t in turns:
-            if t.fold in excluded:
-                continue
-            s = sessions.setdefault(t.dialog, set())
-            s.update(t.mentioned)
-            s.update(g[0] for g in t.gold)
-            chosen = [index.ids[g[0]] for g in t.gold]
-            self.recommended[[g[0] for g in t.gold]] += 1
-            picks.append(([index.ids[p] for p in t.mentioned], chosen))
-            asked.append((AskedForChannel.facet_anchors(t.facets), chosen))
-            said.append((AskedForChannel.word_anchors(t.text), chosen))
-        users = [d for d, items in sessions.items() for _ in items]
-        items = [index.ids[p] for ps in sessions.values() for p in ps]
-        self.popularity = np.bincount([index.pos[i] for i in items], minlength=len(index)).astype(
-            float
+def fold_models(turns: list[Turn], index: CatalogIndex, excluded: frozenset[int]) -> DialogueModels:
+    """What is learned from the dialogues outside a set of folds: the dialogue
+    models `recochat train --dialogues` serves (retrieval/dialogue_models.py)."""
+    config = DialogueConfig(shrink=OPTIONS.shrink, recency=OPTIONS.recency)
+    decisions = [
+        Decision(
+            t.dialog,
+            t.text,
+            [index.ids[p] for p in t.mentioned],
+            [index.ids[g[0]] for g in t.gold],
+            t.facets,
+            t.vector,
         )
-        data = InteractionMatrix.build(users, items, item_ids=index.ids)
-        self.co_mention = ItemKNN(neighbours=200, shrink=2.0).fit(data)
-        self.picked_after = Transitions(shrink=OPTIONS.shrink).fit(picks, index.ids)
-        self.asked_for = Transitions(shrink=OPTIONS.shrink).fit(asked, index.ids)
-        self.said = Transitions(shrink=OPTIONS.shrink).fit(said, index.ids)
-        train = [t for t in turns if t.fold not in excluded and t.vector is not None]
-        self.similar = RequestKNN().fit(
-            np.stack([t.vector for t in train]) if train else np.zeros((0, 1)),
-            [[g[0] for g in t.gold] for t in train],
-            index.ids,
-        )
+        for t in turns
+        if t.fold not in excluded
+    ]
+    return DialogueModels(index.ids, config).fit(decisions)
 
 
 class TurnScores(Channel):
@@ -258,55 +229,23 @@ class Options:
     # turns: R@10/50 .189/.380 vs .184/.367 (mentioned excluded), same features
     learner: str = "trees"
     shrink: float = 5.0  # of the "picked after" / "asked for" frequencies
-    extra: tuple[str, ...] = ("recommended", "picked_after", "asked_for", "said", "similar")
-    rank_features: tuple[str, ...] = (
-        "semantic",
-        "facet_match",
-        "content",
-        "co_interaction",
-        "cf",
-        "sequence",
-        "co_mention",
-        "popular",
-        "recommended",
-        "picked_after",
-        "asked_for",
-        "said",
-        "similar_requests",
-    )
 
 
 OPTIONS = Options()
 
 
-def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: FoldData) -> Pipeline:
-    """The product's pipeline with this fold variant's learned channels. The
+def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: DialogueModels) -> Pipeline:
+    """The product's pipeline (chat/dialogue_training.py: channels in the serving
+    order, its feature columns) with this fold variant's dialogue models. The
     catalog's popularity prior is the fold's: call `use_fold` before using it."""
     use_fold(index, fold)
-    channels = [
-        *fixed,
-        ModelChannel(index, fold.co_mention, "co_mention", recency=OPTIONS.recency),
-        PopularChannel(index),
-    ]
-    if "recommended" in OPTIONS.extra:
-        channels.append(PriorChannel(index, "recommended", np.log1p(fold.recommended)))
-    if "picked_after" in OPTIONS.extra:
-        channels.append(
-            ModelChannel(index, fold.picked_after, "picked_after", recency=OPTIONS.recency)
-        )
-    if "asked_for" in OPTIONS.extra:
-        channels.append(AskedForChannel(index, fold.asked_for))
-    if "said" in OPTIONS.extra:
-        channels.append(AskedForChannel(index, fold.said, "said", anchors="words"))
-    if "similar" in OPTIONS.extra:
-        channels.append(SimilarRequestsChannel(index, fold.similar))
-    config = FeatureConfig(channel_scaling=OPTIONS.scaling, rank_features=OPTIONS.rank_features)
-    features = FeatureBuilder(index, config)
-    return Pipeline(index, channels, features=features)
+    channels = [*fixed, *fold.channels(index), PopularChannel(index)]
+    config = replace(FEATURES, channel_scaling=OPTIONS.scaling)
+    return Pipeline(index, channels, features=FeatureBuilder(index, config))
 
 
-def use_fold(index: CatalogIndex, fold: FoldData) -> None:
-    index.set_popularity(fold.popularity)
+def use_fold(index: CatalogIndex, fold: DialogueModels) -> None:
+    index.set_popularity(fold.popularity_on(index))
 
 
 def rank_pool(
@@ -380,7 +319,7 @@ def evaluate(
     """Featurise every turn for its test fold and (nested) for training the other
     folds' fusion; returns everything the report needs."""
     fold_data = {
-        ex: FoldData(turns, index, ex)
+        ex: fold_models(turns, index, ex)
         for ex in {frozenset({f}) for f in range(folds)}
         | {frozenset({f, g}) for f in range(folds) for g in range(folds) if f != g}
     }
@@ -405,7 +344,9 @@ def evaluate(
         "names": names,
         "test": test,
         "train": train,
-        "fold_popularity": {f: fold_data[frozenset({f})].popularity for f in range(folds)},
+        "fold_popularity": {
+            f: fold_data[frozenset({f})].popularity_on(index) for f in range(folds)
+        },
         "featurise_s": time.perf_counter() - started,
     }
 

@@ -13,7 +13,6 @@ so artifacts.py can version them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,31 +287,25 @@ class RequestKNN:
     def __init__(self, neighbours: int = 200, power: float = 3.0):
         self.neighbours, self.power = neighbours, power
         self.item_ids: list[str] = []
-        self.vectors: np.ndarray | sp.csr_matrix | None = None  # (decisions, dim), unit rows
+        self.vectors: np.ndarray | None = None  # (decisions, dim), unit length
         self.chosen: sp.csr_matrix | None = None  # decisions × items
 
     def fit(self, vectors: np.ndarray, chosen: list[list[int]], item_ids: list[str]) -> RequestKNN:
         """vectors: one request embedding per decision; chosen: item positions."""
         self.item_ids = list(item_ids)
-        if sp.issparse(vectors):  # e.g. Tfidf rows, already unit length
-            v = self.vectors = sp.csr_matrix(vectors, dtype=np.float32)
-        else:
-            v = np.asarray(vectors, dtype=np.float32)
-            self.vectors = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        v = np.asarray(vectors, dtype=np.float32)
+        self.vectors = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
         rows = [n for n, items in enumerate(chosen) for _ in items]
         cols = [p for items in chosen for p in items]
         self.chosen = sp.csr_matrix(
-            (np.ones(len(rows), np.float32), (rows, cols)), shape=(v.shape[0], len(self.item_ids))
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(v), len(self.item_ids))
         )
         return self
 
     def score_vector(self, vector: np.ndarray) -> np.ndarray:
-        if self.vectors is None or self.vectors.shape[0] == 0:
+        if self.vectors is None or len(self.vectors) == 0:
             return np.zeros(len(self.item_ids), dtype=np.float32)
-        if sp.issparse(vector):
-            sim = np.asarray((self.vectors @ vector.T).todense()).ravel()
-        else:
-            sim = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
+        sim = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
         k = min(self.neighbours, len(sim))
         top = np.argpartition(-sim, k - 1)[:k]
         w = np.maximum(sim[top], 0.0) ** self.power
@@ -339,49 +332,3 @@ class RequestKNN:
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
         )
         return model
-
-
-class Tfidf:
-    """Sparse TF-IDF vectors of short texts (sublinear tf, smooth idf, unit rows),
-    for RequestKNN over request words: exact words ("Marvel", "Pixar", "Nicolas
-    Cage") that a sentence embedding blurs."""
-
-    kind = "tfidf"
-
-    def __init__(self, min_df: int = 2):
-        self.min_df = min_df
-        self.vocab: dict[str, int] = {}
-        self.idf = np.zeros(0, np.float32)
-
-    @staticmethod
-    def tokens(text: str) -> list[str]:
-        return _TOKENS.findall(text.lower())
-
-    def fit(self, texts: list[str]) -> Tfidf:
-        df: dict[str, int] = {}
-        for t in texts:
-            for w in set(self.tokens(t)):
-                df[w] = df.get(w, 0) + 1
-        kept = sorted(w for w, n in df.items() if n >= self.min_df)
-        self.vocab = {w: n for n, w in enumerate(kept)}
-        counts = np.array([df[w] for w in kept], np.float64)
-        self.idf = (np.log((1 + len(texts)) / (1 + counts)) + 1.0).astype(np.float32)
-        return self
-
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        rows, cols, vals = [], [], []
-        for n, t in enumerate(texts):
-            tf: dict[int, int] = {}
-            for w in self.tokens(t):
-                if w in self.vocab:
-                    tf[self.vocab[w]] = tf.get(self.vocab[w], 0) + 1
-            for c, k in tf.items():
-                rows.append(n)
-                cols.append(c)
-                vals.append((1.0 + np.log(k)) * self.idf[c])
-        m = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
-        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-        return (sp.diags(1.0 / np.maximum(norms, 1e-9)) @ m).tocsr()
-
-
-_TOKENS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

@@ -3,6 +3,7 @@ recommendation turn and the items the recommender then picked, as in ReDial)
 become channels the pipeline recalls and scores with.
 
     co_mention        item-kNN over dialogues as sessions: items named together
+    dialogue_cf       EASE over the same sessions, on the items they named
     picked_after      cf.Transitions: what was picked after an item was named
     asked_for         cf.Transitions: what was picked when a facet value was asked for
     said              cf.Transitions: what was picked when a word was said
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cf import InteractionMatrix, ItemKNN, RequestKNN, Transitions
+from .cf import EASE, MAX_EASE_ITEMS, InteractionMatrix, ItemKNN, RequestKNN, Transitions
 from .channels import (
     AskedForChannel,
     Channel,
@@ -31,7 +32,7 @@ from .channels import (
 )
 from .index import CatalogIndex
 
-DIALOGUE_MODELS_VERSION = 1
+DIALOGUE_MODELS_VERSION = 2
 PARTS = ("co_mention", "picked_after", "asked_for", "said", "similar_requests")
 
 
@@ -40,7 +41,7 @@ class Decision:
     """One recommendation turn of a past conversation."""
 
     dialog: str
-    text: str  # the recent part of the context: what was asked for
+    text: str  # the context so far: what was asked for
     mentioned: list[str]  # item ids named in the context, in order
     chosen: list[str]  # item ids the recommender picked
     facets: dict[str, list[str]]  # facet values named in the context
@@ -51,6 +52,7 @@ class Decision:
 class DialogueConfig:
     co_mention_neighbours: int = 200
     co_mention_shrink: float = 2.0
+    ease_l2: float = 200.0
     shrink: float = 5.0  # of the picked-after / asked-for / said frequencies
     recency: float = 1.0  # weight of older mentions in the item-to-item channels
 
@@ -61,6 +63,7 @@ class DialogueModels:
         self.config = config or DialogueConfig()
         c = self.config
         self.co_mention = ItemKNN(c.co_mention_neighbours, c.co_mention_shrink)
+        self.dialogue_cf: EASE | None = None  # over the named items only (a few thousand)
         self.picked_after = Transitions(c.shrink)
         self.asked_for = Transitions(c.shrink)
         self.said = Transitions(c.shrink)
@@ -85,6 +88,10 @@ class DialogueModels:
         data = InteractionMatrix.build(users, items, item_ids=self.item_ids)
         self.mentions = data.counts
         self.co_mention.fit(data)
+        named = [self.item_ids[p] for p in np.flatnonzero(self.mentions)]
+        if 0 < len(named) <= MAX_EASE_ITEMS:
+            sessions_on_named = InteractionMatrix.build(users, items, item_ids=named)
+            self.dialogue_cf = EASE(self.config.ease_l2).fit(sessions_on_named)
         self.picked_after.fit(picks, self.item_ids)
         self.asked_for.fit(asked, self.item_ids)
         self.said.fit(said, self.item_ids)
@@ -104,8 +111,10 @@ class DialogueModels:
         if known:
             at, rows = map(np.array, zip(*known, strict=True))
             prior[at] = np.log1p(self.recommended[rows])
+        cf = self.dialogue_cf
         return [
             ModelChannel(index, self.co_mention, "co_mention", recency=recency),
+            *([ModelChannel(index, cf, "dialogue_cf", recency=recency)] if cf else []),
             PriorChannel(index, "recommended", prior),
             ModelChannel(index, self.picked_after, "picked_after", recency=recency),
             AskedForChannel(index, self.asked_for),
@@ -124,7 +133,9 @@ class DialogueModels:
         c = self.config
         arrays = {
             "version": np.array([DIALOGUE_MODELS_VERSION]),
-            "config": np.array([c.co_mention_neighbours, c.co_mention_shrink, c.shrink, c.recency]),
+            "config": np.array(
+                [c.co_mention_neighbours, c.co_mention_shrink, c.ease_l2, c.shrink, c.recency]
+            ),
             "recommended": self.recommended,
             "mentions": self.mentions,
             "decisions": np.array([self.decisions]),
@@ -132,6 +143,10 @@ class DialogueModels:
         for part in PARTS:
             for key, value in getattr(self, part).to_arrays().items():
                 arrays[f"{part}__{key}"] = value
+        if self.dialogue_cf is not None:
+            arrays["dialogue_cf__item_ids"] = np.array(self.dialogue_cf.item_ids, dtype=str)
+            for key, value in self.dialogue_cf.to_arrays().items():
+                arrays[f"dialogue_cf__{key}"] = value
         return arrays
 
     @classmethod
@@ -140,8 +155,8 @@ class DialogueModels:
             raise ValueError(
                 f"dialogue models version {int(arrays['version'][0])} != {DIALOGUE_MODELS_VERSION}"
             )
-        n, s1, s2, r = arrays["config"].tolist()
-        models = cls(item_ids, DialogueConfig(int(n), s1, s2, r))
+        n, s1, l2, s2, r = arrays["config"].tolist()
+        models = cls(item_ids, DialogueConfig(int(n), s1, l2, s2, r))
         models.recommended = arrays["recommended"]
         models.mentions = arrays["mentions"]
         models.decisions = int(arrays["decisions"][0])
@@ -149,4 +164,11 @@ class DialogueModels:
             prefix = f"{part}__"
             own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             setattr(models, part, type(getattr(models, part)).from_arrays(own, item_ids))
+        if "dialogue_cf__item_ids" in arrays:
+            own = {
+                k[len("dialogue_cf__") :]: v
+                for k, v in arrays.items()
+                if k.startswith("dialogue_cf__")
+            }
+            models.dialogue_cf = EASE.from_arrays(own, own["item_ids"].tolist())
         return models

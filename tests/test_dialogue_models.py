@@ -21,7 +21,7 @@ def decisions(index) -> list[Decision]:
         scary = n % 2 == 0
         out.append(
             Decision(
-                dialog=f"d{n // 2}",
+                dialog=f"{'scary' if scary else 'calm'}-{n // 4}",
                 text="something scary for tonight" if scary else "a calm gift for my mum",
                 mentioned=[ids[10]] if scary else [ids[20]],
                 chosen=[ids[0], ids[1]] if scary else [ids[2], ids[3]],
@@ -46,10 +46,10 @@ def test_each_dialogue_channel_learns_the_picks_and_survives_a_round_trip():
     )
     for a, b in zip(models.channels(index), again.channels(index), strict=True):
         sa, sb = a.scores(query), b.scores(query)
-        assert a.name == b.name and np.allclose(sa, sb), a.name
+        assert a.name == b.name and np.allclose(sa, sb, rtol=1e-3), a.name  # float16 EASE
         if a.name != "recommended":  # a prior: the same for every query
             assert set(np.argsort(-sa)[:2].tolist()) == {0, 1}, a.name
-    assert models.popularity_on(index)[0] == 20  # picked in 20 dialogues
+    assert models.popularity_on(index)[0] == 10  # picked in 10 dialogues
 
 
 def test_an_old_dialogue_artifact_is_refused():
