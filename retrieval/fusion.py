@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-FUSION_VERSION = 1
-
 DEFAULT_WEIGHTS = {
     "semantic": 0.6,
     "facet_match": 0.2,
@@ -49,7 +47,6 @@ DEFAULT_WEIGHTS = {
 class FusionModel:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     info: dict = field(default_factory=dict)  # how it was learned: samples, loss, folds
-    version: int = FUSION_VERSION
 
     @classmethod
     def default(cls) -> FusionModel:
@@ -73,15 +70,6 @@ class FusionModel:
                 contributions[name] = w * values
                 total = total + contributions[name]
         return total, contributions
-
-    def to_dict(self) -> dict:
-        return {"version": self.version, "weights": self.weights, "info": self.info}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> FusionModel:
-        if data.get("version") != FUSION_VERSION:
-            raise ValueError(f"fusion weights version {data.get('version')} != {FUSION_VERSION}")
-        return cls({k: float(v) for k, v in data["weights"].items()}, data.get("info", {}))
 
 
 @dataclass
@@ -191,7 +179,6 @@ class TreeFusion:
     names: list[str]
     model: str  # LightGBM's text dump
     info: dict = field(default_factory=dict)
-    version: int = FUSION_VERSION
 
     def __post_init__(self):
         self._booster = None
@@ -243,21 +230,6 @@ class TreeFusion:
             parts[f] = np.zeros(n)
             parts[f][best] = contrib[:, i]
         return raw - (contrib[0, -1] if len(best) else 0.0), parts
-
-    def to_dict(self) -> dict:
-        return {
-            "version": self.version,
-            "kind": "trees",
-            "names": self.names,
-            "model": self.model,
-            "info": self.info,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TreeFusion:
-        if data.get("version") != FUSION_VERSION or data.get("kind") != "trees":
-            raise ValueError("not a tree fusion model of this version")
-        return cls(list(data["names"]), data["model"], data.get("info", {}))
 
 
 def _signal(feature: str) -> str:
