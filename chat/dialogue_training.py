@@ -30,13 +30,13 @@ from retrieval.artifacts import Artifact, save_artifact
 from retrieval.channels import Query
 from retrieval.dialogue_models import Decision, DialogueModels
 from retrieval.features import FeatureBuilder, FeatureConfig
-from retrieval.fusion import Example, learn_tree_fusion
+from retrieval.fusion import learn_tree_fusion
 from retrieval.index import CatalogIndex
 from retrieval.linking import FacetMatcher, TitleLinker
 from retrieval.pipeline import Pipeline
 
 from .recommender import Trained, load_models
-from .training import Progress, TrainingRefused, TrainReport
+from .training import Progress, TrainingRefused, TrainReport, training_list
 
 # LightGBM for ~2k training lists (measured by `recochat eval redial`): small trees, strong leaves, a sample of the
 # negatives per list (the lists hold ~1k rows, nearly all of them easy). Within
@@ -150,23 +150,6 @@ def pipeline_for(index: CatalogIndex, store: ItemStore, trained: Trained) -> Pip
     return Pipeline(index, channels, features=FeatureBuilder(index, FEATURES))
 
 
-def featurise(pipe: Pipeline, d: Decision, pool_k: int) -> Example | None:
-    """The candidate list the server would fuse for this turn, and which rows were
-    picked; None when no channel recalled a pick (nothing to learn)."""
-    query = Query(text=d.text, liked=list(d.mentioned), facets=d.facets, vector=d.vector)
-    query.filter.exclude_ids = set(d.mentioned)
-    _, recalled, scores = pipe.recall(query, pool_k, {})
-    pool = list(dict.fromkeys(p for got in recalled.values() for p in got))
-    where = {p: r for r, p in enumerate(pool)}
-    chosen = [where[p] for p in pipe.index.positions(d.chosen) if p in where]
-    if not chosen:
-        return None
-    positions = np.array(pool)
-    cols = pipe.features.build(query, positions, scores, pipe.flags(recalled))
-    names = pipe.feature_names()
-    return Example(np.stack([cols[n] for n in names], axis=1).astype(np.float32), chosen)
-
-
 def train_dialogues(
     path: Path,
     store: ItemStore,
@@ -208,7 +191,9 @@ def train_dialogues(
         names = pipe.feature_names()
         desc = f"fusion lists, fold {f + 1}/{cfg.folds}"
         for d in progress(held, len(held), desc) if progress else held:
-            if (ex := featurise(pipe, d, cfg.pool)) is not None:
+            query = Query(text=d.text, liked=list(d.mentioned), facets=d.facets, vector=d.vector)
+            query.filter.exclude_ids = set(d.mentioned)
+            if (ex := training_list(pipe, query, cfg.pool, d.chosen)) is not None:
                 examples.append(ex)
 
     models = DialogueModels(index.ids).fit(decisions)

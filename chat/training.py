@@ -133,18 +133,26 @@ def fusion_examples(
     users = sorted(held)
     for u in progress(users, len(users), "fusion examples") if progress else users:
         history = [e.item_id for e in by_user[u][:-1]]
-        target = index.pos[by_user[u][-1].item_id]
         query = Query(history=history, user_id=u)
         query.filter.exclude_ids = set(history)
-        _, recalled, scores = pipe.recall(query, 50, {})
-        pool = list(dict.fromkeys(p for got in recalled.values() for p in got))
-        if target not in pool:
-            continue
-        positions = np.array(pool)
-        cols = pipe.features.build(query, positions, scores, pipe.flags(recalled))
-        matrix = np.stack([cols[n] for n in names], axis=1)
-        examples.append(Example(matrix, [pool.index(target)]))
+        if (ex := training_list(pipe, query, 50, [by_user[u][-1].item_id])) is not None:
+            examples.append(ex)
     return examples, names, {"held_out_users": len(held), "examples": len(examples)}
+
+
+def training_list(pipe: Pipeline, query: Query, k: int, chosen: list[str]) -> Example | None:
+    """The candidate list the server would fuse for this query (each channel's top
+    k), as features, and which rows were chosen; None when no channel recalled a
+    chosen item (nothing to learn from)."""
+    _, recalled, scores = pipe.recall(query, k, {})
+    pool = list(dict.fromkeys(p for got in recalled.values() for p in got))
+    where = {p: r for r, p in enumerate(pool)}
+    rows = [where[p] for p in pipe.index.positions(chosen) if p in where]
+    if not rows:
+        return None
+    cols = pipe.features.build(query, np.array(pool), scores, pipe.flags(recalled))
+    matrix = np.stack([cols[n] for n in pipe.feature_names()], axis=1)
+    return Example(matrix.astype(np.float32), rows)
 
 
 def train(
