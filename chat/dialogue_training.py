@@ -36,7 +36,7 @@ from retrieval.linking import FacetMatcher, TitleLinker
 from retrieval.pipeline import Pipeline
 
 from .recommender import Trained, load_models
-from .training import Progress, TrainingRefused, TrainReport, training_list
+from .training import Progress, TrainingRefused, TrainReport, catalog_index, training_list
 
 # LightGBM for ~2k training lists (measured by `recochat eval redial`): small trees, strong leaves, a sample of the
 # negatives per list (the lists hold ~1k rows, nearly all of them easy). Within
@@ -160,9 +160,7 @@ def train_dialogues(
     cfg = cfg or DialogueTrainConfig()
     started = time.perf_counter()
     report = TrainReport()
-    index = CatalogIndex.from_store(store)
-    if len(index) == 0:
-        raise TrainingRefused("The catalog is empty; ingest a catalog before training.")
+    index = catalog_index(store)
     fields = tuple(n for n, f in store.facets().items() if f.kind == "categorical")
     decisions, counts = read_decisions(Path(path), index, fields)
     if counts["decisions"] < cfg.min_decisions or counts["dialogs"] < cfg.min_dialogs:

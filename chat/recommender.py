@@ -112,10 +112,10 @@ class Trained:
 
     def serving_popularity(self, index: CatalogIndex) -> np.ndarray | None:
         """Interaction counts plus the dialogues' mention counts (either may be missing)."""
-        parts = [p for p in (self.popularity,) if p is not None]
-        if self.dialogues is not None:
-            parts.append(self.dialogues.popularity_on(index))
-        return np.sum(parts, axis=0) if parts else None
+        if self.dialogues is None:
+            return self.popularity
+        mentions = self.dialogues.popularity_on(index)
+        return mentions if self.popularity is None else self.popularity + mentions
 
     def features(self, index: CatalogIndex) -> FeatureBuilder:
         """Tree fusion reads the feature columns it was trained on (its config)."""

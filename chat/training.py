@@ -155,6 +155,13 @@ def training_list(pipe: Pipeline, query: Query, k: int, chosen: list[str]) -> Ex
     return Example(matrix.astype(np.float32), rows)
 
 
+def catalog_index(store: ItemStore) -> CatalogIndex:
+    index = CatalogIndex.from_store(store)
+    if len(index) == 0:
+        raise TrainingRefused("The catalog is empty; ingest a catalog before training.")
+    return index
+
+
 def train(
     interactions: InteractionStore,
     store: ItemStore,
@@ -165,9 +172,7 @@ def train(
     cfg = cfg or TrainConfig()
     started = time.perf_counter()
     report = TrainReport()
-    index = CatalogIndex.from_store(store)
-    if len(index) == 0:
-        raise TrainingRefused("The catalog is empty; ingest a catalog before training.")
+    index = catalog_index(store)
     events = positives(interactions.events(), set(index.ids))
     check_enough(events, cfg)
 

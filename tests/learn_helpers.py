@@ -62,3 +62,33 @@ def category_share(index: CatalogIndex, ids: list[str], category: str) -> float:
     if not ids:
         return 0.0
     return sum(index.metas[index.pos[i]]["category"] == category for i in ids) / len(ids)
+
+
+def open_recommender():
+    """The real App's recommender over the data directory RECOCHAT_HOME names."""
+    from chat.app import App
+    from chat.config import load_settings
+
+    app = App.open(load_settings())
+    return app, app.recommender
+
+
+def assert_corrupt_artifact_is_skipped(arrays, channel: str, artifact: str) -> None:
+    """Truncate an artifact's arrays file: the recommender must start without that
+    channel, warn naming the artifact, and still recommend. The file is restored."""
+    import warnings
+
+    good = arrays.read_bytes()
+    arrays.write_bytes(good[:100])
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            app, rec = open_recommender()
+        try:
+            assert channel not in rec.channel_names
+            assert any(artifact in str(w.message) for w in caught)
+            assert rec.recommend(rec.query("a funny movie"), 5)  # still recommends
+        finally:
+            app.close()
+    finally:
+        arrays.write_bytes(good)

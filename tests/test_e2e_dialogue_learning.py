@@ -7,10 +7,10 @@ than the same server before it learned from them."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from conftest import shared_file
+from learn_helpers import assert_corrupt_artifact_is_skipped, open_recommender
 
 from chat.cli import main
 from chat.dialogue_training import fold_of
@@ -47,14 +47,6 @@ def env(tmp_path_factory):
     assert main(["train", "--dialogues", str(path)]) == 0
     yield work, held, before
     mp.undo()
-
-
-def open_recommender():
-    from chat.app import App
-    from chat.config import load_settings
-
-    app = App.open(load_settings())
-    return app, app.recommender
 
 
 def hit_rate(held: list[dict], k: int = 10) -> float:
@@ -130,20 +122,7 @@ def test_a_chat_explains_with_what_the_dialogues_taught(env):
 def test_a_corrupt_dialogue_artifact_is_skipped_with_a_warning(env):
     work, _, _ = env
     arrays = work / "home/artifacts/dialogues/arrays.npz"
-    good = arrays.read_bytes()
-    arrays.write_bytes(good[:100])
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            app, rec = open_recommender()
-        try:
-            assert "co_mention" not in rec.channel_names
-            assert any("dialogues" in str(w.message) for w in caught)
-            assert rec.recommend(rec.query("a funny movie"), 5)
-        finally:
-            app.close()
-    finally:
-        arrays.write_bytes(good)
+    assert_corrupt_artifact_is_skipped(arrays, "co_mention", "dialogues")
 
 
 def test_too_few_turns_are_refused_and_nothing_is_written(env, tmp_path):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import json
-import warnings
 
 import numpy as np
 import pytest
 from conftest import shared_file
+from learn_helpers import assert_corrupt_artifact_is_skipped
 
 from chat.cli import main
 
@@ -57,14 +57,6 @@ def env(trained_home):
     assert main(["train", "--epochs", "3"]) == 0
     yield work
     mp.undo()
-
-
-def open_recommender():
-    from chat.app import App
-    from chat.config import load_settings
-
-    app = App.open(load_settings())
-    return app, app.recommender
 
 
 def open_app():
@@ -149,20 +141,7 @@ def test_a_chat_follows_its_feedback_at_once(env):
 
 def test_a_corrupt_artifact_is_skipped_with_a_warning(env):
     arrays = env / "home" / "artifacts" / "sasrec" / "arrays.npz"
-    good = arrays.read_bytes()
-    arrays.write_bytes(good[:100])
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            app, rec = open_recommender()
-        try:
-            assert "sequence" not in rec.channel_names
-            assert any("sasrec" in str(w.message) for w in caught)
-            assert rec.recommend(rec.query("a funny movie"), 5)  # still recommends
-        finally:
-            app.close()
-    finally:
-        arrays.write_bytes(good)
+    assert_corrupt_artifact_is_skipped(arrays, "sequence", "sasrec")
 
 
 def test_redial_protocol_on_a_fixed_subset_beats_popularity(tmp_path, monkeypatch):
