@@ -8,33 +8,25 @@ commands that never generate (ingest, doctor) stay fast.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from retrieval import ItemStore
-from retrieval.embedders import make_embedder
-
-from .config import Settings
-from .copywriter import CopyWriter
-from .home import DataDir
-from .llm import LLM, ScriptedLLM, make_llm
-from .policy import Policy, PolicyConfig
-from .session import Session, TurnConfig
-from .state import StateTracker
-from .storage import Database
+from chat.config import Settings
+from chat.dialogue.policy import Policy, PolicyConfig
+from chat.dialogue.tracker import StateTracker
+from chat.llm import LLM, ScriptedLLM, make_llm
+from chat.persist.database import Database
+from chat.persist.datadir import DataDir
+from chat.persist.interactions import InteractionStore
+from chat.reply.copywriter import CopyWriter
+from chat.session import Session
+from retrieval import ItemStore, make_embedder
 
 if TYPE_CHECKING:
-    from .recommender import Recommender
-
-# Nothing we run may reach for the network: models come from installed packages.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from retrieval import Recommender
 
 
 def _scripted_copy(messages) -> str:
@@ -96,7 +88,7 @@ class App:
         if s.llm == "scripted" or s.llm.startswith("scripted:"):  # load tests only
             return _LoadTestLLM(float(s.llm.partition(":")[2] or 0))
         if s.llm_backend == "openai":
-            from .llm.openai_compat import OpenAICompatLLM
+            from chat.llm.openai_compat import OpenAICompatLLM
 
             key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
             return OpenAICompatLLM(
@@ -106,7 +98,7 @@ class App:
                 timeout=s.openai_timeout,
             )
         if s.llm_backend == "langchain":
-            from .llm.langchain_backend import load_chat_model
+            from chat.llm.langchain_backend import load_chat_model
 
             return load_chat_model(s.langchain_model or "")
         return make_llm(s.llm, cache_dir=s.cache_dir / "models", threads=s.threads, greedy=s.greedy)
@@ -121,7 +113,7 @@ class App:
         return Policy(
             tracker.facets,
             tracker.metas,
-            PolicyConfig(max_questions=s.max_questions, small_pool=2 * s.recommend_k),
+            PolicyConfig(max_questions=s.turn.max_questions, small_pool=2 * s.turn.recommend_k),
             hard=tracker.hard,
             proper=tracker.lexicon.proper,
             kind_facet=tracker.kind_facet,
@@ -129,13 +121,19 @@ class App:
 
     @cached_property
     def recommender(self) -> Recommender:
-        """What every conversation and every catalog search (chat/search.py) recalls
+        """What every conversation and every catalog search (chat/recommend.py) recalls
         and ranks with: multi-channel recall, learned fusion, rerank and online
         learning, from the artifacts `recochat train` wrote (missing ones are
         warned about and skipped)."""
-        from .recommender import build_recommender
+        from retrieval import Recommender
 
-        return build_recommender(self.store, self.db, self.home.artifacts, self.settings.learning)
+        return Recommender.build(
+            self.store, self.interactions, self.home.artifacts, self.settings.learning
+        )
+
+    @cached_property
+    def interactions(self) -> InteractionStore:
+        return InteractionStore(self.db)
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
@@ -146,17 +144,16 @@ class App:
         if session_id is None or not self.db.session_exists(session_id):
             session_id = self.db.create_session(user_id, session_id)
         s = self.settings
-        recommender = self.recommender
         return Session(
             session_id,
             store=self.store,
-            recommender=recommender,
+            recommender=self.recommender,
             tracker=self.tracker,
             writer=CopyWriter(self.llm, max_tokens=s.max_reply_tokens),
             db=self.db,
-            config=TurnConfig(s.recall_k, s.recommend_k, s.max_message_chars, s.max_questions),
+            config=s.turn,
             policy=self.policy,
-            user_id=user_id or recommender.interactions.session_user(session_id),
+            user_id=user_id or self.interactions.session_user(session_id),
         )
 
     def close(self) -> None:

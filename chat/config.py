@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -21,25 +21,19 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from .errors import ConfigError
+from chat.errors import ConfigError
+from retrieval import LearningConfig
 
 
-class LearningSettings(BaseSettings):
-    """The learning recommender (chat/recommender.py): RECOCHAT_LEARNING__EXPLORATION …"""
+class TurnSettings(BaseModel):
+    """One chat turn (chat/session.py): RECOCHAT_TURN__RECOMMEND_K …"""
 
-    recall_k: int = 100  # per channel
-    online: bool = True  # Rocchio profile + bandit from likes/dislikes in the chat
-    exploration: float = 1.0  # bandit temperature: 0 greedy, 1 Thompson sampling
-    learned_fusion: bool = True  # use the fusion weights `recochat train` learned
-    diversity: float = 0.2  # MMR: 0 keeps the fused order
-    cap_field: str | None = "brand"  # provider field whose share of a list is capped
-    cap_share: float = 0.5
-    long_tail_share: float = 0.0  # minimum share of long-tail items per list
-    in_stock_first: bool = True
-    # The ranking weights of chats and searches alike: signal → weight, over the learned
-    # or default fusion (retrieval/fusion.py DEFAULT_WEIGHTS), e.g. in config.toml
-    # [learning.fusion_weights] semantic = 0.7, or RECOCHAT_LEARNING__FUSION_WEIGHTS__SEMANTIC
-    fusion_weights: dict[str, float] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid")
+
+    shortlist_k: int = 50  # fused candidates the policy looks at and the rerank picks from
+    recommend_k: int = 3  # items shown per recommendation
+    max_message_chars: int = 2000
+    max_questions: int = 2  # questions the bot may ask before its first recommendation
 
 
 class Settings(BaseSettings):
@@ -57,13 +51,14 @@ class Settings(BaseSettings):
     collection: str = "items"
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
-    max_message_chars: int = 2000
-    recall_k: int = 50
-    recommend_k: int = 3
-    max_questions: int = 2  # questions the bot may ask before its first recommendation
     host: str = "127.0.0.1"
     port: int = 7860
-    learning: LearningSettings = Field(default_factory=LearningSettings)
+    turn: TurnSettings = Field(default_factory=TurnSettings)
+    # The learning recommender (retrieval/ranking/serving.py): RECOCHAT_LEARNING__EXPLORATION,
+    # RECOCHAT_LEARNING__RERANK__DIVERSITY …; its fusion_weights are the ranking weights of
+    # chats and searches alike, over the learned or default fusion (retrieval/ranking/fusion.py
+    # DEFAULT_WEIGHTS), e.g. [learning.fusion_weights] semantic = 0.7 in config.toml.
+    learning: LearningConfig = Field(default_factory=LearningConfig)
 
     # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
     # (RECOCHAT_LLM=scripted is a dev/load-test fake that writes no real copy.)
@@ -146,5 +141,5 @@ def _moved_weights(where: str) -> str:
         f"{where}, but the ranking weights are now the fusion weights of the recommender: "
         "set them as [learning.fusion_weights] in config.toml (semantic = 0.6 …) or "
         "RECOCHAT_LEARNING__FUSION_WEIGHTS__SEMANTIC=0.6; the signal names are those of "
-        "retrieval/fusion.py DEFAULT_WEIGHTS."
+        "retrieval/ranking/fusion.py DEFAULT_WEIGHTS."
     )

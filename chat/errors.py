@@ -3,10 +3,9 @@
 Frontends turn these into exit codes (CLI) or JSON 4xx errors (API) in one
 place each; anything else is a bug and is reported as such."""
 
+from chat.llm.errors import ModelError
 from prompts import PromptError
-from retrieval.errors import RetrievalError
-
-from .llm.errors import ModelError
+from retrieval import RetrievalError
 
 
 class ChatError(Exception):

@@ -13,16 +13,16 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrieval import ItemStore
-
-from . import acts
-from .copycheck import CopyChecker
-from .copywriter import CopyWriter
-from .errors import InputError
-from .events import (
+import chat.dialogue.acts as acts
+from chat.config import TurnSettings
+from chat.dialogue.phrases import say
+from chat.dialogue.policy import Decision, Policy
+from chat.dialogue.tracker import StateTracker
+from chat.dialogue.update import apply_feedback
+from chat.errors import InputError
+from chat.events import (
     Done,
     ErrorEvent,
     Event,
@@ -32,32 +32,23 @@ from .events import (
     TextDelta,
     TextReplace,
 )
-from .explain import card
-from .feedback import KINDS, FeedbackLog
-from .guard import MessageRejected, clean_message
-from .phrases import say
-from .policy import Decision, Policy, PolicyConfig
-from .state import DialogueState
-from .storage import Database, Message
-from .tracker import StateTracker
-from .update import apply_feedback
+from chat.persist.database import Database, StoredMessage
+from chat.persist.feedback import KINDS, FeedbackLog
+from chat.recommend import ranked_cards, shortlist
+from chat.reply.copycheck import CopyChecker
+from chat.reply.copywriter import CopyWriter
+from chat.state import DialogueState
+from chat.understand.guard import MessageRejected, clean_message
+from retrieval import ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
-    from .recommender import Recommender, Shortlist
+    from retrieval import Recommender, Shortlist
 
 log = logging.getLogger(__name__)
 
 # intents whose answer depends on the candidates
 _RETRIEVING = {"recommend", "refine", "answer", "feedback", "accept_offer"}
 UNSUPPORTED = "I can only chat in English or Chinese (中文) for now. Please write your message in one of those."
-
-
-@dataclass
-class TurnConfig:
-    recall_k: int = 50
-    recommend_k: int = 3
-    max_message_chars: int = 2000
-    max_questions: int = 2
 
 
 class Session:
@@ -70,8 +61,8 @@ class Session:
         tracker: StateTracker,
         writer: CopyWriter,
         db: Database,
-        config: TurnConfig,
-        policy: Policy | None = None,
+        config: TurnSettings,
+        policy: Policy,
         user_id: str | None = None,
     ):
         self.id = session_id
@@ -85,14 +76,7 @@ class Session:
         )
         self.config = config
         self.metas = tracker.metas or store.all_metas()
-        self.policy = policy or Policy(
-            tracker.facets,
-            self.metas,
-            PolicyConfig(max_questions=config.max_questions, small_pool=2 * config.recommend_k),
-            hard=tracker.hard,
-            proper=tracker.lexicon.proper,
-            kind_facet=tracker.kind_facet,
-        )
+        self.policy = policy
         if writer.checker is None:
             writer.checker = CopyChecker(tracker.titles)
         self.feedback_log = FeedbackLog(db)
@@ -180,8 +164,8 @@ class Session:
             self.id,
             state.to_dict(),
             [
-                Message("user", text, [], {}, now),
-                Message("assistant", reply, items, {"timings": timings, "debug": debug}, now),
+                StoredMessage("user", text, [], {}, now),
+                StoredMessage("assistant", reply, items, {"timings": timings, "debug": debug}, now),
             ],
         )
         for item_id, kind in msg.feedback:
@@ -223,14 +207,10 @@ class Session:
         t = time.perf_counter()
         stages = debug["stages_ms"]
         recalled = recalled or self._recall(state, stages)
-        ranked = self.recommender.rank(
-            recalled, self.config.recommend_k, avoid_terms=state.avoid_terms, timings=stages
+        found = ranked_cards(
+            self.recommender, recalled, state, self.config.recommend_k, timings=stages
         )
-        prefs = state.preferences()
-        cards = [
-            card(item, prefs, language=state.language, evidence=self._named(ranked, item.id))
-            for item in ranked.items
-        ]
+        cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)
         state.shown = [c.id for c in cards]
@@ -249,7 +229,7 @@ class Session:
         for piece in writer.write(
             request,
             cards,
-            [i.meta for i in ranked.items],
+            [i.meta for i in found.items],
             state.language,
             wants="",  # small models echo it; the reasons already say what matched
             allowed_ids=set(state.anchors) | set(state.liked_ids),
@@ -274,17 +254,15 @@ class Session:
     def _recall(self, state: DialogueState, stages: dict[str, float]) -> Shortlist:
         """The learning recommender's shortlist for the dialogue state, with this
         session's online learners (key: the session id) and the user's history."""
-        query = self.recommender.query_for(state, self.user_id)
-        limit = max(self.config.recall_k, 5 * self.config.recommend_k)
-        return self.recommender.recall(query, key=self.id, timings=stages, limit=limit)
-
-    def _named(self, ranked, item_id: str) -> dict[str, tuple[str, str]]:
-        """The evidence of one card with titles instead of ids."""
-        out = {}
-        for signal, (other, role) in ranked.evidence.get(item_id, {}).items():
-            meta = self.metas.get(other) or self.store.get(other) or {}
-            out[signal] = (meta.get("title", other), role)
-        return out
+        return shortlist(
+            self.recommender,
+            state,
+            self.config.recommend_k,
+            limit=self.config.shortlist_k,
+            key=self.id,
+            user_id=self.user_id,
+            timings=stages,
+        )
 
     # -- feedback from a button ------------------------------------------------------------
 

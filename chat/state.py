@@ -7,7 +7,7 @@ liked items as anchors). The "topic" fields belong to the current request and
 are cleared when the user asks for a different kind of item or starts over;
 what the user said about items (seen, disliked, liked) outlives a topic, so a
 disliked or seen item never comes back. The tracker that fills it from text is
-`chat.tracker.StateTracker`.
+`chat.dialogue.tracker.StateTracker`.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ class DialogueState:
     def copy(self) -> DialogueState:
         return DialogueState.from_dict(self.to_dict())
 
+    def clear_topic(self) -> None:
+        """Forget the current request (a new kind of item, or "start over")."""
+        fresh = DialogueState()
+        for name in TOPIC_FIELDS:
+            setattr(self, name, getattr(fresh, name))
+        self.topic += 1
+
     # -- views the pipeline reads ----------------------------------------------------
 
     def blocked_ids(self) -> set[str]:
@@ -148,12 +155,3 @@ class DialogueState:
         score += min(2, len(self.details))
         score += min(1, sum(len(v) for v in self.excludes.values()))
         return score
-
-
-def __getattr__(name: str):
-    # `from chat.state import StateTracker` keeps working; the tracker lives next door.
-    if name == "StateTracker":
-        from .tracker import StateTracker
-
-        return StateTracker
-    raise AttributeError(name)

@@ -21,7 +21,7 @@ def register(sub) -> None:
 
 
 def _bench(args) -> int:
-    from .bench import run_bench
+    from eval.perf.bench import run_bench
 
     return run_bench(args)
 
@@ -69,7 +69,7 @@ def _register_dialogues(sub) -> None:
 
 
 def _dialogues(args) -> int:
-    from .dialogues import run_command
+    from eval.scripted.runner import run_command
 
     return run_command(args)
 
@@ -91,14 +91,14 @@ def register_api(sub) -> None:
 
 
 def _bench_api(args) -> int:
-    from .bench_api import run_bench_api
+    from eval.perf.bench_api import run_bench_api
 
     return run_bench_api(args)
 
 
 def register_learning(sub) -> None:
     """`recochat eval redial|movielens|online|latency` (issue 4)."""
-    from .data import DEFAULT_CATALOG, DEFAULT_RATINGS, DEFAULT_TURNS
+    from eval.offline.data import DEFAULT_CATALOG, DEFAULT_RATINGS, DEFAULT_TURNS
 
     evsub = eval_group(sub)
 
@@ -149,24 +149,24 @@ def register_learning(sub) -> None:
 
 
 def _online(args) -> int:
-    from .online_sim import run_online
+    from eval.offline.online_sim import run_online
 
     return run_online(args)
 
 
 def _latency(args) -> int:
-    from .latency import run_latency
+    from eval.perf.latency import run_latency
 
     return run_latency(args)
 
 
 def _movielens(args) -> int:
-    from .movielens import run_movielens
+    from eval.offline.movielens import run_movielens
 
     return run_movielens(args)
 
 
 def _redial(args) -> int:
-    from .redial_run import run_redial
+    from eval.offline.redial_run import run_redial
 
     return run_redial(args)

@@ -1,33 +1,152 @@
-"""Catalog, embeddings, the Chroma item store, filters and ranking.
+"""Items, models and ranking: the catalog and its Chroma store, the trainable
+models, and the recommender that recalls and ranks with them.
 
-Imports nothing from the rest of the project; `chat` and `eval` build on it.
+Imports nothing from the rest of the project; `chat` and `eval` build on what
+this module exports (and on nothing deeper):
+
+  items/    catalog rows and presets, facets, embedders, the Chroma store, filters,
+            the in-memory catalog index, title and facet linking
+  models/   collaborative (EASE, item-kNN), sequence (SASRec), what past dialogues
+            teach, online learners, versioned artifact files
+  ranking/  recall channels, features, fusion, rerank, the pipeline, and the
+            serving recommender (trained.py loads what `recochat train` wrote)
 """
 
-from .catalog import PRESETS, FieldMap, Item, LoadResult, RowError, load_catalog
-from .errors import CatalogError, EmbedderError, RetrievalError, StoreError
-from .facets import Facet
-from .filters import Filter
-from .rank import Preferences, ScoredItem
-from .store import Candidate, IngestReport, ItemStore
+from retrieval.errors import CatalogError, EmbedderError, RetrievalError, StoreError
+from retrieval.items.ann import recall_at_k
+from retrieval.items.catalog import (
+    PRESETS,
+    FieldMap,
+    Item,
+    LoadResult,
+    RowError,
+    load_catalog,
+    read_rows,
+)
+from retrieval.items.embedders import Embedder, HashEmbedder, make_embedder
+from retrieval.items.facets import Facet
+from retrieval.items.filters import Filter
+from retrieval.items.index import CatalogIndex, top_k
+from retrieval.items.linking import FacetMatcher, TitleLinker
+from retrieval.items.store import Candidate, IngestReport, ItemStore
+from retrieval.models.artifacts import (
+    Artifact,
+    ArtifactError,
+    load_artifact,
+    save_artifact,
+)
+from retrieval.models.cf import EASE, MAX_EASE_ITEMS, InteractionMatrix, ItemKNN
+from retrieval.models.dialogue import DialogueConfig, DialogueModels, PastPick
+from retrieval.models.online import FusionBandit, OnlineState
+from retrieval.models.sequence import SASRec, SASRecConfig
+from retrieval.ranking.channels import (
+    HISTORY_TAIL,
+    Channel,
+    ContentChannel,
+    DenseChannel,
+    ModelChannel,
+    PopularChannel,
+    Query,
+)
+from retrieval.ranking.features import FeatureBuilder, FeatureConfig
+from retrieval.ranking.fusion import (
+    DEFAULT_WEIGHTS,
+    Example,
+    Fusion,
+    FusionModel,
+    TreeFusion,
+    learn_fusion,
+    learn_tree_fusion,
+    merge_learned,
+)
+from retrieval.ranking.pipeline import Pipeline, PipelineConfig
+from retrieval.ranking.rerank import RerankConfig, Reranker
+from retrieval.ranking.scored import Preferences, ScoredItem
+from retrieval.ranking.serving import (
+    NEGATIVE,
+    POSITIVE,
+    InteractionLog,
+    LearningConfig,
+    Ranked,
+    Recommender,
+    Shortlist,
+)
+from retrieval.ranking.trained import ArtifactWarning, Trained, load_models
 
 __all__ = [
+    "DEFAULT_WEIGHTS",
+    "EASE",
+    "HISTORY_TAIL",
+    "MAX_EASE_ITEMS",
+    "NEGATIVE",
+    "POSITIVE",
     "PRESETS",
+    "Artifact",
+    "ArtifactError",
+    "ArtifactWarning",
     "Candidate",
     "CatalogError",
+    "CatalogIndex",
+    "Channel",
+    "ContentChannel",
+    "DenseChannel",
+    "DialogueConfig",
+    "DialogueModels",
     "EmbedderError",
+    "Embedder",
+    "Example",
+    "FacetMatcher",
     "Facet",
+    "FeatureBuilder",
+    "FeatureConfig",
     "FieldMap",
     "Filter",
+    "Fusion",
+    "FusionBandit",
+    "FusionModel",
+    "HashEmbedder",
     "IngestReport",
+    "InteractionLog",
+    "InteractionMatrix",
     "Item",
+    "ItemKNN",
     "ItemStore",
+    "LearningConfig",
     "LoadResult",
+    "ModelChannel",
+    "OnlineState",
+    "PastPick",
+    "Pipeline",
+    "PipelineConfig",
+    "PopularChannel",
     "Preferences",
+    "Query",
+    "Ranked",
+    "Recommender",
+    "RerankConfig",
+    "Reranker",
     "RetrievalError",
     "RowError",
+    "SASRec",
+    "SASRecConfig",
     "ScoredItem",
+    "Shortlist",
     "StoreError",
+    "TitleLinker",
+    "Trained",
+    "TreeFusion",
+    "demo_catalog_path",
+    "learn_fusion",
+    "learn_tree_fusion",
+    "load_artifact",
     "load_catalog",
+    "load_models",
+    "make_embedder",
+    "merge_learned",
+    "read_rows",
+    "recall_at_k",
+    "save_artifact",
+    "top_k",
 ]
 
 
@@ -35,4 +154,4 @@ def demo_catalog_path() -> str:
     """The shop catalog written for this project, shipped as package data."""
     from importlib.resources import files
 
-    return str(files("retrieval") / "data" / "demo_catalog.jsonl")
+    return str(files("retrieval.items") / "data" / "demo_catalog.jsonl")

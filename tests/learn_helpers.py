@@ -11,8 +11,8 @@ import numpy as np
 
 import retrieval
 from retrieval import load_catalog
-from retrieval.embedders import HashEmbedder
-from retrieval.index import CatalogIndex
+from retrieval.items.embedders import HashEmbedder
+from retrieval.items.index import CatalogIndex
 
 USERS_PER_CATEGORY = 12
 EVENTS_PER_USER = 10

@@ -7,10 +7,10 @@ import numpy as np
 from learn_helpers import demo_index
 
 from retrieval import Filter
-from retrieval.ann import CompressedVectors, CompressionConfig, recall_at_k
-from retrieval.channels import ContentChannel, DenseChannel, PopularChannel, Query
-from retrieval.index import top_k
-from retrieval.pipeline import Pipeline, PipelineConfig
+from retrieval.items.ann import CompressedVectors, CompressionConfig, recall_at_k
+from retrieval.items.index import top_k
+from retrieval.ranking.channels import ContentChannel, DenseChannel, PopularChannel, Query
+from retrieval.ranking.pipeline import Pipeline, PipelineConfig
 
 
 def pipelines(index, dims=16, exact_top=40):

@@ -45,7 +45,7 @@ def api_app(home):
 def client(api_app):
     from fastapi.testclient import TestClient
 
-    from chat.api.server import create_api
+    from chat.frontends.api.server import create_api
 
     with TestClient(create_api(api_app, gradio=False), raise_server_exceptions=False) as c:
         yield c
@@ -53,7 +53,7 @@ def client(api_app):
 
 @pytest.fixture
 def keys(api_app):
-    from chat.api.keys import KeyStore
+    from chat.frontends.api.keys import KeyStore
 
     store = KeyStore(api_app.db.path)
     yield store
@@ -123,7 +123,7 @@ def test_keys_are_stored_hashed_and_revoked_at_once(api_app, keys, client):
 
 
 def test_keys_command_creates_lists_and_revokes(home, capsys):
-    from chat.cli import main
+    from chat.frontends.cli import main
 
     assert main(["keys", "create", "widget", "--role", "admin", "--rate-limit", "5/second"]) == 0
     out, err = capsys.readouterr()
@@ -331,7 +331,7 @@ def test_feedback_is_recorded_and_returned_with_the_history(client, key):
 
 
 def test_search_applies_filters_and_explains(client, key, api_app):
-    from chat.search import request_state, search
+    from chat.recommend import request_state, search
     from retrieval import Filter
 
     r = client.post(
@@ -444,7 +444,7 @@ def test_widget_and_demo_page_are_served(client):
 
 
 def test_the_widget_never_builds_html_from_strings():
-    js = (Path(__file__).parents[1] / "chat" / "static" / "widget.js").read_text()
+    js = (Path(__file__).parents[1] / "chat" / "frontends" / "static" / "widget.js").read_text()
     code = "\n".join(line for line in js.splitlines() if not line.strip().startswith("*"))
     for sink in (
         "innerHTML",
@@ -633,8 +633,8 @@ def test_the_composition_root_picks_the_backend(home):
 
 
 def test_the_langchain_retriever_recalls_and_ranks(api_app):
-    from chat.retriever import RecochatRetriever
-    from chat.search import search
+    from chat.frontends.retriever import RecochatRetriever
+    from chat.recommend import search
     from chat.state import DialogueState
 
     docs = RecochatRetriever.from_app(api_app, k=2).invoke("coffee gear under $30")
@@ -652,9 +652,9 @@ def test_the_langchain_retriever_recalls_and_ranks(api_app):
 def test_serve_refuses_several_workers_and_a_busy_port(home, capsys):
     import socket
 
-    from chat.api.server import bind
-    from chat.cli import main
     from chat.errors import ChatError
+    from chat.frontends.api.server import bind
+    from chat.frontends.cli import main
 
     assert main(["serve", "--workers", "2"]) == 2
     assert "one process per data directory" in capsys.readouterr().err

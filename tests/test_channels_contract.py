@@ -10,8 +10,10 @@ import pytest
 from learn_helpers import by_category, category_share, demo_index, synthetic_events
 
 from retrieval import Filter
-from retrieval.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
-from retrieval.channels import (
+from retrieval.items.embedders import HashEmbedder
+from retrieval.models.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
+from retrieval.models.sequence import SASRec, SASRecConfig
+from retrieval.ranking.channels import (
     AskedForChannel,
     ContentChannel,
     DenseChannel,
@@ -22,9 +24,7 @@ from retrieval.channels import (
     SimilarRequestsChannel,
     merge,
 )
-from retrieval.embedders import HashEmbedder
-from retrieval.pipeline import Pipeline
-from retrieval.sequence import SASRec, SASRecConfig
+from retrieval.ranking.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from test_tracker import TRACKERS
 
 import prompts
-from chat.copycheck import CopyChecker, numbers
-from chat.copywriter import CopyWriter
 from chat.events import ItemCard
 from chat.llm import ScriptedLLM
+from chat.reply.copycheck import CopyChecker, numbers
+from chat.reply.copywriter import CopyWriter
 
 METAS = TRACKERS["shop"].metas
 CHECKER = CopyChecker(TRACKERS["shop"].titles)
@@ -264,7 +264,7 @@ def test_a_reply_that_goes_wrong_at_once_is_retried():
 
 
 def test_ordinary_words_that_are_also_a_title_are_not_an_item():
-    from chat.references import TitleIndex
+    from chat.understand.references import TitleIndex
 
     checker = CopyChecker(
         TitleIndex(
@@ -298,7 +298,7 @@ def test_an_english_start_of_a_chinese_reply_is_stopped_before_it_is_shown():
 
 
 def test_three_items_in_the_same_phrasing_are_no_loop_but_a_loop_is():
-    from chat.copycheck import repetitive
+    from chat.reply.copycheck import repetitive
 
     listing = (
         "The Whisper Burr Coffee Grinder: it matches what you asked for (quiet, coffee). "

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chat.cli import main
-from eval.dialogues import SuiteError, load_dialogues, resolve, satisfies
+from chat.frontends.cli import main
+from eval.scripted.runner import SuiteError, load_dialogues, resolve, satisfies
 
 SUITE = """
 catalog: demo
@@ -163,7 +163,7 @@ def _turn(act, *, shown=(), timings=None, passed=True, **extra):
 
 
 def test_the_summary_gives_the_figures_the_evaluation_promises():
-    from eval.dialogue_report import summarize
+    from eval.scripted.report import summarize
 
     ask = {"state": 0.01, "recall": 0.1, "total": 0.2}
     rec = {
@@ -243,7 +243,7 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
 def test_item_vectors_are_computed_once_per_machine(tmp_path):
     import numpy as np
 
-    from eval.dialogues import cached_vectors
+    from eval.scripted.runner import cached_vectors
 
     class Counting:
         spec, dim = "count", 2
@@ -280,7 +280,7 @@ def test_item_vectors_are_computed_once_per_machine(tmp_path):
 
 
 def test_the_title_scan_counts_names_not_ordinary_words():
-    from eval.dialogue_checks import TitleScan
+    from eval.scripted.checks import TitleScan
 
     scan = TitleScan(
         {

@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 from learn_helpers import demo_index
 
-from retrieval.dialogue_models import Decision, DialogueModels
+from retrieval.models.dialogue import DialogueModels, PastPick
 
 
-def decisions(index) -> list[Decision]:
+def decisions(index) -> list[PastPick]:
     """Two kinds of request, each always answered with the same two items."""
     ids = index.ids
     out = []
     for n in range(40):
         scary = n % 2 == 0
         out.append(
-            Decision(
+            PastPick(
                 dialog=f"{'scary' if scary else 'calm'}-{n // 4}",
                 text="something scary for tonight" if scary else "a calm gift for my mum",
                 mentioned=[ids[10]] if scary else [ids[20]],
@@ -33,7 +33,7 @@ def decisions(index) -> list[Decision]:
 
 
 def test_each_dialogue_channel_learns_the_picks_and_survives_a_round_trip():
-    from retrieval.channels import Query
+    from retrieval.ranking.channels import Query
 
     index = demo_index()
     models = DialogueModels(index.ids).fit(decisions(index))
@@ -61,7 +61,7 @@ def test_an_old_dialogue_artifact_is_refused():
 
 
 def test_reading_a_turns_file_counts_what_it_skips(tmp_path):
-    from chat.dialogue_training import read_decisions
+    from chat.learn.dialogue_training import read_decisions
 
     index = demo_index()
     title = index.metas[0]["title"]
@@ -86,7 +86,7 @@ def test_reading_a_turns_file_counts_what_it_skips(tmp_path):
 
 
 def test_tree_fusion_explains_the_top_rows_exactly_and_cheaply():
-    from retrieval.fusion import Example, learn_tree_fusion
+    from retrieval.ranking.fusion import Example, learn_tree_fusion
 
     rng = np.random.default_rng(0)
     examples = []
@@ -108,7 +108,7 @@ def test_tree_fusion_explains_the_top_rows_exactly_and_cheaply():
 
 
 def test_dialogue_signals_become_reasons_on_the_cards():
-    from chat.explain import family_of, reasons
+    from chat.reply.explain import family_of, reasons
     from retrieval import Preferences, ScoredItem
 
     assert family_of("rr_co_mention") == family_of("in_co_mention") == "talked_about"

@@ -12,8 +12,8 @@ import pytest
 from conftest import shared_file
 from learn_helpers import assert_corrupt_artifact_is_skipped, open_recommender
 
-from chat.cli import main
-from chat.dialogue_training import fold_of
+from chat.frontends.cli import main
+from chat.learn.dialogue_training import fold_of
 
 pytestmark = pytest.mark.e2e
 CATALOG_ITEMS = 600
@@ -52,7 +52,7 @@ def env(tmp_path_factory):
 def hit_rate(held: list[dict], k: int = 10) -> float:
     """Share of the held-out picks in the top k, asked with the turn's recent text
     and its mentioned movies as liked (what the dialogue state would hold)."""
-    from retrieval.linking import TitleLinker
+    from retrieval.items.linking import TitleLinker
 
     app, rec = open_recommender()
     try:
@@ -105,7 +105,7 @@ def test_a_chat_explains_with_what_the_dialogues_taught(env):
     from chat.events import ItemsShown
     from chat.llm import ScriptedLLM
 
-    app = App.open(load_settings(recommend_k=5), llm=ScriptedLLM())
+    app = App.open(load_settings(turn={"recommend_k": 5}), llm=ScriptedLLM())
     try:
         session = app.session()
         cards = []

@@ -13,7 +13,7 @@ import pytest
 from conftest import shared_file
 from learn_helpers import assert_corrupt_artifact_is_skipped
 
-from chat.cli import main
+from chat.frontends.cli import main
 
 pytestmark = pytest.mark.e2e
 CATALOG_ITEMS = 400
@@ -66,7 +66,7 @@ def open_app():
     from chat.config import load_settings
     from chat.llm import ScriptedLLM
 
-    return App.open(load_settings(recommend_k=5), llm=ScriptedLLM())
+    return App.open(load_settings(turn={"recommend_k": 5}), llm=ScriptedLLM())
 
 
 def cards_of(session, text):

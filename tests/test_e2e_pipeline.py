@@ -82,7 +82,7 @@ def test_terminal_chat_transcript(env):
 
 def test_movie_catalog_ingest_and_filtered_recall(tmp_path):
     from retrieval import PRESETS, Filter, ItemStore, load_catalog
-    from retrieval.embedders import make_embedder
+    from retrieval.items.embedders import make_embedder
 
     items = load_catalog(shared_file("redial/catalog.jsonl"), PRESETS["redial"]).items
     store = ItemStore.persistent(str(tmp_path / "chroma"), make_embedder("minilm"))
@@ -93,7 +93,7 @@ def test_movie_catalog_ingest_and_filtered_recall(tmp_path):
     assert len(got) == 10 and all(flt.matches(c.id, c.meta) for c in got)
     code = f"""
 from retrieval import ItemStore
-from retrieval.embedders import make_embedder
+from retrieval.items.embedders import make_embedder
 s = ItemStore.persistent({str(tmp_path / "chroma")!r}, make_embedder("minilm"))
 print(s.count(), s.query("a ghost haunts a family in their old house", 1)[0].meta["title"])
 """

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from chat.cli import main
-from chat.interactions import ImportMapping, InteractionError, InteractionStore
-from chat.storage import Database
+from chat.frontends.cli import main
+from chat.persist.database import Database
+from chat.persist.interactions import ImportMapping, InteractionError, InteractionStore
 
 CATALOG = {
     "m1": {"title": "One", "ml_movieId": "10"},
@@ -144,7 +144,7 @@ def test_cli_import_stats_and_train_refusal(app, tmp_path, capsys, monkeypatch):
 
 
 def test_a_fresh_install_recommends_without_warnings(app, recwarn):
-    from chat.recommender import ArtifactWarning
+    from retrieval.ranking.serving import ArtifactWarning
 
     rec = app.recommender  # nothing trained yet: normal, not worth a warning
     assert not [w for w in recwarn if issubclass(w.category, ArtifactWarning)]
@@ -158,10 +158,10 @@ def test_a_fresh_install_recommends_without_warnings(app, recwarn):
 
 
 def test_train_with_single_event_users_then_degrade_on_a_corrupt_artifact(app):
-    from chat.interactions import Interaction
-    from chat.recommender import ArtifactWarning, Recommender
-    from chat.training import TrainConfig, train
-    from retrieval.sequence import SASRecConfig
+    from chat.learn.training import TrainConfig, train
+    from chat.persist.interactions import Interaction
+    from retrieval.models.sequence import SASRecConfig
+    from retrieval.ranking.serving import ArtifactWarning, Recommender
 
     store = InteractionStore(app.db)
     ids = sorted(app.store.all_metas())

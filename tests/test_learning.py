@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 from learn_helpers import by_category, category_share, demo_index, synthetic_events
 
-from retrieval.artifacts import (
+from retrieval.items.linking import FacetMatcher, TitleLinker
+from retrieval.models.artifacts import (
     ARTIFACT_FORMAT,
     Artifact,
     ArtifactError,
     load_artifact,
     save_artifact,
 )
-from retrieval.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
-from retrieval.features import _rank_column
-from retrieval.fusion import (
+from retrieval.models.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
+from retrieval.models.online import ARMS, FusionBandit, OnlineState, RocchioProfile
+from retrieval.ranking.features import _rank_column
+from retrieval.ranking.fusion import (
     Example,
     FusionModel,
     TreeFusion,
@@ -26,10 +28,8 @@ from retrieval.fusion import (
     learn_tree_fusion,
     merge_learned,
 )
-from retrieval.linking import FacetMatcher, TitleLinker
-from retrieval.online import ARMS, FusionBandit, OnlineState, RocchioProfile
-from retrieval.rank import ScoredItem
-from retrieval.rerank import RerankConfig, Reranker
+from retrieval.ranking.rerank import RerankConfig, Reranker
+from retrieval.ranking.scored import ScoredItem
 
 # -- artifacts ------------------------------------------------------------------------
 

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from eval.data import Ratings
-from eval.movielens import choose_fusion, example, fused_margins, list_mrr, split
-from eval.redial import Featurised
-from retrieval.fusion import Example
+from eval.offline.data import Ratings
+from eval.offline.movielens import choose_fusion, example, fused_margins, list_mrr, split
+from eval.offline.redial import Featurised
+from retrieval.ranking.fusion import Example
 
 
 def ratings_of(seqs: dict[str, list[str]]) -> Ratings:

@@ -10,15 +10,15 @@ import pytest
 import prompts
 from chat.config import load_settings
 from chat.errors import ConfigError, DataDirInUse
-from chat.home import DataDir
-from chat.storage import MIGRATIONS, Database
+from chat.persist.database import MIGRATIONS, Database
+from chat.persist.datadir import DataDir
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_second_writer_process_is_refused(tmp_path):
     held = DataDir(tmp_path).acquire()  # noqa: F841 - the lock lives as long as this object
-    code = f"from chat.home import DataDir; DataDir({str(tmp_path)!r}).acquire()"
+    code = f"from chat.persist.datadir import DataDir; DataDir({str(tmp_path)!r}).acquire()"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode != 0
     assert "is in use by process" in proc.stderr and "RECOCHAT_HOME" in proc.stderr
@@ -35,18 +35,18 @@ def test_the_lock_is_refused_in_process_too_and_released(tmp_path):
 def test_settings_env_beats_toml_and_overrides_beat_env(home, monkeypatch):
     home.mkdir()
     (home / "config.toml").write_text(
-        'llm = "from-toml"\nrecommend_k = 5\n[learning.fusion_weights]\nsemantic = 0.9\n'
+        'llm = "from-toml"\n[turn]\nrecommend_k = 5\n[learning.fusion_weights]\nsemantic = 0.9\n'
     )
     settings = load_settings()
     assert settings.llm == "from-toml" and settings.learning.fusion_weights == {"semantic": 0.9}
     monkeypatch.setenv("RECOCHAT_LLM", "from-env")
-    assert load_settings().llm == "from-env" and load_settings().recommend_k == 5
+    assert load_settings().llm == "from-env" and load_settings().turn.recommend_k == 5
     assert load_settings(llm="explicit").llm == "explicit"
 
 
 def test_invalid_settings_say_where_to_look(home, monkeypatch):
-    monkeypatch.setenv("RECOCHAT_RECALL_K", "many")
-    with pytest.raises(ConfigError, match="recall_k.*RECOCHAT_"):
+    monkeypatch.setenv("RECOCHAT_TURN__SHORTLIST_K", "many")
+    with pytest.raises(ConfigError, match="shortlist_k.*RECOCHAT_"):
         load_settings()
 
 

@@ -9,7 +9,7 @@ import math
 import pytest
 from test_tracker import TRACKERS
 
-from chat.policy import Policy, PolicyConfig
+from chat.dialogue.policy import Policy, PolicyConfig
 from chat.state import DialogueState
 
 

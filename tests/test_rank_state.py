@@ -1,18 +1,19 @@
 import pytest
 
-from chat.search import request_state, search
+from chat import query_for
+from chat.recommend import request_state, search
 from chat.state import DialogueState
 from retrieval import Filter
 
 # Catalog search without a conversation runs the chat's recommender on a fresh dialogue
-# state (chat/search.py); these check that path on the small shop catalog.
+# state (chat/recommend.py); these check that path on the small shop catalog.
 
 
 def test_search_ranks_as_the_recommender_ranks_a_first_turn(app):
     rec = app.recommender
     state = request_state("a tent for camping", Filter(equals={"category": ["outdoor"]}))
     found = search(rec, state, k=2)
-    same = rec.recommend(rec.query_for(state), 2)
+    same = rec.recommend(query_for(rec, state), 2)
     assert [i.id for i in found.items] == [i.id for i in same] and len(found.items) == 2
     assert [c.id for c in found.cards] == [i.id for i in found.items]
     assert [i.id for i in search(rec, state, k=2).items] == [i.id for i in found.items]

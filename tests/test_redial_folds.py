@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from learn_helpers import demo_index
 
-from eval.redial import Turn, build_pipeline, fold_models
-from retrieval.channels import Query
+from eval.offline.redial import Turn, build_pipeline, fold_models
+from retrieval.ranking.channels import Query
 
 
 def _turns(index):

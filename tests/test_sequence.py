@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.sequence import SASRec, SASRecConfig
+from retrieval.models.sequence import SASRec, SASRecConfig
 
 ITEMS = 12
 

@@ -1,5 +1,6 @@
 import pytest
 
+from chat import query_for
 from chat.app import App
 from chat.config import load_settings
 from chat.events import Done, ErrorEvent, ItemsShown, TextDelta
@@ -125,7 +126,7 @@ def test_every_dialogue_constraint_is_a_hard_filter(app):
         disliked_ids=["a4"],
     )
     flt = state.filter()
-    shortlist = rec.recall(rec.query_for(state), key="filters")
+    shortlist = rec.recall(query_for(rec, state), key="filters")
     assert shortlist.items, "something passes the filter"
     assert all(flt.matches(i.id, i.meta) for i in shortlist.items)
     assert {i.id for i in shortlist.items} == {"a3", "a6"}  # a3 out of stock, a6 in stock
@@ -150,7 +151,7 @@ def test_feedback_reaches_the_online_learner_and_the_interaction_store(app):
     assert rec.interactions.history("shopper-1") == [first[0]]
     # a new session of the same user starts from that history
     other = app.session(user_id="shopper-1")
-    assert rec.query_for(other.state, other.user_id).history == [first[0]]
+    assert query_for(rec, other.state, other.user_id).history == [first[0]]
 
 
 def test_a_disliked_item_and_its_look_alikes_sink_at_once(app):
@@ -164,14 +165,14 @@ def test_a_disliked_item_and_its_look_alikes_sink_at_once(app):
 
 
 def test_explanations_are_the_real_contributions(app):
-    from chat.explain import FAMILY, card
+    from chat.reply.explain import FAMILY, card
 
     rec = app.recommender
     session = app.session()
     first = shown_ids(run(session, "camping gear"))
     session.feedback(first[0], "like")
     state = session.state
-    shortlist = rec.recall(rec.query_for(state), key=session.id)
+    shortlist = rec.recall(query_for(rec, state), key=session.id)
     ranked = rec.rank(shortlist, 3)
     liked_title = app.store.get(first[0])["title"]
     said = []

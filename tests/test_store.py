@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from retrieval import Filter, ItemStore, StoreError, load_catalog
-from retrieval.embedders import make_embedder
+from retrieval.items.embedders import make_embedder
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_collection_reopens_in_a_new_process(store, tmp_path):
         f"""
         import chromadb
         from chromadb.config import Settings
-        import retrieval.embedders  # registers the "recochat" embedding function with Chroma
+        import retrieval.items.embedders  # registers the "recochat" embedding function with Chroma
         client = chromadb.PersistentClient(path={str(tmp_path / "chroma")!r}, settings=Settings(anonymized_telemetry=False))
         col = client.get_collection("items")  # none passed: rebuilt from the stored config
         print(type(col.configuration["embedding_function"]).__name__, col.count())

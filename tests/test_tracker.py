@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import retrieval
+from chat.dialogue.tracker import StateTracker
 from chat.state import DialogueState
-from chat.tracker import StateTracker
 from retrieval import PRESETS, load_catalog
-from retrieval.facets import discover_facets
+from retrieval.items.facets import discover_facets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -41,7 +41,7 @@ def web_app(home):
 
 @pytest.fixture
 def chat(web_app):
-    from chat.web import WebChat
+    from chat.frontends.web import WebChat
 
     return WebChat(web_app)
 
@@ -101,7 +101,7 @@ def test_catalog_model_and_user_html_is_escaped(chat):
 
 
 def test_every_card_field_is_escaped():
-    from chat.web import card_html
+    from chat.frontends.web import card_html
 
     evil = "<img src=x onerror=alert(1)>"
     card = ItemCard(
@@ -133,7 +133,7 @@ def test_errors_are_the_reply_and_keep_the_cards(chat):
 
 
 def test_a_turn_without_items_empties_the_panel(chat):
-    from chat.web import EMPTY_CARDS
+    from chat.frontends.web import EMPTY_CARDS
 
     updates = list(chat.respond("stickers for my laptop", [], None))
     assert "rc-card" in panel(updates)
@@ -154,7 +154,7 @@ def test_each_tab_has_its_own_session_and_keeps_it(chat, web_app):
 
 
 def test_a_second_message_while_one_is_answered_is_refused_not_interleaved(chat):
-    from chat.web import BUSY
+    from chat.frontends.web import BUSY
 
     *_, (_, _, _, sid) = chat.respond("coffee", [], None)
     running = chat.respond("stickers for my laptop", [], sid)
@@ -169,7 +169,7 @@ def test_a_second_message_while_one_is_answered_is_refused_not_interleaved(chat)
 
 
 def test_new_conversation_starts_a_fresh_session(chat):
-    from chat.web import EMPTY_CARDS
+    from chat.frontends.web import EMPTY_CARDS
 
     *_, (_, _, _, sid) = chat.respond("coffee", [], None)
     assert chat.new_conversation(sid) == ([], EMPTY_CARDS, "", None)
@@ -180,7 +180,7 @@ def test_new_conversation_starts_a_fresh_session(chat):
 def test_build_ui_wires_a_text_only_chatbot_and_stable_ids(web_app):
     import gradio as gr
 
-    from chat.web import build_ui
+    from chat.frontends.web import build_ui
 
     demo = build_ui(web_app)
     assert isinstance(demo, gr.Blocks)
@@ -189,12 +189,12 @@ def test_build_ui_wires_a_text_only_chatbot_and_stable_ids(web_app):
     chatbot = by_id["chatbot"]["props"]
     assert chatbot["render_markdown"] is False and chatbot["sanitize_html"] is True
     assert chatbot["allow_tags"] is False
-    assert by_id["chat-input"]["props"]["max_length"] == web_app.settings.max_message_chars
+    assert by_id["chat-input"]["props"]["max_length"] == web_app.settings.turn.max_message_chars
 
 
 def test_missing_gradio_names_the_install_command(web_app, monkeypatch):
     from chat.errors import ChatError
-    from chat.web import build_ui
+    from chat.frontends.web import build_ui
 
     monkeypatch.setitem(sys.modules, "gradio", None)  # makes `import gradio` fail
     with pytest.raises(ChatError, match=r"pip install 'gradio=="):
@@ -205,8 +205,8 @@ def test_serving_an_empty_catalog_says_to_ingest_first(home):
     from chat.app import App
     from chat.config import load_settings
     from chat.errors import ChatError
+    from chat.frontends.web import serve
     from chat.llm import ScriptedLLM
-    from chat.web import serve
 
     app = App.open(load_settings(embedder="hash"), llm=ScriptedLLM())
     try:
@@ -218,7 +218,7 @@ def test_serving_an_empty_catalog_says_to_ingest_first(home):
 
 def test_a_busy_port_is_a_clear_error(web_app):
     from chat.errors import ChatError
-    from chat.web import serve
+    from chat.frontends.web import serve
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -438,7 +438,7 @@ def test_browser_shows_catalog_and_user_html_as_inert_text(page):
 
 
 def test_cards_carry_feedback_buttons_and_marks():
-    from chat.web import card_html
+    from chat.frontends.web import card_html
 
     card = ItemCard(id="x1", title="T", explanation="", reasons=[], score=1.0)
     out = card_html(card, "dislike")

@@ -1,0 +1,221 @@
+"""Applying a read message to the dialogue state: the second half of
+the state tracker (chat/understand/reader.py is the first). The input state is never modified;
+later statements override earlier ones, a new topic clears the request, and
+what the user said about items (seen, disliked, liked) is kept for good."""
+
+from __future__ import annotations
+
+import statistics
+
+import chat.understand.intents as cues
+from chat.state import DialogueState
+from chat.understand.reading import MessageReading
+from chat.understand.text import singular
+from chat.understand.vocabulary import CatalogVocabulary
+
+YEAR_STEP = 1
+PRICE_STEP = 0.01
+
+
+def apply_message(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading
+) -> DialogueState:
+    new = state.copy()
+    new.turns += 1
+    if msg.language:
+        new.language = msg.language
+    if msg.intent == "problem":
+        return new
+    if msg.intent == "reset":
+        new.clear_topic()
+        new.shown = []
+        return new
+    if msg.intent == "accept_offer" and state.offer:
+        _accept_offer(new, state.offer)
+    if msg.intent in ("accept_offer", "decline_offer") or msg.constraints:
+        new.offer = None
+    if msg.new_topic:
+        new.clear_topic()
+    if state.pending:
+        facet = state.pending.get("facet")
+        if msg.option:
+            _apply_option(new, msg.option)
+            new.answered.append(facet)
+        elif msg.no_preference or msg.force:
+            new.answered.append(facet)
+        new.pending = None
+
+    if msg.head:
+        new.head = {}
+        for facet, value in msg.head:
+            _add(new.head, facet, value)
+        _implied_kind(tracker, new, msg)
+    also = bool(cues.ALSO.search(msg.prepared.lower()))
+    replaced: set[str] = set()
+    for hit, polarity in msg.values:
+        _apply_value(tracker, new, msg, hit, polarity, also, replaced)
+    _apply_ranges(tracker, state, new, msg)
+    for item, kind in msg.feedback:
+        apply_feedback(new, item, kind)
+    for hit, kind in msg.titles:
+        if kind == "anchor" and hit.ids[0] not in new.anchors:
+            new.anchors.append(hit.ids[0])
+    asked_for = {singular(w.lower()) for part in new.request for w in part.split()}
+    asked_for |= {singular(w) for w in msg.content}
+    for term in [] if msg.no_preference else msg.avoid_terms:
+        # "no blade grinders" while asking for a grinder: avoid blades, not grinders
+        if term not in new.avoid_terms and term not in asked_for:
+            new.avoid_terms.append(term)
+    if msg.targets:
+        new.focus = msg.targets[-1]
+    if msg.intent == "refine" and cues.MORE_OPTIONS.search(msg.prepared.lower()):
+        new.passed += [i for i in state.shown if i not in new.passed]
+    wanted = msg.content or [h for h, p in msg.values if p == "+"]
+    if msg.intent in ("recommend", "refine", "answer", "feedback") and msg.positive_text.strip():
+        # "the second one is too pricey, anything cheaper?" says nothing new about what
+        # the item is: its words would only blur the dense query of the request
+        if msg.intent == "recommend" or wanted:
+            new.request.append(msg.positive_text.strip())
+    if msg.intent in ("recommend", "refine", "answer") or msg.constraints:
+        for word in msg.content:
+            if word not in new.details:
+                new.details.append(word)
+    if msg.force:
+        new.answered = list(dict.fromkeys(new.answered + ["*"]))
+    tracker.resolve_price_level(new)
+    for facet in list(new.equals) + list(new.liked) + list(new.ranges):
+        if facet not in new.answered:
+            new.answered.append(facet)
+    return new
+
+
+def _implied_kind(tracker, new: DialogueState, msg: MessageReading) -> None:
+    """ "an office chair": when every item the head noun describes is of one kind
+    (category), the request is for that kind, as if the user had named it, so a
+    price limit does not let lawn mowers in. A kind the user names wins."""
+    kind = tracker.kind_facet
+    named = any(h.facet == kind for h, p in msg.values if p == "+")
+    if not kind or named or new.equals.get(kind):
+        return
+    kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
+    if len(kinds) == 1:
+        new.equals[kind] = list(kinds)
+
+
+def _apply_value(tracker, new, msg, hit, polarity, also, replaced) -> None:
+    facet, value = hit.facet, hit.value
+    hard = facet in tracker.hard and not (
+        facet == tracker.kind_facet and tracker.plain_use(msg, hit)
+    )
+    if polarity == "+":
+        _remove(new.excludes, facet, value)
+        _remove(new.avoid, facet, value)
+        if hard:
+            if facet not in replaced and not also:
+                new.equals[facet] = []  # a later statement overrides an earlier one
+            replaced.add(facet)
+            _add(new.equals, facet, value)
+        else:
+            _add(new.liked, facet, value)
+        return
+    _remove(new.equals, facet, value)
+    _remove(new.liked, facet, value)
+    if polarity == "hard" or (polarity == "dislike" and hard):
+        _add(new.excludes, facet, value)
+    else:
+        _add(new.avoid, facet, value)
+
+
+def _apply_ranges(tracker, old, new, msg) -> None:
+    explicit_price = False
+    for hit in sorted(msg.reading.ranges, key=lambda h: h.start):  # the later one wins
+        before = new.ranges.get(hit.facet, [None, None])
+        merged = [
+            hit.low if hit.low is not None else before[0],
+            hit.high if hit.high is not None else before[1],
+        ]
+        if None not in merged and merged[0] > merged[1]:  # contradicts the old side: drop it
+            merged = [hit.low, hit.high]
+        new.ranges[hit.facet] = merged
+        explicit_price = explicit_price or hit.facet == "price"
+    if explicit_price:
+        new.price_level = None
+    elif msg.reading.levels:
+        new.price_level = msg.reading.levels[-1][1]
+    shown = [tracker.metas[i] for i in old.shown if i in tracker.metas]
+    # "is the second one cheaper than the first?" asks; it does not narrow the request
+    comparatives = [] if msg.intent == "question" else msg.reading.comparatives
+    # "more expensive, over $100": the figure says how much, the comparative only which way
+    stated = {hit.facet for hit in msg.reading.ranges}
+    comparatives = [c for c in comparatives if c.facet not in stated]
+    for comp in comparatives:
+        values = [m[comp.facet] for m in shown if isinstance(m.get(comp.facet), (int, float))]
+        if msg.targets:  # "cheaper than the first one"
+            values = [
+                tracker.metas[t][comp.facet]
+                for t in msg.targets
+                if isinstance(tracker.metas.get(t, {}).get(comp.facet), (int, float))
+            ] or values
+        step = PRICE_STEP if comp.facet == "price" else YEAR_STEP
+        before = new.ranges.get(comp.facet, [None, None])
+        # "cheaper" than what was shown: below the middle of those prices, so the
+        # cheaper half stays in reach ("cheaper than the first one": below that one)
+        pivot = statistics.median_low(values) if values else None
+        if values and comp.direction == "lower":
+            new.ranges[comp.facet] = [
+                None if before[0] and before[0] >= pivot else before[0],
+                round(pivot - step, 2),
+            ]
+        elif values:
+            pivot = statistics.median_high(values)
+            new.ranges[comp.facet] = [
+                round(pivot + step, 2),
+                None if before[1] and before[1] <= pivot else before[1],
+            ]
+        elif comp.facet == "price":
+            new.price_level = "low" if comp.direction == "lower" else "high"
+        if comp.facet == "price" and values:
+            new.price_level = None
+
+
+def apply_feedback(new: DialogueState, item: str, kind: str) -> None:
+    lists = {"like": new.liked_ids, "dislike": new.disliked_ids, "seen": new.seen_ids}
+    for name, ids in lists.items():
+        if item in ids and name != kind:
+            ids.remove(item)  # a later statement overrides an earlier one
+    if kind in lists and item not in lists[kind]:
+        lists[kind].append(item)
+
+
+def _accept_offer(new: DialogueState, offer: dict) -> None:
+    if offer.get("range"):
+        facet, bounds = offer["range"]
+        new.ranges[facet] = list(bounds)
+        if facet == "price":
+            new.price_level = None
+    if offer.get("drop"):
+        new.equals.pop(offer["drop"], None)
+
+
+def _apply_option(new: DialogueState, option: dict) -> None:
+    for facet, value in (option.get("equals") or {}).items():
+        new.equals[facet] = [value]
+    for facet, value in (option.get("liked") or {}).items():
+        _add(new.liked, facet, value)
+    for facet, bounds in (option.get("ranges") or {}).items():
+        new.ranges[facet] = list(bounds)
+        if facet == "price":
+            new.price_level = None
+
+
+def _add(target: dict, facet: str, value) -> None:
+    values = target.setdefault(facet, [])
+    if value not in values:
+        values.append(value)
+
+
+def _remove(target: dict, facet: str, value) -> None:
+    if value in target.get(facet, []):
+        target[facet].remove(value)
+        if not target[facet]:
+            del target[facet]

@@ -1,0 +1,161 @@
+"""What every route needs, built once per server: the App, keys, limits, metrics,
+the turn runner and the feedback log; plus the auth dependency.
+
+Routes reach it through `Depends(context)`, so a test can build an API around
+any App without globals."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from chat import MessageRejected, clean_message
+from chat.frontends.api.errors import ApiError
+from chat.frontends.api.keys import ApiKey, KeyStore
+from chat.frontends.api.limits import RateLimiter
+from chat.frontends.api.metrics import Metrics
+from chat.frontends.api.turns import TurnRunner
+
+if TYPE_CHECKING:
+    from chat import App
+
+
+class FeedbackAudit:
+    """Which key sent which feedback, in the api_feedback table. The feedback itself is
+    the session's (`Session.feedback`, logged in item_feedback); this only adds the key."""
+
+    def __init__(self, database_path):
+        self._conn = sqlite3.connect(
+            database_path, check_same_thread=False, isolation_level=None, timeout=10
+        )
+        self._lock = threading.Lock()
+
+    def record(self, session_id: str, item_id: str, kind: str, key_id: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO api_feedback (session_id, item_id, kind, key_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (session_id, item_id, kind, key_id, time.time()),
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class Conversations:
+    """OpenAI-style clients resend the whole history each time; this maps a hash of
+    (key, history so far) to the recochat session that continues it."""
+
+    def __init__(self, database_path):
+        self._conn = sqlite3.connect(
+            database_path, check_same_thread=False, isolation_level=None, timeout=10
+        )
+        self._lock = threading.Lock()
+
+    def find(self, prefix_hash: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT session_id FROM api_conversations WHERE prefix_hash = ?", (prefix_hash,)
+            ).fetchone()
+        return row[0] if row else None
+
+    def remember(self, prefix_hash: str, session_id: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO api_conversations (prefix_hash, session_id, created_at) "
+                "VALUES (?, ?, ?)",
+                (prefix_hash, session_id, time.time()),
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@dataclass
+class ApiContext:
+    app: App
+    keys: KeyStore
+    limiter: RateLimiter
+    metrics: Metrics
+    runner: TurnRunner
+    feedback: FeedbackAudit
+    conversations: Conversations
+    readiness: dict[str, str] = field(default_factory=lambda: {"model": "loading"})
+    _fields: tuple[dict, set[str]] | None = None
+
+    def need_session(self, session_id: str) -> None:
+        if not self.app.db.session_exists(session_id):
+            raise ApiError(
+                404,
+                "session_not_found",
+                f"No session {session_id!r}. Create one with POST /v1/sessions "
+                "(a widget does this by itself when its stored session is gone).",
+                param="session_id",
+            )
+
+    def field_names(self) -> set[str]:
+        """Every metadata field some item has; recomputed when the catalog changes."""
+        metas = self.app.store.all_metas()  # a new dict after every catalog change
+        if self._fields is None or self._fields[0] is not metas:
+            self._fields = (metas, {name for meta in metas.values() for name in meta})
+        return self._fields[1]
+
+    def check_message(self, text: str) -> None:
+        try:
+            clean_message(text, self.app.settings.turn.max_message_chars)
+        except MessageRejected as e:
+            raise ApiError(422, e.code, str(e), param="message") from None
+
+    def close(self) -> None:
+        self.keys.close()
+        self.feedback.close()
+        self.conversations.close()
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.ctx
+
+
+_bearer = HTTPBearer(auto_error=False, description="an API key: `recochat keys create NAME`")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the same key, in a header")
+
+
+def require(role: str):
+    """A dependency: the request's valid key with at least `role`, counted against its
+    rate limit. 401 without a valid key, 403 for a weaker role, 429 over the limit."""
+
+    async def dependency(
+        ctx: ApiContext = Depends(context),
+        bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+        header: str | None = Depends(_header),
+    ) -> ApiKey:
+        key = ctx.keys.verify(bearer.credentials if bearer else header)
+        if key is None:
+            raise ApiError(
+                401,
+                "invalid_api_key",
+                "Missing or invalid API key. Send it as `Authorization: Bearer KEY` (or "
+                "`X-API-Key: KEY`); create one with `recochat keys create NAME`.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not key.allows(role):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"This key has the role '{key.role}'; this needs '{role}'. Create one with "
+                f"`recochat keys create NAME --role {role}`.",
+            )
+        try:
+            ctx.limiter.hit(key.id, key.rate_limit)
+        except ApiError:
+            ctx.metrics.rate_limited.inc()
+            raise
+        return key
+
+    return dependency

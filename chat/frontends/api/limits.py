@@ -1,0 +1,119 @@
+"""Request limits: body size (413) and per-key rate limits (429 + Retry-After).
+
+Rate limits use the `limits` library (the engine under slowapi) with a moving
+window per key, kept in memory: one server process owns a data directory, so
+its counters are the whole truth. The limit is the key's own (`recochat keys
+create --rate-limit`) or RECOCHAT_RATE_LIMIT.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from fastapi import HTTPException
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chat.frontends.api.errors import ApiError, error_response
+
+
+class RateLimiter:
+    def __init__(self, default: str):
+        self.default = default
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+
+    def _items(self, text: str) -> list[RateLimitItem]:
+        if text not in self._parsed:
+            self._parsed[text] = list(parse_many(text))
+        return self._parsed[text]
+
+    def hit(self, key_id: str, limit: str | None = None) -> None:
+        """Count one request for this key, or raise a 429 that says when to retry."""
+        items = self._items(limit or self.default)
+        for item in items:
+            if not self._limiter.test(item, "key", key_id):
+                reset = self._limiter.get_window_stats(item, "key", key_id).reset_time
+                wait = max(1, math.ceil(reset - time.time()))
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    f"Too many requests for this key (limit {item}). Retry in {wait} s, "
+                    "or ask for a key with a higher limit.",
+                    headers={"Retry-After": str(wait)},
+                )
+        for item in items:
+            self._limiter.hit(item, "key", key_id)
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"The request body is larger than the limit of {limit:,} bytes. Send less "
+        "(messages are short text; split big catalog uploads)."
+    )
+
+
+class RequestTooLarge(HTTPException):
+    """Raised while a handler reads the body; an HTTPException so that FastAPI's body
+    parsing passes it on (it turns other exceptions into a 400)."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, _too_large_message(limit), headers={"Connection": "close"})
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over the limit with 413, before a handler reads
+    them. Checks Content-Length up front and counts chunked bodies as they arrive."""
+
+    def __init__(self, app: ASGIApp, *, default: int, per_path: dict[str, int] | None = None):
+        self.app = app
+        self.default = default
+        self.per_path = per_path or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.per_path.get(scope["path"], self.default)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False  # the server rejects a malformed length itself
+            if too_big:
+                await self._refuse(limit, scope, receive, send)
+                return
+
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise RequestTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except RequestTooLarge:
+            if not started:
+                await self._refuse(limit, scope, receive, send)
+
+    @staticmethod
+    async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "request_too_large", _too_large_message(limit), headers={"Connection": "close"}
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,246 @@
+"""The API server: `create_api(app)` builds the FastAPI application around an
+App (routes, errors, limits, CORS, metrics, the widget, the Gradio chat), and
+`serve` runs it with uvicorn.
+
+Everything the server holds is built here, once; routes get it through
+`Depends(context)`. The model loads in the background after start, so /healthz
+answers at once and /readyz says when the server can really answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import socket
+import threading
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, Response
+
+from chat import ChatError
+from chat.frontends.api import completions, errors, routes
+from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
+from chat.frontends.api.keys import KeyStore, check_rate_limit
+from chat.frontends.api.limits import BodySizeLimit, RateLimiter
+from chat.frontends.api.metrics import Metrics, RequestMetrics
+from chat.frontends.api.schemas import Health, Ready
+from chat.frontends.api.turns import TurnRunner
+
+if TYPE_CHECKING:
+    from chat import App
+
+log = logging.getLogger("recochat.api")
+
+DESCRIPTION = """\
+Conversational recommendations over HTTP.
+
+* **Native API**: create a session, send messages (JSON, or Server-Sent Events with
+  `"stream": true`), read the history, send feedback, search the catalog.
+* **OpenAI-compatible**: `POST /v1/chat/completions` (streamed or not); the items
+  recommended come in the extra field `recommendations`.
+* **Auth**: every `/v1` route needs an API key (`recochat keys create NAME`), sent as
+  `Authorization: Bearer KEY` or `X-API-Key: KEY`. Errors share one JSON shape:
+  `{"error": {"message", "type", "code", "param"}}`.
+* The chat widget is at `/widget.js` (demo: `/demo?key=KEY`), the Gradio chat at `/chat/`.
+"""
+KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+DEMO_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' https: data:; "
+    "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _static(name: str) -> str:
+    return (files("chat.frontends") / "static" / name).read_text(encoding="utf-8")
+
+
+def _warm_up(ctx: ApiContext) -> None:
+    """Load the model (and the catalog-derived parts) so the first reply is not slow."""
+    try:
+        ctx.app.recommender, ctx.app.tracker  # noqa: B018 - cached on first access
+        load = getattr(ctx.app.llm, "load", None)
+        if callable(load):
+            load()
+        ctx.readiness["model"] = "ready"
+    except Exception as e:  # a ModelError names the fix; /readyz and the log show it
+        log.error("the model did not load: %s", e)
+        ctx.readiness["model"] = f"failed: {e}"
+
+
+def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
+    s = app.settings
+    check_rate_limit(s.rate_limit)
+    metrics = Metrics()
+    admin = s.admin_key.get_secret_value() if s.admin_key else None
+    ctx = ApiContext(
+        app=app,
+        keys=KeyStore(app.db.path, admin_key=admin),
+        limiter=RateLimiter(s.rate_limit),
+        metrics=metrics,
+        runner=TurnRunner(app, metrics, threads=s.turn_threads),
+        feedback=FeedbackAudit(app.db.path),
+        conversations=Conversations(app.db.path),
+    )
+    app.llm  # noqa: B018 - built once here, not by two worker threads at once
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        threading.Thread(target=_warm_up, args=(ctx,), name="warm-up", daemon=True).start()
+        yield
+        await ctx.runner.drain()
+        ctx.close()
+
+    api = FastAPI(
+        title="recochat",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=errors.SafeJSONResponse,
+    )
+    api.state.ctx = ctx
+    errors.install(api)
+    api.include_router(routes.router)
+    api.include_router(completions.router)
+    _operations(api)
+
+    api.add_middleware(
+        BodySizeLimit,
+        default=s.max_request_bytes,
+        per_path={"/v1/admin/ingest": s.max_ingest_bytes, "/v1/admin/items": s.max_ingest_bytes},
+    )
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(s.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "Accept"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    api.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees every status
+
+    if s.serve_gradio if gradio is None else gradio:
+        _mount_gradio(api, app)
+    return api
+
+
+def _operations(api: FastAPI) -> None:
+    @api.get("/healthz", response_model=Health, tags=["operations"], summary="The process is up")
+    async def healthz():
+        return {"status": "ok"}
+
+    @api.get(
+        "/readyz",
+        response_model=Ready,
+        responses={503: {"model": Ready, "description": "not ready yet (or failed)"}},
+        tags=["operations"],
+        summary="The model is loaded and the catalog is open and not empty",
+    )
+    async def readyz(ctx: ApiContext = Depends(context)):
+        checks = dict(ctx.readiness)
+        try:
+            count = ctx.app.store.count()
+            checks["catalog"] = f"{count} items" if count else "empty: ingest a catalog"
+        except Exception as e:  # the store is not reachable (a Chroma server went away)
+            count, checks["catalog"] = 0, f"unavailable: {e}"
+        failed = checks["model"].startswith("failed")
+        ready = checks["model"] == "ready" and count > 0
+        status = "ready" if ready else "failed" if failed else "starting"
+        return errors.SafeJSONResponse(
+            {"status": status, "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @api.get("/metrics", include_in_schema=False)
+    async def metrics(ctx: ApiContext = Depends(context)):
+        return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)
+
+    @api.get("/widget.js", include_in_schema=False)
+    async def widget():
+        return Response(
+            _static("widget.js"),
+            media_type="text/javascript; charset=utf-8",
+            headers={
+                **SECURITY_HEADERS,
+                "Cache-Control": "public, max-age=300",
+                "Cross-Origin-Resource-Policy": "cross-origin",
+            },
+        )
+
+    @api.get("/demo", include_in_schema=False)
+    async def demo(request: Request, key: str = ""):
+        base = str(request.base_url).rstrip("/")
+        page = _static("demo.html")
+        key = key if KEY_SHAPE.match(key) else ""
+        page = page.replace("{{API_URL}}", html.escape(base, quote=True))
+        page = page.replace("{{KEY}}", html.escape(key, quote=True))
+        page = page.replace("{{NO_KEY}}", " hidden" if key else "")
+        return HTMLResponse(page, headers={**SECURITY_HEADERS, "Content-Security-Policy": DEMO_CSP})
+
+
+def _mount_gradio(api: FastAPI, app: App) -> None:
+    import gradio as gr
+
+    from chat.frontends.web import build_ui
+
+    blocks = build_ui(app)
+    blocks.queue(default_concurrency_limit=1)
+    gr.mount_gradio_app(
+        api,
+        blocks,
+        path="/chat",
+        footer_links=[],
+        run_history=False,
+        show_error=False,
+        ssr_mode=False,
+        enable_monitoring=False,
+        pwa=False,
+        mcp_server=False,
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn starts, so a busy port is a clear error, not a log line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise ChatError(
+            f"Cannot serve on {host}:{port}: the port is in use or not allowed here. "
+            "Pass --port with another number (or set RECOCHAT_PORT)."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: App, *, host: str, port: int, gradio: bool | None = None) -> None:
+    import uvicorn
+
+    api = create_api(app, gradio=gradio)
+    sock = bind(host, port)
+    config = uvicorn.Config(
+        api,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        server_header=False,
+    )
+    where = f"http://{host}:{port}"
+    print(
+        f"recochat API on {where} — docs {where}/docs, widget demo {where}/demo?key=KEY"
+        + (
+            f", Gradio chat {where}/chat/"
+            if "/chat" in {getattr(r, "path", "") for r in api.routes}
+            else ""
+        )
+        + ". Press Ctrl+C to stop.",
+        flush=True,
+    )
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,87 @@
+"""`recochat doctor`: offline checks that each model is installed and verifies,
+the embedder loads, and the store opens; prints versions and paths."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+
+from chat import USER_ERRORS, DataDirInUse, load_settings
+from chat.llm import registry
+
+PACKAGES = ("torch", "transformers", "sentence-transformers", "chromadb", "gradio", "fastapi")
+
+
+def run_doctor() -> int:
+    problems = 0
+
+    def line(ok: bool | None, what: str, detail: str = "") -> None:
+        nonlocal problems
+        mark = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
+        problems += ok is False
+        print(f"[{mark}] {what}" + (f": {detail}" if detail else ""))
+
+    settings = load_settings()
+    print(
+        f"python {platform.python_version()}  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    )
+    print(f"data directory: {settings.home}\ncache directory: {settings.cache_dir}")
+    print(f"configured LLM: {settings.llm}   embedder: {settings.embedder}")
+
+    for name in registry.MODELS:
+        c = registry.check(name, settings.cache_dir / "models")
+        optional = (
+            name not in (registry.DEFAULT_MODEL, registry.FAST_MODEL) and name != settings.llm
+        )
+        if not c.installed:
+            line(None if optional else False, f"model {name}", c.problem)
+            continue
+        detail = f"{c.size:,} bytes, sha256 {'verified' if c.sha256_ok else 'MISMATCH'}"
+        detail += (
+            ", converted copy cached"
+            if c.cached
+            else ", not yet converted (first load takes 20-60 s)"
+        )
+        line(c.ok, f"model {name}", c.problem or detail)
+
+    try:
+        from retrieval import make_embedder
+
+        emb = make_embedder(settings.embedder)
+        line(True, f"embedder {settings.embedder}", f"dimension {emb.dim}")
+    except USER_ERRORS as e:
+        line(False, f"embedder {settings.embedder}", str(e))
+
+    from chat import App
+
+    try:
+        app = App.open(settings)
+    except DataDirInUse as e:
+        line(None, "store", str(e))
+    except USER_ERRORS as e:
+        line(False, "store", str(e))
+    else:
+        try:
+            n = app.store.count()
+            facets = ", ".join(sorted(app.store.facets())) or "none"
+            hint = "" if n else " (empty: run 'recochat ingest --demo')"
+            line(
+                True,
+                "store",
+                f"{n} items{hint}; facets: {facets}; database schema v{app.db.schema_version}",
+            )
+        finally:
+            app.close()
+    print(
+        "All checks passed."
+        if not problems
+        else f"{problems} problem(s) found; see FAIL lines above."
+    )
+    return 0 if not problems else 1
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"

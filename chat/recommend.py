@@ -1,0 +1,121 @@
+"""Catalog search without a conversation, through the chat's own recommender.
+
+A search is a first chat turn that holds only a request and its hard filters:
+`request_state` puts them into a fresh dialogue state, `query_for` turns that
+into the query (exactly as a turn does), the recommender recalls and
+fuses (channels → features → fusion) and reranks, and each card's explanation
+comes from the real fused contributions (chat/reply/explain.py). So a search and a
+chat rank the same items the same way, with the same configured or learned
+fusion weights.
+
+Used by the HTTP API's /v1/search, the LangChain retriever (chat/frontends/retriever.py)
+`recochat bench` and every chat turn (chat/session.py). The two halves are separate (`shortlist`, `ranked_cards`)
+so the bench can time them apart; `search` runs both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chat.events import ItemCard
+from chat.reply.explain import card
+from chat.state import DialogueState
+from retrieval import Filter, ScoredItem
+
+if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
+    from retrieval import Query, Recommender, Shortlist
+
+SHORTLIST_K = 50  # fused candidates the rerank picks from (TurnSettings.shortlist_k)
+
+
+@dataclass
+class Found:
+    """Search results, best first: the ranked items and their cards."""
+
+    items: list[ScoredItem]
+    cards: list[ItemCard]
+
+
+def request_state(text: str, flt: Filter | None = None) -> DialogueState:
+    """A fresh dialogue state holding a request and its hard filters, as the state
+    tracker would leave them after a first message that said just that."""
+    flt = flt or Filter()
+    return DialogueState(
+        request=[text.strip()] if text.strip() else [],
+        equals={name: list(values) for name, values in flt.equals.items()},
+        excludes={name: list(values) for name, values in flt.excludes.items()},
+        ranges={name: [low, high] for name, (low, high) in flt.ranges.items()},
+        excluded_ids=sorted(flt.exclude_ids),
+    )
+
+
+def query_for(recommender: Recommender, state: DialogueState, user_id: str | None = None) -> Query:
+    """The dialogue state as a query: its hard constraints (and the seen, disliked,
+    passed items) as the filter, its request as the dense text, liked and named
+    items as the seeds of the item-to-item channels, avoided values as negatives,
+    and the user's logged history."""
+    prefs = state.preferences()
+    return recommender.query(
+        state.query_text(),
+        flt=state.filter(),
+        liked=list(dict.fromkeys(state.anchors + state.liked_ids)),
+        disliked=list(state.disliked_ids),
+        facets=prefs.liked,
+        avoid={k: list(v) for k, v in state.avoid.items() if v},
+        budget=prefs.budget,
+        user_id=user_id,
+    )
+
+
+def shortlist(
+    recommender: Recommender,
+    state: DialogueState,
+    k: int,
+    *,
+    limit: int = SHORTLIST_K,
+    key: str | None = None,
+    user_id: str | None = None,
+    timings: dict | None = None,
+) -> Shortlist:
+    """Recall and fuse for the state. Without a key (a search) no online learner
+    takes part and nothing is saved; with one (a session id) they do, as in a
+    chat turn."""
+    query = query_for(recommender, state, user_id)
+    return recommender.recall(query, key=key, timings=timings, limit=max(limit, 5 * k))
+
+
+def ranked_cards(
+    recommender: Recommender,
+    recalled: Shortlist,
+    state: DialogueState,
+    k: int,
+    *,
+    timings: dict | None = None,
+) -> Found:
+    """Rerank to the k to show, with cards whose reasons are the real contributions
+    and name the items the recommender found behind them."""
+    ranked = recommender.rank(recalled, k, avoid_terms=state.avoid_terms, timings=timings)
+    prefs = state.preferences()
+    index = recommender.index
+    cards = []
+    for item in ranked.items:
+        named = {}
+        for signal, (other, role) in ranked.evidence.get(item.id, {}).items():
+            meta = index.metas[index.pos[other]] if other in index.pos else {}
+            named[signal] = (meta.get("title", other), role)
+        cards.append(card(item, prefs, language=state.language, evidence=named))
+    return Found(ranked.items, cards)
+
+
+def search(
+    recommender: Recommender,
+    state: DialogueState,
+    k: int,
+    *,
+    limit: int = SHORTLIST_K,
+    timings: dict | None = None,
+) -> Found:
+    """Both halves at once: the k best items for the state, with their cards."""
+    recalled = shortlist(recommender, state, k, limit=limit, timings=timings)
+    return ranked_cards(recommender, recalled, state, k, timings=timings)

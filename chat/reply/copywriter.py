@@ -1,0 +1,376 @@
+"""Recommendation copy: the LLM phrases, from a prompt that holds only the
+chosen items, their facts and their ranking reasons; code checks what it wrote.
+
+Streaming and checking at once. Text is released to the user as the model
+writes it, but only what the check can already judge: the last word is held (it
+may still grow, "$24" → "$24.99"), and so are the words at the end that could
+be the beginning of a catalog title, of the prompt's scaffolding, of the worked
+example's words or of a sentence said before (`CopyChecker.hold_from`). Every
+new piece is checked together with the words held back, so an item that was not
+chosen or a number the catalog does not have is caught before its first word
+is shown, and generation stops right there. Holding back only those words,
+rather than a fixed count or whole sentences, keeps the stream lively (a
+sentence of a 0.5B model on two cores takes seconds; the first words appear as
+soon as the model has written them) while the frontends stay thin: they append
+deltas and, in the rare case that the copy is replaced, swap the text for the
+one in `TextReplace`. Replacement happens only when something was already shown
+and then failed: a problem that only the finished reply reveals (its language),
+or the retry after a stop. The corrected retry (one) streams the same way and
+the template copy is checked too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import prompts
+from chat.events import ItemCard
+from chat.llm import LLM
+from chat.reply.copycheck import CopyChecker, Problem, language_settled, trouble_start
+from chat.reply.explain import facts, money
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = {"en": 700, "zh": 300}
+# Facts per item in the prompt: the catalog fields and the first sentences of the
+# description. Every prompt token is read before the first word is written (about
+# a second per 150 tokens for the small models on two busy cores), and a 2-4
+# sentence reply has no room for more.
+MAX_FACT_CHARS = 260
+# Models known to write only English (their model cards say so); any other model
+# is trusted with the user's language, and the language check catches it if not.
+ENGLISH_ONLY = ("smollm",)
+
+
+@dataclass
+class CopyResult:
+    text: str = ""
+    source: str = "llm"  # "llm" | "retry" | "template"
+    problems: list[str] = field(default_factory=list)  # what the checks found, per attempt
+    first_token_s: float | None = None  # the model's first token
+    first_text_s: float | None = None  # the first words shown to the user (checked)
+    llm_s: float = 0.0
+    replaced: bool = False
+    started: float = 0.0  # perf_counter() when writing began
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What `write` yields: a delta to append, or a replacement of the whole text."""
+
+    text: str
+    replace: bool = False
+    reason: str = ""
+
+
+class CopyWriter:
+    def __init__(
+        self,
+        llm: LLM,
+        *,
+        max_tokens: int = 120,
+        checker: CopyChecker | None = None,
+        languages: tuple[str, ...] | None = None,
+    ):
+        self.llm = llm
+        self.max_tokens = max_tokens
+        self.checker = checker
+        name = str(getattr(llm, "name", "")).lower()
+        self.languages = (
+            languages
+            or getattr(llm, "languages", None)
+            or (("en",) if name.startswith(ENGLISH_ONLY) else ("en", "zh"))
+        )
+        self.last = CopyResult()
+
+    def items(self, cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "title": c.title,
+                "price": money(c.price, c.currency) if c.price is not None else None,
+                "facts": _brief(facts(c, m), MAX_FACT_CHARS),
+                "reasons": c.explanation or "a close match to the request",
+            }
+            for c, m in zip(cards, metas, strict=True)
+        ]
+
+    def prompt(
+        self,
+        request: str,
+        cards: list[ItemCard],
+        metas: list[dict[str, Any]],
+        language: str,
+        *,
+        wants: str = "",
+    ) -> list[dict[str, str]]:
+        items = self.items(cards, metas)
+        return prompts.render(
+            "recommend", request=request, items=items, language=language, wants=wants
+        )
+
+    def stream(
+        self, request: str, cards: list[ItemCard], metas: list[dict[str, Any]], language: str = "en"
+    ) -> Iterator[str]:
+        """Plain text deltas (a replacement arrives as a fresh paragraph)."""
+        for piece in self.write(request, cards, metas, language):
+            yield ("\n" + piece.text) if piece.replace else piece.text
+
+    def write(
+        self,
+        request: str,
+        cards: list[ItemCard],
+        metas: list[dict[str, Any]],
+        language: str = "en",
+        *,
+        wants: str = "",
+        allowed_ids: set[str] = frozenset(),
+    ) -> Iterator[Piece]:
+        result = self.last = CopyResult(started=time.perf_counter())
+        if not cards or language not in self.languages:
+            if cards:
+                result.problems.append(f"{self.llm.name} does not write {language}: template copy")
+            result.text, result.source = template_copy(cards, language), "template"
+            yield from self._fixed(result.text)
+            return
+        messages = self.prompt(request, cards, metas, language, wants=wants)
+        context = messages[-1]["content"]
+        allowed = set(allowed_ids) | {c.id for c in cards}
+        check, hold = self._checker(
+            allowed, context, len(cards), language, tuple(c.title for c in cards)
+        )
+        first = _Attempt()
+        yield from self._attempt(
+            messages, prompts.settings("recommend"), check, hold, language, first
+        )
+        result.llm_s = time.perf_counter() - self.last.started
+        if not first.problems:
+            result.text = first.text
+            return
+        problems = first.problems
+        result.problems.append("; ".join(p.detail for p in problems))
+        retry = _Attempt()
+        if problems[0].kind not in ("llm_failed", "empty"):
+            # One corrective retry with the problems spelled out. When nothing was shown
+            # yet it streams like the first attempt, so the user does not wait for the
+            # whole rewrite; otherwise it replaces what was shown, once, when checked.
+            messages = prompts.render(
+                "recommend_fix",
+                request=request,
+                items=self.items(cards, metas),
+                language=language,
+                problems=[p.detail for p in problems],
+            )
+            attempt = self._attempt(
+                messages, prompts.settings("recommend_fix"), check, hold, language, retry
+            )
+            if first.released:
+                for _ in attempt:  # shown as one replacement once it passed the check
+                    pass
+                if not retry.problems:
+                    result.replaced = True
+                    yield Piece(retry.text, replace=True, reason=problems[0].detail)
+            else:
+                yield from attempt
+            result.llm_s = time.perf_counter() - self.last.started
+            if not retry.problems:
+                result.text, result.source = retry.text, "retry"
+                return
+            result.problems.append("; ".join(p.detail for p in retry.problems))
+        result.text, result.source = template_copy(cards, language), "template"
+        if first.released or retry.released:
+            result.replaced = True
+            reason = (retry.problems or problems)[0].detail
+            yield self._piece(Piece(result.text, replace=True, reason=reason))
+        else:
+            yield from self._fixed(result.text)
+
+    def _attempt(self, messages, cfg, check, hold, language, out: _Attempt) -> Iterator[Piece]:
+        """Stream one reply of the model, releasing what `hold` allows once `check`
+        passed; on success the checked tail follows. What happened is left in `out`."""
+        result = self.last
+        limit = MAX_CHARS.get(language, 700)
+        text, released, problems = "", "", []
+        try:
+            gen = self.llm.stream(
+                messages,
+                max_tokens=min(self.max_tokens, cfg.get("max_tokens", 256)),
+                stop=cfg.get("stop", ()),
+            )
+            try:
+                for delta in gen:
+                    if result.first_token_s is None and delta:
+                        result.first_token_s = time.perf_counter() - self.last.started
+                    text = (text + delta).lstrip()
+                    if len(text) > limit:
+                        text = _cut(text, limit, len(released))
+                        break
+                    problems = check(text, partial=True)
+                    if problems:
+                        break
+                    end = hold(text)
+                    if end > len(released):
+                        yield self._piece(Piece(text[len(released) : end]))
+                        released = text[:end]
+            finally:
+                gen.close()  # stops generation when we leave early
+        except Exception as e:  # a broken backend must not break the turn
+            log.exception("LLM failed while writing copy")
+            problems = [Problem("llm_failed", f"the model failed: {e}")]
+        text = _finish(_tidy(text), len(released))
+        problems = problems or check(text, partial=False)
+        if problems and all(p.kind in _DERAILED for p in problems):
+            # a good start, then the model looped or echoed the prompt: keep the whole
+            # sentences before that when they pass the check on their own
+            head = _good_start(text, len(released.rstrip()), check)
+            if head:
+                text, problems = head, []
+        out.text, out.released, out.problems = text, released, problems
+        if problems:
+            return
+        if text.startswith(released):
+            tail = text[len(released) :]
+        elif text.startswith(released.rstrip()):  # ends where the shown words end
+            tail = text[len(released.rstrip()) :].lstrip()
+        else:  # tidying changed what was shown
+            result.replaced = True
+            yield self._piece(Piece(text, replace=True, reason="reformatted"))
+            return
+        for m in re.finditer(r"\s*\S+", tail):  # the checked tail, word by word
+            yield self._piece(Piece(m.group(0)))
+
+    def _piece(self, piece: Piece) -> Piece:
+        if self.last.first_text_s is None and piece.text.strip():
+            self.last.first_text_s = time.perf_counter() - self.last.started
+        return piece
+
+    def _fixed(self, text: str) -> Iterator[Piece]:
+        for piece in _pieces(text):
+            yield self._piece(piece)
+
+    def _checker(
+        self,
+        allowed: set[str],
+        context: str,
+        count: int,
+        language: str,
+        titles: tuple[str, ...] = (),
+    ):
+        """The check of a reply (partial while streaming) and where to hold it back."""
+        borrowed = [
+            p
+            for p in prompts.settings("recommend").get("example_phrases") or []
+            if p.lower() not in context.lower()
+        ]
+
+        def check(text: str, partial: bool) -> list[Problem]:
+            low = text.lower()
+            copied = [p for p in borrowed if p.lower() in low]
+            if copied:  # taken from the worked example, not from these items
+                detail = f'"{copied[0]}" is not a fact about the listed items.'
+                return [Problem("example", detail)]
+            if self.checker is None:
+                return (
+                    [] if (partial or text.strip()) else [Problem("empty", "The reply was empty.")]
+                )
+            return self.checker.check(
+                text,
+                allowed_ids=allowed,
+                context=context,
+                count=count,
+                language=language,
+                partial=partial,
+                chosen_titles=titles,
+            )
+
+        def hold(text: str) -> int:
+            if language != "en" and not language_settled(text, context):
+                return 0  # not one word before it is clear the reply is in the language
+            if self.checker is None:
+                last = re.search(r"\S+\s*$", text)
+                return last.start() if last else len(text)
+            return self.checker.hold_from(text, tuple(borrowed))
+
+        return check, hold
+
+
+@dataclass
+class _Attempt:
+    text: str = ""
+    released: str = ""  # the part shown to the user
+    problems: list[Problem] = field(default_factory=list)
+
+
+_DERAILED = ("repetitive", "echo")
+
+
+def _good_start(text: str, floor: int, check) -> str | None:
+    """The whole sentences before the reply goes wrong (`trouble_start`), if they
+    reach past what was shown (`floor`) and pass the full check."""
+    cut = trouble_start(text)
+    if cut is None:
+        return None
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text[:cut]) if m.end() >= floor]
+    if not ends:
+        return None
+    head = text[: ends[-1]].strip()
+    return head if head and not check(head, partial=False) else None
+
+
+def _brief(text: str, limit: int) -> str:
+    """`text` up to the last whole sentence (or "; " part) within `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s)|;(?=\s)", head)]
+    return (head[: ends[-1]] if ends else head.rsplit(" ", 1)[0]).rstrip(" ;")
+
+
+def _pieces(text: str) -> Iterator[Piece]:
+    """Fixed text (template, checked retry) streamed word by word like model output."""
+    for m in re.finditer(r"\s*\S+", text):
+        yield Piece(m.group(0))
+
+
+def _cut(text: str, limit: int, floor: int) -> str:
+    """Shorten to the last sentence end within `limit` (never before `floor`)."""
+    head = text[:limit]
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", head)]
+    end = max([e for e in ends if e >= floor] or [max(floor, len(head.rstrip()))])
+    return text[:end]
+
+
+def _finish(text: str, floor: int) -> str:
+    """Drop a sentence the token limit cut off, if a whole one ends after what was shown."""
+    if not text or text[-1] in ".!?。！？)\"'”":
+        return text
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text) if m.end() >= floor]
+    return text[: ends[-1]] if ends else text
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def template_copy(cards: list[ItemCard], language: str = "en") -> str:
+    if language == "zh":
+        if not cards:
+            return "暂时没有找到符合的。能再多说一点吗？"
+        lines = ["我为你挑选了："]
+        for c in cards:
+            price = f"（{money(c.price, c.currency)}）" if c.price is not None else ""
+            why = f"：{c.explanation}" if c.explanation else ""
+            lines.append(f"- {c.title}{price}{why}。")
+        return "\n".join(lines)
+    if not cards:
+        return "I could not find anything that matches yet. Could you tell me a bit more?"
+    lines = ["Here is what I would pick for you:"]
+    for c in cards:
+        price = f" ({money(c.price, c.currency)})" if c.price is not None else ""
+        why = f": {c.explanation}" if c.explanation else ""
+        lines.append(f"- {c.title}{price}{why}.")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""Finding the catalog's facet values in what the user wrote.
+
+Built from the discovered facets and the item metadata, so it works for any
+catalog: every categorical value becomes a set of spoken forms (its words,
+singular and plural, glued "scifi"), plus the synonyms from words.py whose target
+is a real value, plus a person's surname when it is unique ("a Spielberg film").
+Matching takes the longest form at each position; a word that matches nothing
+and is not an ordinary word of the catalog gets one more chance as a misspelling
+(optimal string alignment distance 1, or 2 for long words: "horor", "electornics").
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from chat.understand.text import Token, word_forms, words
+from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS
+from retrieval import Facet
+
+MAX_FORM_WORDS = 6
+SKIP_FACETS = {"currency", "id", "url", "image", "imdb_id"}
+
+
+@dataclass(frozen=True)
+class ValueHit:
+    facet: str
+    value: str
+    start: int  # token index of the first word
+    end: int  # token index after the last word
+    fuzzy: bool = False
+
+
+def proper_noun_facet(values: Iterable[str]) -> bool:
+    """Names of people, brands, languages: most values start with a capital."""
+    values = [v for v in values if v and v[0].isalpha()]
+    return bool(values) and sum(v[0].isupper() for v in values) >= 0.7 * len(values)
+
+
+class FacetLexicon:
+    def __init__(self, facets: dict[str, Facet], metas: Iterable[dict[str, Any]] = ()):
+        self.facets = {
+            n: f for n, f in facets.items() if f.kind == "categorical" and n not in SKIP_FACETS
+        }
+        # every value of each categorical facet, also those below discovery's cap
+        counts: dict[str, Counter] = {n: Counter(f.values) for n, f in self.facets.items()}
+        metas = list(metas)
+        for meta in metas:
+            for key in counts.keys() & meta.keys():
+                value = meta[key]
+                counts[key].update(value if isinstance(value, list) else [str(value)])
+        self.counts = counts
+        self.proper = {n for n, c in counts.items() if proper_noun_facet(c)}
+        # ordinary words of the catalog (names left out): a word found here is not a
+        # misspelling, and a surname that is also such a word ("Fine") is no alias
+        vocabulary: Counter = Counter()
+        for meta in metas:
+            for key, value in meta.items():
+                if key in self.proper or key == "_hash":
+                    continue
+                for v in value if isinstance(value, list) else [value]:
+                    if isinstance(v, str):
+                        vocabulary.update(words(v))
+        self.vocabulary = vocabulary
+        self.index: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
+        for name, values in counts.items():
+            for value in values:
+                for form in self._forms(value):
+                    self.index[form].add((name, value))
+            if name in self.proper:
+                self._add_surnames(name, values)
+        self._add_synonyms()
+        # misspellings are looked for among descriptive values, not among names
+        single = {
+            f[0]
+            for f, owners in self.index.items()
+            if len(f) == 1 and len(f[0]) >= 4 and any(n not in self.proper for n, _ in owners)
+        }
+        self._fuzzy_choices = sorted(single)
+
+    @staticmethod
+    def _forms(value: str) -> set[tuple[str, ...]]:
+        form = words(value)
+        if not form or len(form) > MAX_FORM_WORDS or all(w.isdigit() for w in form):
+            return set()
+        if len(form) == 1 and (form[0] in STOPWORDS or len(form[0]) < 3):
+            return set()  # "all", "m", "none" are not worth finding in a sentence
+        return word_forms(form)
+
+    def _add_surnames(self, name: str, values: Counter) -> None:
+        by_surname: dict[str, list[str]] = defaultdict(list)
+        for value in values:
+            parts = words(value)
+            if len(parts) >= 2:
+                by_surname[parts[-1]].append(value)
+        for surname, owners in by_surname.items():
+            if (
+                len(owners) == 1
+                and len(surname) >= 4
+                and surname not in COMMON_WORDS
+                and not self.vocabulary.get(surname)
+            ):
+                self.index[(surname,)].add((name, owners[0]))
+
+    def _add_synonyms(self) -> None:
+        for spoken, targets in SYNONYMS.items():
+            hits = set()
+            for target in targets:
+                hits |= self.index.get(words(target), set())
+            if hits:
+                for form in word_forms(words(spoken)):
+                    self.index[form] |= hits
+
+    def values_of(self, facet: str) -> list[str]:
+        return [v for v, _ in self.counts.get(facet, Counter()).most_common()]
+
+    def known_word(self, word: str) -> bool:
+        return word in COMMON_WORDS or self.vocabulary.get(word, 0) > 0
+
+    def find(self, tokens: list[Token], skip: set[int] = frozenset()) -> list[ValueHit]:
+        """Facet values named in `tokens`, longest first; token indexes in `skip`
+        (already read as a title, a price …) are left alone."""
+        return self.find_words([t.text for t in tokens], skip)
+
+    def has_form(self, form: tuple[str, ...]) -> bool:
+        return form in self.index
+
+    def find_words(self, words_: list[str], skip: set[int] = frozenset()) -> list[ValueHit]:
+        hits: list[ValueHit] = []
+        i = 0
+        while i < len(words_):
+            if i in skip:
+                i += 1
+                continue
+            matched = False
+            for n in range(min(MAX_FORM_WORDS, len(words_) - i), 0, -1):
+                span = range(i, i + n)
+                if any(j in skip for j in span):
+                    continue
+                for facet, value in sorted(self.index.get(tuple(words_[i : i + n]), ())):
+                    hits.append(ValueHit(facet, value, i, i + n))
+                    matched = True
+                if matched:
+                    i += n
+                    break
+            if not matched:
+                fuzzy = self._fuzzy(words_[i])
+                hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in fuzzy]
+                i += 1
+        return hits
+
+    def _fuzzy(self, word: str) -> list[tuple[str, str]]:
+        if len(word) < 4 or word.isdigit() or self.known_word(word) or not self._fuzzy_choices:
+            return []
+        limit = 1 if len(word) <= 6 else 2
+        found = process.extract(
+            word, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=limit, limit=8
+        )
+        if not found:
+            return []
+        nearest = min(d for _, d, _ in found)
+
+        def weight(form: str) -> int:  # the most common value among equally near ones
+            return sum(self.counts[n][v] for n, v in self.index[(form,)] if n not in self.proper)
+
+        form = max((f for f, d, _ in found if d == nearest), key=lambda f: (weight(f), f))
+        return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)

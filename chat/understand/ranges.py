@@ -1,0 +1,319 @@
+"""Numeric constraints in text: money, years and decades, counts with units,
+relative words ("cheap", "recent") and comparatives ("cheaper", "newer").
+
+Works on lower-cased text (Chinese already glossed into English by
+language.gloss). Which readings apply depends on the catalog: money only when it
+has a price facet, years only when it has a year facet, "over 20 hours" only
+when a numeric facet is named after hours. Each hit keeps its character span so
+the facet matcher leaves those words alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from chat.understand.words import CHEAP_WORDS, MID_WORDS, PRICEY_WORDS
+from retrieval import Facet
+
+_UNITS = (
+    r"hours?|hrs?|h|min|mins|minutes|kg|g|lbs?|years?|yrs?|l|ml|cm|mm|m|inch|inches|gb|tb|w|"
+    r"pieces|pcs|pages|players|stars?|ratings?|reviews?|people|person|persons|litres?|liters?|%"
+)
+_CUR = r"(?:[$€£¥]\s?)"
+_AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d{1,2})?)"
+_WORD_CUR = r"(?:\s?(?:dollars?|usd|euros?|eur|bucks|pounds?|gbp|quid))"
+# a money amount: "$50", "50 dollars", "49.99"; never "2 hours" or "5 kg"
+_NUM = rf"{_CUR}?{_AMOUNT}(?!\d|[.,]\d|\s*(?:{_UNITS})\b){_WORD_CUR}?"
+_CEILING = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|at most|max(?:imum)?|up to|no more than|"
+    rf"not more than|within|budget(?: is| of)?|spend(?: up to)?|<)\s*{_NUM}",
+)
+_NO_UNIT = rf"(?!\s*(?:{_UNITS})\b)"
+_CEILING_AFTER = re.compile(rf"{_NUM}\s*(?:or less|or under|or cheaper|max|tops|budget)\b")
+_FLOOR = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|>)\s*{_NUM}")
+_FLOOR_AFTER = re.compile(rf"{_NUM}\s*(?:or more|and up|\+){_NO_UNIT}")
+_BETWEEN = re.compile(
+    rf"\b(?:between|from)\s*{_NUM}\s*(?:and|-|–|to)\s*{_NUM}"
+    rf"|{_CUR}{_AMOUNT}\s*(?:-|–|to)\s*{_CUR}?{_AMOUNT}"
+    rf"|\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_WORD_CUR}"
+)
+_AROUND = re.compile(
+    rf"\b(?:around|about|roughly|approximately|~)\s*(?:{_CUR}{_AMOUNT}|{_AMOUNT}{_WORD_CUR})"
+)
+
+_Y = r"((?:19|20)\d\d)"
+_YEAR_BETWEEN = re.compile(
+    rf"\b(?:between|from)\s+{_Y}\s*(?:and|to|-|–)\s*{_Y}\b|\b{_Y}\s*(?:-|–)\s*{_Y}\b"
+)
+_YEAR_AFTER = re.compile(rf"\b(after|since|newer than|later than|post)\s*-?\s*{_Y}\b")
+_YEAR_FROM_ON = re.compile(
+    rf"\b{_Y}\s*(?:or later|or newer|onwards?|and later|and newer|and up|\+)|\bfrom\s+{_Y}\s+on(?:wards?)?\b"
+)
+_YEAR_BEFORE = re.compile(
+    rf"\b(before|until|till|up to|older than|earlier than|prior to|pre)\s*-?\s*{_Y}\b"
+)
+_YEAR_UNTIL_AFTER = re.compile(
+    rf"\b{_Y}\s*(?:or earlier|or older|and earlier|and older|and before)"
+)
+_YEAR_IN = re.compile(rf"\b(?:in|from|of|made in|released in|year)\s+{_Y}\b(?!s)")
+_DECADE = re.compile(r"\b(early|mid|late)?[\s-]*(?:the\s+)?(?:(19|20)(\d)0|'?(\d)0)\s*'?s\b")
+_DECADE_WORDS = {
+    "twenties": 1920,
+    "thirties": 1930,
+    "forties": 1940,
+    "fifties": 1950,
+    "sixties": 1960,
+    "seventies": 1970,
+    "eighties": 1980,
+    "nineties": 1990,
+}
+_DECADE_WORD = re.compile(rf"\b(early|mid|late)?[\s-]*(?:the\s+)?({'|'.join(_DECADE_WORDS)})\b")
+_RECENT = re.compile(r"\b(recent|newest|latest|modern|contemporary|new releases?|newer ones?)\b")
+_OLD = re.compile(
+    r"(?<!year )(?<!years )\b(old(?:er)? ones?|classics?|vintage|oldies|old[- ]school|golden age|old movies?|old films?)\b"
+)
+
+_COMPARE = re.compile(
+    r"(?<!the )\b(cheaper|less expensive|more affordable|lower[- ]priced|"
+    r"more expensive|pricier|fancier|higher[- ]end|newer|more recent|older)\b(?!\s+(?:one|of)\b)"
+)
+_LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower priced", "older"}
+# a complaint about what was shown asks for the other side: "too pricey" → cheaper,
+# "too old" → newer ("not too expensive" is a mild wish, read by the price levels)
+_TOO = re.compile(r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern)\b")
+_TOO_MEANS = {
+    "expensive": ("price", "lower"),
+    "pricey": ("price", "lower"),
+    "pricy": ("price", "lower"),
+    "costly": ("price", "lower"),
+    "old": ("year", "higher"),
+    "dated": ("year", "higher"),
+    "new": ("year", "lower"),
+    "recent": ("year", "lower"),
+    "modern": ("year", "lower"),
+}
+
+_UNIT_ALIASES = {
+    "hours": ("hour", "hours", "hrs", "hr", "h"),
+    "kg": ("kg", "kgs", "kilo", "kilos", "kilograms", "kilogram"),
+    "l": ("l", "litre", "litres", "liter", "liters"),
+    "ml": ("ml",),
+    "pages": ("page", "pages"),
+    "pieces": ("piece", "pieces", "pcs"),
+    "rating": ("star", "stars", "rated", "rating"),
+    "battery": ("battery",),
+}
+_GENERIC = re.compile(
+    r"\b(under|below|less than|at most|up to|no more than|over|above|more than|at least|min(?:imum)?)"
+    r"\s*(\d+(?:\.\d+)?)\s*\+?\s*([a-z]+)"
+    r"|\b(\d+(?:\.\d+)?)\s*\+\s*([a-z]+)"
+    r"|\b(\d(?:\.\d)?)\s*stars?\s*(?:or more|and up|or better|\+)"
+    r"|\brated\s*(?:above|over|at least)?\s*(\d(?:\.\d)?)"
+)
+_FLOOR_WORDS = ("over", "above", "more than", "at least", "min", "minimum")
+_LEVELS = sorted(
+    [(w, "low") for w in CHEAP_WORDS]
+    + [(w, "high") for w in PRICEY_WORDS]
+    + [(w, "mid") for w in MID_WORDS],
+    key=lambda p: -len(p[0]),
+)
+_LEVEL = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w, _ in _LEVELS) + r")\b(?!\s+(?:one|of them)\b)"
+)
+_LEVEL_OF = dict(_LEVELS)
+
+
+@dataclass(frozen=True)
+class RangeHit:
+    facet: str
+    low: float | None
+    high: float | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Comparative:
+    facet: str
+    direction: str  # "lower" | "higher"
+    start: int
+    end: int
+
+
+@dataclass
+class Reading:
+    ranges: list[RangeHit] = field(default_factory=list)
+    levels: list[tuple[str, str]] = field(default_factory=list)  # (facet, low|mid|high)
+    comparatives: list[Comparative] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def covers(self, start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in self.spans)
+
+
+def _money(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+class RangeReader:
+    def __init__(self, facets: dict[str, Facet]):
+        numeric = {n: f for n, f in facets.items() if f.kind == "numeric"}
+        self.price = "price" if "price" in numeric else None
+        self.year = next((n for n in numeric if n == "year" or n.endswith("_year")), None)
+        self.facets = numeric
+        year = numeric.get(self.year) if self.year else None
+        q = year.quartiles if year and year.quartiles else None
+        self.recent_from = q[2] if q else None
+        self.old_until = q[0] if q else None
+        self._by_unit: dict[str, str] = {}
+        for name in numeric:
+            if name in ("price", "rating_count") or name == self.year:
+                continue
+            for part in name.split("_"):
+                for unit, aliases in _UNIT_ALIASES.items():
+                    if part == unit or part in aliases:
+                        for a in aliases + (unit,):
+                            self._by_unit.setdefault(a, name)
+
+    def read(self, text: str) -> Reading:
+        out = Reading()
+        if self.year:
+            self._years(text, out)
+        if self.price:
+            self._money(text, out)
+        self._generic(text, out)
+        for m in _COMPARE.finditer(text):
+            if out.covers(m.start(), m.end()):
+                continue
+            word = m.group(1)
+            facet = self.year if word in ("newer", "more recent", "older") else self.price
+            if facet:
+                direction = "lower" if word in _LOWER else "higher"
+                out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        for m in _TOO.finditer(text):
+            kind, direction = _TOO_MEANS[m.group(1)]
+            facet = self.price if kind == "price" else self.year
+            if facet and not out.covers(*m.span()):
+                out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        return out
+
+    def _add(self, out: Reading, facet: str, low, high, m: re.Match) -> None:
+        out.ranges.append(RangeHit(facet, low, high, m.start(), m.end()))
+        out.spans.append(m.span())
+
+    def _money(self, text: str, out: Reading) -> None:
+        p = self.price
+        for m in _BETWEEN.finditer(text):
+            nums = [g for g in m.groups() if g]
+            if len(nums) == 2 and not out.covers(m.start(), m.end()):
+                low, high = sorted(map(_money, nums))
+                self._add(out, p, low, high, m)
+        for m in _AROUND.finditer(text):
+            if not out.covers(*m.span()):
+                value = _money(next(g for g in m.groups() if g))
+                self._add(out, p, round(value * 0.8, 2), round(value * 1.2, 2), m)
+        for pattern, side in (
+            (_CEILING, "high"),
+            (_CEILING_AFTER, "high"),
+            (_FLOOR, "low"),
+            (_FLOOR_AFTER, "low"),
+        ):
+            for m in pattern.finditer(text):
+                if out.covers(*m.span()) or _about_age(text, m):
+                    continue
+                value = _money(m.group(1))
+                self._add(
+                    out, p, value if side == "low" else None, value if side == "high" else None, m
+                )
+        for m in _LEVEL.finditer(text):
+            if not out.covers(*m.span()):
+                out.levels.append((p, _LEVEL_OF[m.group(1)]))
+                out.spans.append(m.span())
+
+    def _years(self, text: str, out: Reading) -> None:
+        y = self.year
+        for m in _YEAR_BETWEEN.finditer(text):
+            a, b = [int(g) for g in m.groups() if g]
+            self._add(out, y, min(a, b), max(a, b), m)
+        for m in _YEAR_AFTER.finditer(text):
+            if not out.covers(*m.span()):
+                year = int(m.group(2))
+                self._add(out, y, year if m.group(1) == "since" else year + 1, None, m)
+        for m in _YEAR_FROM_ON.finditer(text):
+            if not out.covers(*m.span()):
+                self._add(out, y, int(m.group(1) or m.group(2)), None, m)
+        for m in _YEAR_BEFORE.finditer(text):
+            if not out.covers(*m.span()):
+                year = int(m.group(2))
+                inclusive = m.group(1) in ("until", "till", "up to")
+                self._add(out, y, None, year if inclusive else year - 1, m)
+        for m in _YEAR_UNTIL_AFTER.finditer(text):
+            if not out.covers(*m.span()):
+                self._add(out, y, None, int(m.group(1)), m)
+        for m in _YEAR_IN.finditer(text):
+            if not out.covers(*m.span()):
+                year = int(m.group(1))
+                self._add(out, y, year, year, m)
+        for m in _DECADE.finditer(text):
+            if out.covers(*m.span()):
+                continue
+            if m.group(2):
+                start = int(m.group(2) + m.group(3) + "0")
+            else:
+                d = int(m.group(4))
+                start = 2000 + d * 10 if d <= 1 else 1900 + d * 10
+            self._add(out, y, *_part_of_decade(start, m.group(1)), m)
+        for m in _DECADE_WORD.finditer(text):
+            if not out.covers(*m.span()):
+                self._add(out, y, *_part_of_decade(_DECADE_WORDS[m.group(2)], m.group(1)), m)
+        if self.recent_from is not None:
+            for m in _RECENT.finditer(text):
+                if not out.covers(*m.span()):
+                    self._add(out, y, self.recent_from, None, m)
+            for m in _OLD.finditer(text):
+                if not out.covers(*m.span()):
+                    self._add(out, y, None, self.old_until, m)
+
+    def _generic(self, text: str, out: Reading) -> None:
+        for m in _GENERIC.finditer(text):
+            if out.covers(*m.span()):
+                continue
+            g = m.groups()
+            if g[0]:
+                word, value, unit = g[0], float(g[1]), g[2]
+            elif g[3]:
+                word, value, unit = "at least", float(g[3]), g[4]
+            else:
+                word, value, unit = "at least", float(g[5] or g[6]), "stars"
+            facet = self._by_unit.get(unit)
+            if unit in _UNIT_ALIASES["rating"] and "rating" in self.facets:
+                facet = "rating"
+            if facet is None:
+                continue
+            floor = word.startswith(_FLOOR_WORDS)
+            self._add(out, facet, value if floor else None, None if floor else value, m)
+
+
+_AGE_WORDS = re.compile(
+    r"(kids?|child|children|ages?|aged|baby|babies|toddlers?|boys?|girls?|teens?)\s*$"
+)
+
+
+def _about_age(text: str, m: re.Match) -> bool:
+    """ "toys for kids under 10" is an age, not a price (unless a currency says so)."""
+    if re.search(r"[$€£¥]|dollar|euro|buck|usd", m.group(0)):
+        return False
+    return bool(_AGE_WORDS.search(text[max(0, m.start() - 12) : m.start()]))
+
+
+def _part_of_decade(start: int, part: str | None) -> tuple[int, int]:
+    if part == "early":
+        return start, start + 4
+    if part == "mid":
+        return start + 3, start + 7
+    if part == "late":
+        return start + 5, start + 9
+    return start, start + 9

@@ -1,0 +1,322 @@
+"""Reading one message (`read_message`): the first half of the state tracker
+(chat/dialogue/update.py applies what was read to the state).
+
+Reading order matters: numbers first (so "90s" or "$50" are not read as
+words), then references to shown items, then titles, then facet values, so that
+each word is read once. Negation is read per value from the words before it in
+the same clause ("no horror or gore": both negated; "no horror, but I like
+comedy": only horror).
+"""
+
+from __future__ import annotations
+
+import re
+
+import chat.understand.intents as cues
+from chat.state import DialogueState
+from chat.understand.reading import MessageReading
+from chat.understand.references import ORDINALS, TitleHit, shown_refs
+from chat.understand.text import singular, tokenize
+from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
+
+
+def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
+    detected = tracker.detect(text)
+    prepared = tracker.prepare(text)
+    low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
+    msg = MessageReading(
+        text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
+    )
+    tokens = msg.tokens
+    msg.reading = tracker.ranges.read(low)
+    used = {i for i, t in enumerate(tokens) if msg.reading.covers(t.start, t.end)}
+
+    shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
+    msg.refs = shown_refs(tokens, shown, tracker.lexicon)
+    for ref in msg.refs:
+        used |= set(range(ref.start, ref.end))
+        if ref.missing is not None:
+            n = len(state.shown)
+            which = "the last one" if ref.missing == -1 else f"item {ref.missing}"
+            msg.problem = (
+                "bad_reference",
+                f"I showed {n} item{'s' if n != 1 else ''}, so there is no {which}. "
+                + (
+                    "Say which one you mean: " + ", ".join(str(k) for k in range(1, n + 1)) + "."
+                    if n
+                    else "Tell me what you are looking for first."
+                ),
+            )
+    titles = (
+        tracker.titles.find(
+            tokens, prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
+        )
+        if tracker.titles.keys
+        else []
+    )
+    for hit in titles:
+        used |= set(range(hit.start, hit.end))
+        # "Halloween from 1978": the year picks the version, it is no year filter
+        end = tokens[hit.end - 1].end
+        msg.reading.ranges = [
+            r
+            for r in msg.reading.ranges
+            if not (r.low == r.high and 0 <= r.start - end <= 8 and r.facet == tracker.ranges.year)
+        ]
+    values = tracker.lexicon.find(tokens, skip=used)
+    previous = None
+    for hit in values:
+        polarity = tracker.negation_of(msg, hit.start)
+        if (
+            polarity != "+"
+            and hit.facet == tracker.kind_facet
+            and previous is not None
+            and previous.end == hit.start
+        ):
+            polarity = "+"  # "I hate plastic toys": the negation is about plastic, not toys
+        msg.values.append((hit, polarity))
+        used |= set(range(hit.start, hit.end))
+        previous = hit
+
+    msg.head = _head(tracker, msg)
+    _read_feedback(tracker, state, msg, low, titles)
+    _read_words(tracker, state, msg, used)
+    _read_intent(tracker, state, msg, low)
+    return msg
+
+
+_AFTER_HEAD = frozenset(
+    "for under below over above with without from that which to in on at by less more "
+    "around about between and but or please".split()
+)
+
+
+def _head(tracker, msg: MessageReading) -> list[tuple[str, str]]:
+    """The values of the head noun: the first wanted descriptive value that ends its
+    noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
+    tea": kettle). Kinds and names (hard facets) are constraints already."""
+    positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    words_ = [t.text for t in msg.tokens]
+    for hit in positive:
+        after = words_[hit.end] if hit.end < len(words_) else None
+        covered = hit.end < len(msg.tokens) and msg.reading.covers(
+            msg.tokens[hit.end].start, msg.tokens[hit.end].end
+        )
+        if after is None or after in _AFTER_HEAD or covered:
+            same = [h for h in positive if (h.start, h.end) == (hit.start, hit.end)]
+            return [(h.facet, h.value) for h in same]
+    return []
+
+
+def _span_of(msg: MessageReading, start: int, end: int) -> tuple[int, int]:
+    return msg.tokens[start].start, msg.tokens[end - 1].end
+
+
+def _read_feedback(tracker, state, msg: MessageReading, low: str, titles) -> None:
+    """Feedback and item targets, clause by clause: "seen the first, but I like the second"."""
+    for c_start, c_end in cues.clauses(low):
+        clause = low[c_start:c_end]
+        kind = cues.feedback_kind(clause)
+
+        def inside(s, e, c_start=c_start, c_end=c_end):
+            return c_start <= s and e <= c_end
+
+        targets: list[str] = []
+        for ref in msg.refs:
+            if ref.ids and inside(*_span_of(msg, ref.start, ref.end)):
+                targets += list(ref.ids)
+        clause_titles = [h for h in titles if inside(*_span_of(msg, h.start, h.end))]
+        for hit in clause_titles:
+            item = hit.ids[0]
+            title_kind = kind or "anchor"
+            msg.titles.append((hit, title_kind))
+            targets.append(item)
+        if not kind:
+            # "something like the first one": a shown item as an example, like a title
+            for ref in msg.refs:
+                if ref.ids and len(ref.ids) == 1 and inside(*_span_of(msg, ref.start, ref.end)):
+                    if _example_cue(msg, ref.start):
+                        msg.titles.append((TitleHit(ref.ids, ref.start, ref.end), "anchor"))
+        if not targets and kind:
+            found, why = tracker.pronoun_targets(clause, state)
+            if why == "ambiguous" and not msg.problem:
+                n = len(state.shown)
+                msg.problem = (
+                    "ambiguous_reference",
+                    f"Which one do you mean? Say a number from 1 to {n}, or its name.",
+                )
+            targets = found
+        if kind and targets:
+            for item in dict.fromkeys(targets):
+                msg.feedback.append((item, kind))
+        msg.targets += [t for t in targets if t not in msg.targets]
+
+
+_EXAMPLE_CUES = (("like",), ("similar", "to"), ("as",), ("more", "like"), ("same", "as"))
+
+
+def _example_cue(msg: MessageReading, start: int) -> bool:
+    """Is the reference at token `start` introduced as an example ("like the first one",
+    "similar to the second")?"""
+    words_ = [t.text for t in msg.tokens[:start]]
+    if words_ and words_[-1] in ("the", "that", "this"):
+        words_ = words_[:-1]
+    return any(tuple(words_[-len(cue) :]) == cue for cue in _EXAMPLE_CUES)
+
+
+def _read_words(tracker, state, msg: MessageReading, used: set[int]) -> None:
+    """Descriptive words of the request, words to avoid, and the positive text for
+    the dense query (negated words left out, so "no horror" does not pull horror up)."""
+    negated: set[int] = set()
+    for hit, polarity in msg.values:
+        if polarity != "+":
+            negated |= set(range(hit.start, hit.end))
+    for i, tok in enumerate(msg.tokens):
+        if i in used:
+            continue
+        polarity = tracker.negation_of(msg, i)
+        if polarity != "+":
+            negated.add(i)
+            if tracker.is_content(tok.text) and not tracker.lexicon.has_form((tok.text,)):
+                msg.avoid_terms.append(tracker.avoid_stem(tok.text))
+        elif tracker.is_content(tok.text):
+            msg.content.append(tok.text)
+    # keep the words that are not negated and not a negation cue
+    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
+    referring = {i for r in msg.refs for i in range(r.start, r.end)}
+    kept = [
+        t.raw
+        for i, t in enumerate(msg.tokens)
+        if i not in negated
+        and i not in referring
+        and not (t.text in negation_words and _cue_at(tracker, msg, i))
+    ]
+    msg.positive_text = " ".join(kept)
+
+
+def _cue_at(tracker, msg: MessageReading, i: int) -> bool:
+    """Is token i part of a negation cue for the word after it?"""
+    return i + 1 < len(msg.tokens) and tracker.negation_of(msg, i + 1) != "+"
+
+
+def _read_intent(tracker, state, msg: MessageReading, low: str) -> None:
+    positive = [h for h, p in msg.values if p == "+"]
+    request = bool(cues.REQUEST.search(low))
+    msg.force = bool(cues.FORCE.search(low))
+    msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
+    domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
+    domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
+    known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
+
+    # a pending question may be answered with an option number or "no preference"
+    if state.pending and not msg.constraints:
+        options = state.pending.get("options") or []
+        picked = [r for r in msg.refs if r.how == "ordinal"]
+        number = next((t.text for t in msg.tokens if t.text.isdigit()), None)
+        index = None
+        if picked and picked[0].start is not None:
+            index = ORDINALS.get(msg.tokens[picked[0].start].text)
+        elif number and len(msg.tokens) <= 3:
+            index = int(number)
+        if index is not None and options and (1 <= index <= len(options) or index == -1):
+            msg.option = options[index - 1] if index > 0 else options[-1]
+            msg.refs, msg.feedback, msg.targets, msg.problem = [], [], [], None
+    if cues.RESET.search(low):
+        msg.intent = "reset"
+    elif msg.problem and not msg.option:
+        msg.intent = "problem"
+    elif state.offer and cues.YES.search(low) and not msg.constraints:
+        msg.intent = "accept_offer"
+    elif state.offer and cues.NO.search(low) and not msg.constraints:
+        msg.intent = "decline_offer"
+    elif msg.option or (state.pending and msg.no_preference and not msg.constraints):
+        msg.intent = "answer"
+    elif msg.feedback:
+        msg.intent = "feedback"
+    elif _is_item_question(tracker, state, msg, low, positive):
+        msg.intent = "question"
+    elif _bare_reference(msg):
+        msg.intent = "question"  # "the cheaper one": tell me about it
+    elif not domain and cues.OUT_OF_SCOPE.search(low):
+        msg.intent = "out_of_scope"
+    elif not domain and (
+        cues.GREETING.search(low)
+        or cues.THANKS.search(low)
+        or cues.BYE.search(low)
+        or cues.ABOUT_BOT.search(low)
+    ):
+        msg.intent = "smalltalk"
+    elif not domain and not known_content and not msg.force and msg.content:
+        msg.intent = "unclear"
+    elif not domain and not msg.content and not msg.force and not cues.REFINE.search(low):
+        msg.intent = "smalltalk" if not state.shown else "refine"
+    else:
+        msg.intent = (
+            "refine"
+            if (state.request or state.shown) and not _new_topic(tracker, state, msg, low)
+            else "recommend"
+        )
+    msg.new_topic = msg.intent == "recommend" and bool(state.request)
+
+
+def _is_item_question(tracker, state, msg, low, positive) -> bool:
+    if not cues.is_question(low):
+        return False
+    compares = bool(cues.COMPARES_ITEMS.search(low))
+    if (
+        msg.reading.comparatives
+        and not compares
+        and (cues.ALTERNATIVES.search(low) or not cues.QUESTION_START.search(low))
+    ):
+        # "the second one is too pricey, anything cheaper?": the item is the yardstick
+        # of a refinement, not the subject of a question about its price
+        return False
+    msg.fields = cues.attributes_asked(low, tracker.fields)
+    about = bool(cues.MORE_ABOUT.search(low))
+    # "is it cheaper than the others?" compares; it sets no limit
+    only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
+    explicit = [t for t in msg.targets]
+    if not explicit:
+        found, why = tracker.pronoun_targets(low, state)
+        if (msg.fields or about) and (not msg.constraints or only_comparing):
+            if why == "ambiguous" and not (msg.fields and cues.ABOUT_BOT.search(low)):
+                explicit = list(state.shown)  # "how much are they?" → all of them
+            else:
+                explicit = found
+    if not explicit:
+        return False
+    if msg.fields or about or (positive and (msg.refs or msg.titles)):
+        msg.targets = explicit
+        return True
+    return False
+
+
+def _bare_reference(msg: MessageReading) -> bool:
+    pointed = [r for r in msg.refs if r.ids and r.how != "all"]
+    return bool(pointed) and not msg.constraints and not msg.content and not msg.titles
+
+
+def _new_topic(tracker, state, msg, low) -> bool:
+    kind = tracker.kind_facet
+    if kind:
+        new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}
+        if not new_kinds and msg.head:  # "wireless earbuds" after tents: electronics
+            implied = set.intersection(*(tracker.kinds_of(f, v) for f, v in msg.head))
+            new_kinds = implied if len(implied) == 1 else set()
+        old = set(state.equals.get(kind, [])) | set(state.liked.get(kind, []))
+        if new_kinds and old and not (new_kinds & old):
+            if not any(tracker.plain_use(msg, h) for h, p in msg.values if h.facet == kind):
+                return True
+    if cues.NEW_TOPIC.search(low) and (msg.content or msg.values):
+        return True
+    if cues.REFINE.search(low) or msg.reading.comparatives or msg.refs:
+        return False
+    # "a kettle for my kitchen" after talking about earbuds: a fresh noun phrase that
+    # shares nothing with the request so far
+    fresh = cues.REQUEST.search(low) or re.match(r"^\s*(?:a|an|some)\b", low)
+    units = {singular(w) for w in msg.content}
+    units |= {h.value for h, p in msg.values if p == "+" and h.facet not in tracker.hard}
+    old_words = {singular(w) for w in state.details}
+    old_words |= {v for vs in state.liked.values() for v in vs}
+    old_words |= {singular(w) for w in " ".join(state.request).lower().split()}
+    return bool(fresh) and len(units) >= 2 and not (units & old_words)

@@ -1,0 +1,54 @@
+"""What one message says, before it is applied to the dialogue state.
+
+The reader (reader.py) fills a `MessageReading`; the tracker in chat/dialogue
+applies it. Keeping the two apart lets the session look at a message (is it a
+question? does it point at an item that was not shown?) before anything changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.understand.lexicon import ValueHit
+from chat.understand.ranges import Reading
+from chat.understand.references import ShownRef, TitleHit
+from chat.understand.text import Token
+
+
+@dataclass
+class MessageReading:
+    """What one message says, before it is applied to the state."""
+
+    text: str
+    prepared: str  # NFKC, Chinese glossed into English
+    tokens: list[Token]
+    language: str | None
+    unsupported: str | None
+    intent: str = "recommend"
+    values: list[tuple[ValueHit, str]] = field(default_factory=list)  # (hit, "+"|"hard"|…)
+    reading: Reading = field(default_factory=Reading)
+    titles: list[tuple[TitleHit, str]] = field(default_factory=list)  # (hit, kind)
+    refs: list[ShownRef] = field(default_factory=list)
+    feedback: list[tuple[str, str]] = field(default_factory=list)  # (item id, kind)
+    targets: list[str] = field(default_factory=list)  # items a question is about
+    fields: list[str] = field(default_factory=list)  # what a question asks
+    problem: tuple[str, str] | None = None  # (code, what to tell the user)
+    content: list[str] = field(default_factory=list)
+    avoid_terms: list[str] = field(default_factory=list)
+    positive_text: str = ""
+    option: dict[str, Any] | None = None
+    head: list[tuple[str, str]] = field(default_factory=list)  # (facet, value) of the head noun
+    force: bool = False
+    no_preference: bool = False
+    new_topic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def constraints(self) -> bool:
+        return bool(
+            [h for h, p in self.values if p == "+"]
+            or self.reading.ranges
+            or self.reading.levels
+            or self.reading.comparatives
+        )

@@ -1,0 +1,324 @@
+"""References to items: by title anywhere in the catalog ("like The Others",
+"have you got Alien from 1979?"), and to the items just shown ("the second
+one", "the cheaper one", "the Voltera one", "both").
+
+Titles are matched on their words, longest first, with the trailing
+parenthesis dropped ("Alien (1979)" is found as "Alien"), so remakes share a key
+and a year in the text picks the version. A title made only of everyday words
+("The Others", "Up") counts only with a cue ("like", "seen", "loved" …) and
+capitals, or quotes; otherwise "something different from the others" would
+become a movie. The same index finds the titles a reply names, for the copy
+check (`mode="reply"`), where a title counts when written like one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from chat.understand.text import Token, words
+from chat.understand.words import COMMON_WORDS, TITLE_CUES
+
+MAX_TITLE_WORDS = 12
+_PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_QUOTES = "\"'“”‘’«»「」『』"
+ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "last": -1,
+}
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+ITEM_NOUNS = frozenset(
+    "one ones item items option options pick picks choice choices suggestion movie movies film "
+    "films book books product products".split()
+)
+_COMPARE_REFS = {
+    ("cheaper",): ("price", min),
+    ("cheapest",): ("price", min),
+    ("less", "expensive"): ("price", min),
+    ("more", "expensive"): ("price", max),
+    ("most", "expensive"): ("price", max),
+    ("pricier",): ("price", max),
+    ("priciest",): ("price", max),
+    ("better", "rated"): ("rating", max),
+    ("best", "rated"): ("rating", max),
+    ("highest", "rated"): ("rating", max),
+    ("top", "rated"): ("rating", max),
+    ("newer",): ("year", max),
+    ("newest",): ("year", max),
+    ("most", "recent"): ("year", max),
+    ("older",): ("year", min),
+    ("oldest",): ("year", min),
+}
+
+
+_ARTICLES = frozenset(("the", "a", "an", "of", "and", "in", "to"))
+
+
+def title_core(title: str) -> str:
+    return _PAREN.sub("", title).strip() or title
+
+
+@dataclass(frozen=True)
+class TitleHit:
+    ids: tuple[str, ...]  # the items it may mean, best first
+    start: int  # token indexes
+    end: int
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class ShownRef:
+    ids: tuple[str, ...]
+    start: int
+    end: int
+    how: str  # "ordinal" | "compare" | "facet" | "all" | "pronoun"
+    missing: int | None = None  # an ordinal beyond what was shown ("the third" of two)
+
+
+class TitleIndex:
+    def __init__(self, metas: dict[str, dict[str, Any]]):
+        self.keys: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        self.meta = metas
+        for item_id, meta in metas.items():
+            title = str(meta.get("title") or "")
+            for key in {words(title), words(title_core(title))}:
+                if key and len(key) <= MAX_TITLE_WORDS:
+                    self.keys[key].append(item_id)
+        self.longest = max((len(k) for k in self.keys), default=1)
+        self._cores = {" ".join(k): k for k in self.keys if len(" ".join(k)) >= 5}
+        self._core_list = list(self._cores)
+
+    # -- choosing among versions ---------------------------------------------------
+
+    def best(self, ids: list[str], year: int | None = None, prefer=()) -> tuple[str, ...]:
+        def key(i):
+            m = self.meta[i]
+            y = m.get("year")
+            off = abs(y - year) if year and isinstance(y, (int, float)) else 0
+            return (i not in prefer, off, -(m.get("rating_count") or 0), i)
+
+        return tuple(sorted(set(ids), key=key))
+
+    # -- finding -------------------------------------------------------------------
+
+    def find(
+        self,
+        tokens: list[Token],
+        text: str,
+        *,
+        mode: str = "user",
+        skip: set[int] = frozenset(),
+        prefer=(),
+        is_value=lambda form: False,
+    ) -> list[TitleHit]:
+        words_ = [t.text for t in tokens]
+        # every title anywhere, then the longest ones first without overlaps, so that
+        # "the Minority Report" is Minority Report, not a film called "The Minority"
+        spans = []
+        for i in range(len(words_)):
+            for n in range(min(self.longest, len(words_) - i), 0, -1):
+                if any(j in skip for j in range(i, i + n)):
+                    continue
+                key = tuple(words_[i : i + n])
+                if key in self.keys and self._accept(tokens, text, i, i + n, mode, is_value):
+                    spans.append((n, i, key))
+                    break
+        taken: set[int] = set()
+        hits: list[TitleHit] = []
+        for n, i, key in sorted(spans, key=lambda s: (-s[0], s[1])):
+            if taken & set(range(i, i + n)):
+                continue
+            taken |= set(range(i, i + n))
+            year = _year_near(words_, i, i + n)
+            hits.append(TitleHit(self.best(self.keys[key], year, prefer), i, i + n))
+        hits.sort(key=lambda h: h.start)
+        if mode == "user":
+            hits += self._fuzzy(tokens, hits, skip, prefer)
+        return hits
+
+    def _accept(self, tokens, text, start, end, mode, is_value) -> bool:
+        span = tokens[start:end]
+        quoted = _quoted(text, span[0].start, span[-1].end)
+        if quoted:
+            return True
+        common = all(t.text in COMMON_WORDS or t.text.isdigit() for t in span)
+        capital = all(
+            t.raw[:1].isupper() or t.raw[:1].isdigit()
+            for t in span
+            if t.text not in ("the", "of", "a", "and", "in")
+        )
+        if mode == "reply":
+            # written like a name, or long enough not to be ordinary words: "the comedy"
+            # or "the perfect match" in lower case are no films of those names
+            content = [t for t in span if t.text not in _ARTICLES]
+            if not capital and len(content) < 3:
+                return False
+            return (not common and (len(span) >= 2 or capital)) or (capital and len(span) >= 2)
+        if is_value(tuple(t.text for t in span)):
+            return False  # "horror" is a genre before it is a title
+        cue = start > 0 and tokens[start - 1].text in TITLE_CUES
+        sentence_start = start == 0
+        if len(span) == 1:
+            if common:
+                return cue and capital
+            return cue or (capital and not sentence_start)
+        if common:
+            return capital and (cue or not sentence_start)
+        return cue or capital or len(span) >= 3
+
+    def _fuzzy(self, tokens, hits, skip, prefer) -> list[TitleHit]:
+        """Misspelt titles after a cue: "I loved Incepton"."""
+        taken = {j for h in hits for j in range(h.start, h.end)} | set(skip)
+        out = []
+        for i, tok in enumerate(tokens[:-1]):
+            if tok.text not in TITLE_CUES or i + 1 in taken:
+                continue
+            best = None
+            for n in range(1, min(6, len(tokens) - i - 1) + 1):
+                span = tokens[i + 1 : i + 1 + n]
+                if any(j in taken for j in range(i + 1, i + 1 + n)):
+                    break
+                phrase = " ".join(t.text for t in span)
+                if len(phrase) < 5 or all(t.text in COMMON_WORDS for t in span):
+                    continue
+                m = process.extractOne(phrase, self._core_list, scorer=fuzz.ratio, score_cutoff=86)
+                if m and (best is None or m[1] > best[1]):
+                    best = (m[0], m[1], n)
+            if best:
+                key, _, n = best
+                year = _year_near([t.text for t in tokens], i + 1, i + 1 + n)
+                ids = self.best(self.keys[self._cores[key]], year, prefer)
+                out.append(TitleHit(ids, i + 1, i + 1 + n, exact=False))
+                taken |= set(range(i + 1, i + 1 + n))
+        return out
+
+
+def _year_near(words_: list[str], start: int, end: int) -> int | None:
+    for j in list(range(end, min(len(words_), end + 3))) + list(range(max(0, start - 2), start)):
+        if _YEAR.match(words_[j]):
+            return int(words_[j])
+    return None
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 1) : start]
+    after = text[end : end + 1]
+    return bool(before) and before in _QUOTES and bool(after) and after in _QUOTES
+
+
+# --- the items just shown ---------------------------------------------------------
+
+
+def shown_refs(
+    tokens: list[Token], shown: list[tuple[str, dict[str, Any]]], lexicon=None
+) -> list[ShownRef]:
+    """Ordinals, comparatives, 'both'/'all of them', facet descriptions and pronouns
+    that point at the items of the last answer."""
+    w = [t.text for t in tokens]
+    ids = [i for i, _ in shown]
+    out: list[ShownRef] = []
+    i = 0
+    while i < len(w):
+        ref, used = _one_ref(w, i, ids, shown, lexicon)
+        if ref:
+            out.append(ref)
+            i += used
+        else:
+            i += 1
+    return out
+
+
+def _one_ref(w, i, ids, shown, lexicon):
+    word, prev = w[i], (w[i - 1] if i else "")
+    nxt = w[i + 1] if i + 1 < len(w) else ""
+    # "the second one", "the last", "#2", "number 2", "option 3"
+    position = None
+    if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
+        if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
+            count = NUMBERS.get(nxt) or int(nxt)
+            picked = ids[:count] if ORDINALS[word] == 1 else ids[-count:]
+            return ShownRef(tuple(picked), i, i + 2, "ordinal"), 2
+        position = ORDINALS[word]
+    elif prev in ("number", "no", "option", "item", "choice", "pick", "#") and word.isdigit():
+        position = int(word)
+    if position is not None:
+        end = i + 2 if nxt in ITEM_NOUNS else i + 1
+        if position == -1:
+            return (
+                ShownRef((ids[-1],), i, end, "ordinal")
+                if ids
+                else ShownRef((), i, end, "ordinal", missing=-1)
+            ), end - i
+        if 1 <= position <= len(ids):
+            return ShownRef((ids[position - 1],), i, end, "ordinal"), end - i
+        return ShownRef((), i, end, "ordinal", missing=position), end - i
+    # "both", "all of them", "all three", "neither", "none of them"
+    if word in ("both", "neither") or (
+        word in ("all", "none") and nxt in ("of", "three", "two", "these", "those", "them")
+    ):
+        return ShownRef(tuple(ids), i, i + 1, "all"), 1
+    # "the cheaper one", "the best rated", "the oldest"
+    if prev == "the":
+        for n in (2, 1):
+            key = tuple(w[i : i + n])
+            if key in _COMPARE_REFS and shown:
+                facet, pick = _COMPARE_REFS[key]
+                valued = [
+                    (m.get(facet), item_id)
+                    for item_id, m in shown
+                    if isinstance(m.get(facet), (int, float))
+                ]
+                if valued:
+                    target = pick(valued)[1]
+                    return ShownRef((target,), i, i + n, "compare"), n
+    # "the black one", "the one by Voltera", "the Kestrel one"
+    if (
+        lexicon is not None
+        and shown
+        and word == "one"
+        and prev == "the"
+        and nxt in ("by", "from", "in", "with")
+    ):
+        hits = lexicon.find_words(w[i + 2 : i + 5])
+        picked = _having(shown, hits)
+        if len(picked) == 1:
+            return ShownRef(tuple(picked), i, i + 2 + max(h.end for h in hits), "facet"), 2 + max(
+                h.end for h in hits
+            )
+    if lexicon is not None and shown and prev == "the":
+        for n in (3, 2, 1):
+            if i + n < len(w) and w[i + n] == "one":
+                hits = lexicon.find_words(w[i : i + n])
+                picked = _having(shown, hits)
+                if hits and len(picked) == 1:
+                    return ShownRef(tuple(picked), i, i + n + 1, "facet"), n + 1
+    return None, 0
+
+
+def _having(shown, hits) -> list[str]:
+    if not hits:
+        return []
+    out = []
+    for item_id, meta in shown:
+        ok = True
+        for h in hits:
+            have = meta.get(h.facet)
+            have = have if isinstance(have, list) else [have]
+            ok = ok and h.value in have
+        if ok:
+            out.append(item_id)
+    return out

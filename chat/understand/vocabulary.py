@@ -1,0 +1,205 @@
+"""What the catalog teaches the tracker: its facets and their values, prices by
+kind, titles, which facets filter, and the word-level helpers the reader uses.
+
+Driven by the catalog, not by hand-written rules for one shop: facet values come
+from `FacetLexicon`, numbers from `RangeReader`, titles from `TitleIndex`; the
+only fixed vocabulary is ordinary English (words.py) and the Chinese glossary.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from typing import Any
+
+from chat.state import DialogueState
+from chat.understand.language import detect, gloss
+from chat.understand.lexicon import FacetLexicon, ValueHit
+from chat.understand.ranges import RangeReader
+from chat.understand.reading import MessageReading
+from chat.understand.references import TitleIndex
+from chat.understand.text import Token
+from chat.understand.words import (
+    GENERIC_WORDS,
+    HARD_NEGATIONS,
+    NEGATION_BREAKS,
+    SOFT_NEGATIONS,
+    STOPWORDS,
+)
+from retrieval import Facet, Filter
+
+_MILD = ("not too",)
+NEGATIONS = sorted(
+    [(tuple(p.split()), "hard") for p in HARD_NEGATIONS]
+    + [(tuple(p.split()), "mild" if p in _MILD else "dislike") for p in SOFT_NEGATIONS],
+    key=lambda p: -len(p[0]),
+)
+# "for my kitchen": a category word used as an ordinary word, not a constraint
+_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that)\s+$", re.I)
+_PRONOUN = re.compile(r"\b(it|that|this|that one|this one|the one)\b")
+_PLURAL = re.compile(r"\b(them|those|these|both|all of them|all three|all)\b")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_CUE_WORDS = frozenset(
+    "cheaper pricier expensive newer older another other others else different similar "
+    "instead seen watched read already hate hated dislike love loved liked enjoyed recent "
+    "actually though prefer rather".split()
+)
+
+
+class CatalogVocabulary:
+    def __init__(self, facets: dict[str, Facet], metas: dict[str, dict[str, Any]] | None = None):
+        self.facets = facets
+        self.metas = metas or {}
+        self.lexicon = FacetLexicon(facets, self.metas.values())
+        self.ranges = RangeReader(facets)
+        self.titles = TitleIndex(self.metas)
+        self.hard = self._hard_facets()
+        self.fields = {k for m in self.metas.values() for k in m if not k.startswith("_")}
+        self.fields |= set(facets) | {"description"}
+        self._price_quartiles = self._quartiles_by_category()
+        self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
+
+    # -- which facets filter --------------------------------------------------------
+
+    def _hard_facets(self) -> set[str]:
+        """The kind of item (category, or the main categorical facet such as a movie's
+        genres) and names (brand, author, director, stars …) filter; descriptive
+        facets (tags, colour …) only move items up."""
+        hard = {"category", "brand"} & set(self.lexicon.facets)
+        candidates = [
+            (f.coverage, name)
+            for name, f in self.lexicon.facets.items()
+            if 3 <= len(f.values) <= 40 and name not in self.lexicon.proper
+        ]
+        if candidates and "category" not in hard:
+            hard.add(max(candidates)[1])
+        return hard | self.lexicon.proper
+
+    def kinds_of(self, facet: str, value: Any) -> set[str]:
+        """The kinds (categories) of the items that have `value` in `facet`."""
+        key = (facet, value)
+        if key not in self._kinds:
+            kind = self.kind_facet
+            self._kinds[key] = {
+                str(m[kind])
+                for m in self.metas.values()
+                if kind and m.get(kind) is not None and value in _as_list(m.get(facet))
+            }
+        return self._kinds[key]
+
+    @property
+    def kind_facet(self) -> str | None:
+        """The facet that says what kind of item it is; changing it starts a new topic."""
+        return "category" if "category" in self.lexicon.facets else None
+
+    def _quartiles_by_category(self) -> dict[str | None, tuple[float, float, float]]:
+        out: dict[str | None, tuple[float, float, float]] = {}
+        price = self.facets.get("price")
+        if price and price.quartiles:
+            out[None] = price.quartiles
+        by: dict[str, list[float]] = {}
+        for meta in self.metas.values():
+            if isinstance(meta.get("price"), (int, float)) and meta.get("category"):
+                by.setdefault(str(meta["category"]), []).append(float(meta["price"]))
+        for cat, prices in by.items():
+            if len(prices) >= 4:
+                q = statistics.quantiles(prices, n=4)
+                out[cat] = (round(q[0], 2), round(q[1], 2), round(q[2], 2))
+        return out
+
+    def prepare(self, text: str) -> str:
+        return gloss(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES))
+
+    def detect(self, text: str):
+        return detect(text)
+
+    def resolve_price_level(self, state: DialogueState) -> None:
+        """Turn "cheap"/"high-end" into a price range relative to comparable items: those
+        of the requested category (and, when enough, with the features asked for);
+        cheap is the lower half of their prices, high-end the top quarter."""
+        if not state.price_level or "price" not in self.facets:
+            return
+        others = Filter(
+            {k: v for k, v in state.equals.items() if v},
+            {k: v for k, v in state.excludes.items() if v},
+            {k: tuple(v) for k, v in state.ranges.items() if k != "price"},
+        )
+        group = [m for i, m in self.metas.items() if others.matches(i, m)]
+        liked = [(f, v) for f, vs in state.liked.items() for v in vs]
+        featured = [m for m in group if any(v in _as_list(m.get(f)) for f, v in liked)]
+        group = featured if len(featured) >= 2 else group
+        prices = sorted(
+            float(m["price"]) for m in group if isinstance(m.get("price"), (int, float))
+        )
+        if len(prices) < 2:
+            q = self._price_quartiles.get(None)
+            if not q:
+                return
+        else:
+            q = tuple(round(x, 2) for x in statistics.quantiles(prices, n=4, method="inclusive"))
+        low, mid, high = q
+        state.ranges["price"] = {
+            "low": [None, mid],
+            "mid": [low, high],
+            "high": [high, None],
+        }[state.price_level]
+
+    def negation_of(self, msg: MessageReading, start: int) -> str:
+        """How the words before token `start` negate it: "+", "hard", "dislike", "mild"."""
+        words_ = [t.text for t in msg.tokens]
+        j = start - 1
+        steps = 0
+        while j >= 0 and steps < 6:
+            for phrase, kind in NEGATIONS:
+                n = len(phrase)
+                if j - n + 1 >= 0 and tuple(words_[j - n + 1 : j + 1]) == phrase:
+                    return kind
+            if words_[j] in NEGATION_BREAKS or _clause_break(msg.prepared, msg.tokens, j):
+                return "+"
+            j -= 1
+            steps += 1
+        return "+"
+
+    def is_content(self, word: str) -> bool:
+        return (
+            len(word) >= 3
+            and word.isalpha()
+            and word not in STOPWORDS
+            and word not in GENERIC_WORDS
+            and word not in _CUE_WORDS
+        )
+
+    def plain_use(self, msg: MessageReading, hit: ValueHit) -> bool:
+        start = msg.tokens[hit.start].start
+        return bool(_PLAIN_USE.search(msg.prepared[:start]))
+
+    def pronoun_targets(self, clause: str, state: DialogueState) -> tuple[list[str], str | None]:
+        """Items that "it"/"that one"/"them" point at, or why it is unclear."""
+        if _PLURAL.search(clause) and state.shown:
+            return list(state.shown), None
+        if _PRONOUN.search(clause):
+            if state.focus:
+                return [state.focus], None
+            if len(state.shown) == 1:
+                return list(state.shown), None
+            if state.shown:
+                return [], "ambiguous"
+        return [], None
+
+    def avoid_stem(self, word: str) -> str:
+        """A prefix that finds the word's forms in item text ("zombies" → "zombie")."""
+        return (
+            word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+        )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _clause_break(text: str, tokens: list[Token], j: int) -> bool:
+    """Is there a sentence break between token j and the next one?"""
+    if j + 1 >= len(tokens):
+        return False
+    return bool(re.search(r"[.;!?]", text[tokens[j].end : tokens[j + 1].start]))

@@ -1,0 +1,133 @@
+"""Data for the evaluation protocols: the ReDial catalog as a CatalogIndex with
+cached embeddings, MovieLens ratings mapped to catalog ids, and models trained
+on them (cached as versioned artifacts, keyed by what they were built from).
+
+Everything is read from the files given on the command line (default
+../shared/data) and never copied into the project; caches go to the cache
+directory (RECOCHAT_CACHE_DIR) and are keyed by content hashes, so a changed
+file or model setting never reuses a stale cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import (
+    PRESETS,
+    Artifact,
+    ArtifactError,
+    CatalogIndex,
+    load_artifact,
+    load_catalog,
+    save_artifact,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "data"
+DEFAULT_CATALOG = SHARED / "redial" / "catalog.jsonl"
+DEFAULT_TURNS = SHARED / "redial" / "dev_turns.jsonl"
+DEFAULT_RATINGS = SHARED / "movielens" / "ratings.csv"
+
+
+def cache_dir() -> Path:
+    from chat import load_settings
+
+    path = Path(load_settings().cache_dir) / "eval"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def load_index(catalog: Path, embedder: str = "minilm", progress: bool = True) -> CatalogIndex:
+    """The catalog with item vectors; vectors are computed once per (content, embedder)."""
+    from retrieval import make_embedder
+
+    items = load_catalog(catalog, PRESETS["redial"], skip_bad=True).items
+    key = digest([it.content_hash for it in items], embedder)
+    path = cache_dir() / f"vectors-{key}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+    else:
+        from tqdm import tqdm
+
+        model = make_embedder(embedder)
+        texts = [it.text for it in items]
+        batches = range(0, len(texts), 256)
+        parts = [
+            model.embed(texts[i : i + 256])
+            for i in tqdm(batches, desc=f"embedding catalog ({embedder})", disable=not progress)
+        ]
+        vectors = np.concatenate(parts).astype(np.float32)
+        np.save(path, vectors)
+    metas = [{**it.meta, "title": it.title} for it in items]
+    return CatalogIndex([it.id for it in items], metas, vectors)
+
+
+@dataclass
+class Ratings:
+    users: list[str]
+    items: list[str]  # catalog ids
+    values: list[float]
+    times: list[int]
+    skipped_unknown: int
+
+
+def load_ratings(path: Path, index: CatalogIndex, id_field: str = "ml_movieId") -> Ratings:
+    """MovieLens rows mapped to catalog ids through the catalog's ml_movieId field;
+    when several catalog items share one MovieLens id the first one is used."""
+    mapping: dict[str, str] = {}
+    for item_id, meta in zip(index.ids, index.metas, strict=True):
+        ml = meta.get(id_field)
+        if ml is not None:
+            mapping.setdefault(str(ml), item_id)
+    users, items, values, times = [], [], [], []
+    unknown = 0
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            item = mapping.get(row["movieId"])
+            if item is None:
+                unknown += 1
+                continue
+            users.append(row["userId"])
+            items.append(item)
+            values.append(float(row["rating"]))
+            times.append(int(row["timestamp"]))
+    return Ratings(users, items, values, times, unknown)
+
+
+def sequences(ratings: Ratings, item_pos: dict[str, int]) -> dict[str, list[int]]:
+    """Per user: item positions in time order (ties keep file order)."""
+    rows: dict[str, list[tuple[int, int, int]]] = {}
+    for n, (u, i, t) in enumerate(zip(ratings.users, ratings.items, ratings.times, strict=True)):
+        rows.setdefault(u, []).append((t, n, item_pos[i]))
+    return {u: [p for _, _, p in sorted(r)] for u, r in rows.items()}
+
+
+def cached_model(name: str, key: str, build, load):
+    """Train with build() -> (arrays, item_ids, info) unless an artifact with this
+    key exists; returns load(artifact)."""
+    folder = cache_dir() / "models"
+    artifact_name = f"{name}-{key}"
+    try:
+        return load(load_artifact(folder, artifact_name))
+    except ArtifactError:
+        pass
+    arrays, item_ids, info = build()
+    save_artifact(folder, Artifact(artifact_name, name, item_ids, arrays, info))
+    return load(load_artifact(folder, artifact_name))

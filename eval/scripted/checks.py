@@ -1,0 +1,268 @@
+"""What a dialogue turn did (`observe`) and whether it did what the suite
+expects (`check_turn`). The hallucination scan here is deliberately independent
+of chat/copycheck.py: it looks for every catalog title in the reply by plain
+word matching, so the figure is not graded by the code it measures."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chat import COMMON_WORDS, Done, ErrorEvent, ItemsShown, Question, detect, words
+
+_PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+_ARTICLES = frozenset(("the", "a", "an", "of", "and", "in", "to"))
+
+
+class TitleScan:
+    """All catalog titles, by their words without a trailing "(1999)" or "(Paperback)"."""
+
+    def __init__(self, metas: dict[str, dict[str, Any]]):
+        self.by_core: dict[str, set[str]] = {}
+        for item_id, meta in metas.items():
+            core = " ".join(words(_PAREN.sub("", str(meta.get("title", ""))) or ""))
+            if self._countable(core):
+                self.by_core.setdefault(core, set()).add(item_id)
+
+    @staticmethod
+    def _countable(core: str) -> bool:
+        parts = core.split()
+        if len(parts) >= 2:
+            return not all(p in COMMON_WORDS or p.isdigit() for p in parts)
+        return len(core) >= 6 and core not in COMMON_WORDS
+
+    def named(self, text: str) -> dict[str, set[str]]:
+        """Titles named in `text`: core → the items with that title. A title of one or
+        two words (besides articles) counts only when written as a name, capitalised
+        or quoted: "a monster" or "the perfect match for you" name no film; longer
+        titles count however they are written."""
+        padded = f" {' '.join(words(text))} "
+        capitalised = {w.lower() for w in re.findall(r"\b[A-Z0-9][\w'-]*", text)}
+        quoted = " ".join(
+            " ".join(words(q)) for q in re.findall(r"[\"“«「『]([^\"”»」』]+)[\"”»」』]", text)
+        )
+
+        def as_name(core: str) -> bool:
+            content = [w for w in core.split() if w not in _ARTICLES]
+            return (
+                len(content) >= 3
+                or all(w in capitalised for w in content)
+                or (f" {core} " in f" {quoted} ")
+            )
+
+        found = {c: ids for c, ids in self.by_core.items() if f" {c} " in padded and as_name(c)}
+        # a shorter title inside a longer one that was named ("Dino Park Building Set"
+        # inside "Dino Park Building Set Deluxe") is the longer one
+        return {
+            c: ids
+            for c, ids in found.items()
+            if not any(c != o and f" {c} " in f" {o} " for o in found)
+        }
+
+
+_TEXT_FIELDS = ("description", "plot")
+
+
+def _unarticled(core: str) -> str:
+    first, _, rest = core.partition(" ")
+    return rest if first in ("the", "a", "an") and rest else core
+
+
+def _scan(app) -> TitleScan:
+    scan = getattr(app, "_eval_title_scan", None)
+    if scan is None:
+        scan = TitleScan(app.store.all_metas())
+        app._eval_title_scan = scan
+    return scan
+
+
+def observe(app, session, events, before, text: str) -> dict[str, Any]:
+    done = next((e for e in events if isinstance(e, Done)), None)
+    error = next((e for e in events if isinstance(e, ErrorEvent)), None)
+    question = next((e for e in events if isinstance(e, Question)), None)
+    cards = next((e.items for e in events if isinstance(e, ItemsShown)), [])
+    shown = [c.id for c in cards]
+    debug = done.debug if done else {}
+    reply = done.reply if done else (error.message if error else "")
+    record: dict[str, Any] = {
+        "user": text,
+        "reply": reply,
+        "act": debug.get("act"),
+        "intent": debug.get("intent"),
+        "reason": debug.get("reason"),
+        "shown": shown,
+        "titles": [c.title for c in cards],
+        "reasons": [[r["detail"] for r in c.reasons] for c in cards],
+        "question": question.facet if question else None,
+        "error": error.code if error else None,
+        "timings": dict(done.timings) if done else {},
+        "copy": debug.get("copy", {}),
+    }
+    if shown:
+        state = session.state
+        metas = app.store.all_metas()
+        flt = state.filter()
+        record["unsatisfied"] = [i for i in shown if not flt.matches(i, metas[i])]
+        record["repeated"] = [
+            i for i in shown if i in set(before.disliked_ids) | set(before.seen_ids)
+        ]
+        allowed = set(shown) | set(state.anchors) | set(state.liked_ids)
+        # items the user talked about in this message (the reply acknowledges them)
+        allowed |= set(state.seen_ids) - set(before.seen_ids)
+        allowed |= set(state.disliked_ids) - set(before.disliked_ids)
+        said = _scan(app).named(reply)
+        user_said = _scan(app).named(text)
+        # words of a shown title ("Darkness" of "Army of Darkness") name that item, and
+        # words quoted from a shown item's own catalog text ("the American cocaine
+        # market" from the plot of Blow) are a fact about it, not another title
+        shown_titles = " ".join(f" {' '.join(words(t))} " for t in record["titles"])
+        shown_titles += " ".join(
+            f" {' '.join(words(str(metas[i].get(field) or '')))} "
+            for i in shown
+            for field in _TEXT_FIELDS
+        )
+        record["named"] = sorted(said)
+        record["hallucinated"] = sorted(
+            core
+            for core, ids in said.items()
+            if not ids & allowed
+            and core not in user_said
+            and f" {core} " not in shown_titles
+            # "the Scream (1996)" names the shown Scream (1996), not the film "The Scream"
+            and f" {_unarticled(core)} " not in shown_titles
+        )
+    return record
+
+
+def _ids(refs, lists) -> list[str]:
+    from eval.scripted.runner import resolve
+
+    refs = refs if isinstance(refs, list) else [refs]
+    return [resolve(r, lists) for r in refs]
+
+
+def _reason_terms(record: dict[str, Any], state) -> list[str]:
+    terms = []
+    for details in record["reasons"]:
+        for d in details:
+            if ":" in d or "：" in d:
+                terms += [t.strip() for t in re.split(r"[:：]", d, maxsplit=1)[1].split(",")]
+            m = re.search(r"similar to (.+?), which you liked", d)
+            if m:
+                terms.append(m.group(1))
+            if "budget" in d:  # "$24.99, within your $30.00 budget": fits the budget
+                terms.append("budget")
+            m = re.search(r"(\d\.\d)★", d)
+            if m:
+                terms.append(m.group(1))
+    terms += [str(v) for vs in (*state.equals.values(), *state.liked.values()) for v in vs]
+    return [t for t in terms if t]
+
+
+def _norm(text: str) -> str:
+    return " " + " ".join(words(text)) + " "
+
+
+def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> list[dict[str, Any]]:
+    out = []
+    shown = record.get("shown", [])
+    reply = record.get("reply", "")
+    metas = app.store.all_metas()
+    for kind, want in expect.items():
+        ok, detail = True, ""
+        if kind == "asks_question":
+            ok = (record.get("act") == "ask") == bool(want)
+            detail = f"act={record.get('act')}"
+        elif kind == "asked_facet":
+            options = want if isinstance(want, list) else [want]
+            ok, detail = record.get("question") in options, f"asked {record.get('question')}"
+        elif kind == "recommends":
+            n = len(shown)
+            if isinstance(want, bool):
+                ok = (n > 0) == want
+            elif isinstance(want, int):
+                ok = n == want
+            else:
+                ok = n >= int(str(want).lstrip(">="))
+            detail = f"{n} shown"
+        elif kind == "all_items_satisfy":
+            from eval.scripted.runner import satisfies
+
+            def lookup(ref, name):
+                item = _ids(ref, lists[:-1] or lists)[0]
+                return metas.get(item, {}).get(name)
+
+            bad = [i for i in shown if not satisfies(want, metas[i], lookup)]
+            ok, detail = (
+                bool(shown) and not bad,
+                f"failing: {bad}" if bad else f"{len(shown)} items",
+            )
+        elif kind == "none_of":
+            hit = set(_ids(want, lists[:-1] or lists)) & set(shown)
+            ok, detail = not hit, f"shown again: {sorted(hit)}" if hit else ""
+        elif kind in ("contains", "contains_any"):
+            ids = _ids(want, lists[:-1] or lists)
+            have = [i for i in ids if i in shown]
+            ok = len(have) == len(ids) if kind == "contains" else bool(have)
+            detail = f"shown {shown}"
+        elif kind == "copy_names_only_recommended":
+            bad = record.get("hallucinated", [])
+            ok, detail = not bad, f"named {bad}" if bad else ""
+        elif kind == "copy_cites_a_true_reason":
+            text = _norm(reply)
+            titles = [t for t in record.get("titles", []) if _norm(t).strip() in text]
+            cores = [
+                _norm(re.sub(r"\s*\([^)]*\)\s*$", "", t)).strip() for t in record.get("titles", [])
+            ]
+            named = titles or [c for c in cores if c and f" {c} " in text]
+            terms = [t for t in _reason_terms(record, session.state) if _norm(t).strip()]
+            cited = [t for t in terms if _norm(t) in text]
+            ok, detail = bool(named and cited), f"names {len(named)}, cites {cited[:3]}"
+        elif kind == "language":
+            got = detect(reply).language
+            ok, detail = got == want, f"reply language {got}"
+        elif kind == "max_latency_s":
+            ok, detail = record.get("latency_s", 0) <= float(want), f"{record.get('latency_s')} s"
+        elif kind in ("reply_contains", "reply_lacks"):
+            texts = want if isinstance(want, list) else [want]
+            found = [t for t in texts if t.lower() in reply.lower()]
+            ok = bool(found) if kind == "reply_contains" else not found
+            detail = reply[:120]
+        elif kind == "error":
+            ok, detail = record.get("error") == want, f"error={record.get('error')}"
+        elif kind in ("act", "intent"):
+            options = want if isinstance(want, list) else [want]
+            ok, detail = record.get(kind) in options, f"{kind}={record.get(kind)}"
+        elif kind == "state":
+            ok, detail = _state_has(session.state, want, lists)
+        elif kind == "state_unchanged":
+            ok = (session.state.to_dict() == before.to_dict()) == bool(want)
+            detail = "unchanged" if ok else "changed"
+        out.append({"type": kind, "passed": bool(ok), "detail": detail})
+    return out
+
+
+def _state_has(state, want: dict[str, Any], lists) -> tuple[bool, str]:
+    problems = []
+    for key, value in want.items():
+        have = getattr(state, key, None)
+        if value == {} or value == []:  # "ranges: {}": nothing of that kind is left
+            if have:
+                problems.append(f"{key}={have}")
+        elif isinstance(value, dict):
+            for facet, expected in value.items():
+                got = (have or {}).get(facet)
+                if isinstance(expected, list) and key != "ranges":
+                    ok = got is not None and set(expected) <= set(got)
+                else:
+                    ok = got == expected
+                if not ok:
+                    problems.append(f"{key}.{facet}={got}")
+        elif isinstance(value, list):
+            refs = any(isinstance(v, str) and v.startswith("@") for v in value)
+            expected = _ids(value, lists) if key.endswith("ids") or refs else value
+            if not set(expected) <= set(have or []):
+                problems.append(f"{key}={have}")
+        elif have != value:
+            problems.append(f"{key}={have}")
+    return not problems, "; ".join(problems)

@@ -1,0 +1,389 @@
+"""Scripted dialogue evaluation: YAML suites of user turns with assertions, run
+against a real App (store, tracker, policy, LLM), with a report per dialogue
+and per assertion type, and the figures that matter for a recommender that
+talks: hallucinated items, constraint satisfaction, disliked/seen items shown
+again, questions before the first recommendation, latency per stage.
+
+A suite file:
+
+    catalog: demo                     # demo | redial
+    dialogues:
+      - name: a specific request is recommended at once
+        turns:
+          - user: a waterproof tent for camping under $150
+            expect:
+              recommends: 3
+              all_items_satisfy: "price <= 150 and 'tent' in tags"
+              copy_names_only_recommended: true
+          - feedback: {item: "@2", kind: dislike}   # a card button; @2 = item 2 shown last
+          - user: something else
+            expect: {none_of: ["@1.2"]}           # item 2 shown at turn 1
+
+`run_command` is `recochat eval dialogues DIR`; the report lives in
+dialogue_report.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import operator
+import os
+import re
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chat import ChatError
+
+ASSERTIONS = {
+    "asks_question": "the assistant asks a question (true) or does not (false)",
+    "asked_facet": "the question is about this facet (or one of a list)",
+    "recommends": "number of items shown: N, '>=N', true (some) or false (none)",
+    "all_items_satisfy": "a filter expression every shown item satisfies "
+    "(at('@1.2', 'price') is a field of an item shown before)",
+    "none_of": "none of these items (ids, @N, @T.N) is shown",
+    "contains": "all of these items are shown",
+    "contains_any": "at least one of these items is shown",
+    "copy_names_only_recommended": "the reply names no catalog item except the shown ones",
+    "copy_cites_a_true_reason": "the reply names a shown item and one of its real reasons",
+    "language": "the reply is in this language (en | zh)",
+    "max_latency_s": "the turn completes within this many seconds",
+    "reply_contains": "the reply contains this text (or one of a list), case-insensitive",
+    "reply_lacks": "the reply contains none of these texts",
+    "error": "the message is refused with this error code",
+    "act": "the policy's act (recommend, ask, answer, no_match, smalltalk, refuse …)",
+    "intent": "the intent read from the message",
+    "state": "the dialogue state holds these values (a subset)",
+    "state_unchanged": "the dialogue state is exactly as before the message",
+}
+
+
+@dataclass
+class Turn:
+    user: str | None = None
+    feedback: dict[str, str] | None = None
+    expect: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Dialogue:
+    name: str
+    catalog: str
+    turns: list[Turn]
+    covers: list[str] = field(default_factory=list)
+    file: str = ""
+
+
+class SuiteError(ChatError):
+    """A dialogue suite file is malformed."""
+
+
+def load_dialogues(path: str | Path) -> list[Dialogue]:
+    path = Path(path)
+    files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise SuiteError(f"No .yaml dialogue suites under {path}.")
+    out = []
+    for file in files:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        catalog = data.get("catalog")
+        if catalog not in ("demo", "redial"):
+            raise SuiteError(f"{file}: 'catalog' must be demo or redial, got {catalog!r}.")
+        for i, d in enumerate(data.get("dialogues") or []):
+            name = d.get("name") or f"{file.stem} #{i + 1}"
+            turns = []
+            for t in d.get("turns") or []:
+                expect = t.get("expect") or {}
+                unknown = set(expect) - set(ASSERTIONS)
+                if unknown:
+                    raise SuiteError(
+                        f"{file}: dialogue '{name}': unknown assertion {sorted(unknown)}; "
+                        f"use some of: {', '.join(ASSERTIONS)}."
+                    )
+                if ("user" in t) == ("feedback" in t):
+                    raise SuiteError(
+                        f"{file}: dialogue '{name}': each turn needs 'user' or 'feedback'."
+                    )
+                user = t.get("user")
+                if "user" in t and not isinstance(user, str):
+                    raise SuiteError(
+                        f"{file}: dialogue '{name}': user text {user!r} is not a string; quote it."
+                    )
+                turns.append(Turn(user, t.get("feedback"), expect))
+            out.append(Dialogue(name, catalog, turns, list(d.get("covers") or []), file.name))
+    return out
+
+
+# --- filter expressions ("price <= 150 and 'tent' in tags") ---------------------------
+
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def satisfies(expression: str, meta: dict[str, Any], lookup=None) -> bool:
+    """Evaluate a small, safe expression over an item's metadata. Names are fields
+    (missing ones are None); a comparison that cannot be made is False.
+    `at('@1.2', 'price')` is a field of an item shown earlier ("cheaper than the
+    second one"), through `lookup(ref, field)`."""
+    return bool(_eval(ast.parse(expression, mode="eval").body, meta, lookup))
+
+
+def _eval(node: ast.AST, meta: dict[str, Any], lookup=None) -> Any:
+    if isinstance(node, ast.BoolOp):
+        values = [_eval(v, meta, lookup) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _eval(node.operand, meta, lookup)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "at"
+        and len(node.args) == 2
+        and all(isinstance(a, ast.Constant) for a in node.args)
+        and not node.keywords
+    ):
+        if lookup is None:
+            raise SuiteError("at(ref, field) needs the items shown so far.")
+        return lookup(node.args[0].value, node.args[1].value)
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, meta, lookup)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = _eval(right_node, meta, lookup)
+            try:
+                if not _COMPARE[type(op)](left, right):
+                    return False
+            except TypeError:
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.Name):
+        return meta.get(node.id)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_eval(e, meta, lookup) for e in node.elts]
+    raise SuiteError(f"Unsupported expression element: {ast.dump(node)[:60]}")
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def catalog_source(catalog: str) -> tuple[str, str]:
+    """(file, field-map preset) of a catalog name."""
+    import retrieval
+
+    if catalog == "demo":
+        return retrieval.demo_catalog_path(), "shop"
+    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "redial" / "catalog.jsonl"
+    if not path.is_file():
+        raise SuiteError(
+            f"The ReDial catalog is not at {path}; it comes from ../shared/data (see DESIGN.md)."
+        )
+    return str(path), "redial"
+
+
+def open_app(catalog: str, home: str | Path, *, model: str | None = None, embedder: str = "minilm"):
+    """An App over `catalog` in data directory `home` (ingested unless already there)."""
+    from chat import App, load_settings
+    from retrieval import PRESETS, load_catalog
+
+    app = App.open(load_settings(home=str(home), llm=model, embedder=embedder))
+    try:
+        path, preset = catalog_source(catalog)
+        items = load_catalog(path, PRESETS[preset]).items
+        if app.store.count() != len(items):
+            with cached_vectors(app.store, items, Path(app.settings.cache_dir) / "eval"):
+                app.store.upsert(items, sync=True)
+            app.refresh()
+    except BaseException:
+        app.close()
+        raise
+    return app
+
+
+class _KnownVectors:
+    """The store's embedder, answering item texts from vectors computed before."""
+
+    def __init__(self, embedder, known: dict[str, Any]):
+        self.embedder, self.known = embedder, known
+        self.spec, self.dim = embedder.spec, embedder.dim
+
+    def embed(self, texts: list[str]):
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.stack([self.known[t] for t in texts])
+
+
+@contextmanager
+def cached_vectors(store, items, cache: Path):
+    """Ingest with item vectors kept in the cache directory, keyed by the embedder
+    and every item text, so a suite run (and `make test`) embeds a catalog once per
+    machine rather than once per run: 6,583 ReDial plots take minutes on two cores.
+    Chat-time queries use the real embedder, as in production."""
+    import numpy as np
+
+    texts = [it.text for it in items]
+    key = hashlib.sha256("\x00".join([store.embedder.spec, *texts]).encode()).hexdigest()[:16]
+    path = cache / f"item-vectors-{key}.npy"
+    vectors = None
+    if path.is_file():
+        try:
+            vectors = np.load(path)
+        except (OSError, ValueError):
+            vectors = None  # a broken cache file is recomputed
+    if vectors is None or len(vectors) != len(texts):
+        vectors = store.embedder.embed(texts)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, np.asarray(vectors, dtype=np.float32))
+        tmp.replace(path)
+    real = store.embedder
+    store.embedder = _KnownVectors(real, dict(zip(texts, vectors, strict=True)))
+    try:
+        yield
+    finally:
+        store.embedder = real
+
+
+def run_dialogue(app, dialogue: Dialogue) -> list[dict[str, Any]]:
+    from eval.scripted.checks import check_turn, observe
+
+    session = app.session()
+    lists: list[list[str]] = []  # items shown, per user turn
+    records = []
+    for number, turn in enumerate(dialogue.turns, 1):
+        before = session.state.copy()
+        started = time.perf_counter()
+        if turn.feedback is not None:
+            events, error = [], None
+            try:
+                item = resolve(turn.feedback.get("item", ""), lists)
+                session.feedback(item, turn.feedback.get("kind", ""))
+            except ChatError as e:
+                error = "invalid_feedback"
+                record_message = str(e)
+            record = {"turn": number, "feedback": turn.feedback, "error": error, "latency_s": 0.0}
+            if error:
+                record["reply"] = record_message
+        else:
+            events = list(session.turn(turn.user))
+            record = observe(app, session, events, before, turn.user)
+            record["turn"] = number
+            record["latency_s"] = round(time.perf_counter() - started, 3)
+        lists.append(record.get("shown", []))
+        record["assertions"] = check_turn(app, session, turn.expect, record, before, lists)
+        records.append(record)
+    return records
+
+
+def resolve(ref: str, lists: list[list[str]]) -> str:
+    """'@2' = item 2 of the last list shown; '@3.1' = item 1 shown at turn 3; else an id."""
+    if not isinstance(ref, str) or not ref.startswith("@"):
+        return ref
+    m = re.fullmatch(r"@(?:(\d+)\.)?(\d+)", ref)
+    if not m:
+        raise SuiteError(f"Bad item reference {ref!r}; use @N or @T.N.")
+    if m.group(1):
+        shown = lists[int(m.group(1)) - 1] if int(m.group(1)) <= len(lists) else []
+    else:
+        shown = next((s for s in reversed(lists) if s), [])
+    index = int(m.group(2)) - 1
+    return shown[index] if 0 <= index < len(shown) else f"(nothing at {ref})"
+
+
+def run_suites(
+    dialogues: list[Dialogue],
+    *,
+    model: str | None = None,
+    embedder: str = "minilm",
+    home: str | Path | None = None,
+    progress=lambda line: print(line, flush=True),
+) -> list[dict[str, Any]]:
+    """Run every dialogue, ingesting each catalog once; returns one record per dialogue."""
+    results = []
+    for catalog in sorted({d.catalog for d in dialogues}):
+        todo = [d for d in dialogues if d.catalog == catalog]
+        with tempfile.TemporaryDirectory(prefix=f"recochat-eval-{catalog}-") as tmp:
+            where = Path(home) / catalog if home else Path(tmp)
+            app = open_app(catalog, where, model=model, embedder=embedder)
+            try:
+                load = getattr(app.llm, "load", None)
+                if callable(load):
+                    load()
+                for d in todo:
+                    started = time.perf_counter()
+                    turns = run_dialogue(app, d)
+                    checks = [a for t in turns for a in t["assertions"]]
+                    passed = sum(a["passed"] for a in checks)
+                    results.append(
+                        {
+                            "name": d.name,
+                            "catalog": catalog,
+                            "file": d.file,
+                            "covers": d.covers,
+                            "turns": turns,
+                            "passed": passed,
+                            "total": len(checks),
+                            "seconds": round(time.perf_counter() - started, 2),
+                        }
+                    )
+                    progress(
+                        f"  {'PASS' if passed == len(checks) else 'FAIL'} {passed}/{len(checks)}  "
+                        f"[{catalog}] {d.name}"
+                    )
+            finally:
+                app.close()
+    return results
+
+
+def run_command(args) -> int:
+    from eval.scripted.report import summarize, write_report
+
+    dialogues = load_dialogues(args.dir)
+    if args.catalog:
+        dialogues = [d for d in dialogues if d.catalog == args.catalog]
+    if args.only:  # "a|b": dialogues whose name contains a or b
+        wanted = [w.strip().lower() for w in args.only.split("|") if w.strip()]
+        dialogues = [d for d in dialogues if any(w in d.name.lower() for w in wanted)]
+    if not dialogues:
+        print("No dialogues to run (check DIR, --catalog and --only).", file=sys.stderr)
+        return 2
+    model = args.model
+    print(
+        f"Running {len(dialogues)} dialogues with model {model or '(from settings)'} …", flush=True
+    )
+    started = time.perf_counter()
+    results = run_suites(dialogues, model=model, embedder=args.embedder, home=args.home)
+    machine = {
+        "cpus": os.cpu_count(),
+        # other work on the machine inflates the latency figures: say how busy it was
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "run_seconds": round(time.perf_counter() - started, 1),
+    }
+    summary = summarize(results, model=model, machine=machine)
+    paths = write_report(summary, results, Path(args.out))
+    print(summary["text"])
+    print(f"Report: {paths[0]} and {paths[1]}")
+    rate = summary["pass_rate"]
+    if rate < args.threshold:
+        print(f"Pass rate {rate:.1%} is below the threshold {args.threshold:.0%}.", file=sys.stderr)
+        return 1
+    return 0
