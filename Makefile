@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test install browser lint bench dialogues clean
+.PHONY: demo test unit install browser lint bench dialogues clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# ruff, the layering contracts (import-linter, see .importlinter) and the type checker
 lint: install
 	$(BIN)/ruff check chat retrieval prompts eval tests
 	$(BIN)/ruff format --check chat retrieval prompts eval tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
+# The whole suite, as CI runs it: lint, unit tests and the end-to-end tests (real models,
+# Chroma, servers on loopback, headless Chromium).
 test: install browser lint
 	$(BIN)/pytest -q --durations=20
+
+# The fast part: no models, no servers, no browser (under two minutes).
+unit: install
+	$(BIN)/pytest -q -m "not e2e" tests/unit
 
 demo: install
 	$(BIN)/recochat ingest --demo

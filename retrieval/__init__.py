@@ -47,6 +47,7 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     Query,
+    dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
 from retrieval.ranking.fusion import (
@@ -136,6 +137,7 @@ __all__ = [
     "Trained",
     "TreeFusion",
     "demo_catalog_path",
+    "dialogue_channels",
     "learn_fusion",
     "learn_tree_fusion",
     "load_artifact",

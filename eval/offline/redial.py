@@ -73,6 +73,7 @@ from retrieval import (
     PopularChannel,
     Query,
     TitleLinker,
+    dialogue_channels,
     learn_fusion,
     learn_tree_fusion,
 )
@@ -248,7 +249,7 @@ def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: DialogueMode
     order, its feature columns) with this fold variant's dialogue models. The
     catalog's popularity prior is the fold's: call `use_fold` before using it."""
     use_fold(index, fold)
-    channels = [*fixed, *fold.channels(index), PopularChannel(index)]
+    channels = [*fixed, *dialogue_channels(fold, index), PopularChannel(index)]
     config = replace(FEATURES, channel_scaling=OPTIONS.scaling)
     return Pipeline(index, channels, features=FeatureBuilder(index, config))
 

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from chat import COMMON_WORDS, Done, ErrorEvent, ItemsShown, Question, detect, words
+from eval.scripted.expressions import resolve, satisfies
 
 _PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 _ARTICLES = frozenset(("the", "a", "an", "of", "and", "in", "to"))
@@ -135,7 +136,6 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
 
 
 def _ids(refs, lists) -> list[str]:
-    from eval.scripted.runner import resolve
 
     refs = refs if isinstance(refs, list) else [refs]
     return [resolve(r, lists) for r in refs]
@@ -186,7 +186,6 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
                 ok = n >= int(str(want).lstrip(">="))
             detail = f"{n} shown"
         elif kind == "all_items_satisfy":
-            from eval.scripted.runner import satisfies
 
             def lookup(ref, name):
                 item = _ids(ref, lists[:-1] or lists)[0]

@@ -18,6 +18,7 @@ become channels the pipeline recalls and scores with.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +31,6 @@ from retrieval.models.cf import (
     ItemKNN,
     RequestKNN,
     Transitions,
-)
-from retrieval.ranking.channels import (
-    AskedForChannel,
-    Channel,
-    ModelChannel,
-    PriorChannel,
-    SimilarRequestsChannel,
 )
 
 DIALOGUE_MODELS_VERSION = 2
@@ -88,8 +82,8 @@ class DialogueModels:
             sessions.setdefault(d.dialog, set()).update([*d.mentioned, *chosen])
             self.recommended[[pos[i] for i in chosen]] += 1
             picks.append((d.mentioned, chosen))
-            asked.append((AskedForChannel.facet_anchors(d.facets), chosen))
-            said.append((AskedForChannel.word_anchors(d.text), chosen))
+            asked.append((facet_anchors(d.facets), chosen))
+            said.append((word_anchors(d.text), chosen))
         users = [s for s, items in sessions.items() for _ in items]
         items = [i for s in sessions.values() for i in s]
         data = InteractionMatrix.build(users, items, item_ids=self.item_ids)
@@ -110,24 +104,6 @@ class DialogueModels:
         )
         self.decisions = len(decisions)
         return self
-
-    def channels(self, index: CatalogIndex) -> list[Channel]:
-        recency = self.config.recency
-        prior = np.zeros(len(index), dtype=np.float32)
-        known = [(index.pos[i], n) for n, i in enumerate(self.item_ids) if i in index.pos]
-        if known:
-            at, rows = map(np.array, zip(*known, strict=True))
-            prior[at] = np.log1p(self.recommended[rows])
-        cf = self.dialogue_cf
-        return [
-            ModelChannel(index, self.co_mention, "co_mention", recency=recency),
-            *([ModelChannel(index, cf, "dialogue_cf", recency=recency)] if cf else []),
-            PriorChannel(index, "recommended", prior),
-            ModelChannel(index, self.picked_after, "picked_after", recency=recency),
-            AskedForChannel(index, self.asked_for),
-            AskedForChannel(index, self.said, "said", anchors="words"),
-            SimilarRequestsChannel(index, self.similar_requests),
-        ]
 
     def popularity_on(self, index: CatalogIndex) -> np.ndarray:
         """The mention counts over the catalog's positions (0 for unknown items)."""
@@ -179,3 +155,27 @@ class DialogueModels:
             }
             models.dialogue_cf = EASE.from_arrays(own, own["item_ids"].tolist())
         return models
+
+
+def facet_anchors(facets: dict[str, list[str]]) -> list[str]:
+    """The facet values a request named, as the asked-for model's anchors."""
+    return [f"{name}={v.lower()}" for name, values in facets.items() for v in values]
+
+
+def word_anchors(text: str) -> list[str]:
+    """The content words of a request, as the said-words model's anchors."""
+    words = (w.strip("'’-") for w in _WORDS.findall(text.lower()))
+    return list(dict.fromkeys(f"w={w}" for w in words if len(w) > 2 and w not in _STOP))
+
+
+_WORDS = re.compile(r"[a-z][a-z'’\-]+")
+_STOP = frozenset(
+    """the and for you are was but not have has had with that this what any some can
+    could would should will just like love liked really very much more most also too
+    movie movies film films watch watched watching seen see saw one ones thing things
+    good great nice well yes yeah okay hello hey thanks thank there their they them
+    then than been being into out about all how who why when where which your yours
+    maybe sure lot lots kind sort type types something anything recommend suggest
+    think know heard did does don't didn't i'm it's that's i've you've haven't
+    from bye have time its our get got looking look want wanted""".split()
+)

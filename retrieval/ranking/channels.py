@@ -20,7 +20,6 @@ on (no liked items, no trained model) returns None and is simply skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ import numpy as np
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.store import Candidate
+from retrieval.models.dialogue import DialogueModels, facet_anchors, word_anchors
 
 HISTORY_TAIL = 50  # long histories: the recent part says most about the next item
 
@@ -249,19 +249,10 @@ class AskedForChannel(Channel):
         model_pos = {i: n for n, i in enumerate(model.item_ids)}
         self._to_model = np.array([model_pos.get(i, -1) for i in index.ids], dtype=np.int64)
 
-    @staticmethod
-    def facet_anchors(facets: dict[str, list[str]]) -> list[str]:
-        return [f"{name}={v.lower()}" for name, values in facets.items() for v in values]
-
-    @staticmethod
-    def word_anchors(text: str) -> list[str]:
-        words = (w.strip("'’-") for w in _WORDS.findall(text.lower()))
-        return list(dict.fromkeys(f"w={w}" for w in words if len(w) > 2 and w not in _STOP))
-
     def anchors(self, query: Query) -> list[str]:
         if self.kind == "words":
-            return self.word_anchors(query.text)
-        return self.facet_anchors(query.facets)
+            return word_anchors(query.text)
+        return facet_anchors(query.facets)
 
     def scores(self, query: Query) -> np.ndarray | None:
         anchors = [a for a in self.anchors(query) if a in self.model]
@@ -270,19 +261,6 @@ class AskedForChannel(Channel):
         # the mean over anchors: a long message is not more certain than a short one
         raw = self.model.score_anchors(anchors, [1.0 / len(anchors)] * len(anchors))
         return np.where(self._to_model >= 0, raw[self._to_model], 0.0).astype(np.float32)
-
-
-_WORDS = re.compile(r"[a-z][a-z'’\-]+")
-_STOP = frozenset(
-    """the and for you are was but not have has had with that this what any some can
-    could would should will just like love liked really very much more most also too
-    movie movies film films watch watched watching seen see saw one ones thing things
-    good great nice well yes yeah okay hello hey thanks thank there their they them
-    then than been being into out about all how who why when where which your yours
-    maybe sure lot lots kind sort type types something anything recommend suggest
-    think know heard did does don't didn't i'm it's that's i've you've haven't
-    from bye have time its our get got looking look want wanted""".split()
-)
 
 
 class SimilarRequestsChannel(Channel):
@@ -341,3 +319,23 @@ def merge(lists: list[list[Candidate]]) -> list[Candidate]:
                 have.channels.update(c.channels)
                 have.similarity = max(have.similarity, c.similarity)
     return list(merged.values())
+
+
+def dialogue_channels(models: DialogueModels, index: CatalogIndex) -> list[Channel]:
+    """The recall channels of what past conversations teach (see models/dialogue.py)."""
+    recency = models.config.recency
+    prior = np.zeros(len(index), dtype=np.float32)
+    known = [(index.pos[i], n) for n, i in enumerate(models.item_ids) if i in index.pos]
+    if known:
+        at, rows = map(np.array, zip(*known, strict=True))
+        prior[at] = np.log1p(models.recommended[rows])
+    cf = models.dialogue_cf
+    return [
+        ModelChannel(index, models.co_mention, "co_mention", recency=recency),
+        *([ModelChannel(index, cf, "dialogue_cf", recency=recency)] if cf else []),
+        PriorChannel(index, "recommended", prior),
+        ModelChannel(index, models.picked_after, "picked_after", recency=recency),
+        AskedForChannel(index, models.asked_for),
+        AskedForChannel(index, models.said, "said", anchors="words"),
+        SimilarRequestsChannel(index, models.similar_requests),
+    ]

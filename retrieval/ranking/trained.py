@@ -24,6 +24,7 @@ from retrieval.ranking.channels import (
     DenseChannel,
     ModelChannel,
     PopularChannel,
+    dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
 from retrieval.ranking.fusion import Fusion, FusionModel, TreeFusion
@@ -50,7 +51,7 @@ class Trained:
             DenseChannel(index, embed),
             ContentChannel(index),
             *self.channels,
-            *(self.dialogues.channels(index) if self.dialogues is not None else []),
+            *(dialogue_channels(self.dialogues, index) if self.dialogues is not None else []),
             PopularChannel(index),
         ]
 

@@ -8,8 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from learn_helpers import demo_index
+from helpers.learn import demo_index
 
+from retrieval import dialogue_channels
 from retrieval.models.dialogue import DialogueModels, PastPick
 
 
@@ -44,7 +45,7 @@ def test_each_dialogue_channel_learns_the_picks_and_survives_a_round_trip():
         facets={"category": ["kitchen"]},
         vector=np.eye(8)[0].astype(np.float32),
     )
-    for a, b in zip(models.channels(index), again.channels(index), strict=True):
+    for a, b in zip(dialogue_channels(models, index), dialogue_channels(again, index), strict=True):
         sa, sb = a.scores(query), b.scores(query)
         assert a.name == b.name and np.allclose(sa, sb, rtol=1e-3), a.name  # float16 EASE
         if a.name != "recommended":  # a prior: the same for every query

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 from conftest import shared_file
-from learn_helpers import assert_corrupt_artifact_is_skipped
+from helpers.learn import assert_corrupt_artifact_is_skipped
 
 from chat.frontends.cli import main
 

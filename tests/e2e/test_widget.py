@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_api_e2e import ApiServer, new_key, run_cli, server_env
+from helpers.servers import ApiServer, new_key, run_cli, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("RECOCHAT_SCREENSHOTS", "/tmp"))

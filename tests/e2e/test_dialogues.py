@@ -23,7 +23,7 @@ import pytest
 from conftest import MODEL_CACHE, shared_file
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECOCHAT = str(Path(sys.executable).parent / "recochat")
 SUITES = ROOT / "eval" / "dialogues"
 MODEL = "smollm2-135m"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import httpx
 import pytest
 import schemathesis
+from helpers.servers import FIXTURES, ApiServer, run_cli, server_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import positive_data_acceptance
-from test_api_e2e import FIXTURES, ApiServer, run_cli, server_env
 
 ADMIN = "schema-admin-key"
 # Bodies that a JSON schema cannot fully describe, so a schema-valid one may still be

@@ -5,7 +5,7 @@ request kNN), and the dialogue channels score what went with the context."""
 from __future__ import annotations
 
 import numpy as np
-from learn_helpers import demo_index
+from helpers.learn import demo_index
 
 from eval.offline.redial import Turn, build_pipeline, fold_models
 from retrieval.ranking.channels import Query

@@ -6,29 +6,11 @@ metadata only."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers.trackers import TRACKERS
 
-import retrieval
-from chat.dialogue.tracker import StateTracker
 from chat.state import DialogueState
-from retrieval import PRESETS, load_catalog
-from retrieval.items.facets import discover_facets
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _tracker(path, preset="shop"):
-    items = load_catalog(path, PRESETS[preset]).items
-    metas = {it.id: it.meta for it in items}
-    return StateTracker(discover_facets(list(metas.values())), metas)
-
-
-TRACKERS = {
-    "shop": _tracker(retrieval.demo_catalog_path()),
-    "movies": _tracker(FIXTURES / "movies_small.jsonl", "redial"),
-}
 SHOWN = {
     # what the previous answer showed, for references ("the second one")
     "earbuds": ["el-003", "el-005", "el-004"],

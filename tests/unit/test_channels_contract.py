@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from learn_helpers import by_category, category_share, demo_index, synthetic_events
+from helpers.learn import by_category, category_share, demo_index, synthetic_events
 
 from retrieval import Filter
 from retrieval.items.embedders import HashEmbedder

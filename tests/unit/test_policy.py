@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from test_tracker import TRACKERS
+from helpers.trackers import TRACKERS
 
 from chat.dialogue.policy import Policy, PolicyConfig
 from chat.state import DialogueState

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from chat.frontends.cli import main
-from eval.scripted.runner import SuiteError, load_dialogues, resolve, satisfies
+from eval.scripted.expressions import SuiteError, resolve, satisfies
+from eval.scripted.runner import load_dialogues
 
 SUITE = """
 catalog: demo
@@ -78,7 +79,7 @@ def test_a_malformed_suite_says_where_and_what(tmp_path):
 
 
 def test_the_shipped_suites_load_and_cover_both_catalogs():
-    dialogues = load_dialogues(Path(__file__).parents[1] / "eval" / "dialogues")
+    dialogues = load_dialogues(Path(__file__).parents[2] / "eval" / "dialogues")
     demo = [d for d in dialogues if d.catalog == "demo"]
     redial = [d for d in dialogues if d.catalog == "redial"]
     assert len(demo) >= 40 and len(redial) >= 20

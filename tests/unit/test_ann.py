@@ -4,7 +4,7 @@ filters, exact scores wherever features read them, and high recall."""
 from __future__ import annotations
 
 import numpy as np
-from learn_helpers import demo_index
+from helpers.learn import demo_index
 
 from retrieval import Filter
 from retrieval.items.ann import CompressedVectors, CompressionConfig, recall_at_k

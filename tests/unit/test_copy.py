@@ -5,7 +5,7 @@ the template. The fake LLM is scripted, so every path is exercised exactly."""
 from __future__ import annotations
 
 import pytest
-from test_tracker import TRACKERS
+from helpers.trackers import TRACKERS
 
 import prompts
 from chat.events import ItemCard

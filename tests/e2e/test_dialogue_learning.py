@@ -10,7 +10,7 @@ import json
 
 import pytest
 from conftest import shared_file
-from learn_helpers import assert_corrupt_artifact_is_skipped, open_recommender
+from helpers.learn import assert_corrupt_artifact_is_skipped, open_recommender
 
 from chat.frontends.cli import main
 from chat.learn.dialogue_training import fold_of

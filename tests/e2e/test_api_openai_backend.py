@@ -9,7 +9,7 @@ import json
 
 import httpx
 import pytest
-from test_api_e2e import FIXTURES, ApiServer, new_key, run_cli, server_env, sse_frames
+from helpers.servers import FIXTURES, ApiServer, new_key, run_cli, server_env, sse_frames
 
 MODEL = "smollm2-135m"
 

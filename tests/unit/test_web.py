@@ -19,7 +19,7 @@ import pytest
 
 from chat.events import ItemCard
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEB_CATALOG = FIXTURES / "web_shop.jsonl"  # item w4 carries <script> and <img onerror> payloads
 PAYLOAD_TITLE = "Hacker Sticker Pack <script>alert(1)</script>"
 REPLY = "Try the Hacker Sticker Pack <img src=x onerror=alert(2)> & enjoy\nit's a fine pick."

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from learn_helpers import by_category, category_share, demo_index, synthetic_events
+from helpers.learn import by_category, category_share, demo_index, synthetic_events
 
 from retrieval.items.linking import FacetMatcher, TitleLinker
 from retrieval.models.artifacts import (

@@ -13,7 +13,7 @@ from chat.errors import ConfigError, DataDirInUse
 from chat.persist.database import MIGRATIONS, Database
 from chat.persist.datadir import DataDir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_second_writer_process_is_refused(tmp_path):

@@ -1,0 +1,1 @@
+"""Shared test helpers (servers, trackers, learning data); `tests` is on sys.path."""
