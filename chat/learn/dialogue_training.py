@@ -7,7 +7,7 @@ The file holds one recommendation turn per JSON line, in the ReDial turns format
 
 Items named in the context are linked to the catalog by title, the picks by
 exact title (or by catalog id in an optional "rec_ids" list). From these
-decisions it learns the dialogue channels (retrieval/dialogue_models.py) and a
+decisions it learns the dialogue channels (retrieval/models/dialogue.py) and a
 LightGBM LambdaRank fusion over every channel the server runs. The fusion is
 learned out of fold: each turn is featurised by dialogue models fitted without
 its own fold of dialogues, so no training list's features contain its answer

@@ -69,7 +69,7 @@ MIGRATIONS = [
         created_at REAL NOT NULL
     );
     """,
-    # 3: conversation feedback (chat/feedback.py): like / dislike / seen / click on an
+    # 3: conversation feedback (chat/persist/feedback.py): like / dislike / seen / click on an
     # item, from the text ("I've seen it") or a button, in the order it was given.
     """
     CREATE TABLE item_feedback (
@@ -83,7 +83,7 @@ MIGRATIONS = [
     CREATE INDEX item_feedback_session ON item_feedback(session_id, id);
     CREATE INDEX item_feedback_item ON item_feedback(item_id);
     """,
-    # 4: the interaction log the learners train on (chat/interactions.py): imported
+    # 4: the interaction log the learners train on (chat/persist/interactions.py): imported
     # files and chat feedback; a repeated (user, item, kind, ts) is one event. And
     # the online learners' state per user or session (versioned JSON).
     """

@@ -3,7 +3,7 @@ ranker's real contributions (never from the LLM).
 
 A reason is said only when its signal really contributed to the fused score
 (weight × feature ≥ MIN_CONTRIBUTION), and names a liked item only when the
-recommender found that item behind the signal (chat/recommender.py `_evidence`):
+recommender found that item behind the signal (retrieval/ranking/serving.py `_evidence`):
 the closest liked item in content, the one people also liked, the end of the
 sequence, the liked items the online profile moved the request towards."""
 
@@ -30,7 +30,7 @@ FAMILY = {
     "catalog_popularity": "popularity",
     "popular": "popularity",
     "in_popular": "popularity",
-    # learned from past conversations (retrieval/dialogue_models.py)
+    # learned from past conversations (retrieval/models/dialogue.py)
     "co_mention": "talked_about",
     "asked_for": "asked",
     "said": "asked",

@@ -251,7 +251,7 @@ def run_movielens(args) -> int:
     index = load_index(Path(args.catalog), args.embedder)
     ratings = load_ratings(Path(args.ratings), index)
     train, seqs = split(ratings, index)
-    cfg = SASRecConfig(epochs=args.epochs)  # 60 by default: see retrieval/sequence.py
+    cfg = SASRecConfig(epochs=args.epochs)  # 60 by default: see retrieval/models/sequence.py
     key = f"loo-{file_digest(Path(args.ratings))}"
     models, pop_counts, pipe = channel_models(train, index, key, cfg, args.scaling)
     names = pipe.feature_names()

@@ -152,7 +152,7 @@ def read_turns(
 
 def fold_models(turns: list[Turn], index: CatalogIndex, excluded: frozenset[int]) -> DialogueModels:
     """What is learned from the dialogues outside a set of folds: the dialogue
-    models `recochat train --dialogues` serves (retrieval/dialogue_models.py)."""
+    models `recochat train --dialogues` serves (retrieval/models/dialogue.py)."""
     config = DialogueConfig(shrink=OPTIONS.shrink, recency=OPTIONS.recency)
     decisions = [
         PastPick(
@@ -245,7 +245,7 @@ OPTIONS = Options()
 
 
 def build_pipeline(index: CatalogIndex, fixed: list[Channel], fold: DialogueModels) -> Pipeline:
-    """The product's pipeline (chat/dialogue_training.py: channels in the serving
+    """The product's pipeline (chat/learn/dialogue_training.py: channels in the serving
     order, its feature columns) with this fold variant's dialogue models. The
     catalog's popularity prior is the fold's: call `use_fold` before using it."""
     use_fold(index, fold)

@@ -1,4 +1,4 @@
-"""Running the ReDial protocol (eval/redial.py) with every channel, the
+"""Running the ReDial protocol (eval/offline/redial.py) with every channel, the
 popularity baseline, single-signal rows and an ablation row per signal group;
 prints the table, writes JSON and a Recall@k plot."""
 

@@ -12,7 +12,7 @@ models come from synthetic sessions (EASE is left out there: its dense
 item×item matrix does not fit, which is why item-kNN is the cf channel).
 
 At 100k items the pipeline scans compressed vectors with exact rescoring
-(retrieval/ann.py); the same queries also run through the exact-scan
+(retrieval/items/ann.py); the same queries also run through the exact-scan
 pipeline in the same run, query by query in turn, so the speed-up is a ratio
 under the same machine load. Their agreement is reported too: recall@100 of
 the dense channel's candidates and recall@10 of the final list, each against

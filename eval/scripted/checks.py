@@ -1,6 +1,6 @@
 """What a dialogue turn did (`observe`) and whether it did what the suite
 expects (`check_turn`). The hallucination scan here is deliberately independent
-of chat/copycheck.py: it looks for every catalog title in the reply by plain
+of chat/reply/copycheck.py: it looks for every catalog title in the reply by plain
 word matching, so the figure is not graded by the code it measures."""
 
 from __future__ import annotations

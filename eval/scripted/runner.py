@@ -6,7 +6,7 @@ again, questions before the first recommendation, latency per stage.
 
 A suite file:
 
-    catalog: demo                     # demo | redial
+    catalog: demo                     # demo | redial | opendialkg
     dialogues:
       - name: a specific request is recommended at once
         turns:
@@ -40,6 +40,8 @@ import yaml
 from chat import ChatError
 from eval.scripted.checks import check_turn, observe
 from eval.scripted.expressions import SuiteError, resolve
+
+CATALOGS = ("demo", "redial", "opendialkg")  # suite catalogs (catalog_source)
 
 ASSERTIONS = {
     "asks_question": "the assistant asks a question (true) or does not (false)",
@@ -89,8 +91,10 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
     for file in files:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         catalog = data.get("catalog")
-        if catalog not in ("demo", "redial"):
-            raise SuiteError(f"{file}: 'catalog' must be demo or redial, got {catalog!r}.")
+        if catalog not in CATALOGS:
+            raise SuiteError(
+                f"{file}: 'catalog' must be one of {', '.join(CATALOGS)}, got {catalog!r}."
+            )
         for i, d in enumerate(data.get("dialogues") or []):
             name = d.get("name") or f"{file.stem} #{i + 1}"
             turns = []
@@ -125,12 +129,15 @@ def catalog_source(catalog: str) -> tuple[str, str]:
 
     if catalog == "demo":
         return retrieval.demo_catalog_path(), "shop"
-    path = Path(__file__).resolve().parents[3] / "shared" / "data" / "redial" / "catalog.jsonl"
+    folder, name = {"redial": ("redial", "ReDial"), "opendialkg": ("opendialkg", "OpenDialKG")}[
+        catalog
+    ]
+    path = Path(__file__).resolve().parents[3] / "shared" / "data" / folder / "catalog.jsonl"
     if not path.is_file():
         raise SuiteError(
-            f"The ReDial catalog is not at {path}; it comes from ../shared/data (see DESIGN.md)."
+            f"The {name} catalog is not at {path}; it comes from ../shared/data (see DESIGN.md)."
         )
-    return str(path), "redial"
+    return str(path), catalog
 
 
 def open_app(catalog: str, home: str | Path, *, model: str | None = None, embedder: str = "minilm"):

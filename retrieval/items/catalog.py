@@ -83,6 +83,18 @@ PRESETS: dict[str, FieldMap] = {
         # redial_mentions counts mentions in test dialogues: never a signal.
         exclude=("redial_mentions", "ml_link_source", "imdb_id"),
     ),
+    # OpenDialKG movies and books: knowledge-graph facets, no plot, price or rating.
+    "opendialkg": FieldMap(
+        id="odkg_id",
+        title="title",
+        text=("title", "genres", "director", "stars", "writer", "language"),
+        category=None,
+        brand=None,
+        price=None,
+        rating=None,
+        rating_count=None,
+        in_stock=None,
+    ),
 }
 
 

@@ -12,7 +12,7 @@ become channels the pipeline recalls and scores with.
     mentions          how often each item came up at all (dialogues it was named
                       or picked in): a popularity prior
 
-`recochat train --dialogues FILE` fits them (chat/dialogue_training.py) and
+`recochat train --dialogues FILE` fits them (chat/learn/dialogue_training.py) and
 `recochat eval redial` measures them, cross-validated by dialogue.
 """
 

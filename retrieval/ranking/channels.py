@@ -71,7 +71,7 @@ class Channel:
 
     def exact_at(self, query: Query, positions: np.ndarray) -> np.ndarray | None:
         """Exact scores at these positions when `scores` may be approximate (the
-        vector channels on a compressed catalog, see retrieval/ann.py); None: exact."""
+        vector channels on a compressed catalog, see retrieval/items/ann.py); None: exact."""
         return None
 
     def recall(self, query: Query, k: int, allowed: np.ndarray | None = None) -> list[Candidate]:

@@ -3,7 +3,7 @@ rerank, each timed, with online learning hooked in before recall (Rocchio moves
 the request vector) and at fusion (the bandit's arm scales the weights).
 
 `recommend` runs a whole turn; chat turns and catalog searches run its two
-halves, `shortlist` and `rerank`, through chat/recommender.py. `score_catalog`
+halves, `shortlist` and `rerank`, through retrieval/ranking/serving.py. `score_catalog`
 scores every catalog item the same way, which is what the ReDial/MovieLens
 protocols need ("rank the whole catalog").
 """
@@ -33,7 +33,7 @@ class PipelineConfig:
     flag_k: int = 30
     rerank: bool = True
     # from this catalog size on, the dense stage scans compressed vectors and
-    # rescores exactly (retrieval/ann.py); None: always the exact scan
+    # rescores exactly (retrieval/items/ann.py); None: always the exact scan
     compress_min_items: int | None = 20_000
     compression: CompressionConfig = field(default_factory=CompressionConfig)
 
@@ -83,7 +83,7 @@ class Pipeline:
 
     def _one_pass(self, query: Query, timings: dict, allowed: np.ndarray, exact: bool) -> bool:
         """Dense and content scores from one scan of the compressed vectors, on a
-        large catalog unless `exact` (retrieval/ann.py); True then: the pooled rows
+        large catalog unless `exact` (retrieval/items/ann.py); True then: the pooled rows
         must be rescored exactly (see `recall`). Otherwise the two channels each do
         their own exact matrix-vector product: OpenBLAS runs two of those faster
         than one two-column product (22 vs 26 ms at 100k items, 0.45 vs 0.75 ms at

@@ -1,10 +1,10 @@
 """What ranking reads and produces, shared by the pipeline's stages
-(retrieval/pipeline.py: features → fusion → rerank) and the explanations.
+(retrieval/ranking/pipeline.py: features → fusion → rerank) and the explanations.
 
 `Preferences` are the soft wishes of a request (wanted facet values, a budget);
 a `ScoredItem` is one ranked item with its fused score and each signal's
 contribution (weight × feature), which is what the copy and the UI say *why*
-from. The scoring itself is the fusion of retrieval/fusion.py.
+from. The scoring itself is the fusion of retrieval/ranking/fusion.py.
 """
 
 from __future__ import annotations

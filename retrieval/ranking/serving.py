@@ -226,7 +226,7 @@ class Recommender:
     def feedback(self, key: str, item_id: str, kind: str, shown: int = 1) -> None:
         """A like/dislike/click on a shown item: update the online learners at once
         (the next recall already uses them). The event itself is logged by the
-        conversation (chat/feedback.py), which the interaction store reads as chat
+        conversation (chat/persist/feedback.py), which the interaction store reads as chat
         events for the next `recochat train`."""
         online = self._online(key)
         if kind in POSITIVE or kind in NEGATIVE:

@@ -26,6 +26,10 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 RECOCHAT = str(Path(sys.executable).parent / "recochat")
 SUITES = ROOT / "eval" / "dialogues"
+# only the old suites (eval/dialogues/demo, eval/dialogues/redial) for now: the new
+# dialogues (eval/dialogues/new) were written before the code that should pass them,
+# and eval/dialogues_blind is never used to tune code
+OLD_SUITES = {"demo": SUITES / "demo", "redial": SUITES / "redial"}
 MODEL = "smollm2-135m"
 # assertion types that depend only on code, never on what the model writes
 DETERMINISTIC = {
@@ -55,7 +59,7 @@ def run_suite(catalog: str, tmp: Path) -> dict:
             RECOCHAT,
             "eval",
             "dialogues",
-            str(SUITES),
+            str(OLD_SUITES[catalog]),
             "--catalog",
             catalog,
             "--model",

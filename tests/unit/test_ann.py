@@ -1,4 +1,4 @@
-"""The compressed dense stage (retrieval/ann.py) against the exact scan: the same
+"""The compressed dense stage (retrieval/items/ann.py) against the exact scan: the same
 filters, exact scores wherever features read them, and high recall."""
 
 from __future__ import annotations

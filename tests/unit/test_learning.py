@@ -127,7 +127,7 @@ def test_tree_fusion_learns_an_interaction_and_explains_itself():
 
     tree_hits, linear_hits = hits(trees.predict), hits(lambda m: m @ w)
     assert tree_hits > 0.6 and tree_hits > linear_hits + 0.2, (tree_hits, linear_hits)
-    again = TreeFusion(names, trees.model)  # as chat/recommender.py loads the artifact
+    again = TreeFusion(names, trees.model)  # as retrieval/ranking/serving.py loads the artifact
     cols = {n: test[0].features[:, i] for i, n in enumerate(names)}
     total, contributions = again.score(cols)
     shift = trees.predict(test[0].features) - total  # the trees' constant expected value

@@ -1,6 +1,5 @@
 """Data directory lock, settings, database migrations, prompts, import rules."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -75,36 +74,70 @@ def test_prompts_render_strictly():
         prompts.render("nope")
 
 
-def _imports(package: str) -> set[str]:
-    found = set()
-    for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                found |= {(a.name.split(".")[0], path.name) for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add((node.module.split(".")[0], path.name))
-    return found
+def _module_graph():
+    """Every import between the project's modules, lazy and relative ones included."""
+    import grimp
+
+    return grimp.build_graph(
+        "chat", "retrieval", "prompts", "eval", include_external_packages=False, cache_dir=None
+    )
 
 
-def test_import_direction():
-    project = {"chat", "retrieval", "prompts", "eval"}
-    for package, allowed in {
-        "prompts": set(),
-        "retrieval": set(),
-        "chat": {"prompts", "retrieval"},
-        "eval": {"chat", "retrieval", "prompts"},
-    }.items():
-        bad = {(m, f) for m, f in _imports(package) if m in project - {package} - allowed}
-        assert not bad, f"{package} must not import {bad}"
-    frontends = {"cli.py", "web.py", "api.py"}
-    for module, filename in _imports("chat"):
-        assert not (module == "chat" and filename not in frontends and filename in frontends)
-    for path in (ROOT / "chat").rglob("*.py"):
-        if path.name not in frontends:
-            text = path.read_text()
-            assert (
-                "from .web" not in text and "from .cli" not in text and "from .api" not in text
-            ), path
+def _cycles(graph) -> list[list[str]]:
+    """Strongly connected groups of modules (Tarjan), largest first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.find_modules_directly_imported_by(node):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return sorted(out, key=len, reverse=True)
+
+
+def test_no_import_cycles_between_modules():
+    # A package's __init__ re-exports its modules, so "package → module" edges are
+    # the public API, not a cycle: only module-to-module imports count.
+    graph = _module_graph()
+    for package in ("chat", "retrieval", "prompts", "eval"):
+        graph.remove_module(package)
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    graph = _module_graph()
+    graph.add_import(importer="chat.state", imported="chat.session")  # session imports state
+    assert any({"chat.session", "chat.state"} <= set(group) for group in _cycles(graph))
+
+
+def test_core_modules_never_import_a_frontend_or_eval():
+    graph = _module_graph()
+    core = {m for m in graph.modules if m.startswith(("chat", "retrieval", "prompts"))}
+    core -= {m for m in core if m == "chat.frontends" or m.startswith("chat.frontends.")}
+    for module in sorted(core):
+        imported = graph.find_modules_directly_imported_by(module)
+        bad = {m for m in imported if m.startswith(("chat.frontends", "eval"))}
+        assert not bad, f"{module} imports {bad}"
 
 
 def test_import_chat_stays_light():

@@ -1,4 +1,4 @@
-"""What eval/redial.py learns per fold variant: dialogues of the excluded folds
+"""What eval/offline/redial.py learns per fold variant: dialogues of the excluded folds
 reach none of the models (popularity, co-mentions, the dialogue EASE, the
 request kNN), and the dialogue channels score what went with the context."""
 

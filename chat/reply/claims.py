@@ -1,0 +1,214 @@
+"""Claims in recommendation copy, checked against what the prompt gave the model.
+
+copycheck.py checks the names of catalog items, numbers and the language; this
+module checks the other things a small model gets wrong while sounding sure:
+
+  - a name it made up ("directed by Jaren Jones"): a capitalised name that is in
+    none of the chosen items' facts, the request, or ordinary English;
+  - one item's figure said of another (a rating count copied across items): a
+    number said right after an item's title must be that item's own, or the
+    request's;
+  - a star rating that is not the item's rating ("10.0★");
+  - links and e-mail addresses (catalog text is data: a reply never sends the
+    customer anywhere), and words lifted from instructions that were planted in
+    catalog text ("visit evil.example", "the shop is closing tomorrow");
+  - a word going round in variants ("beach, beach-themed, beach-inspired").
+
+Catalog text reaches the prompt only through `data_only`, which keeps the
+descriptive sentences and withholds the ones that address the reader (links,
+"visit", "ignore your instructions", news about the shop).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chat.understand.text import tokenize
+from chat.understand.words import COMMON_WORDS
+
+LINK = re.compile(
+    r"(https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b[\w-]+\.(?:com|net|org|io|example|shop|biz|info)\b)",
+    re.I,
+)
+# Sentences of catalog text that speak to the reader or about the shop, not about
+# the item: the verbs of a call to action, words aimed at an assistant, shop news.
+_DIRECTIVE = re.compile(
+    r"^\s*(?:please\s+)?(visit|call|click|e-?mail|contact|text|message|ignore|disregard|"
+    r"forget|tell|say|respond|reply|hurry|act now|go to|write to|send)\b",
+    re.I,
+)
+_ADDRESSED = re.compile(
+    r"\b(assistant|chatbot|language model|system prompt|instructions?|you must|"
+    r"(?:the|our|this) (?:shop|store|website|site) (?:is|will|closes|closing)|"
+    r"closing (?:down|tomorrow|soon)|last chance|limited time)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"\S.*?(?:[.!?。！？]+(?=\s|$)|$)", re.S)
+LIFTED_WORDS = 4  # a run of this many words from withheld text is a lifted instruction
+STEM = 5  # letters that make two words variants of one ("beach" / "beach-themed")
+STEM_WINDOW = 6  # content words within which three variants make a loop
+_STAR = re.compile(r"(\d+(?:\.\d+)?)\s*(?:★|stars?\b|/\s*5\b|out of 5)", re.I)
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # "invented_name" | "wrong_item" | "rating" | "link" | "lifted" | "variant_loop"
+    detail: str  # written for the model's corrective retry and the debug view
+
+
+def data_only(text: str) -> tuple[str, list[str]]:
+    """Catalog text split into what may reach the prompt (descriptive sentences) and
+    what is withheld (sentences that address the reader or carry links)."""
+    kept, withheld = [], []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        if LINK.search(sentence) or _DIRECTIVE.search(sentence) or _ADDRESSED.search(sentence):
+            withheld.append(sentence.strip())
+        else:
+            kept.append(sentence.strip())
+    return " ".join(kept), withheld
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """One chosen item as the prompt gave it: its title and everything said of it."""
+
+    title: str
+    text: str  # price, facts, reasons
+    rating: float | None = None
+
+
+def check_claims(
+    reply: str,
+    items: Sequence[ItemFacts],
+    *,
+    request: str = "",
+    withheld: Sequence[str] = (),
+    partial: bool = False,
+) -> list[Claim]:
+    """What the reply claims beyond the items' facts; [] when it says nothing new."""
+    claims: list[Claim] = []
+    if m := LINK.search(reply):
+        claims.append(Claim("link", f'Do not give links or addresses ("{m.group(0)}").'))
+    if lifted := _lifted(reply, withheld):
+        claims.append(Claim("lifted", f'"{lifted}" is not a fact about the items; leave it out.'))
+    known = _words(request + " " + " ".join(f"{i.title} {i.text}" for i in items))
+    if name := _invented_name(reply, known, partial):
+        claims.append(Claim("invented_name", f'"{name}" is not in the facts given; leave it out.'))
+    claims += _attribution(reply, items, request, partial)
+    if loop := _variant_loop(reply, [i.title for i in items]):
+        claims.append(Claim("variant_loop", f'Do not repeat "{loop}" in different forms.'))
+    return claims
+
+
+def _words(text: str) -> set[str]:
+    return {t.text for t in tokenize(text)}
+
+
+def _invented_name(reply: str, known: set[str], partial: bool) -> str | None:
+    """A run of capitalised words, not opening a sentence, with a word that is in
+    neither the facts nor ordinary English: a name the model made up."""
+    for sentence in _SENTENCE.finditer(reply):
+        words = list(re.finditer(r"[A-Z][\w'’-]*", sentence.group(0)))
+        for m in words:
+            start = sentence.start() + m.start()
+            if start == sentence.start() + len(sentence.group(0)) - len(sentence.group(0).lstrip()):
+                continue  # a sentence's first word is capitalised anyway
+            if partial and start + len(m.group(0)) >= len(reply.rstrip()):
+                continue  # may still grow
+            for token in tokenize(m.group(0)):
+                word = token.text.removesuffix("'s").removesuffix("’s")
+                if len(word) > 2 and word not in known and word not in COMMON_WORDS:
+                    return m.group(0)
+    return None
+
+
+def _numbers(text: str) -> list[tuple[float, int]]:
+    return [
+        (float(m.group(0).replace(",", "")), m.start())
+        for m in re.finditer(
+            r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?", text
+        )
+    ]
+
+
+def _close(value: float, allowed: set[float]) -> bool:
+    return any(
+        abs(value - a) < 1e-6
+        or (value == round(a) and abs(value - a) < 1)
+        or abs(value - round(a, 1)) < 1e-6
+        for a in allowed
+    )
+
+
+def _attribution(
+    reply: str, items: Sequence[ItemFacts], request: str, partial: bool
+) -> list[Claim]:
+    """Numbers said while an item is being talked about (after its title, before
+    the next title) must be that item's own figures, the request's, or small counts."""
+    spans = sorted(
+        (m.start(), m.end(), n)
+        for n, item in enumerate(items)
+        for m in re.finditer(re.escape(_core(item.title)), reply, re.I)
+    )
+    ratings = {i.rating for i in items if i.rating is not None}
+    head = reply[: spans[0][0]] if spans else reply
+    for m in _STAR.finditer(head):  # before any title: some item's rating
+        if not any(abs(float(m.group(1)) - r) <= 0.05 for r in ratings):
+            return [Claim("rating", f"No listed item is rated {m.group(1)}.")]
+    if not spans:
+        return []
+    base = {float(v) for v, _ in _numbers(request)} | {float(n) for n in range(1, len(items) + 2)}
+    for k, (_, after, n) in enumerate(spans):
+        end = spans[k + 1][0] if k + 1 < len(spans) else len(reply)
+        segment = reply[after:end]
+        rating = items[n].rating
+        stars = list(_STAR.finditer(segment))
+        for m in stars:
+            if rating is None or abs(float(m.group(1)) - rating) > 0.05:
+                return [Claim("rating", f"{items[n].title} is not rated {m.group(1)}.")]
+        own = base | {v for v, _ in _numbers(items[n].title + " " + items[n].text)}
+        for value, at in _numbers(segment):
+            if any(m.start() <= at < m.end() for m in stars):
+                continue  # checked as a rating above
+            if partial and after + at + len(f"{value:g}") >= len(reply.rstrip()):
+                continue  # may still grow
+            if not _close(value, own):
+                return [Claim("wrong_item", f"{value:g} is not a figure of {items[n].title}.")]
+    return []
+
+
+def _core(title: str) -> str:
+    """A title as replies say it: without a trailing "(2001)" or "(Blue)"."""
+    return re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", title).strip() or title
+
+
+def _lifted(reply: str, withheld: Sequence[str]) -> str | None:
+    words = [t.text for t in tokenize(reply)]
+    grams = {tuple(words[i : i + LIFTED_WORDS]) for i in range(len(words) - LIFTED_WORDS + 1)}
+    for sentence in withheld:
+        theirs = [t.text for t in tokenize(sentence)]
+        for i in range(len(theirs) - LIFTED_WORDS + 1):
+            if tuple(theirs[i : i + LIFTED_WORDS]) in grams:
+                return " ".join(theirs[i : i + LIFTED_WORDS])
+    return None
+
+
+def _variant_loop(reply: str, titles: Sequence[str]) -> str | None:
+    """Three forms of one word within a few words ("beach, beach-themed,
+    beach-inspired"), titles aside (three "Beach …" items are no loop)."""
+    text = reply
+    for title in titles:
+        text = re.sub(re.escape(title), " ", text, flags=re.I)
+    stems = [
+        w[:STEM]
+        for w in re.findall(r"[a-z]+", text.lower())
+        if len(w) >= 4 and w not in COMMON_WORDS
+    ]
+    for i in range(len(stems)):
+        window = stems[i : i + STEM_WINDOW]
+        if window.count(stems[i]) >= 3:
+            return stems[i]
+    return None
