@@ -44,9 +44,10 @@ test: install browser lint
 unit: install
 	$(BIN)/pytest -q -m "not e2e" tests/unit
 
+# Prints the chat's URL, and opens it in a browser when there is a desktop to open it on.
 demo: install
 	$(BIN)/recochat ingest --demo
-	$(BIN)/recochat web
+	$(BIN)/recochat web --open
 
 # The scripted dialogue suites with the default model (`make test` runs them with smollm2-135m).
 dialogues: install

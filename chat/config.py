@@ -8,8 +8,10 @@ RECOCHAT_CONFIG (default: config.toml in the data directory).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -52,7 +54,8 @@ class Settings(BaseSettings):
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = 7860  # `recochat web`
+    serve_port: int = 8080  # `recochat serve` (8000 is a local Chroma server's)
     turn: TurnSettings = Field(default_factory=TurnSettings)
     # The learning recommender (retrieval/ranking/serving.py): RECOCHAT_LEARNING__EXPLORATION,
     # RECOCHAT_LEARNING__RERANK__DIVERSITY …; its fusion_weights are the ranking weights of
@@ -78,6 +81,28 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = None
     turn_threads: int = 4  # turns of different sessions that run at once
     serve_gradio: bool = True  # the Gradio chat at /chat on the API server
+    # A person to hand the conversation to, offered by the widget: a contact page, an
+    # e-mail address, and/or a webhook that receives the conversation (http(s) only).
+    handoff_url: str | None = None
+    handoff_email: str | None = None
+    handoff_webhook: str | None = None
+
+    @field_validator("handoff_url", "handoff_webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        parts = urlsplit(value or "")
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("must be an http(s) URL, e.g. https://shop.example/contact")
+        return value or None
+
+    @field_validator("handoff_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(
+            r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+", value
+        ):
+            raise ValueError("must be an e-mail address, e.g. help@shop.example")
+        return value or None
 
     @field_validator("cors_origins", mode="before")
     @classmethod

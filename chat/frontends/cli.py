@@ -88,21 +88,83 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-def cmd_chat(args) -> int:
+CHAT_HELP = """Commands:
+  /help          this list
+  /like N        more like item N (the number in front of it)
+  /dislike N     not for me: never suggest item N again
+  /seen N        I have seen or have item N: leave it out
+  /debug         show or hide each turn's decisions
+  /quit          leave (also /exit or Ctrl+D)
+Anything else is a message to the assistant."""
+FEEDBACK_COMMANDS = ("/like", "/dislike", "/seen")
+
+
+def _feedback_command(session, command: list[str]) -> str:
+    """/like N, /dislike N, /seen N on the items of the last recommendation."""
+    from chat import InputError
+
+    shown = session.state.shown
+    if not shown:
+        return "There are no items yet: ask for something first, then /like 1 likes the first."
+    try:
+        number = int(command[1]) if len(command) == 2 else 0
+    except ValueError:
+        number = 0
+    if not 1 <= number <= len(shown):
+        items = "item 1" if len(shown) == 1 else f"items 1 to {len(shown)}"
+        return f"Give the number of one of the {items} shown, e.g. {command[0]} 1."
+    try:
+        return session.feedback(shown[number - 1], command[0][1:]).message
+    except InputError as e:
+        return str(e)
+
+
+def _print_items(items) -> None:
+    from chat import money
+
+    for i, card in enumerate(items, 1):
+        price = f" — {money(card.price, card.currency)}" if card.price is not None else ""
+        print(f"  {i}. {card.title}{price}")
+        if card.explanation:
+            print(f"     {card.explanation}")
+    print("  (/like N, /dislike N or /seen N with the item's number; /help for more)")
+
+
+def _chat_turn(session, text: str, debug: bool) -> None:
     import json
 
-    from chat import Done, ErrorEvent, InputError, ItemsShown, TextDelta, TextReplace
+    from chat import Done, ErrorEvent, ItemsShown, TextDelta, TextReplace
 
+    started = False
+    for event in session.turn(text):
+        if isinstance(event, ItemsShown):
+            _print_items(event.items)
+        elif isinstance(event, TextDelta):
+            if not started:
+                print("bot> ", end="", flush=True)
+                started = True
+            print(event.text, end="", flush=True)
+        elif isinstance(event, TextReplace):  # the checked copy, in full
+            print(f"\nbot> (corrected) {event.text}", end="", flush=True)
+        elif isinstance(event, ErrorEvent):
+            print(f"bot> {event.message}")
+        elif isinstance(event, Done):
+            print()
+            if debug:
+                print(json.dumps(event.debug, ensure_ascii=False, indent=1, default=str))
+
+
+def cmd_chat(args) -> int:
+    # A terminal chat prints replies, not the progress bars of model loading.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     app = _open_app(args)
     try:
         if not _has_catalog(app):
             return EXIT_USER_ERROR
         _load_llm(app)
         session = app.session(args.session)
-        print(
-            f"recochat ({app.settings.llm}) — session {session.id}. Type /quit to leave, "
-            "/debug to show decisions, /like N, /dislike N or /seen N for item N."
-        )
+        print(f"recochat ({app.settings.llm}) — session {session.id}. Type /help for the commands.")
         debug = False
         while True:
             try:
@@ -110,46 +172,21 @@ def cmd_chat(args) -> int:
             except EOFError:
                 print()
                 break
-            command = text.strip().split()
-            if text.strip() in ("/quit", "/exit"):
+            command = text.split()
+            name = command[0].lower() if command and command[0].startswith("/") else None
+            if name in ("/quit", "/exit"):
                 break
-            if command[:1] == ["/debug"]:
+            if name == "/help":
+                print(CHAT_HELP)
+            elif name == "/debug":
                 debug = not debug
                 print(f"debug {'on' if debug else 'off'}")
-                continue
-            if command[:1] in (["/like"], ["/dislike"], ["/seen"]):
-                shown = session.state.shown
-                try:
-                    number = int(command[1]) if len(command) == 2 else 0
-                    if not 1 <= number <= len(shown):
-                        raise InputError(f"Give an item number from 1 to {len(shown)}.")
-                    print(f"bot> {session.feedback(shown[number - 1], command[0][1:]).message}")
-                except (ValueError, InputError) as e:
-                    print(f"bot> {e if isinstance(e, InputError) else 'Give an item number.'}")
-                continue
-            started = False
-            for event in session.turn(text):
-                if isinstance(event, ItemsShown):
-                    for i, c in enumerate(event.items, 1):
-                        price = (
-                            f" — {c.price:,.2f} {c.currency or ''}".rstrip()
-                            if c.price is not None
-                            else ""
-                        )
-                        print(f"  [{i}] {c.title}{price}  ({c.explanation})")
-                elif isinstance(event, TextDelta):
-                    if not started:
-                        print("bot> ", end="", flush=True)
-                        started = True
-                    print(event.text, end="", flush=True)
-                elif isinstance(event, TextReplace):  # the checked copy, in full
-                    print(f"\nbot> (corrected) {event.text}", end="", flush=True)
-                elif isinstance(event, ErrorEvent):
-                    print(f"bot> {event.message}")
-                elif isinstance(event, Done):
-                    print()
-                    if debug:
-                        print(json.dumps(event.debug, ensure_ascii=False, indent=1, default=str))
+            elif name in FEEDBACK_COMMANDS:
+                print(f"bot> {_feedback_command(session, [name, *command[1:]])}")
+            elif name is not None:
+                print(f"Unknown command {command[0]}. Type /help for the commands.")
+            else:
+                _chat_turn(session, text, debug)
     finally:
         app.close()
     return 0
@@ -163,7 +200,13 @@ def cmd_web(args) -> int:
         if not _has_catalog(app):
             return EXIT_USER_ERROR
         _load_llm(app)
-        serve(app, host=args.host or app.settings.host, port=args.port or app.settings.port)
+        serve(
+            app,
+            host=args.host or app.settings.host,
+            port=args.port or app.settings.port,
+            debug=args.debug,
+            open_browser=args.open,
+        )
     finally:
         app.close()
     return 0
@@ -215,8 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("web", help="serve the Gradio web chat on 127.0.0.1")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="default: RECOCHAT_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, help="default: RECOCHAT_PORT (7860)")
+    p.add_argument(
+        "--debug", action="store_true", help="show each turn's decision record beside the chat"
+    )
+    p.add_argument(
+        "--open", action="store_true", help="open the chat in a browser, if there is one"
+    )
     p.add_argument("--model", help="LLM name, local path or Hugging Face id")
     p.set_defaults(func=cmd_web)
 

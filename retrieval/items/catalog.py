@@ -24,7 +24,8 @@ from typing import Any
 
 from retrieval.errors import CatalogError
 
-ROLES = ("category", "brand", "price", "rating", "rating_count", "in_stock")
+ROLES = ("category", "brand", "price", "rating", "rating_count", "in_stock", "image", "url")
+LINK_ROLES = {"image", "url"}  # shown to people: http(s) URLs, or paths on recochat itself
 NUMERIC_ROLES = {"price", "rating", "rating_count"}
 MAX_TEXT_CHARS = 8000  # longer texts are cut before embedding; MiniLM reads ~256 tokens anyway
 
@@ -40,6 +41,10 @@ class FieldMap:
     rating: str | None = "rating"
     rating_count: str | None = "rating_count"
     in_stock: str | None = "in_stock"
+    image: str | None = (
+        "image"  # a picture of the item: https://… or /images/… (served by recochat)
+    )
+    url: str | None = "url"  # the item's page in the shop
     # None keeps every other field as metadata; a tuple keeps only those.
     metadata: tuple[str, ...] | None = None
     exclude: tuple[str, ...] = ()
@@ -271,6 +276,19 @@ def _row_to_item(row: dict[str, Any], f: FieldMap) -> tuple[Item | None, tuple[s
     return Item(str(raw_id).strip(), title.strip(), text, meta), None
 
 
+def _clean_link(value: Any) -> tuple[Any, str | None]:
+    """Links are shown to people, so only web addresses and recochat's own paths pass:
+    never javascript:, data: or file: URLs."""
+    if not isinstance(value, str) or not value.strip():
+        return None, f"must be a web address (https://…) or a path (/images/…), got {value!r}"
+    link = value.strip()
+    if link.lower().startswith(("https://", "http://")) and " " not in link:
+        return link, None
+    if link.startswith("/") and not link.startswith("//") and " " not in link:
+        return link, None
+    return None, f"must be a web address (https://…) or a path (/images/…), got {value!r}"
+
+
 def _clean_value(key: str, value: Any) -> tuple[Any, str | None]:
     if key in NUMERIC_ROLES:
         if (
@@ -282,6 +300,8 @@ def _clean_value(key: str, value: Any) -> tuple[Any, str | None]:
         if value < 0:
             return None, f"must not be negative, got {value}"
         return (int(value) if key == "rating_count" else float(value)), None
+    if key in LINK_ROLES:
+        return _clean_link(value)
     if key == "in_stock":
         if not isinstance(value, bool):
             return None, f"must be true or false, got {value!r}"

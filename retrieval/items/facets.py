@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_CATEGORICAL_VALUES = 300
-SKIP = {"title", "_hash"}
+SKIP = {"title", "_hash", "image", "url"}  # links are shown, never asked about
 
 
 @dataclass

@@ -663,3 +663,104 @@ def test_serve_refuses_several_workers_and_a_busy_port(home, capsys):
         taken.listen()
         with pytest.raises(ChatError, match="Pass --port"):
             bind("127.0.0.1", taken.getsockname()[1])
+
+
+# --- hand-off to a person, and the demo page's widget look --------------------------------
+
+
+@pytest.fixture
+def webhook():
+    """A shop's hand-off webhook on loopback: records what it receives; fails on demand."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+    state = {"status": 204}
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(state["status"])
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received, state
+    server.shutdown()
+
+
+def test_handoff_sends_the_conversation_to_the_shops_webhook(api_app, key, webhook):
+    from fastapi.testclient import TestClient
+
+    from chat.frontends.api.server import create_api
+
+    url, received, state = webhook
+    api_app.settings.handoff_webhook = url
+    api_app.settings.handoff_email = "help@shop.example"
+    with TestClient(create_api(api_app, gradio=False)) as client:
+        options = client.get("/v1/handoff", headers=key).json()
+        assert options == {
+            "available": True,
+            "url": None,
+            "email": "help@shop.example",
+            "webhook": True,  # the webhook's address stays on the server
+        }
+        sid = session(client, key)
+        client.post(f"/v1/sessions/{sid}/messages", headers=key, json={"message": "coffee"})
+        r = client.post(f"/v1/sessions/{sid}/handoff", headers=key, json={"reason": "asked"})
+        assert r.status_code == 201 and r.json()["sent"] is True and r.json()["message"]
+        [sent] = received
+        assert (
+            sent["session_id"] == sid and sent["reason"] == "asked" and sent["api_key"] == "tests"
+        )
+        assert [m["role"] for m in sent["messages"]] == ["user", "assistant"]
+        assert sent["messages"][0]["content"] == "coffee" and sent["messages"][1]["items"]
+
+        state["status"] = 500  # the shop's service is down: a clear error to retry later
+        err = assert_error(client.post(f"/v1/sessions/{sid}/handoff", headers=key), 503)
+        assert err["code"] == "handoff_failed" and "try again" in err["message"]
+        assert_error(
+            client.post("/v1/sessions/nope/handoff", headers=key), 404, "session_not_found"
+        )
+        assert_error(client.post(f"/v1/sessions/{sid}/handoff"), 401)
+
+
+def test_handoff_is_off_unless_configured_and_only_over_http(client, key, home):
+    from chat.config import load_settings
+    from chat.errors import ConfigError
+
+    assert client.get("/v1/handoff", headers=key).json()["available"] is False
+    sid = session(client, key)
+    assert_error(
+        client.post(f"/v1/sessions/{sid}/handoff", headers=key), 404, "handoff_unavailable"
+    )
+    for bad in (
+        {"handoff_url": "javascript:alert(1)"},
+        {"handoff_webhook": "file:///etc/passwd"},
+        {"handoff_email": "not an address"},
+    ):
+        with pytest.raises(ConfigError, match="handoff_"):
+            load_settings(**bad)
+
+
+def test_the_demo_page_previews_the_widgets_look(client):
+    r = client.get(
+        "/demo",
+        params={
+            "key": "rc_k",
+            "color": "#c2185b",
+            "theme": "dark",
+            "position": "left",
+            "title": "Help",
+        },
+    )
+    assert 'data-color="#c2185b" data-theme="dark" data-position="left" data-title="Help"' in r.text
+    r = client.get(
+        "/demo", params={"key": "rc_k", "color": "red;}<x>", "theme": "neon", "title": '"><b>'}
+    )
+    tag = r.text[r.text.index('<script src="http://testserver/widget.js"') :]
+    assert "data-color" not in tag and "data-theme" not in tag
+    assert 'data-title="&quot;&gt;&lt;b&gt;"' in r.text  # shown as text, never markup

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from chat.events import ItemCard
+from chat.frontends.web_chat import PENDING, WRITING
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEB_CATALOG = FIXTURES / "web_shop.jsonl"  # item w4 carries <script> and <img onerror> payloads
@@ -41,7 +42,7 @@ def web_app(home):
 
 @pytest.fixture
 def chat(web_app):
-    from chat.frontends.web import WebChat
+    from chat.frontends.web_chat import WebChat
 
     return WebChat(web_app)
 
@@ -76,15 +77,19 @@ def test_a_turn_fills_the_cards_and_streams_the_reply(chat, web_app):
     assert "Out of stock" in few  # w2 is out of stock
 
     # Streamed: the reply grows over several updates, each a prefix of the final text.
+    # Until its first words, the bubble says what is happening (never an empty pill).
+    from chat.frontends.web_chat import PENDING, WRITING
+
     texts = assistant_texts(updates)
     final = texts[-1]
-    growing = [t for t in dict.fromkeys(texts) if t]
+    assert texts[0] == PENDING
+    growing = [t for t in dict.fromkeys(texts) if t not in (PENDING, WRITING)]
     assert len(growing) >= 4
     assert all(final.startswith(t.rstrip()) for t in growing)
     assert final == html.escape(REPLY, quote=False)
     # the cards arrive once, before the text (ItemsShown comes first)
     changes = [i for i, u in enumerate(updates) if u[1] is not None]
-    assert len(changes) == 1 and texts[changes[0]] == ""
+    assert len(changes) == 1 and texts[changes[0]] == WRITING
 
 
 def test_catalog_model_and_user_html_is_escaped(chat):
@@ -101,7 +106,7 @@ def test_catalog_model_and_user_html_is_escaped(chat):
 
 
 def test_every_card_field_is_escaped():
-    from chat.frontends.web import card_html
+    from chat.frontends.web_cards import card_html
 
     evil = "<img src=x onerror=alert(1)>"
     card = ItemCard(
@@ -119,7 +124,8 @@ def test_every_card_field_is_escaped():
     out = card_html(card)
     assert "<img" not in out and "<script" not in out
     assert 'data-item-id="w&quot;&gt;&lt;script&gt;' in out  # cannot close the attribute
-    assert out.count(html.escape(evil)) == 3  # title, price currency, explanation
+    # title, price currency, explanation, and the label of the card's button group
+    assert out.count(html.escape(evil)) == 4
     assert "Out of stock" in out
 
 
@@ -133,7 +139,7 @@ def test_errors_are_the_reply_and_keep_the_cards(chat):
 
 
 def test_a_turn_without_items_empties_the_panel(chat):
-    from chat.frontends.web import EMPTY_CARDS
+    from chat.frontends.web_cards import EMPTY_CARDS
 
     updates = list(chat.respond("stickers for my laptop", [], None))
     assert "rc-card" in panel(updates)
@@ -154,12 +160,12 @@ def test_each_tab_has_its_own_session_and_keeps_it(chat, web_app):
 
 
 def test_a_second_message_while_one_is_answered_is_refused_not_interleaved(chat):
-    from chat.frontends.web import BUSY
+    from chat.frontends.web_chat import BUSY, PENDING
 
     *_, (_, _, _, sid) = chat.respond("coffee", [], None)
     running = chat.respond("stickers for my laptop", [], sid)
     # advance into the middle of the first turn's stream
-    while next(running)[0][-1]["content"] == "":
+    while next(running)[0][-1]["content"] == PENDING:
         pass
     history, *_ = list(chat.respond("coffee", [], sid))[-1]
     assert history[-1]["content"] == BUSY
@@ -169,7 +175,7 @@ def test_a_second_message_while_one_is_answered_is_refused_not_interleaved(chat)
 
 
 def test_new_conversation_starts_a_fresh_session(chat):
-    from chat.frontends.web import EMPTY_CARDS
+    from chat.frontends.web_cards import EMPTY_CARDS
 
     *_, (_, _, _, sid) = chat.respond("coffee", [], None)
     assert chat.new_conversation(sid) == ([], EMPTY_CARDS, "", None)
@@ -185,7 +191,9 @@ def test_build_ui_wires_a_text_only_chatbot_and_stable_ids(web_app):
     demo = build_ui(web_app)
     assert isinstance(demo, gr.Blocks)
     by_id = {c["props"].get("elem_id"): c for c in demo.config["components"] if c.get("props")}
-    assert {"chatbot", "chat-input", "send", "new-conversation", "cards"} <= set(by_id)
+    assert {"chatbot", "chat-input", "send", "stop", "retry", "clear", "cards"} <= set(by_id)
+    assert "debug" not in by_id  # the decision panel is for `recochat web --debug` only
+    assert by_id["chat-input"]["props"]["label"] == "Your message"  # read out by screen readers
     chatbot = by_id["chatbot"]["props"]
     assert chatbot["render_markdown"] is False and chatbot["sanitize_html"] is True
     assert chatbot["allow_tags"] is False
@@ -232,6 +240,7 @@ def test_a_busy_port_is_a_clear_error(web_app):
 
 RECOCHAT = str(Path(sys.executable).parent / "recochat")
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("RECOCHAT_SCREENSHOTS", "/tmp"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -258,20 +267,19 @@ def port_answers(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def web_server(tmp_path_factory):
-    """`recochat web` on a free port, over a catalog ingested with `recochat ingest`."""
+def start_web(tmp_path_factory, name: str, *args: str, **settings: str):
+    """`recochat web` on a free port, over a catalog ingested with `recochat ingest`;
+    a generator: yields the URL, then stops the server."""
     from conftest import MODEL_CACHE
 
     base = {k: v for k, v in os.environ.items() if not k.startswith("RECOCHAT_")}
     env = {
         **base,
-        "RECOCHAT_HOME": str(tmp_path_factory.mktemp("web-home")),
+        "RECOCHAT_HOME": str(tmp_path_factory.mktemp(f"{name}-home")),
         "RECOCHAT_CACHE_DIR": str(MODEL_CACHE),
-        "RECOCHAT_LLM": "smollm2-135m",
-        "RECOCHAT_EMBEDDER": "minilm",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_OFFLINE": "1",
+        **{f"RECOCHAT_{k.upper()}": v for k, v in settings.items()},
     }
     ingest = subprocess.run(
         [RECOCHAT, "ingest", str(WEB_CATALOG)], env=env, capture_output=True, text=True, timeout=600
@@ -280,10 +288,10 @@ def web_server(tmp_path_factory):
     assert "6 added" in ingest.stdout
 
     port = free_port()
-    log_path = tmp_path_factory.mktemp("web-log") / "server.log"
+    log_path = tmp_path_factory.mktemp(f"{name}-log") / "server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [RECOCHAT, "web", "--host", "127.0.0.1", "--port", str(port)],
+            [RECOCHAT, "web", "--host", "127.0.0.1", "--port", str(port), *args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -310,6 +318,18 @@ def web_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def web_server(tmp_path_factory):
+    """The real models: smollm2-135m and MiniLM."""
+    yield from start_web(tmp_path_factory, "web", llm="smollm2-135m", embedder="minilm")
+
+
+@pytest.fixture(scope="module")
+def scripted_web_server(tmp_path_factory):
+    """A slow scripted model (0.25 s a word), so a reply can be stopped mid-way."""
+    yield from start_web(tmp_path_factory, "slow-web", llm="scripted:0.25", embedder="hash")
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).is_file():
         message = f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
@@ -324,10 +344,9 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, web_server):
+def open_tab(browser, url: str, **context_options):
     """A fresh tab (a fresh Session) that records dialogs and off-machine requests."""
-    context = browser.new_context()
+    context = browser.new_context(**context_options)
     tab = context.new_page()
     tab.dialogs = []
     tab.external_requests = []
@@ -340,7 +359,7 @@ def page(browser, web_server):
             else tab.external_requests.append(r.url)
         ),
     )
-    tab.goto(web_server)
+    tab.goto(url)
     tab.locator("#chat-input textarea").wait_for()
     # Record every text the last assistant message shows, to see it stream.
     tab.evaluate(
@@ -353,8 +372,21 @@ def page(browser, web_server):
                    {subtree: true, childList: true, characterData: true});
     }"""
     )
+    return tab
+
+
+@pytest.fixture
+def page(browser, web_server):
+    tab = open_tab(browser, web_server)
     yield tab
-    context.close()
+    tab.context.close()
+
+
+@pytest.fixture
+def slow_page(browser, scripted_web_server):
+    tab = open_tab(browser, scripted_web_server)
+    yield tab
+    tab.context.close()
 
 
 def send(tab, text: str) -> None:
@@ -362,18 +394,19 @@ def send(tab, text: str) -> None:
     users = tab.locator("#chatbot [data-testid='user']").count()
     tab.locator("#chat-input textarea").fill(text)
     tab.locator("#send").click()
-    # Finished: our message is shown, the assistant's reply is not empty, and the
-    # Chatbot's status tracker is hidden again (it shows while the turn streams).
+    # Finished: our message is shown, Stop has turned back into Send, and the reply
+    # is neither empty nor the pending text.
     tab.wait_for_function(
-        """(users) => {
+        """([users, pending]) => {
             const chat = document.querySelector('#chatbot');
             const bots = chat.querySelectorAll('[data-testid="bot"]');
-            const tracker = chat.querySelector('[data-testid="status-tracker"]');
+            const send = document.querySelector('#send');
+            const last = bots.length ? bots[bots.length - 1].innerText.trim() : "";
             return chat.querySelectorAll('[data-testid="user"]').length > users
-                && bots.length > 0 && bots[bots.length - 1].innerText.trim() !== ""
-                && (!tracker || tracker.classList.contains('hide'));
+                && last !== "" && !pending.includes(last)
+                && send && send.offsetParent !== null;
         }""",
-        arg=users,
+        arg=[users, [PENDING, WRITING]],
         timeout=REPLY_TIMEOUT_MS,
         polling=200,
     )
@@ -389,7 +422,11 @@ def test_browser_chat_streams_a_reply_and_shows_cards(page):
     reply = last_reply(page)
 
     assert len(reply) > 10
-    seen = [t.strip() for t in page.evaluate("window.__botTexts") if t.strip()]
+    seen = [
+        t.strip()
+        for t in page.evaluate("window.__botTexts")
+        if t.strip() and t.strip() not in (PENDING, WRITING)
+    ]
     partial = [t for t in dict.fromkeys(seen) if t != reply]
     assert partial, "the reply appeared all at once instead of streaming"
     assert all(reply.startswith(t) for t in partial)
@@ -404,7 +441,7 @@ def test_browser_chat_streams_a_reply_and_shows_cards(page):
         "wireless earbuds for running"
     )
 
-    page.locator("#new-conversation").click()
+    page.locator("#clear").click()
     page.locator("#cards .rc-empty").wait_for()
     assert page.locator("#chatbot [data-testid='bot']").count() == 0
     assert not page.dialogs and not page.external_requests
@@ -438,7 +475,7 @@ def test_browser_shows_catalog_and_user_html_as_inert_text(page):
 
 
 def test_cards_carry_feedback_buttons_and_marks():
-    from chat.frontends.web import card_html
+    from chat.frontends.web_cards import card_html
 
     card = ItemCard(id="x1", title="T", explanation="", reasons=[], score=1.0)
     out = card_html(card, "dislike")
@@ -466,6 +503,133 @@ def test_a_card_button_gives_feedback_that_the_next_turn_obeys(chat, web_app):
     assert chat.feedback(None, first, "like") is None
 
 
+class SlowLLM:
+    """A model that would write 120 words at 20 ms each, and notes when it is closed."""
+
+    name = "slow"
+
+    def __init__(self):
+        self.words = 0
+        self.closed = False
+
+    def stream(self, messages, *, max_tokens=256, stop=()):
+        try:
+            for i in range(max_tokens):
+                time.sleep(0.02)
+                self.words += 1
+                yield ("Try the Hacker Sticker Pack" if i == 0 else " and more")
+        finally:
+            self.closed = True
+
+    def complete(self, messages, *, max_tokens=256, stop=()):
+        return "".join(self.stream(messages, max_tokens=max_tokens, stop=stop))
+
+
+@pytest.fixture
+def slow_chat(home):
+    from chat.app import App
+    from chat.config import load_settings
+    from chat.frontends.web_chat import WebChat
+    from retrieval import load_catalog
+
+    llm = SlowLLM()
+    app = App.open(load_settings(embedder="hash"), llm=llm)
+    app.store.upsert(load_catalog(WEB_CATALOG).items)
+    app.refresh()
+    yield WebChat(app), llm
+    app.close()
+
+
+def test_stop_closes_the_turn_so_the_model_stops_and_nothing_is_saved(slow_chat):
+    from chat.frontends.web_chat import PENDING, WRITING
+
+    chat, llm = slow_chat
+    *_, (history, _, _, sid) = chat.respond("coffee", [], None)  # a first, finished turn
+    saved = len(chat.app.db.history(sid))
+    before = chat.cards[sid]
+    running = chat.respond("stickers for my laptop", history, sid)
+    while next(running)[0][-1]["content"] in (PENDING, WRITING):
+        pass
+    chat.stop(sid)
+    *_, (history, cards, _, same) = running
+
+    assert history[-1]["content"].endswith("… (stopped)")
+    assert llm.closed and llm.words < 20  # the model stopped, it did not write on to 120
+    assert same == sid and len(chat.app.db.history(sid)) == saved  # the turn was not saved
+    assert chat.cards[sid] == before and "rc-card" in cards  # the panel shows the last cards
+    *_, (history, *_) = chat.respond("coffee", history, sid)  # the session is free again
+    assert "(stopped)" not in history[-1]["content"]
+
+
+def test_clear_during_a_turn_stops_it_silently(slow_chat):
+    from chat.frontends.web_chat import PENDING
+
+    chat, llm = slow_chat
+    running = chat.respond("stickers for my laptop", [], None)
+    sid = next(running)[3]
+    while next(running)[0][-1]["content"] == PENDING:
+        pass
+    assert chat.new_conversation(sid)[3] is None
+    assert list(running) == [] and llm.closed  # nothing more is drawn on the cleared page
+
+
+def test_retry_sends_the_last_message_again_in_its_place(chat, web_app):
+    updates = list(chat.respond("stickers <b>for</b> my laptop", [], None))
+    history, _, _, sid = updates[-1]
+    # the browser sends the transcript back as content parts
+    sent_back = [{**m, "content": [{"type": "text", "text": m["content"]}]} for m in history]
+    again = list(chat.retry(sent_back, sid))
+    history, _, _, same = again[-1]
+    assert same == sid and [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == "stickers &lt;b&gt;for&lt;/b&gt; my laptop"  # not re-escaped
+    assert history[1]["content"] == html.escape(REPLY, quote=False)
+    assert [m.content for m in web_app.db.history(sid) if m.role == "user"] == [
+        "stickers <b>for</b> my laptop"
+    ] * 2
+    assert list(chat.retry([], sid)) == []  # nothing to retry
+
+
+def test_example_prompts_come_from_the_catalogs_own_categories(web_app):
+    from chat.frontends.web_cards import example_prompts
+
+    facets = web_app.store.facets()
+    prompts = example_prompts(facets, web_app.tracker.kind_facet)
+    categories = sorted(facets["category"].values, key=lambda v: -facets["category"].values[v])
+    assert 2 <= len(prompts) <= 4
+    assert [next(c for c in categories if c in p) for p in prompts] == categories[: len(prompts)]
+    assert any("under $" in p for p in prompts)
+    # a catalog without a category field uses its most widely filled categorical field
+    del facets["category"]
+    other = example_prompts(facets, None)
+    assert other and all(isinstance(p, str) for p in other)
+    assert example_prompts({}, None) == []
+
+
+def test_the_debug_panel_is_there_only_with_debug(web_app):
+    from chat.frontends.web import build_ui
+
+    ids = {
+        c["props"].get("elem_id")
+        for c in build_ui(web_app, debug=True).config["components"]
+        if c.get("props")
+    }
+    assert "debug" in ids
+
+
+def test_a_browser_opens_only_where_there_is_a_desktop(monkeypatch):
+    from chat.frontends import web
+
+    opened = []
+    monkeypatch.setattr(web.webbrowser, "open", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(web.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert "open http://127.0.0.1:7860 yourself" in web._open_in_browser("http://127.0.0.1:7860")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert web._open_in_browser("http://127.0.0.1:7860").startswith("Opened")
+    assert opened == ["http://127.0.0.1:7860"]
+
+
 def test_the_debug_view_shows_the_last_decision_only_when_asked(chat):
     updates = list(chat.respond("stickers for my laptop", [], None))
     sid = updates[-1][3]
@@ -488,3 +652,133 @@ def test_browser_card_buttons_give_feedback_the_next_turn_obeys(page):
     send(page, "more wireless earbuds please")
     assert page.locator(f'#cards .rc-card[data-item-id="{item}"]').count() == 0
     assert page.dialogs == [] and page.external_requests == []
+
+
+# --- the terminal chat (`recochat chat`), by its transcript ------------------------------
+
+
+def test_the_terminal_chat_has_help_and_clear_item_numbers(home, monkeypatch, capsys):
+    import io
+
+    from chat.app import App
+    from chat.config import load_settings
+    from chat.frontends.cli import CHAT_HELP, main
+    from retrieval import load_catalog
+
+    monkeypatch.setenv("RECOCHAT_EMBEDDER", "hash")
+    monkeypatch.setenv("RECOCHAT_LLM", "scripted")
+    for name in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS"):  # restored afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    app = App.open(load_settings())
+    app.store.upsert(load_catalog(WEB_CATALOG).items)
+    app.close()
+    lines = ["/help", "/like 7", "/frobnicate", "stickers for my laptop", "/like 7", "/like 1"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join([*lines, "/quit", ""])))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+
+    assert CHAT_HELP in out  # /help lists the commands instead of searching for "help"
+    assert "There are no items yet: ask for something first" in out  # not "from 1 to 0"
+    assert "Unknown command /frobnicate. Type /help for the commands." in out
+    assert "  1. " in out and "  3. " in out and "  4. " not in out  # numbered items
+    assert "Give the number of one of the items 1 to 3 shown, e.g. /like 1." in out
+    first = out.split("  1. ")[1].split(" — ")[0]
+    assert first in out.rsplit("bot> ", 1)[1]  # "/like 1" liked the item numbered 1
+    assert "\r" not in out  # no progress bars
+    assert os.environ.get("TQDM_DISABLE") == "1"
+
+
+def test_serve_and_web_default_to_different_ports(home):
+    from chat.config import load_settings
+
+    settings = load_settings()
+    assert settings.port == 7860 and settings.serve_port == 8080
+    assert settings.serve_port not in (settings.port, settings.chroma_port)
+
+
+# --- stop, retry, phone width: the page in a browser, with a slow scripted model ------------
+
+
+def bot_texts(tab) -> list[str]:
+    return [t.strip() for t in tab.locator("#chatbot [data-testid='bot']").all_inner_texts()]
+
+
+@pytest.mark.e2e
+def test_browser_stop_cancels_the_reply_and_retry_asks_again(slow_page):
+    page = slow_page
+    page.locator("#chat-input textarea").fill("stickers for my laptop")
+    page.locator("#send").click()
+    # While the turn runs, Send has become Stop and the reply says what is happening.
+    page.locator("#stop").wait_for(state="visible")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')]"
+        ".some(b => b.innerText.trim() !== '')"
+    )
+    assert bot_texts(page)[-1] in (PENDING, WRITING) or bot_texts(page)[-1].startswith("Here")
+    page.wait_for_function(  # the first words of a reply that takes seconds to write
+        "() => { const b = [...document.querySelectorAll('#chatbot [data-testid=\"bot\"]')];"
+        " return b.length && b[b.length - 1].innerText.startsWith('Here'); }",
+        timeout=30_000,
+    )
+    page.locator("#stop").click()
+    page.locator("#send").wait_for(state="visible", timeout=10_000)
+    stopped = bot_texts(page)[-1]
+    assert stopped.endswith("(stopped)")
+    assert "Stainless" not in stopped  # the scripted reply names three items; it stopped early
+    time.sleep(1.5)  # the model does not write on behind the page
+    assert bot_texts(page)[-1] == stopped
+    page.screenshot(path=str(SHOTS / "web-stopped.png"))
+
+    page.locator("#retry").click()
+    page.locator("#stop").wait_for(state="visible")
+    page.locator("#send").wait_for(state="visible", timeout=60_000)
+    users = page.locator("#chatbot [data-testid='user']").all_inner_texts()
+    assert [u.strip() for u in users] == ["stickers for my laptop"]  # asked again, in place
+    assert (
+        bot_texts(page)[-1].startswith("Here are my picks")
+        and "(stopped)" not in bot_texts(page)[-1]
+    )
+    assert page.locator("#cards .rc-card").count() >= 1
+    assert not page.dialogs and not page.external_requests
+
+
+@pytest.mark.e2e
+def test_browser_page_has_labels_examples_and_no_debug_panel(slow_page):
+    page = slow_page
+    assert page.get_by_label("Your message").count() == 1  # the textarea is labelled
+    assert page.locator("#debug").count() == 0  # only with `recochat web --debug`
+    examples = page.locator("#rc-examples button")
+    assert examples.count() >= 2
+    first = examples.first.inner_text().strip()
+    assert "electronics" in first or "kitchen" in first or "stationery" in first
+    examples.first.click()
+    page.locator("#send").wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('#chatbot [data-testid=\"user\"]').length === 1"
+    )
+    assert page.locator("#chatbot [data-testid='user']").first.inner_text().strip() == first
+    labels = page.locator("#cards .rc-card").first.locator("button").all_inner_texts()
+    assert [t.strip() for t in labels] == ["Like", "Not for me", "Seen it"]  # words, not emoji
+    page.locator("#clear").click()
+    page.locator("#cards .rc-empty").wait_for()
+    assert page.locator("#chatbot [data-testid='bot']").count() == 0
+
+
+@pytest.mark.e2e
+def test_browser_at_phone_width_shows_the_cards_right_under_the_reply(browser, scripted_web_server):
+    page = open_tab(browser, scripted_web_server, viewport={"width": 390, "height": 844})
+    try:
+        page.set_default_timeout(60_000)
+        send(page, "stickers for my laptop")
+        chat = page.locator("#chatbot").bounding_box()
+        cards = page.locator("#cards").bounding_box()
+        box = page.locator("#chat-input textarea").bounding_box()
+        assert cards["width"] > 300  # the full width of a phone
+        assert 0 <= cards["y"] - (chat["y"] + chat["height"]) < 120  # right under the chat
+        assert box["y"] > cards["y"] + cards["height"] - 1  # then the message box
+        page.screenshot(path=str(SHOTS / "web-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=str(SHOTS / "web-desktop.png"), full_page=True)
+    finally:
+        page.context.close()

@@ -17,7 +17,7 @@ def register(sub) -> None:
         "serve", help="serve the HTTP API, the chat widget and the Gradio chat (one process)"
     )
     p.add_argument("--host", help="default: RECOCHAT_HOST (127.0.0.1)")
-    p.add_argument("--port", type=int, help="default: RECOCHAT_PORT (7860)")
+    p.add_argument("--port", type=int, help="default: RECOCHAT_SERVE_PORT (8080)")
     p.add_argument("--workers", type=int, help="default: RECOCHAT_WORKERS (1)")
     p.add_argument("--model", help="LLM name, local path or Hugging Face id")
     p.add_argument("--no-gradio", action="store_true", help="do not mount the Gradio chat")
@@ -46,7 +46,9 @@ def register(sub) -> None:
 def cmd_serve(args) -> int:
     from chat import App, load_settings
 
-    settings = load_settings(llm=args.model, host=args.host, port=args.port, workers=args.workers)
+    settings = load_settings(
+        llm=args.model, host=args.host, serve_port=args.port, workers=args.workers
+    )
     if settings.workers != 1:
         raise ChatError(
             "recochat serves from one process per data directory (the embedded Chroma and "
@@ -72,7 +74,7 @@ def cmd_serve(args) -> int:
         serve(
             app,
             host=settings.host,
-            port=settings.port,
+            port=settings.serve_port,
             gradio=False if args.no_gradio else None,
         )
     finally:

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chat import USER_ERRORS
+from chat.frontends.turn_guard import INTERNAL
 from chat.llm.errors import ModelError
 
 log = logging.getLogger("recochat.api")
@@ -57,7 +58,6 @@ DEFAULT_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
-INTERNAL = "Something went wrong on our side; it has been logged. Please try again."
 
 
 class ErrorDetail(BaseModel):

@@ -226,3 +226,30 @@ SSE_EVENT_SCHEMA = {
     },
     "required": ["data"],
 }
+
+
+# --- hand-off to a person (the widget's "talk to a person") ---------------------------------
+
+
+class HandoffOptions(BaseModel):
+    available: bool = Field(description="whether any way to reach a person is configured")
+    url: str | None = Field(None, description="a contact page (RECOCHAT_HANDOFF_URL)")
+    email: str | None = Field(None, description="an address to write to (RECOCHAT_HANDOFF_EMAIL)")
+    webhook: bool = Field(
+        False, description="POST /v1/sessions/{id}/handoff sends the conversation to the shop"
+    )
+
+
+class HandoffIn(Strict):
+    reason: Literal["asked", "no_help", "error"] = Field(
+        "asked", description="the user asked for a person, the bot could not help, or it failed"
+    )
+    contact: Text | None = Field(
+        None, max_length=200, description="how the person can reach the user, if they said"
+    )
+
+
+class HandoffOut(BaseModel):
+    session_id: str
+    sent: bool
+    message: str = Field(description="what to tell the user")

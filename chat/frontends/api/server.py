@@ -23,7 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
 from chat import ChatError
-from chat.frontends.api import completions, errors, routes
+from chat.frontends.api import completions, errors, handoff, routes
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.keys import KeyStore, check_rate_limit
 from chat.frontends.api.limits import BodySizeLimit, RateLimiter
@@ -49,6 +49,7 @@ Conversational recommendations over HTTP.
 * The chat widget is at `/widget.js` (demo: `/demo?key=KEY`), the Gradio chat at `/chat/`.
 """
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+COLOR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,20})$")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 DEMO_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' https: data:; "
@@ -107,6 +108,7 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     errors.install(api)
     api.include_router(routes.router)
     api.include_router(completions.router)
+    api.include_router(handoff.router)
     _operations(api)
 
     api.add_middleware(
@@ -179,13 +181,33 @@ def _operations(api: FastAPI) -> None:
         page = page.replace("{{API_URL}}", html.escape(base, quote=True))
         page = page.replace("{{KEY}}", html.escape(key, quote=True))
         page = page.replace("{{NO_KEY}}", " hidden" if key else "")
+        page = page.replace("{{LOOK}}", _widget_look(request.query_params))
         return HTMLResponse(page, headers={**SECURITY_HEADERS, "Content-Security-Policy": DEMO_CSP})
+
+
+def _widget_look(query) -> str:
+    """The widget's theming attributes for the demo page, from its query string
+    (/demo?key=K&color=%23c2185b&theme=dark&position=left&title=Help), so a shop
+    can preview them; anything else is dropped."""
+    checks = {
+        "color": lambda v: bool(COLOR.match(v)),
+        "theme": lambda v: v in ("light", "dark", "auto"),
+        "position": lambda v: v in ("left", "right"),
+        "title": lambda v: 0 < len(v) <= 60,
+        "greeting": lambda v: 0 < len(v) <= 200,
+    }
+    return "".join(
+        f' data-{name}="{html.escape(query[name], quote=True)}"'
+        for name, ok in checks.items()
+        if name in query and ok(query[name])
+    )
 
 
 def _mount_gradio(api: FastAPI, app: App) -> None:
     import gradio as gr
 
     from chat.frontends.web import build_ui
+    from chat.frontends.web_cards import PAGE_CSS
 
     blocks = build_ui(app)
     blocks.queue(default_concurrency_limit=1)
@@ -200,6 +222,7 @@ def _mount_gradio(api: FastAPI, app: App) -> None:
         enable_monitoring=False,
         pwa=False,
         mcp_server=False,
+        css=PAGE_CSS,
     )
 
 
@@ -214,7 +237,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise ChatError(
             f"Cannot serve on {host}:{port}: the port is in use or not allowed here. "
-            "Pass --port with another number (or set RECOCHAT_PORT)."
+            "Pass --port with another number (or set RECOCHAT_SERVE_PORT)."
         ) from None
     sock.set_inheritable(True)
     return sock

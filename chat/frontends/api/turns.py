@@ -23,9 +23,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from chat import USER_ERRORS, Done, ErrorEvent, ItemsShown, TextDelta
-from chat.frontends.api.errors import INTERNAL, ApiError
+from chat import Done, ItemsShown, TextDelta
+from chat.frontends.api.errors import ApiError
 from chat.frontends.api.metrics import Metrics
+from chat.frontends.turn_guard import guarded
 
 if TYPE_CHECKING:
     from chat import App
@@ -154,9 +155,12 @@ class TurnRunner:
         first = first_text = None
         outcome = "error"
         model = getattr(self.app.llm, "name", "llm")
+
+        def turn():
+            return self.app.session(session_id).turn(text)
+
         try:
-            session = self.app.session(session_id)
-            for event in session.turn(text):
+            for event in guarded(turn, session_id):
                 now = time.perf_counter()
                 if first is None:
                     first = now
@@ -172,11 +176,6 @@ class TurnRunner:
                     m.observe_timings(event.timings)
                     outcome = "done"
                 put(event)
-        except USER_ERRORS as e:
-            put(ErrorEvent("turn_failed", str(e)))
-        except Exception:
-            log.exception("turn failed in session %s", session_id)
-            put(ErrorEvent("internal_error", INTERNAL))
         finally:
             m.turns.labels(outcome).inc()
             m.turns_running.dec()
