@@ -30,8 +30,8 @@ browser:
 
 # ruff, the layering contracts (import-linter, see .importlinter) and the type checker
 lint: install
-	$(BIN)/ruff check chat retrieval prompts eval tests
-	$(BIN)/ruff format --check chat retrieval prompts eval tests
+	$(BIN)/ruff check chat retrieval prompts eval tests docs
+	$(BIN)/ruff format --check chat retrieval prompts eval tests docs
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

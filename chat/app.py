@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from chat.config import Settings
 from chat.dialogue.policy import Policy, PolicyConfig
 from chat.dialogue.tracker import StateTracker
 from chat.llm import LLM, ScriptedLLM, make_llm
+from chat.llm.base import Message
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.interactions import InteractionStore
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from retrieval import Recommender
 
 
-def _scripted_copy(messages) -> str:
+def _scripted_copy(messages: Sequence[Message]) -> str:
     """RECOCHAT_LLM=scripted: name the items the prompt lists ("1. Title — $9"), as a
     terse model would; catalog text reaches the reply, as it does with real models."""
     prompt = messages[-1]["content"] if messages else ""
@@ -43,11 +45,13 @@ class _LoadTestLLM(ScriptedLLM):
     with real models), pausing SECONDS per word to stand in for generation. Keeps no
     transcript, since a server runs for long."""
 
-    def __init__(self, seconds_per_word: float = 0.0):
+    def __init__(self, seconds_per_word: float = 0.0) -> None:
         super().__init__(fn=_scripted_copy)
         self.delay = seconds_per_word
 
-    def stream(self, messages, *, max_tokens=256, stop=()):
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    ) -> Iterator[str]:
         for piece in super().stream(messages, max_tokens=max_tokens, stop=stop):
             self.calls.clear()
             if self.delay:

@@ -45,6 +45,9 @@ class ItemCard:
 
 @dataclass(frozen=True)
 class Event:
+    # each event names its kind (what frontends switch on); subclasses set it
+    type: str = field(default="event", init=False)
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, **asdict(self)}
 

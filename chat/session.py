@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import chat.dialogue.acts as acts
@@ -39,6 +39,7 @@ from chat.reply.copycheck import CopyChecker
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
+from chat.understand.reading import MessageReading
 from retrieval import ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
@@ -64,7 +65,7 @@ class Session:
         config: TurnSettings,
         policy: Policy,
         user_id: str | None = None,
-    ):
+    ) -> None:
         self.id = session_id
         self.user_id = user_id
         self.store, self.recommender, self.tracker, self.writer, self.db = (
@@ -87,12 +88,6 @@ class Session:
     def turn(self, text: str) -> Iterator[Event]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
-
-        def lap(stage: str, since: float) -> float:
-            now = time.perf_counter()
-            timings[stage] = round(now - since, 4)
-            return now
-
         try:
             text = clean_message(text, self.config.max_message_chars)
         except MessageRejected as e:
@@ -101,29 +96,23 @@ class Session:
 
         t = time.perf_counter()
         msg = self.tracker.read(self.state, text)
-        if msg.unsupported:
-            yield ErrorEvent("unsupported_language", UNSUPPORTED)
-            return
-        if msg.intent == "problem" and msg.problem:
-            yield ErrorEvent(*msg.problem)  # e.g. "the third one" when two were shown
+        if (refusal := _refusal(msg)) is not None:
+            yield refusal
             return
         state = self.tracker.apply(self.state, msg)
-        t = lap("state", t)
+        t = _lap(timings, "state", t)
 
         for item_id, kind in msg.feedback:  # the online learners hear it before recall
             self.recommender.feedback(self.id, item_id, kind, shown=len(self.state.shown))
-        recalled, pool, stages = None, None, {}
+        stages: dict[str, float] = {}  # the pipeline's own stages (filled in as they run)
+        recalled: Shortlist | None = None
+        pool: int | None = None
         if msg.intent in _RETRIEVING:
-            pool = self.policy.pool_size(state.filter())
-            if not pool and state.passed:  # passed over everything: start the round again
-                state.passed = []
-                pool = self.policy.pool_size(state.filter())
-            if pool:
-                recalled = self._recall(state, stages)
-            t = lap("recall", t)
+            recalled, pool = self._retrieve(state, stages)
+            t = _lap(timings, "recall", t)
         candidates = [i.meta for i in recalled.items] if recalled else []
         decision = self.policy.decide(state, msg.intent, candidates, pool or 0, force=msg.force)
-        lap("policy", t)
+        _lap(timings, "policy", t)
         debug: dict[str, Any] = {
             "intent": msg.intent,
             "language": state.language,
@@ -132,7 +121,7 @@ class Session:
             "pool": pool,
             "candidates": len(candidates),
             "channels": recalled.channels if recalled else {},
-            "stages_ms": stages,  # the pipeline's own stages (filled in as they run)
+            "stages_ms": stages,
             "feedback": msg.feedback,
             "state": _state_summary(state),
         }
@@ -145,6 +134,34 @@ class Session:
             decision.reason,
         )
 
+        reply, items = yield from self._play(decision, msg, state, recalled, timings, debug)
+        timings["total"] = round(time.perf_counter() - started, 4)
+        debug["stages_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
+        self._save(text, reply, items, msg, state, {"timings": timings, "debug": debug})
+        yield Done(self.id, reply, timings, debug)
+
+    def _retrieve(
+        self, state: DialogueState, stages: dict[str, float]
+    ) -> tuple[Shortlist | None, int]:
+        """How many items pass the constraints, and the shortlist when any do."""
+        pool = self.policy.pool_size(state.filter())
+        if not pool and state.passed:  # passed over everything: start the round again
+            state.passed = []
+            pool = self.policy.pool_size(state.filter())
+        return (self._recall(state, stages) if pool else None), pool
+
+    def _play(
+        self,
+        decision: Decision,
+        msg: MessageReading,
+        state: DialogueState,
+        recalled: Shortlist | None,
+        timings: dict[str, float],
+        debug: dict[str, Any],
+    ) -> Generator[Event, None, tuple[str, list[dict[str, Any]]]]:
+        """Yield the act's events and return what is stored of it: the reply as the
+        user ends up seeing it (a replacement wins over the streamed words) and
+        the cards shown."""
         parts: list[str] = []
         items: list[dict[str, Any]] = []
         for event in self._act(decision, msg, state, recalled, timings, debug):
@@ -155,33 +172,49 @@ class Session:
             elif isinstance(event, ItemsShown):
                 items = [c.__dict__ for c in event.items]
             yield event
-        reply = "".join(parts).strip()
-        timings["total"] = round(time.perf_counter() - started, 4)
-        debug["stages_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
+        return "".join(parts).strip(), items
 
+    def _save(
+        self,
+        text: str,
+        reply: str,
+        items: list[dict[str, Any]],
+        msg: MessageReading,
+        state: DialogueState,
+        record: dict[str, Any],
+    ) -> None:
+        """Persist the completed turn; only now does the session take its new state."""
         now = time.time()
         self.db.save_turn(
             self.id,
             state.to_dict(),
             [
                 StoredMessage("user", text, [], {}, now),
-                StoredMessage("assistant", reply, items, {"timings": timings, "debug": debug}, now),
+                StoredMessage("assistant", reply, items, record, now),
             ],
         )
         for item_id, kind in msg.feedback:
             self.feedback_log.record(self.id, item_id, kind, "text")
         self.state = state
-        yield Done(self.id, reply, timings, debug)
 
     # -- the acts ------------------------------------------------------------------------
 
-    def _act(self, decision: Decision, msg, state, recalled, timings, debug) -> Iterator[Event]:
+    def _act(
+        self,
+        decision: Decision,
+        msg: MessageReading,
+        state: DialogueState,
+        recalled: Shortlist | None,
+        timings: dict[str, float],
+        debug: dict[str, Any],
+    ) -> Iterator[Event]:
         lang = state.language
         act = decision.act
         if act == "recommend":
             yield from self._recommend(msg, state, recalled, timings, debug)
             return
         if act == "ask":
+            assert decision.facet is not None  # the policy always asks about a facet
             text = acts.question(decision, lang, self.tracker.kind_facet)
             state.asked.append(decision.facet)
             state.questions += 1
@@ -192,7 +225,7 @@ class Session:
             state.offer = decision.offer
             state.shown = []  # nothing on screen to refer to
         elif act == "answer":
-            text = acts.answer(msg, self.metas, self.tracker, lang)
+            text = acts.answer(msg, self.metas, lang)
             if len(msg.targets) == 1:
                 state.focus = msg.targets[0]
         elif act == "smalltalk":
@@ -203,7 +236,14 @@ class Session:
             text = say(lang, "unclear")
         yield from _words(text)
 
-    def _recommend(self, msg, state, recalled, timings, debug) -> Iterator[Event]:
+    def _recommend(
+        self,
+        msg: MessageReading,
+        state: DialogueState,
+        recalled: Shortlist | None,
+        timings: dict[str, float],
+        debug: dict[str, Any],
+    ) -> Iterator[Event]:
         t = time.perf_counter()
         stages = debug["stages_ms"]
         recalled = recalled or self._recall(state, stages)
@@ -289,6 +329,23 @@ class Session:
         self.recommender.feedback(self.id, item_id, kind, shown=len(state.shown))
         self.state = state
         return FeedbackApplied(item_id, kind, message)
+
+
+def _lap(timings: dict[str, float], stage: str, since: float) -> float:
+    """Record a stage's seconds since `since`; the time now starts the next stage."""
+    now = time.perf_counter()
+    timings[stage] = round(now - since, 4)
+    return now
+
+
+def _refusal(msg: MessageReading) -> ErrorEvent | None:
+    """A message the turn stops at: a language we do not speak, or a reference to
+    nothing (e.g. "the third one" when two were shown)."""
+    if msg.unsupported:
+        return ErrorEvent("unsupported_language", UNSUPPORTED)
+    if msg.intent == "problem" and msg.problem:
+        return ErrorEvent(*msg.problem)
+    return None
 
 
 def _words(text: str) -> Iterator[TextDelta]:

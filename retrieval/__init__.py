@@ -29,6 +29,7 @@ from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.linking import FacetMatcher, TitleLinker
 from retrieval.items.store import Candidate, IngestReport, ItemStore
+from retrieval.models.array_model import ArrayFormatError, ArrayModel, ItemScorer
 from retrieval.models.artifacts import (
     Artifact,
     ArtifactError,
@@ -82,6 +83,8 @@ __all__ = [
     "NEGATIVE",
     "POSITIVE",
     "PRESETS",
+    "ArrayFormatError",
+    "ArrayModel",
     "Artifact",
     "ArtifactError",
     "ArtifactWarning",
@@ -111,6 +114,7 @@ __all__ = [
     "InteractionMatrix",
     "Item",
     "ItemKNN",
+    "ItemScorer",
     "ItemStore",
     "LearningConfig",
     "LoadResult",

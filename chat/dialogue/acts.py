@@ -37,12 +37,14 @@ def _fmt(facet: str, value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _range_words(facet: str, low, high) -> str:
+def _range_words(facet: str, low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
         return f"{_fmt(facet, low)}–{_fmt(facet, high)}" if low != high else f"{_fmt(facet, low)}"
     if high is not None:
         return f"up to {_fmt(facet, high)}"
-    return f"from {_fmt(facet, low)}"
+    if low is not None:
+        return f"from {_fmt(facet, low)}"
+    return "any"  # open on both sides (the state never keeps such a range)
 
 
 def what(state: DialogueState, kind_facet: str | None, language: str) -> str:
@@ -57,7 +59,11 @@ def what(state: DialogueState, kind_facet: str | None, language: str) -> str:
 
 
 def no_match(
-    decision: Decision, state: DialogueState, metas: dict, kind_facet, language: str
+    decision: Decision,
+    state: DialogueState,
+    metas: dict[str, dict[str, Any]],
+    kind_facet: str | None,
+    language: str,
 ) -> str:
     offer = decision.offer
     thing = (offer or {}).get("about") or what(state, kind_facet, language)
@@ -74,6 +80,8 @@ def no_match(
     facet, side = offer["facet"], offer["side"]
     meta = metas.get(offer["item"], {})
     title = meta.get("title", offer["item"])
+    bound: str | int
+    value: str | int
     if facet == "price":
         key = f"no_match_range_{side}"
         bound, value = (
@@ -102,7 +110,7 @@ def smalltalk(msg: MessageReading, language: str) -> str:
     return phrases.say(language, "greeting")
 
 
-def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], tracker, language: str) -> str:
+def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str) -> str:
     """Questions about items, answered from their catalog records only."""
     out = []
     checks = [h for h, p in msg.values if p == "+"]

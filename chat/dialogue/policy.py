@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,10 +77,10 @@ class Policy:
         metas: dict[str, dict[str, Any]],
         config: PolicyConfig | None = None,
         *,
-        hard: set[str] = frozenset(),
-        proper: set[str] = frozenset(),
+        hard: Set[str] = frozenset(),
+        proper: Set[str] = frozenset(),
         kind_facet: str | None = None,
-    ):
+    ) -> None:
         self.facets = facets
         self.metas = metas
         self.config = config or PolicyConfig()
@@ -112,8 +113,20 @@ class Policy:
         *,
         force: bool = False,
     ) -> Decision:
+        """The rules in the order they win: acts the intent settles alone, then
+        "nothing matches", then the reasons to recommend without asking, and only
+        then the most informative question."""
         if intent in _DIRECT:
             return Decision(*_DIRECT[intent])
+        if (no_match := self._no_match(state, intent, pool)) is not None:
+            return no_match
+        if (now := self._recommend_now(state, intent, pool, force)) is not None:
+            return now
+        return self._ask_or_recommend(state, candidates)
+
+    def _no_match(self, state: DialogueState, intent: str, pool: int) -> Decision | None:
+        """Nothing satisfies the constraints, or the thing asked for exists only
+        outside them: say so, with the nearest relaxation."""
         if pool == 0:
             offer = self.relax(state)
             why = "no item satisfies the hard constraints"
@@ -131,6 +144,12 @@ class Policy:
                     f"nearest relaxation: {offer}",
                     offer=offer,
                 )
+        return None
+
+    def _recommend_now(
+        self, state: DialogueState, intent: str, pool: int, force: bool
+    ) -> Decision | None:
+        """The reasons to recommend without asking (see the module docstring)."""
         if intent == "feedback":
             return Decision("recommend", "feedback changes the list: show the next best items")
         if intent == "accept_offer":
@@ -153,15 +172,21 @@ class Policy:
             )
         if pool <= cfg.small_pool:
             return Decision("recommend", f"only {pool} item(s) qualify")
+        return None
+
+    def _ask_or_recommend(self, state: DialogueState, candidates: list[dict[str, Any]]) -> Decision:
+        """Ask about the facet that splits the candidates best, unless none splits
+        them enough to be worth a question."""
         gains = self.information_gain(state, candidates)
         if not gains:
             return Decision("recommend", "no facet left to ask about")
         facet, bits = max(gains.items(), key=lambda kv: (kv[1], kv[0]))
-        if bits < cfg.min_gain_bits:
+        if bits < self.config.min_gain_bits:
             return Decision(
                 "recommend", f"candidates already alike (best gain {bits:.2f} bits)", gains=gains
             )
         options = self.options(facet, candidates)
+        spec = state.specificity()
         return Decision(
             "ask",
             f"underspecified (specificity {spec:g}); {facet} splits {len(candidates)} candidates best ({bits:.2f} bits)",
@@ -216,13 +241,13 @@ class Policy:
                 counts[str(value)] += 1
         return counts, have
 
-    def _bin(self, name: str, value: float, candidates) -> str:
+    def _bin(self, name: str, value: float, candidates: list[dict[str, Any]]) -> str:
         if name == "year":
             return f"{int(value) // 10 * 10}s"
         cuts = self._price_cuts(candidates)
         return "low" if value < cuts[0] else "mid" if value < cuts[1] else "high"
 
-    def _price_cuts(self, candidates) -> tuple[float, float]:
+    def _price_cuts(self, candidates: list[dict[str, Any]]) -> tuple[float, float]:
         prices = sorted(m["price"] for m in candidates if isinstance(m.get("price"), (int, float)))
         if not prices:
             return (0.0, 0.0)

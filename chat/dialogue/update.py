@@ -6,9 +6,11 @@ what the user said about items (seen, disliked, liked) is kept for good."""
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
+from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.text import singular
 from chat.understand.vocabulary import CatalogVocabulary
@@ -37,14 +39,39 @@ def apply_message(
     if msg.new_topic:
         new.clear_topic()
     if state.pending:
-        facet = state.pending.get("facet")
-        if msg.option:
-            _apply_option(new, msg.option)
+        _answer_pending(new, state.pending, msg)
+    _apply_constraints(tracker, state, new, msg)
+    for item, kind in msg.feedback:
+        apply_feedback(new, item, kind)
+    for title, kind in msg.titles:
+        if kind == "anchor" and title.ids[0] not in new.anchors:
+            new.anchors.append(title.ids[0])
+    _apply_avoid_terms(new, msg)
+    _extend_request(state, new, msg)
+    tracker.resolve_price_level(new)
+    for facet in list(new.equals) + list(new.liked) + list(new.ranges):
+        if facet not in new.answered:
             new.answered.append(facet)
-        elif msg.no_preference or msg.force:
-            new.answered.append(facet)
-        new.pending = None
+    return new
 
+
+def _answer_pending(new: DialogueState, pending: dict[str, Any], msg: MessageReading) -> None:
+    """The reply to the question asked last turn: an option, or "no preference"."""
+    facet = pending.get("facet")
+    if msg.option:
+        _apply_option(new, msg.option)
+        if facet is not None:
+            new.answered.append(facet)
+    elif (msg.no_preference or msg.force) and facet is not None:
+        new.answered.append(facet)
+    new.pending = None
+
+
+def _apply_constraints(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
+    """What the message says the items must or must not be: the head noun, the facet
+    values (wanted or not) and the ranges."""
     if msg.head:
         new.head = {}
         for facet, value in msg.head:
@@ -55,22 +82,25 @@ def apply_message(
     for hit, polarity in msg.values:
         _apply_value(tracker, new, msg, hit, polarity, also, replaced)
     _apply_ranges(tracker, state, new, msg)
-    for item, kind in msg.feedback:
-        apply_feedback(new, item, kind)
-    for hit, kind in msg.titles:
-        if kind == "anchor" and hit.ids[0] not in new.anchors:
-            new.anchors.append(hit.ids[0])
+
+
+def _apply_avoid_terms(new: DialogueState, msg: MessageReading) -> None:
     asked_for = {singular(w.lower()) for part in new.request for w in part.split()}
     asked_for |= {singular(w) for w in msg.content}
     for term in [] if msg.no_preference else msg.avoid_terms:
         # "no blade grinders" while asking for a grinder: avoid blades, not grinders
         if term not in new.avoid_terms and term not in asked_for:
             new.avoid_terms.append(term)
+
+
+def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReading) -> None:
+    """What the user is talking about and asking for, in their words (the dense
+    query), and the items they are done with."""
     if msg.targets:
         new.focus = msg.targets[-1]
     if msg.intent == "refine" and cues.MORE_OPTIONS.search(msg.prepared.lower()):
         new.passed += [i for i in state.shown if i not in new.passed]
-    wanted = msg.content or [h for h, p in msg.values if p == "+"]
+    wanted = bool(msg.content) or any(p == "+" for _, p in msg.values)
     if msg.intent in ("recommend", "refine", "answer", "feedback") and msg.positive_text.strip():
         # "the second one is too pricey, anything cheaper?" says nothing new about what
         # the item is: its words would only blur the dense query of the request
@@ -82,14 +112,9 @@ def apply_message(
                 new.details.append(word)
     if msg.force:
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
-    tracker.resolve_price_level(new)
-    for facet in list(new.equals) + list(new.liked) + list(new.ranges):
-        if facet not in new.answered:
-            new.answered.append(facet)
-    return new
 
 
-def _implied_kind(tracker, new: DialogueState, msg: MessageReading) -> None:
+def _implied_kind(tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading) -> None:
     """ "an office chair": when every item the head noun describes is of one kind
     (category), the request is for that kind, as if the user had named it, so a
     price limit does not let lawn mowers in. A kind the user names wins."""
@@ -102,7 +127,15 @@ def _implied_kind(tracker, new: DialogueState, msg: MessageReading) -> None:
         new.equals[kind] = list(kinds)
 
 
-def _apply_value(tracker, new, msg, hit, polarity, also, replaced) -> None:
+def _apply_value(
+    tracker: CatalogVocabulary,
+    new: DialogueState,
+    msg: MessageReading,
+    hit: ValueHit,
+    polarity: str,
+    also: bool,
+    replaced: set[str],
+) -> None:
     facet, value = hit.facet, hit.value
     hard = facet in tracker.hard and not (
         facet == tracker.kind_facet and tracker.plain_use(msg, hit)
@@ -126,17 +159,17 @@ def _apply_value(tracker, new, msg, hit, polarity, also, replaced) -> None:
         _add(new.avoid, facet, value)
 
 
-def _apply_ranges(tracker, old, new, msg) -> None:
+def _apply_ranges(
+    tracker: CatalogVocabulary, old: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
     explicit_price = False
     for hit in sorted(msg.reading.ranges, key=lambda h: h.start):  # the later one wins
         before = new.ranges.get(hit.facet, [None, None])
-        merged = [
-            hit.low if hit.low is not None else before[0],
-            hit.high if hit.high is not None else before[1],
-        ]
-        if None not in merged and merged[0] > merged[1]:  # contradicts the old side: drop it
-            merged = [hit.low, hit.high]
-        new.ranges[hit.facet] = merged
+        low = hit.low if hit.low is not None else before[0]
+        high = hit.high if hit.high is not None else before[1]
+        if low is not None and high is not None and low > high:  # contradicts the old side
+            low, high = hit.low, hit.high  # so drop it
+        new.ranges[hit.facet] = [low, high]
         explicit_price = explicit_price or hit.facet == "price"
     if explicit_price:
         new.price_level = None
@@ -160,8 +193,8 @@ def _apply_ranges(tracker, old, new, msg) -> None:
         before = new.ranges.get(comp.facet, [None, None])
         # "cheaper" than what was shown: below the middle of those prices, so the
         # cheaper half stays in reach ("cheaper than the first one": below that one)
-        pivot = statistics.median_low(values) if values else None
         if values and comp.direction == "lower":
+            pivot = statistics.median_low(values)
             new.ranges[comp.facet] = [
                 None if before[0] and before[0] >= pivot else before[0],
                 round(pivot - step, 2),
@@ -187,7 +220,7 @@ def apply_feedback(new: DialogueState, item: str, kind: str) -> None:
         lists[kind].append(item)
 
 
-def _accept_offer(new: DialogueState, offer: dict) -> None:
+def _accept_offer(new: DialogueState, offer: dict[str, Any]) -> None:
     if offer.get("range"):
         facet, bounds = offer["range"]
         new.ranges[facet] = list(bounds)
@@ -197,7 +230,7 @@ def _accept_offer(new: DialogueState, offer: dict) -> None:
         new.equals.pop(offer["drop"], None)
 
 
-def _apply_option(new: DialogueState, option: dict) -> None:
+def _apply_option(new: DialogueState, option: dict[str, Any]) -> None:
     for facet, value in (option.get("equals") or {}).items():
         new.equals[facet] = [value]
     for facet, value in (option.get("liked") or {}).items():
@@ -208,13 +241,13 @@ def _apply_option(new: DialogueState, option: dict) -> None:
             new.price_level = None
 
 
-def _add(target: dict, facet: str, value) -> None:
+def _add(target: dict[str, list[Any]], facet: str, value: Any) -> None:
     values = target.setdefault(facet, [])
     if value not in values:
         values.append(value)
 
 
-def _remove(target: dict, facet: str, value) -> None:
+def _remove(target: dict[str, list[Any]], facet: str, value: Any) -> None:
     if value in target.get(facet, []):
         target[facet].remove(value)
         if not target[facet]:

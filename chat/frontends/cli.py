@@ -218,12 +218,7 @@ def cmd_doctor(args) -> int:
     return run_doctor()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="recochat", description="Conversational recommendations, offline."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_ingest(sub) -> None:
     p = sub.add_parser("ingest", help="index a catalog file (JSONL or CSV) into the item store")
     p.add_argument("path", nargs="?", help="catalog file (.jsonl or .csv)")
     p.add_argument(
@@ -249,6 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--sync", action="store_true", help="delete items that are no longer in the file"
     )
     p.set_defaults(func=cmd_ingest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recochat", description="Conversational recommendations, offline."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_ingest(sub)
 
     p = sub.add_parser("chat", help="chat in the terminal")
     p.add_argument("--session", help="resume this session id")

@@ -100,12 +100,7 @@ def _layout(gr, app: App, debug: bool) -> dict[str, Any]:
             with gr.Row(elem_id="rc-controls"):
                 ui["retry"] = gr.Button("Retry", elem_id="retry", size="sm", scale=0, min_width=90)
                 ui["clear"] = gr.Button("Clear", elem_id="clear", size="sm", scale=0, min_width=90)
-            prompts = example_prompts(app.store.facets(), app.tracker.kind_facet)
-            with gr.Row(elem_id="rc-examples", visible=bool(prompts)):
-                ui["examples"] = [
-                    gr.Button(p, size="sm", variant="secondary", scale=0, elem_classes="rc-example")
-                    for p in prompts
-                ]
+            ui["examples"] = _examples(gr, app)
         with gr.Column(scale=2, elem_id="rc-side-col"):
             gr.Markdown("### Recommendations")
             ui["cards"] = gr.HTML(
@@ -120,6 +115,16 @@ def _layout(gr, app: App, debug: bool) -> dict[str, Any]:
                     None, label="Last turn: decision and reasons", elem_id="debug"
                 )
     return ui
+
+
+def _examples(gr, app: App) -> list[Any]:
+    """First messages to click, from the catalog's own categories."""
+    prompts = example_prompts(app.store.facets(), app.tracker.kind_facet)
+    with gr.Row(elem_id="rc-examples", visible=bool(prompts)):
+        return [
+            gr.Button(p, size="sm", variant="secondary", scale=0, elem_classes="rc-example")
+            for p in prompts
+        ]
 
 
 def _wire(gr, chat: WebChat, ui: dict[str, Any]) -> None:

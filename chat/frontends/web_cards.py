@@ -84,10 +84,13 @@ def message_text(message: Mapping[str, Any]) -> str:
     return html.unescape(content) if isinstance(content, str) else ""
 
 
-def _http_url(value: str | None) -> str | None:
-    if not value or urlsplit(value).scheme not in ("http", "https"):
+def _image_url(value: str | None) -> str | None:
+    """An http(s) address, or a path on this server ("/images/…"); nothing else."""
+    if not value:
         return None
-    return value
+    parts = urlsplit(value)
+    same_site = not parts.scheme and not parts.netloc and value.startswith("/")
+    return value if parts.scheme in ("http", "https") or same_site else None
 
 
 def _facts(card: ItemCard) -> str:
@@ -112,7 +115,7 @@ def card_html(card: ItemCard, mark: str | None = None, number: int | None = None
         f'aria-pressed="{"true" if mark == kind else "false"}">{text}</button>'
         for kind, text in FEEDBACK_BUTTONS
     )
-    image = _http_url(card.image)
+    image = _image_url(card.image)
     picture = (
         f'<img src="{html.escape(image, quote=True)}" alt="" loading="lazy" '
         'referrerpolicy="no-referrer">'

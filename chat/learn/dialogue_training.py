@@ -30,6 +30,7 @@ from retrieval import (
     Artifact,
     CatalogIndex,
     DialogueModels,
+    Example,
     FacetMatcher,
     FeatureBuilder,
     FeatureConfig,
@@ -176,6 +177,29 @@ def train_dialogues(
             f"{counts['bad_lines']} lines were not valid turns, {counts['no_pick_in_catalog']} "
             "had no pick in the catalog. Nothing was written."
         )
+    _embed_requests(decisions, store, progress)
+    examples, names = _fusion_lists(decisions, index, store, Path(folder), cfg, progress)
+
+    models = DialogueModels(index.ids).fit(decisions)
+    info = {**counts, "picks": int(sum(len(d.chosen) for d in decisions))}
+    out = [Artifact("dialogues", models.kind, index.ids, models.to_arrays(), info)]
+    if len(examples) >= cfg.min_examples:
+        out.append(_tree_fusion(examples, names, index, cfg))
+    else:
+        report.skipped["fusion"] = (
+            f"only {len(examples)} turns had their pick recalled (need {cfg.min_examples}); "
+            "the fusion in use stays"
+        )
+    for artifact in out:
+        save_artifact(Path(folder), artifact)
+        report.built[artifact.name] = artifact.info
+    report.seconds = round(time.perf_counter() - started, 1)
+    return report
+
+
+def _embed_requests(decisions: list[PastPick], store: ItemStore, progress: Progress | None) -> None:
+    """Each decision's request text as the catalog's embedder sees it (for the
+    similar-requests model and the dense channel), in batches of 64."""
     texts = [d.text for d in decisions]
     batches = range(0, len(texts), 64)
     vectors = [
@@ -185,8 +209,21 @@ def train_dialogues(
     for d, v in zip(decisions, np.concatenate(vectors), strict=True):
         d.vector = np.asarray(v, dtype=np.float32)
 
-    trained = load_models(index, Path(folder))  # the interaction channels, if trained
-    examples, names = [], []
+
+def _fusion_lists(
+    decisions: list[PastPick],
+    index: CatalogIndex,
+    store: ItemStore,
+    folder: Path,
+    cfg: DialogueTrainConfig,
+    progress: Progress | None,
+) -> tuple[list[Example], list[str]]:
+    """Candidate lists to learn the fusion from, cross-fitted by dialogue: each
+    fold's turns are recalled by dialogue models trained on the other folds, so
+    the fusion sees the channels as they score conversations they never saw."""
+    trained = load_models(index, folder)  # the interaction channels, if trained
+    examples: list[Example] = []
+    names: list[str] = []
     for f in range(cfg.folds):
         held = [d for d in decisions if fold_of(d.dialog, cfg.folds) == f]
         rest = [d for d in decisions if fold_of(d.dialog, cfg.folds) != f]
@@ -199,30 +236,22 @@ def train_dialogues(
             query.filter.exclude_ids = set(d.mentioned)
             if (ex := training_list(pipe, query, cfg.pool, d.chosen)) is not None:
                 examples.append(ex)
+    return examples, names
 
-    models = DialogueModels(index.ids).fit(decisions)
-    info = {**counts, "picks": int(sum(len(d.chosen) for d in decisions))}
-    out = [Artifact("dialogues", "dialogue_models", index.ids, models.to_arrays(), info)]
-    if len(examples) >= cfg.min_examples:
-        trees = learn_tree_fusion(examples, names, **cfg.trees)
-        arrays = {"names": np.array(names), "model": np.array([trees.model])}
-        fusion_info = {
-            **trees.info,
-            "source": "dialogues",
-            "lists": len(examples),
-            "features": {
-                "channel_scaling": FEATURES.channel_scaling,
-                "rank_features": list(FEATURES.rank_features),
-            },
-        }
-        out.append(Artifact("fusion", "fusion_trees", index.ids, arrays, fusion_info))
-    else:
-        report.skipped["fusion"] = (
-            f"only {len(examples)} turns had their pick recalled (need {cfg.min_examples}); "
-            "the fusion in use stays"
-        )
-    for artifact in out:
-        save_artifact(Path(folder), artifact)
-        report.built[artifact.name] = artifact.info
-    report.seconds = round(time.perf_counter() - started, 1)
-    return report
+
+def _tree_fusion(
+    examples: list[Example], names: list[str], index: CatalogIndex, cfg: DialogueTrainConfig
+) -> Artifact:
+    """The tree fusion learned from the lists, with the feature settings it reads."""
+    trees = learn_tree_fusion(examples, names, **cfg.trees)
+    arrays = {"names": np.array(names), "model": np.array([trees.model])}
+    fusion_info = {
+        **trees.info,
+        "source": "dialogues",
+        "lists": len(examples),
+        "features": {
+            "channel_scaling": FEATURES.channel_scaling,
+            "rank_features": list(FEATURES.rank_features),
+        },
+    }
+    return Artifact("fusion", "fusion_trees", index.ids, arrays, fusion_info)

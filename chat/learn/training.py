@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from retrieval import (
     Artifact,
     ArtifactError,
     CatalogIndex,
+    Channel,
     ContentChannel,
     Example,
     FusionModel,
@@ -36,6 +38,7 @@ from retrieval import (
     Pipeline,
     PopularChannel,
     Query,
+    SASRec,
     SASRecConfig,
     learn_fusion,
     load_artifact,
@@ -43,7 +46,8 @@ from retrieval import (
     save_artifact,
 )
 
-Progress = Callable[[Iterable, int, str], Iterable]
+# wraps an iterable with a progress bar: (items, how many, what they are)
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
 
 class TrainingRefused(ChatError):
@@ -65,7 +69,7 @@ class TrainConfig:
 
 @dataclass
 class TrainReport:
-    built: dict[str, dict] = field(default_factory=dict)  # artifact → figures
+    built: dict[str, dict[str, Any]] = field(default_factory=dict)  # artifact → figures
     skipped: dict[str, str] = field(default_factory=dict)  # artifact → why not
     seconds: float = 0.0
 
@@ -88,48 +92,53 @@ def check_enough(events: list[Interaction], cfg: TrainConfig) -> None:
         )
 
 
+@dataclass
+class InteractionModels:
+    """What the interaction log trains; EASE and SASRec only where the data allow."""
+
+    item_knn: ItemKNN
+    popularity: np.ndarray  # users per item, over the catalog
+    ease: EASE | None = None
+    sasrec: SASRec | None = None
+
+
 def train_models(
     events: list[Interaction], index: CatalogIndex, cfg: TrainConfig, progress: Progress | None
-) -> dict[str, object]:
+) -> InteractionModels:
     data = InteractionMatrix.build(
         [e.user_id for e in events], [e.item_id for e in events], item_ids=index.ids
     )
-    models: dict[str, object] = {
-        "item_knn": ItemKNN(cfg.neighbours).fit(data),
-        "popularity": data.counts,
-    }
+    models = InteractionModels(ItemKNN(cfg.neighbours).fit(data), data.counts)
     if len(index) <= MAX_EASE_ITEMS:
-        models["ease"] = EASE(cfg.ease_l2).fit(data)
+        models.ease = EASE(cfg.ease_l2).fit(data)
     seqs = sequences(events, index)
     if sum(len(s) >= 3 for s in seqs.values()) >= cfg.min_sequence_users:
-        from retrieval import SASRec
-
         bar = (lambda it, n: progress(it, n, "SASRec epochs")) if progress else None
-        models["sasrec"] = SASRec(cfg.sasrec).fit(list(seqs.values()), index.ids, progress=bar)
+        models.sasrec = SASRec(cfg.sasrec).fit(list(seqs.values()), index.ids, progress=bar)
     return models
 
 
 def sequences(events: list[Interaction], index: CatalogIndex) -> dict[str, list[int]]:
-    out: dict[str, list[tuple[float, int]]] = {}
+    out: dict[str, list[tuple[float, int, int]]] = {}  # user → (time, order, position)
     for n, e in enumerate(events):
         out.setdefault(e.user_id, []).append((e.ts, n, index.pos[e.item_id]))
     return {u: [p for _, _, p in sorted(v)] for u, v in out.items()}
 
 
-def channels_for(index: CatalogIndex, models: dict) -> list:
-    chans = [ContentChannel(index)] if index.vectors is not None else []
-    chans.append(ModelChannel(index, models["item_knn"], "co_interaction"))
-    if "ease" in models:
-        chans.append(ModelChannel(index, models["ease"], "cf"))
-    if "sasrec" in models:
-        chans.append(ModelChannel(index, models["sasrec"], "sequence", use_history_order=True))
+def channels_for(index: CatalogIndex, models: InteractionModels) -> list[Channel]:
+    chans: list[Channel] = [ContentChannel(index)] if index.vectors is not None else []
+    chans.append(ModelChannel(index, models.item_knn, "co_interaction"))
+    if models.ease is not None:
+        chans.append(ModelChannel(index, models.ease, "cf"))
+    if models.sasrec is not None:
+        chans.append(ModelChannel(index, models.sasrec, "sequence", use_history_order=True))
     chans.append(PopularChannel(index))
     return chans
 
 
 def fusion_examples(
     events: list[Interaction], index: CatalogIndex, cfg: TrainConfig, progress: Progress | None
-) -> tuple[list[Example], list[str], dict]:
+) -> tuple[list[Example], list[str], dict[str, int]]:
     """Hold out each sampled user's last event; channels trained without them."""
     by_user: dict[str, list[Interaction]] = {}
     for e in sorted(events, key=lambda e: (e.user_id, e.ts)):
@@ -139,7 +148,7 @@ def fusion_examples(
     held = set(rng.permutation(eligible)[: cfg.fusion_users].tolist())
     train = [e for u, evs in by_user.items() for e in (evs[:-1] if u in held else evs)]
     models = train_models(train, index, cfg, None)
-    index.set_popularity(models["popularity"])
+    index.set_popularity(models.popularity)
     pipe = Pipeline(index, channels_for(index, models))
     names = pipe.feature_names()
     examples = []
@@ -188,8 +197,28 @@ def train(
     index = catalog_index(store)
     events = positives(interactions.events(), set(index.ids))
     check_enough(events, cfg)
+    # the fusion first: it learns on held-out events, with channels trained without them
+    fusion = _learn_fusion(events, index, folder, cfg, progress, report)
+    models = train_models(events, index, cfg, progress)
+    out = _artifacts(models, fusion, index.ids, cfg, report)
+    events_info = {"events": len(events), "users": len({e.user_id for e in events})}
+    for artifact in out:
+        artifact.info = {**artifact.info, **events_info}
+        save_artifact(folder, artifact)
+        report.built[artifact.name] = artifact.info
+    report.seconds = round(time.perf_counter() - started, 1)
+    return report
 
-    fusion = None
+
+def _learn_fusion(
+    events: list[Interaction],
+    index: CatalogIndex,
+    folder: Path,
+    cfg: TrainConfig,
+    progress: Progress | None,
+    report: TrainReport,
+) -> FusionModel | None:
+    """Fusion weights learned from held-out events, or None (and why, in the report)."""
     try:
         if _dialogue_fusion(folder):
             raise ValueError(
@@ -200,35 +229,37 @@ def train(
         if len(examples) >= 20:
             learned = learn_fusion(examples, names)
             learned.info.update(info)
-            fusion = merge_learned(FusionModel.default(), learned)
-        else:
-            report.skipped["fusion"] = (
-                f"only {len(examples)} held-out users had their next item recalled (need 20); "
-                "the configured weights stay in use"
-            )
+            return merge_learned(FusionModel.default(), learned)
+        report.skipped["fusion"] = (
+            f"only {len(examples)} held-out users had their next item recalled (need 20); "
+            "the configured weights stay in use"
+        )
     except ValueError as e:
         report.skipped["fusion"] = str(e)
+    return None
 
-    models = train_models(events, index, cfg, progress)
-    ids = index.ids
-    out = []
-    out.append(
+
+def _artifacts(
+    models: InteractionModels,
+    fusion: FusionModel | None,
+    ids: list[str],
+    cfg: TrainConfig,
+    report: TrainReport,
+) -> list[Artifact]:
+    """What to save; the report says why a model that is missing was not trained."""
+    out = [
         Artifact(
-            "item_knn",
-            "item_knn",
-            ids,
-            models["item_knn"].to_arrays(),
-            {"neighbours": cfg.neighbours},
-        )
-    )
-    out.append(Artifact("popularity", "popularity", ids, {"counts": models["popularity"]}, {}))
-    if "ease" in models:
-        out.append(Artifact("ease", "ease", ids, models["ease"].to_arrays(), {"l2": cfg.ease_l2}))
+            "item_knn", "item_knn", ids, models.item_knn.to_arrays(), {"neighbours": cfg.neighbours}
+        ),
+        Artifact("popularity", "popularity", ids, {"counts": models.popularity}, {}),
+    ]
+    if models.ease is not None:
+        out.append(Artifact("ease", "ease", ids, models.ease.to_arrays(), {"l2": cfg.ease_l2}))
     else:
         report.skipped["ease"] = f"more than {MAX_EASE_ITEMS} items: item-kNN serves the cf role"
-    if "sasrec" in models:
+    if models.sasrec is not None:
         out.append(
-            Artifact("sasrec", "sasrec", ids, models["sasrec"].to_arrays(), cfg.sasrec.__dict__)
+            Artifact("sasrec", "sasrec", ids, models.sasrec.to_arrays(), cfg.sasrec.__dict__)
         )
     else:
         report.skipped["sasrec"] = (
@@ -238,13 +269,7 @@ def train(
         names = list(fusion.weights)
         arrays = {"names": np.array(names), "weights": np.array([fusion.weights[n] for n in names])}
         out.append(Artifact("fusion", "fusion", ids, arrays, fusion.info))
-    events_info = {"events": len(events), "users": len({e.user_id for e in events})}
-    for artifact in out:
-        artifact.info = {**artifact.info, **events_info}
-        save_artifact(folder, artifact)
-        report.built[artifact.name] = artifact.info
-    report.seconds = round(time.perf_counter() - started, 1)
-    return report
+    return out
 
 
 def _dialogue_fusion(folder: Path) -> bool:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from typing import IO
 
 from chat.errors import DataDirInUse
 
 
 class DataDir:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
-        self._lock_file = None
+        self._lock_file: IO[str] | None = None
 
     @property
     def chroma(self) -> Path:

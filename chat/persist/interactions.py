@@ -14,6 +14,7 @@ import csv
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,8 +130,8 @@ class InteractionStore:
             report.read += 1
             where = f"line {lineno}"
             event, reason = _parse(row, mapping, lineno)
-            if reason:
-                report.skip(reason, where)
+            if event is None:  # _parse gives an event or the reason there is none
+                report.skip(reason or "unreadable row", where)
                 continue
             item = to_catalog.get(event.item_id)
             if item is None:
@@ -258,7 +259,7 @@ def _id_map(
     return out
 
 
-def _rows(path: Path):
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise InteractionError(f"Interaction file not found: {path}. Give a .csv or .jsonl file.")
     suffix = path.suffix.lower()
@@ -296,12 +297,12 @@ def _parse(row: dict, m: ImportMapping, lineno: int) -> tuple[Interaction | None
     value = None
     if m.value:
         try:
-            value = float(row.get(m.value))
+            value = float(row.get(m.value, ""))  # a missing cell: "" fails like a bad one
         except (TypeError, ValueError):
             return None, f"value ('{m.value}') is not a number"
     ts: float = float(lineno)
     if m.ts:
-        raw = row.get(m.ts)
+        raw = row.get(m.ts, "")
         try:
             ts = float(raw)
         except (TypeError, ValueError):

@@ -24,15 +24,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator, Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import prompts
 from chat.events import ItemCard
 from chat.llm import LLM
 from chat.reply.copycheck import CopyChecker, Problem, language_settled, trouble_start
 from chat.reply.explain import facts, money
+from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
+from chat.reply.template import template_copy
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class CopyWriter:
         max_tokens: int = 120,
         checker: CopyChecker | None = None,
         languages: tuple[str, ...] | None = None,
-    ):
+    ) -> None:
         self.llm = llm
         self.max_tokens = max_tokens
         self.checker = checker
@@ -93,7 +95,7 @@ class CopyWriter:
             {
                 "title": c.title,
                 "price": money(c.price, c.currency) if c.price is not None else None,
-                "facts": _brief(facts(c, m), MAX_FACT_CHARS),
+                "facts": brief(facts(c, m), MAX_FACT_CHARS),
                 "reasons": c.explanation or "a close match to the request",
             }
             for c, m in zip(cards, metas, strict=True)
@@ -128,8 +130,11 @@ class CopyWriter:
         language: str = "en",
         *,
         wants: str = "",
-        allowed_ids: set[str] = frozenset(),
+        allowed_ids: Set[str] = frozenset(),
     ) -> Iterator[Piece]:
+        """The copy for these cards: the model's reply while it passes the checks,
+        one corrective retry when it does not, and the template as the last resort.
+        What happened is left in `self.last`."""
         result = self.last = CopyResult(started=time.perf_counter())
         if not cards or language not in self.languages:
             if cards:
@@ -151,45 +156,75 @@ class CopyWriter:
         if not first.problems:
             result.text = first.text
             return
-        problems = first.problems
-        result.problems.append("; ".join(p.detail for p in problems))
+        result.problems.append("; ".join(p.detail for p in first.problems))
         retry = _Attempt()
-        if problems[0].kind not in ("llm_failed", "empty"):
-            # One corrective retry with the problems spelled out. When nothing was shown
-            # yet it streams like the first attempt, so the user does not wait for the
-            # whole rewrite; otherwise it replaces what was shown, once, when checked.
-            messages = prompts.render(
-                "recommend_fix",
-                request=request,
-                items=self.items(cards, metas),
-                language=language,
-                problems=[p.detail for p in problems],
-            )
-            attempt = self._attempt(
-                messages, prompts.settings("recommend_fix"), check, hold, language, retry
-            )
-            if first.released:
-                for _ in attempt:  # shown as one replacement once it passed the check
-                    pass
-                if not retry.problems:
-                    result.replaced = True
-                    yield Piece(retry.text, replace=True, reason=problems[0].detail)
-            else:
-                yield from attempt
-            result.llm_s = time.perf_counter() - self.last.started
+        if first.problems[0].kind not in ("llm_failed", "empty"):  # worth telling the model
+            yield from self._retry(request, cards, metas, language, check, hold, first, retry)
             if not retry.problems:
-                result.text, result.source = retry.text, "retry"
                 return
+        yield from self._fall_back(cards, language, first, retry)
+
+    def _retry(
+        self,
+        request: str,
+        cards: list[ItemCard],
+        metas: list[dict[str, Any]],
+        language: str,
+        check: _Check,
+        hold: _Hold,
+        first: _Attempt,
+        retry: _Attempt,
+    ) -> Iterator[Piece]:
+        """One corrective retry with the problems spelled out. When nothing was shown
+        yet it streams like the first attempt, so the user does not wait for the
+        whole rewrite; otherwise it replaces what was shown, once, when checked."""
+        result = self.last
+        messages = prompts.render(
+            "recommend_fix",
+            request=request,
+            items=self.items(cards, metas),
+            language=language,
+            problems=[p.detail for p in first.problems],
+        )
+        attempt = self._attempt(
+            messages, prompts.settings("recommend_fix"), check, hold, language, retry
+        )
+        if first.released:
+            for _ in attempt:  # shown as one replacement once it passed the check
+                pass
+            if not retry.problems:
+                result.replaced = True
+                yield Piece(retry.text, replace=True, reason=first.problems[0].detail)
+        else:
+            yield from attempt
+        result.llm_s = time.perf_counter() - self.last.started
+        if not retry.problems:
+            result.text, result.source = retry.text, "retry"
+        else:
             result.problems.append("; ".join(p.detail for p in retry.problems))
+
+    def _fall_back(
+        self, cards: list[ItemCard], language: str, first: _Attempt, retry: _Attempt
+    ) -> Iterator[Piece]:
+        """The template copy, replacing whatever of the model's words were shown."""
+        result = self.last
         result.text, result.source = template_copy(cards, language), "template"
         if first.released or retry.released:
             result.replaced = True
-            reason = (retry.problems or problems)[0].detail
+            reason = (retry.problems or first.problems)[0].detail
             yield self._piece(Piece(result.text, replace=True, reason=reason))
         else:
             yield from self._fixed(result.text)
 
-    def _attempt(self, messages, cfg, check, hold, language, out: _Attempt) -> Iterator[Piece]:
+    def _attempt(
+        self,
+        messages: list[dict[str, str]],
+        cfg: dict[str, Any],
+        check: _Check,
+        hold: _Hold,
+        language: str,
+        out: _Attempt,
+    ) -> Iterator[Piece]:
         """Stream one reply of the model, releasing what `hold` allows once `check`
         passed; on success the checked tail follows. What happened is left in `out`."""
         result = self.last
@@ -207,7 +242,7 @@ class CopyWriter:
                         result.first_token_s = time.perf_counter() - self.last.started
                     text = (text + delta).lstrip()
                     if len(text) > limit:
-                        text = _cut(text, limit, len(released))
+                        text = cut_to_sentence(text, limit, len(released))
                         break
                     problems = check(text, partial=True)
                     if problems:
@@ -217,11 +252,12 @@ class CopyWriter:
                         yield self._piece(Piece(text[len(released) : end]))
                         released = text[:end]
             finally:
-                gen.close()  # stops generation when we leave early
+                if isinstance(gen, Generator):
+                    gen.close()  # stops generation when we leave early
         except Exception as e:  # a broken backend must not break the turn
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]
-        text = _finish(_tidy(text), len(released))
+        text = finish(tidy(text), len(released))
         problems = problems or check(text, partial=False)
         if problems and all(p.kind in _DERAILED for p in problems):
             # a good start, then the model looped or echoed the prompt: keep the whole
@@ -230,17 +266,21 @@ class CopyWriter:
             if head:
                 text, problems = head, []
         out.text, out.released, out.problems = text, released, problems
-        if problems:
-            return
+        if not problems:
+            yield from self._rest(text, released)
+
+    def _rest(self, text: str, released: str) -> Iterator[Piece]:
+        """The checked reply after what was already shown, word by word; or all of
+        it as a replacement when tidying changed the words on screen."""
         if text.startswith(released):
             tail = text[len(released) :]
         elif text.startswith(released.rstrip()):  # ends where the shown words end
             tail = text[len(released.rstrip()) :].lstrip()
         else:  # tidying changed what was shown
-            result.replaced = True
+            self.last.replaced = True
             yield self._piece(Piece(text, replace=True, reason="reformatted"))
             return
-        for m in re.finditer(r"\s*\S+", tail):  # the checked tail, word by word
+        for m in re.finditer(r"\s*\S+", tail):
             yield self._piece(Piece(m.group(0)))
 
     def _piece(self, piece: Piece) -> Piece:
@@ -259,7 +299,7 @@ class CopyWriter:
         count: int,
         language: str,
         titles: tuple[str, ...] = (),
-    ):
+    ) -> tuple[_Check, _Hold]:
         """The check of a reply (partial while streaming) and where to hold it back."""
         borrowed = [
             p
@@ -308,7 +348,16 @@ class _Attempt:
 _DERAILED = ("repetitive", "echo")
 
 
-def _good_start(text: str, floor: int, check) -> str | None:
+class _Check(Protocol):
+    """Problems of a reply so far (`partial`) or of the whole of it."""
+
+    def __call__(self, text: str, partial: bool) -> list[Problem]: ...
+
+
+_Hold = Callable[[str], int]  # how much of the reply so far may be shown
+
+
+def _good_start(text: str, floor: int, check: _Check) -> str | None:
     """The whole sentences before the reply goes wrong (`trouble_start`), if they
     reach past what was shown (`floor`) and pass the full check."""
     cut = trouble_start(text)
@@ -321,56 +370,7 @@ def _good_start(text: str, floor: int, check) -> str | None:
     return head if head and not check(head, partial=False) else None
 
 
-def _brief(text: str, limit: int) -> str:
-    """`text` up to the last whole sentence (or "; " part) within `limit` characters."""
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s)|;(?=\s)", head)]
-    return (head[: ends[-1]] if ends else head.rsplit(" ", 1)[0]).rstrip(" ;")
-
-
 def _pieces(text: str) -> Iterator[Piece]:
     """Fixed text (template, checked retry) streamed word by word like model output."""
     for m in re.finditer(r"\s*\S+", text):
         yield Piece(m.group(0))
-
-
-def _cut(text: str, limit: int, floor: int) -> str:
-    """Shorten to the last sentence end within `limit` (never before `floor`)."""
-    head = text[:limit]
-    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", head)]
-    end = max([e for e in ends if e >= floor] or [max(floor, len(head.rstrip()))])
-    return text[:end]
-
-
-def _finish(text: str, floor: int) -> str:
-    """Drop a sentence the token limit cut off, if a whole one ends after what was shown."""
-    if not text or text[-1] in ".!?。！？)\"'”":
-        return text
-    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text) if m.end() >= floor]
-    return text[: ends[-1]] if ends else text
-
-
-def _tidy(text: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def template_copy(cards: list[ItemCard], language: str = "en") -> str:
-    if language == "zh":
-        if not cards:
-            return "暂时没有找到符合的。能再多说一点吗？"
-        lines = ["我为你挑选了："]
-        for c in cards:
-            price = f"（{money(c.price, c.currency)}）" if c.price is not None else ""
-            why = f"：{c.explanation}" if c.explanation else ""
-            lines.append(f"- {c.title}{price}{why}。")
-        return "\n".join(lines)
-    if not cards:
-        return "I could not find anything that matches yet. Could you tell me a bit more?"
-    lines = ["Here is what I would pick for you:"]
-    for c in cards:
-        price = f" ({money(c.price, c.currency)})" if c.price is not None else ""
-        why = f": {c.explanation}" if c.explanation else ""
-        lines.append(f"- {c.title}{price}{why}.")
-    return "\n".join(lines)

@@ -52,7 +52,7 @@ def detect(text: str) -> Detected:
     foreign = sum(other.values())
     supported = han + latin_letters
     if foreign and foreign > supported:
-        return Detected(None, max(other, key=other.get))
+        return Detected(None, max(other, key=lambda name: other[name]))
     if not supported:
         return Detected(None)
     if han >= 2 and han / 2 >= 0.5 * len(latin_words):

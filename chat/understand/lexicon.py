@@ -12,7 +12,7 @@ and is not an ordinary word of the catalog gets one more chance as a misspelling
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +122,7 @@ class FacetLexicon:
     def known_word(self, word: str) -> bool:
         return word in COMMON_WORDS or self.vocabulary.get(word, 0) > 0
 
-    def find(self, tokens: list[Token], skip: set[int] = frozenset()) -> list[ValueHit]:
+    def find(self, tokens: list[Token], skip: Set[int] = frozenset()) -> list[ValueHit]:
         """Facet values named in `tokens`, longest first; token indexes in `skip`
         (already read as a title, a price …) are left alone."""
         return self.find_words([t.text for t in tokens], skip)
@@ -130,7 +130,7 @@ class FacetLexicon:
     def has_form(self, form: tuple[str, ...]) -> bool:
         return form in self.index
 
-    def find_words(self, words_: list[str], skip: set[int] = frozenset()) -> list[ValueHit]:
+    def find_words(self, words_: list[str], skip: Set[int] = frozenset()) -> list[ValueHit]:
         hits: list[ValueHit] = []
         i = 0
         while i < len(words_):

@@ -179,9 +179,9 @@ class RangeReader:
     def read(self, text: str) -> Reading:
         out = Reading()
         if self.year:
-            self._years(text, out)
+            self._years(text, out, self.year)
         if self.price:
-            self._money(text, out)
+            self._money(text, out, self.price)
         self._generic(text, out)
         for m in _COMPARE.finditer(text):
             if out.covers(m.start(), m.end()):
@@ -200,12 +200,18 @@ class RangeReader:
                 out.spans.append(m.span())
         return out
 
-    def _add(self, out: Reading, facet: str, low, high, m: re.Match) -> None:
+    def _add(
+        self,
+        out: Reading,
+        facet: str,
+        low: float | None,
+        high: float | None,
+        m: re.Match[str],
+    ) -> None:
         out.ranges.append(RangeHit(facet, low, high, m.start(), m.end()))
         out.spans.append(m.span())
 
-    def _money(self, text: str, out: Reading) -> None:
-        p = self.price
+    def _money(self, text: str, out: Reading, p: str) -> None:
         for m in _BETWEEN.finditer(text):
             nums = [g for g in m.groups() if g]
             if len(nums) == 2 and not out.covers(m.start(), m.end()):
@@ -233,8 +239,7 @@ class RangeReader:
                 out.levels.append((p, _LEVEL_OF[m.group(1)]))
                 out.spans.append(m.span())
 
-    def _years(self, text: str, out: Reading) -> None:
-        y = self.year
+    def _years(self, text: str, out: Reading, y: str) -> None:
         for m in _YEAR_BETWEEN.finditer(text):
             a, b = [int(g) for g in m.groups() if g]
             self._add(out, y, min(a, b), max(a, b), m)

@@ -14,6 +14,7 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
+from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
 from chat.understand.text import singular, tokenize
@@ -27,12 +28,26 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     msg = MessageReading(
         text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
     )
-    tokens = msg.tokens
     msg.reading = tracker.ranges.read(low)
-    used = {i for i, t in enumerate(tokens) if msg.reading.covers(t.start, t.end)}
+    # token positions already read: each word is read once, in the order of the docstring
+    used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
+    _read_refs(tracker, state, msg, used)
+    titles = _read_titles(tracker, state, msg, used)
+    _read_values(tracker, msg, used)
+    msg.head = _head(tracker, msg)
+    _read_feedback(tracker, state, msg, low, titles)
+    _read_words(tracker, state, msg, used)
+    _read_intent(tracker, state, msg, low)
+    return msg
 
+
+def _read_refs(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> None:
+    """References to the items on screen ("the second one"); one that points past
+    them becomes the message's problem."""
     shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
-    msg.refs = shown_refs(tokens, shown, tracker.lexicon)
+    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon)
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
         if ref.missing is not None:
@@ -47,12 +62,17 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
                     else "Tell me what you are looking for first."
                 ),
             )
-    titles = (
-        tracker.titles.find(
-            tokens, prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
-        )
-        if tracker.titles.keys
-        else []
+
+
+def _read_titles(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> list[TitleHit]:
+    """Catalog titles named in the message (those on screen preferred)."""
+    if not tracker.titles.keys:
+        return []
+    tokens = msg.tokens
+    titles = tracker.titles.find(
+        tokens, msg.prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
     )
     for hit in titles:
         used |= set(range(hit.start, hit.end))
@@ -63,9 +83,13 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
             for r in msg.reading.ranges
             if not (r.low == r.high and 0 <= r.start - end <= 8 and r.facet == tracker.ranges.year)
         ]
-    values = tracker.lexicon.find(tokens, skip=used)
+    return titles
+
+
+def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
+    """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in values:
+    for hit in tracker.lexicon.find(msg.tokens, skip=used):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -78,12 +102,6 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
         used |= set(range(hit.start, hit.end))
         previous = hit
 
-    msg.head = _head(tracker, msg)
-    _read_feedback(tracker, state, msg, low, titles)
-    _read_words(tracker, state, msg, used)
-    _read_intent(tracker, state, msg, low)
-    return msg
-
 
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
@@ -91,7 +109,7 @@ _AFTER_HEAD = frozenset(
 )
 
 
-def _head(tracker, msg: MessageReading) -> list[tuple[str, str]]:
+def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:
     """The values of the head noun: the first wanted descriptive value that ends its
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
@@ -112,13 +130,19 @@ def _span_of(msg: MessageReading, start: int, end: int) -> tuple[int, int]:
     return msg.tokens[start].start, msg.tokens[end - 1].end
 
 
-def _read_feedback(tracker, state, msg: MessageReading, low: str, titles) -> None:
+def _read_feedback(
+    tracker: CatalogVocabulary,
+    state: DialogueState,
+    msg: MessageReading,
+    low: str,
+    titles: list[TitleHit],
+) -> None:
     """Feedback and item targets, clause by clause: "seen the first, but I like the second"."""
     for c_start, c_end in cues.clauses(low):
         clause = low[c_start:c_end]
         kind = cues.feedback_kind(clause)
 
-        def inside(s, e, c_start=c_start, c_end=c_end):
+        def inside(s: int, e: int, c_start: int = c_start, c_end: int = c_end) -> bool:
             return c_start <= s and e <= c_end
 
         targets: list[str] = []
@@ -164,7 +188,9 @@ def _example_cue(msg: MessageReading, start: int) -> bool:
     return any(tuple(words_[-len(cue) :]) == cue for cue in _EXAMPLE_CUES)
 
 
-def _read_words(tracker, state, msg: MessageReading, used: set[int]) -> None:
+def _read_words(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> None:
     """Descriptive words of the request, words to avoid, and the positive text for
     the dense query (negated words left out, so "no horror" does not pull horror up)."""
     negated: set[int] = set()
@@ -194,12 +220,14 @@ def _read_words(tracker, state, msg: MessageReading, used: set[int]) -> None:
     msg.positive_text = " ".join(kept)
 
 
-def _cue_at(tracker, msg: MessageReading, i: int) -> bool:
+def _cue_at(tracker: CatalogVocabulary, msg: MessageReading, i: int) -> bool:
     """Is token i part of a negation cue for the word after it?"""
     return i + 1 < len(msg.tokens) and tracker.negation_of(msg, i + 1) != "+"
 
 
-def _read_intent(tracker, state, msg: MessageReading, low: str) -> None:
+def _read_intent(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
+) -> None:
     positive = [h for h, p in msg.values if p == "+"]
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
@@ -259,7 +287,13 @@ def _read_intent(tracker, state, msg: MessageReading, low: str) -> None:
     msg.new_topic = msg.intent == "recommend" and bool(state.request)
 
 
-def _is_item_question(tracker, state, msg, low, positive) -> bool:
+def _is_item_question(
+    tracker: CatalogVocabulary,
+    state: DialogueState,
+    msg: MessageReading,
+    low: str,
+    positive: list[ValueHit],
+) -> bool:
     if not cues.is_question(low):
         return False
     compares = bool(cues.COMPARES_ITEMS.search(low))
@@ -296,7 +330,9 @@ def _bare_reference(msg: MessageReading) -> bool:
     return bool(pointed) and not msg.constraints and not msg.content and not msg.titles
 
 
-def _new_topic(tracker, state, msg, low) -> bool:
+def _new_topic(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
+) -> bool:
     kind = tracker.kind_facet
     if kind:
         new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Collection, Set
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.text import Token, words
 from chat.understand.words import COMMON_WORDS, TITLE_CUES
 
@@ -104,8 +106,10 @@ class TitleIndex:
 
     # -- choosing among versions ---------------------------------------------------
 
-    def best(self, ids: list[str], year: int | None = None, prefer=()) -> tuple[str, ...]:
-        def key(i):
+    def best(
+        self, ids: list[str], year: int | None = None, prefer: Collection[str] = ()
+    ) -> tuple[str, ...]:
+        def key(i: str) -> tuple[bool, float, float, str]:
             m = self.meta[i]
             y = m.get("year")
             off = abs(y - year) if year and isinstance(y, (int, float)) else 0
@@ -121,9 +125,9 @@ class TitleIndex:
         text: str,
         *,
         mode: str = "user",
-        skip: set[int] = frozenset(),
-        prefer=(),
-        is_value=lambda form: False,
+        skip: Set[int] = frozenset(),
+        prefer: Collection[str] = (),
+        is_value: Callable[[tuple[str, ...]], bool] = lambda form: False,
     ) -> list[TitleHit]:
         words_ = [t.text for t in tokens]
         # every title anywhere, then the longest ones first without overlaps, so that
@@ -150,7 +154,15 @@ class TitleIndex:
             hits += self._fuzzy(tokens, hits, skip, prefer)
         return hits
 
-    def _accept(self, tokens, text, start, end, mode, is_value) -> bool:
+    def _accept(
+        self,
+        tokens: list[Token],
+        text: str,
+        start: int,
+        end: int,
+        mode: str,
+        is_value: Callable[[tuple[str, ...]], bool],
+    ) -> bool:
         span = tokens[start:end]
         quoted = _quoted(text, span[0].start, span[-1].end)
         if quoted:
@@ -180,7 +192,13 @@ class TitleIndex:
             return capital and (cue or not sentence_start)
         return cue or capital or len(span) >= 3
 
-    def _fuzzy(self, tokens, hits, skip, prefer) -> list[TitleHit]:
+    def _fuzzy(
+        self,
+        tokens: list[Token],
+        hits: list[TitleHit],
+        skip: Set[int],
+        prefer: Collection[str],
+    ) -> list[TitleHit]:
         """Misspelt titles after a cue: "I loved Incepton"."""
         taken = {j for h in hits for j in range(h.start, h.end)} | set(skip)
         out = []
@@ -224,7 +242,9 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 
 def shown_refs(
-    tokens: list[Token], shown: list[tuple[str, dict[str, Any]]], lexicon=None
+    tokens: list[Token],
+    shown: list[tuple[str, dict[str, Any]]],
+    lexicon: FacetLexicon | None = None,
 ) -> list[ShownRef]:
     """Ordinals, comparatives, 'both'/'all of them', facet descriptions and pronouns
     that point at the items of the last answer."""
@@ -242,10 +262,28 @@ def shown_refs(
     return out
 
 
-def _one_ref(w, i, ids, shown, lexicon):
+_Shown = list[tuple[str, dict[str, Any]]]  # the items on screen: (id, metadata), in order
+_Found = tuple[ShownRef, int]  # a reference and how many words it takes
+
+
+def _one_ref(
+    w: list[str], i: int, ids: list[str], shown: _Shown, lexicon: FacetLexicon | None
+) -> tuple[ShownRef | None, int]:
+    """The reference starting at word i, and its length in words (None, 0: none).
+    The kinds are tried in this order; the first that reads wins."""
+    found = (
+        _position_ref(w, i, ids)
+        or _all_ref(w, i, ids)
+        or _compare_ref(w, i, shown)
+        or (_facet_ref(w, i, shown, lexicon) if lexicon is not None and shown else None)
+    )
+    return found if found is not None else (None, 0)
+
+
+def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
+    """ "the second one", "the last", "#2", "number 2", "option 3", "the first two"."""
     word, prev = w[i], (w[i - 1] if i else "")
     nxt = w[i + 1] if i + 1 < len(w) else ""
-    # "the second one", "the last", "#2", "number 2", "option 3"
     position = None
     if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
         if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
@@ -255,61 +293,72 @@ def _one_ref(w, i, ids, shown, lexicon):
         position = ORDINALS[word]
     elif prev in ("number", "no", "option", "item", "choice", "pick", "#") and word.isdigit():
         position = int(word)
-    if position is not None:
-        end = i + 2 if nxt in ITEM_NOUNS else i + 1
-        if position == -1:
-            return (
-                ShownRef((ids[-1],), i, end, "ordinal")
-                if ids
-                else ShownRef((), i, end, "ordinal", missing=-1)
-            ), end - i
-        if 1 <= position <= len(ids):
-            return ShownRef((ids[position - 1],), i, end, "ordinal"), end - i
-        return ShownRef((), i, end, "ordinal", missing=position), end - i
-    # "both", "all of them", "all three", "neither", "none of them"
+    if position is None:
+        return None
+    end = i + 2 if nxt in ITEM_NOUNS else i + 1
+    if position == -1:
+        return (
+            ShownRef((ids[-1],), i, end, "ordinal")
+            if ids
+            else ShownRef((), i, end, "ordinal", missing=-1)
+        ), end - i
+    if 1 <= position <= len(ids):
+        return ShownRef((ids[position - 1],), i, end, "ordinal"), end - i
+    return ShownRef((), i, end, "ordinal", missing=position), end - i
+
+
+def _all_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
+    """ "both", "all of them", "all three", "neither", "none of them"."""
+    word = w[i]
+    nxt = w[i + 1] if i + 1 < len(w) else ""
     if word in ("both", "neither") or (
         word in ("all", "none") and nxt in ("of", "three", "two", "these", "those", "them")
     ):
         return ShownRef(tuple(ids), i, i + 1, "all"), 1
-    # "the cheaper one", "the best rated", "the oldest"
-    if prev == "the":
-        for n in (2, 1):
-            key = tuple(w[i : i + n])
-            if key in _COMPARE_REFS and shown:
-                facet, pick = _COMPARE_REFS[key]
-                valued = [
-                    (m.get(facet), item_id)
-                    for item_id, m in shown
-                    if isinstance(m.get(facet), (int, float))
-                ]
-                if valued:
-                    target = pick(valued)[1]
-                    return ShownRef((target,), i, i + n, "compare"), n
-    # "the black one", "the one by Voltera", "the Kestrel one"
-    if (
-        lexicon is not None
-        and shown
-        and word == "one"
-        and prev == "the"
-        and nxt in ("by", "from", "in", "with")
-    ):
+    return None
+
+
+def _compare_ref(w: list[str], i: int, shown: _Shown) -> _Found | None:
+    """ "the cheaper one", "the best rated", "the oldest"."""
+    if not i or w[i - 1] != "the" or not shown:
+        return None
+    for n in (2, 1):
+        key = tuple(w[i : i + n])
+        if key in _COMPARE_REFS:
+            facet, pick = _COMPARE_REFS[key]
+            valued = [
+                (m.get(facet), item_id)
+                for item_id, m in shown
+                if isinstance(m.get(facet), (int, float))
+            ]
+            if valued:
+                target = pick(valued)[1]
+                return ShownRef((target,), i, i + n, "compare"), n
+    return None
+
+
+def _facet_ref(w: list[str], i: int, shown: _Shown, lexicon: FacetLexicon) -> _Found | None:
+    """ "the one by Voltera", "the black one", "the Kestrel one": a description
+    that fits exactly one of the items on screen."""
+    if not i or w[i - 1] != "the":
+        return None
+    nxt = w[i + 1] if i + 1 < len(w) else ""
+    if w[i] == "one" and nxt in ("by", "from", "in", "with"):
         hits = lexicon.find_words(w[i + 2 : i + 5])
         picked = _having(shown, hits)
         if len(picked) == 1:
-            return ShownRef(tuple(picked), i, i + 2 + max(h.end for h in hits), "facet"), 2 + max(
-                h.end for h in hits
-            )
-    if lexicon is not None and shown and prev == "the":
-        for n in (3, 2, 1):
-            if i + n < len(w) and w[i + n] == "one":
-                hits = lexicon.find_words(w[i : i + n])
-                picked = _having(shown, hits)
-                if hits and len(picked) == 1:
-                    return ShownRef(tuple(picked), i, i + n + 1, "facet"), n + 1
-    return None, 0
+            length = 2 + max(h.end for h in hits)
+            return ShownRef(tuple(picked), i, i + length, "facet"), length
+    for n in (3, 2, 1):
+        if i + n < len(w) and w[i + n] == "one":
+            hits = lexicon.find_words(w[i : i + n])
+            picked = _having(shown, hits)
+            if hits and len(picked) == 1:
+                return ShownRef(tuple(picked), i, i + n + 1, "facet"), n + 1
+    return None
 
 
-def _having(shown, hits) -> list[str]:
+def _having(shown: _Shown, hits: list[ValueHit]) -> list[str]:
     if not hits:
         return []
     out = []

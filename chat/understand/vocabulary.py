@@ -14,7 +14,7 @@ import unicodedata
 from typing import Any
 
 from chat.state import DialogueState
-from chat.understand.language import detect, gloss
+from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import RangeReader
 from chat.understand.reading import MessageReading
@@ -111,7 +111,7 @@ class CatalogVocabulary:
     def prepare(self, text: str) -> str:
         return gloss(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES))
 
-    def detect(self, text: str):
+    def detect(self, text: str) -> Detected:
         return detect(text)
 
     def resolve_price_level(self, state: DialogueState) -> None:
@@ -123,7 +123,7 @@ class CatalogVocabulary:
         others = Filter(
             {k: v for k, v in state.equals.items() if v},
             {k: v for k, v in state.excludes.items() if v},
-            {k: tuple(v) for k, v in state.ranges.items() if k != "price"},
+            {k: (v[0], v[1]) for k, v in state.ranges.items() if k != "price"},
         )
         group = [m for i, m in self.metas.items() if others.matches(i, m)]
         liked = [(f, v) for f, vs in state.liked.items() for v in vs]
@@ -132,18 +132,19 @@ class CatalogVocabulary:
         prices = sorted(
             float(m["price"]) for m in group if isinstance(m.get("price"), (int, float))
         )
-        if len(prices) < 2:
-            q = self._price_quartiles.get(None)
-            if not q:
-                return
+        if len(prices) >= 2:
+            quartiles = statistics.quantiles(prices, n=4, method="inclusive")
+            low, mid, high = (round(x, 2) for x in quartiles)
+        elif q := self._price_quartiles.get(None):  # too few comparable items: the catalog's
+            low, mid, high = q
         else:
-            q = tuple(round(x, 2) for x in statistics.quantiles(prices, n=4, method="inclusive"))
-        low, mid, high = q
-        state.ranges["price"] = {
+            return
+        ranges: dict[str, list[float | None]] = {
             "low": [None, mid],
             "mid": [low, high],
             "high": [high, None],
-        }[state.price_level]
+        }
+        state.ranges["price"] = ranges[state.price_level]
 
     def negation_of(self, msg: MessageReading, start: int) -> str:
         """How the words before token `start` negate it: "+", "hard", "dislike", "mild"."""

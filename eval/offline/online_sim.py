@@ -92,44 +92,10 @@ def run_online(args) -> int:
     key = f"online-{file_digest(Path(args.ratings))}-{args.users}-{args.seed}"
     models = train_models(train, index, key, which=("item_knn", "ease"))
     index.set_popularity(popularity_counts(train, index))
-    embedder = make_embedder(args.embedder)
-    memo: dict[str, np.ndarray] = {}
-
-    def embed(texts: list[str]) -> np.ndarray:
-        # a handful of distinct requests ("a good comedy movie"): embed each once
-        for t in texts:
-            if t not in memo:
-                memo[t] = embedder.embed([t])[0]
-        return np.stack([memo[t] for t in texts])
-
-    pipe = Pipeline(
-        index,
-        [
-            DenseChannel(index, embed),
-            ContentChannel(index),
-            ModelChannel(index, models["item_knn"], "co_interaction"),
-            ModelChannel(index, models["ease"], "cf"),
-            PopularChannel(index),
-        ],
-        config=PipelineConfig(channel_k=100, rerank=False),
-    )
-    liked_by: dict[str, set[int]] = {}
-    genre_of: dict[str, str] = {}
-    sim_set = set(sim_users)
-    for u, i, v in zip(ratings.users, ratings.items, ratings.values, strict=True):
-        if u in sim_set:
-            if v >= 4.0:
-                liked_by.setdefault(u, set()).add(index.pos[i])
-    for u in sim_users:
-        counts = Counter(
-            g
-            for uu, i in zip(ratings.users, ratings.items, strict=True)
-            if uu == u
-            for g in (index.metas[index.pos[i]].get("genres") or [])[:1]
-        )
-        genre_of[u] = counts.most_common(1)[0][0] if counts else "drama"
+    pipe = _pipeline(index, models, args.embedder)
+    liked_by, genre_of = _tastes(ratings, index, sim_users)
     curves: dict[str, list[list[float]]] = {v: [] for v in VARIANTS}
-    bandit = FusionBandit(exploration=args.exploration)
+    bandit = FusionBandit(exploration=args.exploration)  # shared: it learns across users
     rng = np.random.default_rng(args.seed)
     for u in tqdm(sim_users, desc="simulated users", disable=None, leave=False):
         for variant in VARIANTS:
@@ -146,21 +112,7 @@ def run_online(args) -> int:
                     rng,
                 )
             )
-    rows, per_round = [], {}
-    static = float(np.mean(curves["static"]))
-    for variant in VARIANTS:
-        arr = np.array(curves[variant])
-        per_round[variant] = arr.mean(axis=0).round(4).tolist()
-        mean = float(arr.mean())
-        rows.append(
-            {
-                "variant": variant,
-                "hit rate": mean,
-                "first round": float(arr[:, 0].mean()),
-                "last round": float(arr[:, -1].mean()),
-                "lift": mean / static if static else None,
-            }
-        )
+    rows, per_round = _summary(curves)
     print(
         table(
             rows,
@@ -183,9 +135,81 @@ def run_online(args) -> int:
         "bandit": arms,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    out = Path(args.out)
+    _write(Path(args.out), report, per_round, args.rounds)
+    return 0
+
+
+def _pipeline(index, models, embedder_spec: str) -> Pipeline:
+    """The serving channels minus the sequence model, without reranking."""
+    embedder = make_embedder(embedder_spec)
+    memo: dict[str, np.ndarray] = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        # a handful of distinct requests ("a good comedy movie"): embed each once
+        for t in texts:
+            if t not in memo:
+                memo[t] = embedder.embed([t])[0]
+        return np.stack([memo[t] for t in texts])
+
+    return Pipeline(
+        index,
+        [
+            DenseChannel(index, embed),
+            ContentChannel(index),
+            ModelChannel(index, models["item_knn"], "co_interaction"),
+            ModelChannel(index, models["ease"], "cf"),
+            PopularChannel(index),
+        ],
+        config=PipelineConfig(channel_k=100, rerank=False),
+    )
+
+
+def _tastes(
+    ratings: Ratings, index, sim_users: list[str]
+) -> tuple[dict[str, set[int]], dict[str, str]]:
+    """Per simulated user: the catalog positions they rated 4+ (their likes), and
+    the genre their request names (the first genre of most of their films)."""
+    liked_by: dict[str, set[int]] = {}
+    genre_of: dict[str, str] = {}
+    sim_set = set(sim_users)
+    for u, i, v in zip(ratings.users, ratings.items, ratings.values, strict=True):
+        if u in sim_set:
+            if v >= 4.0:
+                liked_by.setdefault(u, set()).add(index.pos[i])
+    for u in sim_users:
+        counts = Counter(
+            g
+            for uu, i in zip(ratings.users, ratings.items, strict=True)
+            if uu == u
+            for g in (index.metas[index.pos[i]].get("genres") or [])[:1]
+        )
+        genre_of[u] = counts.most_common(1)[0][0] if counts else "drama"
+    return liked_by, genre_of
+
+
+def _summary(curves: dict[str, list[list[float]]]) -> tuple[list[dict], dict[str, list[float]]]:
+    """A table row per variant (lift over static) and its mean hit rate per round."""
+    rows, per_round = [], {}
+    static = float(np.mean(curves["static"]))
+    for variant in VARIANTS:
+        arr = np.array(curves[variant])
+        per_round[variant] = arr.mean(axis=0).round(4).tolist()
+        mean = float(arr.mean())
+        rows.append(
+            {
+                "variant": variant,
+                "hit rate": mean,
+                "first round": float(arr[:, 0].mean()),
+                "last round": float(arr[:, -1].mean()),
+                "lift": mean / static if static else None,
+            }
+        )
+    return rows, per_round
+
+
+def _write(out: Path, report: dict, per_round: dict[str, list[float]], rounds: int) -> None:
     print(f"wrote {write_json(out / 'online.json', report)}")
-    xs = list(range(1, args.rounds + 1))
+    xs = list(range(1, rounds + 1))
     png = plot_curves(
         out / "online_hit_rate.png",
         {v: (xs, per_round[v]) for v in VARIANTS},
@@ -195,4 +219,3 @@ def run_online(args) -> int:
     )
     if png:
         print(f"wrote {png}")
-    return 0

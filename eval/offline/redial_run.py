@@ -134,15 +134,48 @@ def run_redial(args) -> int:
     ratings = None if args.no_movielens else Path(args.ratings or DEFAULT_RATINGS)
     fixed = build_fixed_channels(index, args.embedder, ratings, notes)
     data = evaluate(turns, index, fixed, args.folds, args.pool, progress=bar)
-    names = set(data["names"])
 
-    rows, results = [], {}
+    pop_ex, pop_in, pop_lists = _popularity_baseline(turns, index, data)
+    rows, results, fused = _rankers(args, turns, index, data, pop_ex)
+    pool_hits = sum(
+        any(p in set(data["test"][n].positions.tolist()) for p in g)
+        for n, t in enumerate(turns)
+        for g in t.gold
+    )
+    print(table(rows, COLUMNS, "ReDial, mentioned movies excluded (cross-validated by dialog_id)"))
+    incl_rows, fresh_rows = _other_protocols(index, pop_ex, pop_in, fused)
+    beyond = _beyond_accuracy(index, fused["lists"], pop_lists)
+    stats.update(
+        {
+            "folds": args.folds,
+            "pool_k": args.pool,
+            "pool_recall": round(pool_hits / max(1, stats["samples"]), 4),
+            "seconds": round(time.perf_counter() - started, 1),
+            "featurise_s": round(data["featurise_s"], 1),
+            "learner": OPTIONS.learner,
+            "learner_settings": TREES if OPTIONS.learner == "trees" else {"l2": 1e-3},
+        }
+    )
+    print(f"\n{stats}")
+    for note in notes:
+        print(f"note: {note}")
+    out = Path(args.out)
+    report = {
+        "stats": stats,
+        "excluding_mentioned": results,
+        "including_mentioned": {r["ranker"]: r for r in incl_rows},
+        "excluding_mentioned_dropping_repeats": {r["ranker"]: r for r in fresh_rows},
+        "beyond_accuracy": beyond,
+        "notes": notes,
+    }
+    print(f"wrote {write_json(out / 'redial.json', report)}")
+    _plot_recall(out, {"popularity": pop_ex, "fused": fused["ranks"]["excl"]})
+    return 0
 
-    def add(label: str, ranks: list[int], extra: dict | None = None):
-        m = rank_metrics(ranks)
-        rows.append({"ranker": label, **m})
-        results[label] = {**m, **(extra or {})}
 
+def _popularity_baseline(turns, index, data) -> tuple[list[int], list[int], list[list[int]]]:
+    """Each fold's popularity (ties by MovieLens rating count): its ranks with the
+    mentioned movies excluded and not, and its top-10 lists."""
     tie = np.nan_to_num(index.number("rating_count"), nan=0.0)
     pop_ex, pop_in, pop_lists = [], [], []
     for t in turns:
@@ -152,6 +185,21 @@ def run_redial(args) -> int:
         s = pop + 1e-6 * tie
         s = np.where(np.isin(np.arange(len(s)), t.mentioned), -np.inf, s)
         pop_lists.append(np.lexsort((np.arange(len(s)), -s))[:10].tolist())
+    return pop_ex, pop_in, pop_lists
+
+
+def _rankers(args, turns, index, data, pop_ex: list[int]) -> tuple[list[dict], dict, dict]:
+    """The main table: popularity, each signal alone, the fusion of all of them and
+    (with --ablations) the fusion without each signal group. Returns its rows, the
+    results by label, and the fused ranking."""
+    names = set(data["names"])
+    rows, results = [], {}
+
+    def add(label: str, ranks: list[int], extra: dict | None = None) -> None:
+        m = rank_metrics(ranks)
+        rows.append({"ranker": label, **m})
+        results[label] = {**m, **(extra or {})}
+
     add("popularity (baseline)", pop_ex)
     for name in SINGLE:
         if name in names:
@@ -167,13 +215,13 @@ def run_redial(args) -> int:
             turns, index, data, args.folds, set(group), False, learner=OPTIONS.learner
         )
         add(f"  - {label}", res["ranks"]["excl"])
+    return rows, results, fused
 
-    pool_hits = sum(
-        any(p in set(data["test"][n].positions.tolist()) for p in g)
-        for n, t in enumerate(turns)
-        for g in t.gold
-    )
-    print(table(rows, COLUMNS, "ReDial, mentioned movies excluded (cross-validated by dialog_id)"))
+
+def _other_protocols(
+    index, pop_ex: list[int], pop_in: list[int], fused: dict
+) -> tuple[list[dict], list[dict]]:
+    """The same rankings under the two other protocols in the literature, printed."""
     incl_rows = [
         {"ranker": "popularity (baseline)", **rank_metrics(pop_in)},
         {"ranker": "fused (all signals)", **rank_metrics(fused["ranks"]["incl"])},
@@ -199,10 +247,14 @@ def run_redial(args) -> int:
             "(He et al. 2023)",
         )
     )
+    return incl_rows, fresh_rows
+
+
+def _beyond_accuracy(index, fused_lists: list[list[int]], pop_lists: list[list[int]]) -> dict:
     genres = [(m.get("genres") or [None])[0] for m in index.metas]
     ml_pop = np.nan_to_num(index.number("rating_count"), nan=0.0)
     beyond = {
-        "fused": beyond_accuracy(fused["lists"], len(index), ml_pop, index.vectors, genres),
+        "fused": beyond_accuracy(fused_lists, len(index), ml_pop, index.vectors, genres),
         "popularity": beyond_accuracy(pop_lists, len(index), ml_pop, index.vectors, genres),
     }
     print()
@@ -212,33 +264,13 @@ def run_redial(args) -> int:
             "Beyond accuracy of the top-10 lists (long tail = below the 80th percentile of MovieLens ratings)",
         )
     )
-    stats.update(
-        {
-            "folds": args.folds,
-            "pool_k": args.pool,
-            "pool_recall": round(pool_hits / max(1, stats["samples"]), 4),
-            "seconds": round(time.perf_counter() - started, 1),
-            "featurise_s": round(data["featurise_s"], 1),
-            "learner": OPTIONS.learner,
-            "learner_settings": TREES if OPTIONS.learner == "trees" else {"l2": 1e-3},
-        }
-    )
-    print(f"\n{stats}")
-    for note in notes:
-        print(f"note: {note}")
-    out = Path(args.out)
-    report = {
-        "stats": stats,
-        "excluding_mentioned": results,
-        "including_mentioned": {r["ranker"]: r for r in incl_rows},
-        "excluding_mentioned_dropping_repeats": {r["ranker"]: r for r in fresh_rows},
-        "beyond_accuracy": beyond,
-        "notes": notes,
-    }
-    print(f"wrote {write_json(out / 'redial.json', report)}")
+    return beyond
+
+
+def _plot_recall(out: Path, ranks_by_label: dict[str, list[int]]) -> None:
     ks = list(range(1, 51))
     curves = {}
-    for label, ranks in (("popularity", pop_ex), ("fused", fused["ranks"]["excl"])):
+    for label, ranks in ranks_by_label.items():
         r = np.asarray(ranks)
         curves[label] = (ks, [float(np.mean(r < k)) for k in ks])
     png = plot_curves(
@@ -246,4 +278,3 @@ def run_redial(args) -> int:
     )
     if png:
         print(f"wrote {png}")
-    return 0

@@ -200,20 +200,7 @@ def run_latency(args) -> int:
     load_before = os.getloadavg()
     embedder = make_embedder(args.embedder)
     index = load_index(Path(args.catalog), args.embedder)
-    ratings = load_ratings(DEFAULT_RATINGS, index)
-    models = train_models(ratings, index, file_digest(DEFAULT_RATINGS))
-    real = Pipeline(
-        index,
-        [
-            DenseChannel(index, embedder.embed),
-            ContentChannel(index),
-            ModelChannel(index, models["item_knn"], "co_interaction"),
-            ModelChannel(index, models["ease"], "cf"),
-            ModelChannel(index, models["sasrec"], "sequence", use_history_order=True),
-            PopularChannel(index),
-        ],
-        reranker=Reranker(index),
-    )
+    real = _real_pipeline(index, embedder)
     # One BLAS thread per query: a 50×50 product took 24 ms at p95 with two
     # (thread hand-off on a busy 2-core box) and 0.02 ms with one; a server
     # runs queries side by side instead.
@@ -224,37 +211,8 @@ def run_latency(args) -> int:
     results = {f"{len(index):,} items (ReDial)": timed["real"]}
 
     syn, cluster = synthetic_index(index.vectors, args.synthetic)
-    knn, sasrec = synthetic_models(syn, cluster)
-
-    def synthetic_pipeline(config: PipelineConfig) -> Pipeline:
-        channels = [
-            DenseChannel(syn, embedder.embed),
-            ContentChannel(syn),
-            ModelChannel(syn, knn, "co_interaction"),
-            ModelChannel(syn, knn, "cf"),
-            ModelChannel(syn, sasrec, "sequence", use_history_order=True),
-            PopularChannel(syn),
-        ]
-        return Pipeline(syn, channels, reranker=Reranker(syn), config=config)
-
-    t = time.perf_counter()
-    compressed = synthetic_pipeline(PipelineConfig())
-    build_s = round(time.perf_counter() - t, 2)
-    exact = synthetic_pipeline(PipelineConfig(compress_min_items=None))
-    rng = np.random.default_rng(1)
-    vectors = embedder.embed([q.text for q in queries])
-    syn_queries = []
-    for n, (q, vector) in enumerate(zip(queries, vectors, strict=True)):
-        flt = Filter(equals={"category": [f"cat{n % 20}"]}) if n % 2 else Filter()
-        syn_queries.append(
-            Query(
-                text=q.text,
-                vector=np.asarray(vector, np.float32),  # the text's cost is not the catalog's
-                liked=[syn.ids[p] for p in rng.integers(0, len(syn), 3)],
-                history=[syn.ids[p] for p in rng.integers(0, len(syn), 10)],
-                filter=flt,
-            )
-        )
+    compressed, exact, build_s = _synthetic_pipelines(syn, cluster, embedder)
+    syn_queries = _synthetic_queries(syn, queries, embedder)
     timed, lists = measure({"compressed": compressed, "exact": exact}, syn_queries)
     size = f"{len(syn):,}"
     results[f"{size} items (synthetic)"] = timed["compressed"]
@@ -271,21 +229,7 @@ def run_latency(args) -> int:
         for p in ("p50", "p95")
     }
 
-    stages = sorted({s for r in results.values() for s in r}, key=_stage_order)
-    columns = ["stage"]
-    for name in results:
-        short = name.split(" items")[0] + (" exact" if "exact" in name else "")
-        columns += [f"{short} p50", f"{short} p95"]
-    rows = []
-    for stage in stages:
-        row = {"stage": stage}
-        for name, r in results.items():
-            short = name.split(" items")[0] + (" exact" if "exact" in name else "")
-            if stage in r:
-                row[f"{short} p50"] = r[stage]["p50"]
-                row[f"{short} p95"] = r[stage]["p95"]
-        rows.append(row)
-    print(table(rows, columns, "Latency per stage, milliseconds (1 thread per query)"))
+    print(_stage_table(results))
     print(
         f"{size} items: compressed dense stage vs the exact scan, same run: "
         f"recall+rank {ratio['p50']}× faster at p50, {ratio['p95']}× at p95; "
@@ -312,6 +256,86 @@ def run_latency(args) -> int:
     print(f"wrote {write_json(Path(args.out) / 'latency.json', report)}")
     limit.restore_original_limits()
     return 0
+
+
+def _real_pipeline(index, embedder) -> Pipeline:
+    """The serving channels on the ReDial catalog, with models trained on MovieLens."""
+    ratings = load_ratings(DEFAULT_RATINGS, index)
+    models = train_models(ratings, index, file_digest(DEFAULT_RATINGS))
+    return Pipeline(
+        index,
+        [
+            DenseChannel(index, embedder.embed),
+            ContentChannel(index),
+            ModelChannel(index, models["item_knn"], "co_interaction"),
+            ModelChannel(index, models["ease"], "cf"),
+            ModelChannel(index, models["sasrec"], "sequence", use_history_order=True),
+            PopularChannel(index),
+        ],
+        reranker=Reranker(index),
+    )
+
+
+def _synthetic_pipelines(syn, cluster, embedder) -> tuple[Pipeline, Pipeline, float]:
+    """The same channels on the synthetic catalog, compressed (and the seconds its
+    build took) and with the exact scan."""
+    knn, sasrec = synthetic_models(syn, cluster)
+
+    def synthetic_pipeline(config: PipelineConfig) -> Pipeline:
+        channels = [
+            DenseChannel(syn, embedder.embed),
+            ContentChannel(syn),
+            ModelChannel(syn, knn, "co_interaction"),
+            ModelChannel(syn, knn, "cf"),
+            ModelChannel(syn, sasrec, "sequence", use_history_order=True),
+            PopularChannel(syn),
+        ]
+        return Pipeline(syn, channels, reranker=Reranker(syn), config=config)
+
+    t = time.perf_counter()
+    compressed = synthetic_pipeline(PipelineConfig())
+    build_s = round(time.perf_counter() - t, 2)
+    exact = synthetic_pipeline(PipelineConfig(compress_min_items=None))
+    return compressed, exact, build_s
+
+
+def _synthetic_queries(syn, queries: list[Query], embedder) -> list[Query]:
+    """The real requests on the synthetic catalog: random likes and history, and a
+    category filter on every other one."""
+    rng = np.random.default_rng(1)
+    vectors = embedder.embed([q.text for q in queries])
+    syn_queries = []
+    for n, (q, vector) in enumerate(zip(queries, vectors, strict=True)):
+        flt = Filter(equals={"category": [f"cat{n % 20}"]}) if n % 2 else Filter()
+        syn_queries.append(
+            Query(
+                text=q.text,
+                vector=np.asarray(vector, np.float32),  # the text's cost is not the catalog's
+                liked=[syn.ids[p] for p in rng.integers(0, len(syn), 3)],
+                history=[syn.ids[p] for p in rng.integers(0, len(syn), 10)],
+                filter=flt,
+            )
+        )
+    return syn_queries
+
+
+def _stage_table(results: dict[str, dict]) -> str:
+    """p50 and p95 per stage (rows) and catalog (columns)."""
+    stages = sorted({s for r in results.values() for s in r}, key=_stage_order)
+    columns = ["stage"]
+    for name in results:
+        short = name.split(" items")[0] + (" exact" if "exact" in name else "")
+        columns += [f"{short} p50", f"{short} p95"]
+    rows = []
+    for stage in stages:
+        row = {"stage": stage}
+        for name, r in results.items():
+            short = name.split(" items")[0] + (" exact" if "exact" in name else "")
+            if stage in r:
+                row[f"{short} p50"] = r[stage]["p50"]
+                row[f"{short} p95"] = r[stage]["p95"]
+        rows.append(row)
+    return table(rows, columns, "Latency per stage, milliseconds (1 thread per query)")
 
 
 def _stage_order(stage: str) -> tuple[int, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,51 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(values[min(len(values) - 1, int(round(p * (len(values) - 1))))], 3)
 
 
+@dataclass
+class _Tally:
+    """What summarize counts over every dialogue and turn of a run."""
+
+    by_type: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_catalog: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    named: int = 0
+    hallucinated: int = 0
+    shown: int = 0
+    unsatisfied: int = 0
+    repeated: int = 0
+    questions_first: list[int] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sources: Counter[str] = field(default_factory=Counter)
+
+    def add_dialogue(self, d: dict[str, Any]) -> None:
+        asked, first_seen = 0, False
+        self.by_catalog[d["catalog"]][0] += d["passed"]
+        self.by_catalog[d["catalog"]][1] += d["total"]
+        for t in d["turns"]:
+            self.add_turn(t)
+            if not first_seen:
+                if t.get("act") == "ask":
+                    asked += 1
+                elif t.get("act") == "recommend":
+                    first_seen = True
+                    self.questions_first.append(asked)
+
+    def add_turn(self, t: dict[str, Any]) -> None:
+        for a in t["assertions"]:
+            self.by_type[a["type"]][0] += a["passed"]
+            self.by_type[a["type"]][1] += 1
+        for stage in STAGES:
+            if stage in t.get("timings", {}):
+                self.stages[stage].append(t["timings"][stage])
+        if t.get("shown"):
+            self.named += len(t.get("named", []))
+            self.hallucinated += len(t.get("hallucinated", []))
+            self.shown += len(t["shown"])
+            self.unsatisfied += len(t.get("unsatisfied", []))
+            self.repeated += len(t.get("repeated", []))
+            if t.get("copy", {}).get("source"):
+                self.sources[t["copy"]["source"]] += 1
+
+
 def summarize(
     results: list[dict[str, Any]],
     *,
@@ -37,39 +83,11 @@ def summarize(
     that recommends at all. Latency covers every user turn; a stage counts the
     turns in which it ran (recall only when items were needed, the LLM only when
     it wrote copy)."""
-    by_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    by_catalog: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    named = hallucinated = shown = unsatisfied = repeated = 0
-    questions_first: list[int] = []
-    stages: dict[str, list[float]] = defaultdict(list)
-    sources: Counter = Counter()
+    n = _Tally()
     for d in results:
-        asked, first_seen = 0, False
-        by_catalog[d["catalog"]][0] += d["passed"]
-        by_catalog[d["catalog"]][1] += d["total"]
-        for t in d["turns"]:
-            for a in t["assertions"]:
-                by_type[a["type"]][0] += a["passed"]
-                by_type[a["type"]][1] += 1
-            for stage in STAGES:
-                if stage in t.get("timings", {}):
-                    stages[stage].append(t["timings"][stage])
-            if t.get("shown"):
-                named += len(t.get("named", []))
-                hallucinated += len(t.get("hallucinated", []))
-                shown += len(t["shown"])
-                unsatisfied += len(t.get("unsatisfied", []))
-                repeated += len(t.get("repeated", []))
-                if t.get("copy", {}).get("source"):
-                    sources[t["copy"]["source"]] += 1
-            if not first_seen:
-                if t.get("act") == "ask":
-                    asked += 1
-                elif t.get("act") == "recommend":
-                    first_seen = True
-                    questions_first.append(asked)
-    passed = sum(v[0] for v in by_type.values())
-    total = sum(v[1] for v in by_type.values())
+        n.add_dialogue(d)
+    passed = sum(v[0] for v in n.by_type.values())
+    total = sum(v[1] for v in n.by_type.values())
     summary = {
         "model": model,
         "machine": machine or {},
@@ -80,30 +98,34 @@ def summarize(
         "pass_rate": round(passed / total, 4) if total else 1.0,
         "per_catalog": {
             k: {"passed": v[0], "total": v[1], "rate": round(v[0] / v[1], 4) if v[1] else 1.0}
-            for k, v in sorted(by_catalog.items())
+            for k, v in sorted(n.by_catalog.items())
         },
         "per_assertion": {
             k: {"passed": v[0], "total": v[1], "rate": round(v[0] / v[1], 4)}
-            for k, v in sorted(by_type.items())
+            for k, v in sorted(n.by_type.items())
         },
-        "hallucinated_item_rate": round(hallucinated / named, 4) if named else 0.0,
-        "hallucinated_items": hallucinated,
-        "items_named_in_copy": named,
-        "constraint_satisfaction": round(1 - unsatisfied / shown, 4) if shown else 1.0,
-        "items_outside_constraints": unsatisfied,
-        "items_shown": shown,
-        "disliked_or_seen_repeated": repeated,
+        "hallucinated_item_rate": round(n.hallucinated / n.named, 4) if n.named else 0.0,
+        "hallucinated_items": n.hallucinated,
+        "items_named_in_copy": n.named,
+        "constraint_satisfaction": round(1 - n.unsatisfied / n.shown, 4) if n.shown else 1.0,
+        "items_outside_constraints": n.unsatisfied,
+        "items_shown": n.shown,
+        "disliked_or_seen_repeated": n.repeated,
         "mean_questions_before_first_recommendation": round(
-            float(statistics.mean(questions_first)), 3
+            float(statistics.mean(n.questions_first)), 3
         )
-        if questions_first
+        if n.questions_first
         else None,
-        "dialogues_with_a_recommendation": len(questions_first),
-        "copy_sources": dict(sources),
+        "dialogues_with_a_recommendation": len(n.questions_first),
+        "copy_sources": dict(n.sources),
         "latency_s": {
-            s: {"p50": _pct(stages[s], 0.5), "p95": _pct(stages[s], 0.95), "n": len(stages[s])}
+            s: {
+                "p50": _pct(n.stages[s], 0.5),
+                "p95": _pct(n.stages[s], 0.95),
+                "n": len(n.stages[s]),
+            }
             for s in STAGES
-            if stages[s]
+            if n.stages[s]
         },
     }
     summary["text"] = render_text(summary, results)

@@ -147,9 +147,9 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        bad_line = raw[: e.start].count(b"\n") + 1
         raise CatalogError(
-            f"{path}:{line}: not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
+            f"{path}:{bad_line}: not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
             "re-save the file as UTF-8 and ingest again."
         ) from None
     if suffix == ".csv":
@@ -208,8 +208,8 @@ def load_catalog(
             errors.append(RowError(str(path), lineno, "-", row["__error__"]))
             continue
         item, err = _row_to_item(row, fields)
-        if err:
-            errors.append(RowError(str(path), lineno, *err))
+        if err or item is None:  # _row_to_item gives an item or the error, never neither
+            errors.append(RowError(str(path), lineno, *(err or (fields.id, "unreadable row"))))
             continue
         if item.id in first_line:
             errors.append(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from retrieval.errors import EmbedderError
@@ -71,7 +71,10 @@ class SentenceTransformerEmbedder:
                 f"Cannot load embedding model '{model_path}': {e}. Use 'minilm', "
                 "'use-multilingual', or a local sentence-transformers directory."
             ) from None
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:  # a model without a fixed output size cannot back a vector index
+            raise EmbedderError(f"The embedding model '{model_path}' does not say its dimension.")
+        self.dim = int(dim)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.encode(list(texts), batch_size=64, show_progress_bar=False)
@@ -160,5 +163,5 @@ class RecochatEmbeddingFunction(EmbeddingFunction[Documents]):
     def build_from_config(config: dict[str, Any]) -> RecochatEmbeddingFunction:
         return RecochatEmbeddingFunction(config["spec"])
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         return "cosine"

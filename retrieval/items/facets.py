@@ -45,7 +45,8 @@ def discover_facets(metas: list[dict[str, Any]]) -> dict[str, Facet]:
             facets[name] = Facet(name, "boolean", values=dict(counts), coverage=coverage)
         elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             nums = sorted(float(v) for v in values)
-            q = tuple(nums[min(len(nums) - 1, int(p * len(nums)))] for p in (0.25, 0.5, 0.75))
+            q1, q2, q3 = (nums[min(len(nums) - 1, int(p * len(nums)))] for p in (0.25, 0.5, 0.75))
+            q = (q1, q2, q3)
             facets[name] = Facet(
                 name, "numeric", min=nums[0], max=nums[-1], quartiles=q, coverage=coverage
             )

@@ -4,6 +4,7 @@ constraint-satisfaction figures)."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ class Filter:
     ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     exclude_ids: set[str] = field(default_factory=set)
 
-    def to_where(self, list_fields: set[str] = frozenset()) -> dict[str, Any] | None:
+    def to_where(self, list_fields: Set[str] = frozenset()) -> dict[str, Any] | None:
         """Chroma `where`: one clause per condition, combined with $and."""
         clauses: list[dict[str, Any]] = []
         for name, values in self.equals.items():

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from retrieval.items.filters import Filter, norm_value
+
+if TYPE_CHECKING:
+    from retrieval.items.store import ItemStore
 
 
 class CatalogIndex:
@@ -38,17 +41,17 @@ class CatalogIndex:
         self._scaled_popularity: np.ndarray | None = None
 
     @classmethod
-    def from_store(cls, store) -> CatalogIndex:
+    def from_store(cls, store: ItemStore) -> CatalogIndex:
         """Everything the item store holds, vectors included (one paged read)."""
-        ids, metas, vectors = [], [], []
+        ids: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
         page = 5000
         for offset in range(0, store.count(), page):
-            got = store.collection.get(
-                limit=page, offset=offset, include=["metadatas", "embeddings"]
-            )
-            ids += got["ids"]
-            metas += got["metadatas"]
-            vectors.append(np.asarray(got["embeddings"], dtype=np.float32))
+            page_ids, page_metas, page_vectors = store.read_page(offset, page)
+            ids += page_ids
+            metas += page_metas
+            vectors.append(page_vectors)
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, 1), np.float32)
         return cls(ids, metas, matrix)
 

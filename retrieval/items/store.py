@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,13 @@ from retrieval.errors import StoreError
 from retrieval.items.catalog import Item
 from retrieval.items.facets import Facet, discover_facets, facets_from_json, facets_to_json
 from retrieval.items.filters import Filter
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.types import QueryResult
+    from chromadb.config import Settings
+
+    from retrieval.items.embedders import Embedder
 
 STORE_VERSION = 1
 EMBED_BATCH = 256
@@ -44,14 +51,14 @@ class IngestReport:
     seconds: float = 0.0
 
 
-def _chroma_settings():
+def _chroma_settings() -> Settings:
     from chromadb.config import Settings
 
     return Settings(anonymized_telemetry=False, allow_reset=False)
 
 
 class ItemStore:
-    def __init__(self, client, embedder, collection: str = "items"):
+    def __init__(self, client: ClientAPI, embedder: Embedder, collection: str = "items") -> None:
         from retrieval.items.embedders import RecochatEmbeddingFunction
 
         self.client = client
@@ -69,7 +76,8 @@ class ItemStore:
                 )
         self.collection = client.get_or_create_collection(
             collection,
-            embedding_function=RecochatEmbeddingFunction(embedder.spec),
+            # chroma types this as a function of documents *or* images; ours reads text
+            embedding_function=RecochatEmbeddingFunction(embedder.spec),  # type: ignore[arg-type]
             metadata={"embedder": embedder.spec, "store_version": STORE_VERSION},
             configuration={"hnsw": {"space": "cosine"}},
         )
@@ -77,7 +85,7 @@ class ItemStore:
         self._metas: dict[str, dict[str, Any]] | None = None
 
     @classmethod
-    def persistent(cls, path: str, embedder, collection: str = "items") -> ItemStore:
+    def persistent(cls, path: str, embedder: Embedder, collection: str = "items") -> ItemStore:
         import chromadb
 
         return cls(
@@ -85,7 +93,7 @@ class ItemStore:
         )
 
     @classmethod
-    def http(cls, host: str, port: int, embedder, collection: str = "items") -> ItemStore:
+    def http(cls, host: str, port: int, embedder: Embedder, collection: str = "items") -> ItemStore:
         import chromadb
 
         try:
@@ -109,8 +117,16 @@ class ItemStore:
             page = 5000
             for offset in range(0, self.count(), page):
                 got = self.collection.get(limit=page, offset=offset, include=["metadatas"])
-                self._metas.update(zip(got["ids"], got["metadatas"], strict=True))
+                self._metas.update(zip(got["ids"], _metadatas(got["metadatas"]), strict=True))
         return self._metas
+
+    def read_page(
+        self, offset: int, limit: int
+    ) -> tuple[list[str], list[dict[str, Any]], np.ndarray]:
+        """One page of items with their vectors: ids, metadata, (limit, dim) float32."""
+        got = self.collection.get(limit=limit, offset=offset, include=["metadatas", "embeddings"])
+        metas = _metadatas(got["metadatas"])
+        return got["ids"], metas, np.asarray(got["embeddings"], dtype=np.float32)
 
     def get(self, item_id: str) -> dict[str, Any] | None:
         return self.all_metas().get(item_id)
@@ -139,8 +155,9 @@ class ItemStore:
         where = flt.to_where(self.list_fields())
         n = min(total, k + len(flt.exclude_ids))
         try:
+            embeddings: list[np.ndarray] = [np.asarray(vector, dtype=np.float32)]
             res = self.collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                query_embeddings=embeddings,
                 n_results=n,
                 where=where,
                 include=["metadatas", "distances"],
@@ -149,7 +166,7 @@ class ItemStore:
             raise StoreError(f"Chroma rejected the query filter {where}: {e}") from None
         out = []
         for item_id, meta, dist in zip(
-            res["ids"][0], res["metadatas"][0], res["distances"][0], strict=True
+            res["ids"][0], _metadatas(res["metadatas"])[0], _distances(res)[0], strict=True
         ):
             if item_id in flt.exclude_ids:
                 continue
@@ -217,3 +234,17 @@ class ItemStore:
         meta.pop("hnsw:space", None)
         self.collection.modify(metadata=meta)
         self._facets = facets
+
+
+def _metadatas(metas: list[Any] | None) -> list[Any]:
+    """Chroma types every part a read returns as optional; asked for with `include`,
+    the metadatas are there (plain dicts), and a store without them is broken."""
+    if metas is None:
+        raise StoreError("Chroma returned no metadata although it was asked for.")
+    return metas
+
+
+def _distances(res: QueryResult) -> list[list[float]]:
+    if res["distances"] is None:
+        raise StoreError("Chroma returned no distances although they were asked for.")
+    return res["distances"]

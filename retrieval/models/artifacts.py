@@ -55,7 +55,8 @@ def save_artifact(folder: Path, artifact: Artifact) -> Path:
     staging = folder / f".{artifact.name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    np.savez(staging / "arrays.npz", **artifact.arrays)
+    # numpy's stub reads a **mapping as possibly its allow_pickle flag; these are arrays
+    np.savez(staging / "arrays.npz", **artifact.arrays)  # type: ignore[arg-type]
     manifest = {
         "format": ARTIFACT_FORMAT,
         "kind": artifact.kind,

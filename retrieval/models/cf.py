@@ -13,10 +13,14 @@ so artifacts.py can version them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+
+from retrieval.models.array_model import require_arrays, require_items
 
 MAX_EASE_ITEMS = 20_000  # 20k² float32 = 1.6 GB while training; beyond that use item-kNN
 
@@ -71,9 +75,9 @@ class ItemKNN:
     """Cosine similarity between item columns, top `neighbours` kept per item.
     A shrinkage term keeps pairs seen by only one or two users from looking perfect."""
 
-    kind = "item_knn"
+    kind: ClassVar[str] = "item_knn"
 
-    def __init__(self, neighbours: int = 100, shrink: float = 10.0):
+    def __init__(self, neighbours: int = 100, shrink: float = 10.0) -> None:
         self.neighbours = neighbours
         self.shrink = shrink
         self.sim: sp.csr_matrix | None = None
@@ -99,24 +103,30 @@ class ItemKNN:
         if len(positions) == 0:
             return np.zeros(n, dtype=np.float32)
         w = np.ones(len(positions), np.float32) if weights is None else weights.astype(np.float32)
-        rows = self.sim[positions]
+        rows = self._fitted()[positions]
         return np.asarray(rows.T @ w).ravel()
 
+    def _fitted(self) -> sp.csr_matrix:
+        if self.sim is None:
+            raise RuntimeError("ItemKNN is not fitted yet: call fit() or from_arrays() first.")
+        return self.sim
+
     def to_arrays(self) -> dict[str, np.ndarray]:
+        sim = self._fitted()
         return {
-            "data": self.sim.data,
-            "indices": self.sim.indices,
-            "indptr": self.sim.indptr,
-            "shape": np.array(self.sim.shape),
+            "data": sim.data,
+            "indices": sim.indices,
+            "indptr": sim.indptr,
+            "shape": np.array(sim.shape),
             "params": np.array([self.neighbours, self.shrink]),
         }
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> ItemKNN:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> ItemKNN:
+        require_arrays(arrays, cls.kind, _SPARSE_KEYS)
+        require_items(cls.kind, int(arrays["shape"][0]), item_ids)
         model = cls(int(arrays["params"][0]), float(arrays["params"][1]))
-        model.sim = sp.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-        )
+        model.sim = _csr(arrays)
         model.item_ids = list(item_ids)
         return model
 
@@ -125,9 +135,9 @@ class EASE:
     """Embarrassingly Shallow Autoencoder (Steck 2019): a closed-form item×item
     weight matrix B = I - P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, zero diagonal."""
 
-    kind = "ease"
+    kind: ClassVar[str] = "ease"
 
-    def __init__(self, l2: float = 200.0):
+    def __init__(self, l2: float = 200.0) -> None:
         self.l2 = l2
         self.weights: np.ndarray | None = None
         self.item_ids: list[str] = []
@@ -153,18 +163,31 @@ class EASE:
         if len(positions) == 0:
             return np.zeros(len(self.item_ids), dtype=np.float32)
         w = np.ones(len(positions), np.float32) if weights is None else weights.astype(np.float32)
-        return w @ self.weights[positions]
+        return w @ self._fitted()[positions]
+
+    def _fitted(self) -> np.ndarray:
+        if self.weights is None:
+            raise RuntimeError("EASE is not fitted yet: call fit() or from_arrays() first.")
+        return self.weights
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         # float16 halves the file; ranking by these scores is unchanged in practice
-        return {"weights": self.weights.astype(np.float16), "params": np.array([self.l2])}
+        return {"weights": self._fitted().astype(np.float16), "params": np.array([self.l2])}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> EASE:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> EASE:
+        require_arrays(arrays, cls.kind, ("weights", "params"))
+        require_items(cls.kind, len(arrays["weights"]), item_ids)
         model = cls(float(arrays["params"][0]))
         model.weights = arrays["weights"].astype(np.float32)
         model.item_ids = list(item_ids)
         return model
+
+
+def _csr(arrays: Mapping[str, np.ndarray]) -> sp.csr_matrix:
+    """A sparse matrix back from the parts `to_arrays` saved it as."""
+    parts = (arrays["data"], arrays["indices"], arrays["indptr"])
+    return sp.csr_matrix(parts, shape=tuple(arrays["shape"]))
 
 
 def _keep_top(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -201,9 +224,9 @@ class Transitions:
     "X and Y were named together". Anchors are any strings; items are ids.
     """
 
-    kind = "transitions"
+    kind: ClassVar[str] = "transitions"
 
-    def __init__(self, shrink: float = 5.0):
+    def __init__(self, shrink: float = 5.0) -> None:
         self.shrink = shrink
         self.item_ids: list[str] = []
         self.anchors: dict[str, int] = {}
@@ -267,13 +290,13 @@ class Transitions:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> Transitions:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> Transitions:
+        require_arrays(arrays, cls.kind, ("anchors", *_SPARSE_KEYS))
+        require_items(cls.kind, int(arrays["shape"][1]), item_ids)
         model = cls(float(arrays["params"][0]))
         model.item_ids = list(item_ids)
         model.anchors = {str(a): n for n, a in enumerate(arrays["anchors"].tolist())}
-        model.matrix = sp.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-        )
+        model.matrix = _csr(arrays)
         return model
 
 
@@ -282,9 +305,9 @@ class RequestKNN:
     closest to this one vote for the items chosen there, each vote weighted by
     similarity**power. A session-kNN over request text instead of item sets."""
 
-    kind = "request_knn"
+    kind: ClassVar[str] = "request_knn"
 
-    def __init__(self, neighbours: int = 200, power: float = 3.0):
+    def __init__(self, neighbours: int = 200, power: float = 3.0) -> None:
         self.neighbours, self.power = neighbours, power
         self.item_ids: list[str] = []
         self.vectors: np.ndarray | None = None  # (decisions, dim), unit length
@@ -303,7 +326,7 @@ class RequestKNN:
         return self
 
     def score_vector(self, vector: np.ndarray) -> np.ndarray:
-        if self.vectors is None or len(self.vectors) == 0:
+        if self.vectors is None or self.chosen is None or len(self.vectors) == 0:
             return np.zeros(len(self.item_ids), dtype=np.float32)
         sim = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-9))
         k = min(self.neighbours, len(sim))
@@ -324,11 +347,14 @@ class RequestKNN:
         }
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> RequestKNN:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> RequestKNN:
+        require_arrays(arrays, cls.kind, ("vectors", *_SPARSE_KEYS))
+        require_items(cls.kind, int(arrays["shape"][1]), item_ids)
         model = cls(int(arrays["params"][0]), float(arrays["params"][1]))
         model.item_ids = list(item_ids)
         model.vectors = arrays["vectors"].astype(np.float32)
-        model.chosen = sp.csr_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-        )
+        model.chosen = _csr(arrays)
         return model
+
+
+_SPARSE_KEYS = ("data", "indices", "indptr", "shape", "params")

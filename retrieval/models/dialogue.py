@@ -19,11 +19,14 @@ become channels the pipeline recalls and scores with.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from retrieval.items.index import CatalogIndex
+from retrieval.models.array_model import ArrayFormatError, require_arrays, require_items
 from retrieval.models.cf import (
     EASE,
     MAX_EASE_ITEMS,
@@ -59,7 +62,11 @@ class DialogueConfig:
 
 
 class DialogueModels:
-    def __init__(self, item_ids: list[str], config: DialogueConfig | None = None):
+    """Every model learnt from past conversations, saved and loaded as one artifact."""
+
+    kind: ClassVar[str] = "dialogue_models"
+
+    def __init__(self, item_ids: list[str], config: DialogueConfig | None = None) -> None:
         self.item_ids = list(item_ids)
         self.config = config or DialogueConfig()
         c = self.config
@@ -96,10 +103,10 @@ class DialogueModels:
         self.picked_after.fit(picks, self.item_ids)
         self.asked_for.fit(asked, self.item_ids)
         self.said.fit(said, self.item_ids)
-        with_vectors = [d for d in decisions if d.vector is not None]
+        requests = [(d.vector, d.chosen) for d in decisions if d.vector is not None]
         self.similar_requests.fit(
-            np.stack([d.vector for d in with_vectors]) if with_vectors else np.zeros((0, 1)),
-            [[pos[i] for i in d.chosen if i in pos] for d in with_vectors],
+            np.stack([v for v, _ in requests]) if requests else np.zeros((0, 1)),
+            [[pos[i] for i in chosen if i in pos] for _, chosen in requests],
             self.item_ids,
         )
         self.decisions = len(decisions)
@@ -133,11 +140,16 @@ class DialogueModels:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> DialogueModels:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> DialogueModels:
+        require_arrays(
+            arrays, cls.kind, ("version", "config", "recommended", "mentions", "decisions")
+        )
         if int(arrays["version"][0]) != DIALOGUE_MODELS_VERSION:
-            raise ValueError(
-                f"dialogue models version {int(arrays['version'][0])} != {DIALOGUE_MODELS_VERSION}"
+            raise ArrayFormatError(
+                f"The dialogue models are version {int(arrays['version'][0])}, this recochat "
+                f"reads version {DIALOGUE_MODELS_VERSION}; rerun 'recochat train --dialogues FILE'."
             )
+        require_items(cls.kind, len(arrays["recommended"]), item_ids)
         n, s1, l2, s2, r = arrays["config"].tolist()
         models = cls(item_ids, DialogueConfig(int(n), s1, l2, s2, r))
         models.recommended = arrays["recommended"]

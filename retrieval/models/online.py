@@ -78,7 +78,9 @@ class RocchioProfile:
         request = self.alpha * plain / norm
         return request, items @ v / norm - request
 
-    def _unnormalised(self, query_vector, vectors, pos) -> np.ndarray:
+    def _unnormalised(
+        self, query_vector: np.ndarray | None, vectors: np.ndarray, pos: dict[str, int]
+    ) -> np.ndarray:
         liked = [pos[i] for i in self.liked if i in pos]
         disliked = [pos[i] for i in self.disliked if i in pos]
         v = np.zeros(vectors.shape[1], dtype=np.float32)

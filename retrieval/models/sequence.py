@@ -3,7 +3,8 @@ sequence predicts the next item.
 
 Trained with a softmax over the true next item and `negatives` items sampled
 uniformly per batch (shared by the whole batch); catalogs of up to `negatives`
-items use the full softmax. torch is imported inside the functions, so
+items use the full softmax. torch is imported inside the functions (the network
+itself lives in sasrec_net.py, which imports torch at its top), so
 `import retrieval` (and `import chat`) stay light.
 
 On MovieLens (`recochat eval movielens`: 6.6k items, NDCG@10 of each user's
@@ -18,11 +19,19 @@ items (Klenitskiy & Vasilev 2023) cost 4-5x more per epoch and peaked early:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+from retrieval.models.array_model import require_arrays, require_items
+
+if TYPE_CHECKING:
+    import torch
+
+    from retrieval.models.sasrec_net import SASRecNet
 
 
 @dataclass
@@ -44,7 +53,7 @@ class SASRecConfig:
 
 
 @contextmanager
-def _threads(n: int):
+def _threads(n: int) -> Iterator[None]:
     import torch
 
     before = torch.get_num_threads()
@@ -55,107 +64,73 @@ def _threads(n: int):
         torch.set_num_threads(before)
 
 
-def _build_net(n_items: int, cfg: SASRecConfig):
-    import torch
-    from torch import nn
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.items = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0)  # 0 = padding
-            # N(0, 1/dim): scaled by sqrt(dim) on input, and the output logits
-            # (hidden · item) start near unit scale instead of ~sqrt(dim)
-            nn.init.normal_(self.items.weight, std=cfg.dim**-0.5)
-            with torch.no_grad():
-                self.items.weight[0].zero_()
-            self.positions = nn.Embedding(cfg.max_len, cfg.dim)
-            layer = nn.TransformerEncoderLayer(
-                cfg.dim,
-                cfg.heads,
-                dim_feedforward=cfg.dim * 2,
-                dropout=cfg.dropout,
-                batch_first=True,
-                norm_first=True,
-            )
-            self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
-            self.norm = nn.LayerNorm(cfg.dim)
-            self.drop = nn.Dropout(cfg.dropout)
-
-        def forward(self, seqs):  # (batch, max_len) item indices, left-padded
-            pos = torch.arange(seqs.shape[1], device=seqs.device)
-            h = self.drop(self.items(seqs) * cfg.dim**0.5 + self.positions(pos))
-            # Padding is zeroed rather than masked as keys: with left padding and a
-            # causal mask a padded query row would have no key left, and the NaN
-            # that softmax gives such a row spreads to every position next layer.
-            h = h * (seqs > 0).unsqueeze(-1)
-            causal = torch.triu(
-                torch.ones(seqs.shape[1], seqs.shape[1], dtype=torch.bool, device=seqs.device), 1
-            )
-            h = self.encoder(h, mask=causal)
-            return self.norm(h)
-
-        def logits(self, hidden):
-            return hidden @ self.items.weight[1:].T  # no logit for padding
-
-    return Net()
-
-
 class SASRec:
-    kind = "sasrec"
+    kind: ClassVar[str] = "sasrec"
 
-    def __init__(self, config: SASRecConfig | None = None):
+    def __init__(self, config: SASRecConfig | None = None) -> None:
         self.config = config or SASRecConfig()
         self.item_ids: list[str] = []
-        self._net = None
+        self._net: SASRecNet | None = None
 
     def fit(
         self,
         sequences: list[list[int]],
         item_ids: list[str],
-        progress: Callable[[Iterable, int], Iterable] | None = None,
+        progress: Callable[[Iterable[int], int], Iterable[int]] | None = None,
     ) -> SASRec:
         """sequences: per user, item positions (into item_ids) in time order."""
         with _threads(self.config.threads):
             return self._fit(sequences, item_ids, progress)
 
-    def _fit(self, sequences, item_ids, progress) -> SASRec:
+    def _fit(
+        self,
+        sequences: list[list[int]],
+        item_ids: list[str],
+        progress: Callable[[Iterable[int], int], Iterable[int]] | None,
+    ) -> SASRec:
         import torch
 
         cfg = self.config
         torch.manual_seed(cfg.seed)
         self.item_ids = list(item_ids)
-        self._net = _build_net(len(item_ids), cfg)
+        net = self._net = _new_net(len(item_ids), cfg)
         windows = _windows([s for s in sequences if len(s) >= 2], cfg.max_len + 1)
         data = torch.tensor(np.array(windows), dtype=torch.long) if windows else None
         if data is None:
             raise ValueError("SASRec needs at least one sequence of two or more items.")
-        opt = torch.optim.Adam(self._net.parameters(), lr=cfg.lr)
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         generator = torch.Generator().manual_seed(cfg.seed)
         epochs = range(cfg.epochs)
         for _ in progress(epochs, cfg.epochs) if progress else epochs:
-            self._net.train()
+            net.train()
             order = torch.randperm(len(data), generator=generator)
             for start in range(0, len(data), cfg.batch_size):
                 batch = data[order[start : start + cfg.batch_size]] + 1  # shift: 0 = pad
                 batch[batch < 1] = 0
                 inputs, targets = batch[:, :-1], batch[:, 1:]
-                hidden = self._net(inputs)
+                hidden = net(inputs)
                 keep = targets > 0
-                loss = self._loss(hidden[keep], targets[keep] - 1, generator)
+                loss = self._loss(net, hidden[keep], targets[keep] - 1, generator)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-        self._net.eval()
+        net.eval()
         return self
 
-    def _loss(self, hidden, targets, generator):
+    def _loss(
+        self,
+        net: SASRecNet,
+        hidden: torch.Tensor,
+        targets: torch.Tensor,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
         import torch
 
         n_items = len(self.item_ids)
         k = self.config.negatives
         if k <= 0 or k >= n_items:
-            return torch.nn.functional.cross_entropy(self._net.logits(hidden), targets)
-        weight = self._net.items.weight[1:]
+            return torch.nn.functional.cross_entropy(net.logits(hidden), targets)
+        weight = net.items.weight[1:]
         negatives = torch.randint(0, n_items, (k,), generator=generator)
         pos = (hidden * weight[targets]).sum(-1, keepdim=True)
         neg = hidden @ weight[negatives].T
@@ -181,6 +156,8 @@ class SASRec:
             return self._net.logits(hidden).numpy().astype(np.float32)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
+        if self._net is None:
+            raise RuntimeError("SASRec is not fitted yet: call fit() or from_arrays() first.")
         arrays = {f"w/{k}": v.detach().numpy() for k, v in self._net.state_dict().items()}
         cfg = asdict(self.config)
         arrays["config_keys"] = np.array(list(cfg))
@@ -188,19 +165,28 @@ class SASRec:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], item_ids: list[str]) -> SASRec:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> SASRec:
         import torch
 
+        require_arrays(arrays, cls.kind, ("config_keys", "config_values", "w/items.weight"))
+        require_items(cls.kind, len(arrays["w/items.weight"]) - 1, item_ids)  # row 0: padding
         values = dict(zip(arrays["config_keys"].tolist(), arrays["config_values"], strict=True))
         types = {k: type(v) for k, v in asdict(SASRecConfig()).items()}
         cfg = SASRecConfig(**{k: types[k](v) for k, v in values.items() if k in types})
         model = cls(cfg)
         model.item_ids = list(item_ids)
-        model._net = _build_net(len(item_ids), cfg)
+        net = model._net = _new_net(len(item_ids), cfg)
         state = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k[:2] == "w/"}
-        model._net.load_state_dict(state)
-        model._net.eval()
+        # a wrong item count or missing weights: load_state_dict names the mismatch
+        net.load_state_dict(state)
+        net.eval()
         return model
+
+
+def _new_net(n_items: int, cfg: SASRecConfig) -> SASRecNet:
+    from retrieval.models.sasrec_net import SASRecNet
+
+    return SASRecNet(n_items, cfg.dim, cfg.layers, cfg.heads, cfg.max_len, cfg.dropout)
 
 
 def _windows(sequences: list[list[int]], size: int) -> list[list[int]]:

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.store import Candidate
+from retrieval.models.array_model import ItemScorer
+from retrieval.models.cf import RequestKNN, Transitions
 from retrieval.models.dialogue import DialogueModels, facet_anchors, word_anchors
 
 HISTORY_TAIL = 50  # long histories: the recent part says most about the next item
@@ -49,7 +52,7 @@ class Query:
     vector: np.ndarray | None = None  # request embedding, once computed (or Rocchio-moved)
     # per-query scratch shared by channels (see Pipeline.prepare: one pass over the
     # item vectors serves both the dense and the content channel)
-    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def seeds(self) -> list[str]:
         """Items that say what the user likes, oldest first: recent history, then this
@@ -63,7 +66,7 @@ class Channel:
     # candidates must score above this; neighbour channels give 0 to unrelated items
     min_score = -np.inf
 
-    def __init__(self, index: CatalogIndex):
+    def __init__(self, index: CatalogIndex) -> None:
         self.index = index
 
     def scores(self, query: Query) -> np.ndarray | None:
@@ -92,6 +95,8 @@ class Channel:
     def candidates(
         self, s: np.ndarray | None, k: int, query: Query, allowed: np.ndarray | None = None
     ) -> list[Candidate]:
+        if s is None:
+            return []
         picked = self.top(s, k, query, allowed)
         idx = self.index
         return [
@@ -108,7 +113,7 @@ class Channel:
 class DenseChannel(Channel):
     name = "dense"
 
-    def __init__(self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray]):
+    def __init__(self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray]) -> None:
         super().__init__(index)
         self.embed = embed
 
@@ -169,19 +174,19 @@ class ContentChannel(Channel):
 
 
 class ModelChannel(Channel):
-    """Wraps a model scoring its own item space (cf.ItemKNN, cf.EASE, sequence.SASRec)
-    and maps it onto the catalog: items unknown to the model score 0."""
+    """Wraps a model scoring its own item space (cf.ItemKNN, cf.EASE, cf.Transitions,
+    sequence.SASRec) and maps it onto the catalog: items unknown to the model score 0."""
 
     min_score = 0.0
 
     def __init__(
         self,
         index: CatalogIndex,
-        model,
+        model: ItemScorer,
         name: str,
         use_history_order: bool = False,
         recency: float = 1.0,
-    ):
+    ) -> None:
         super().__init__(index)
         self.model = model
         self.name = name
@@ -242,7 +247,13 @@ class AskedForChannel(Channel):
 
     min_score = 0.0
 
-    def __init__(self, index: CatalogIndex, model, name: str = "asked_for", anchors="facets"):
+    def __init__(
+        self,
+        index: CatalogIndex,
+        model: Transitions,
+        name: str = "asked_for",
+        anchors: Literal["facets", "words"] = "facets",
+    ) -> None:
         super().__init__(index)
         self.model, self.name = model, name
         self.kind = anchors
@@ -273,10 +284,10 @@ class SimilarRequestsChannel(Channel):
     def __init__(
         self,
         index: CatalogIndex,
-        model,
+        model: RequestKNN,
         name: str = "similar_requests",
         embed: Callable[[list[str]], np.ndarray] | None = None,
-    ):
+    ) -> None:
         super().__init__(index)
         self.model, self.name, self.embed = model, name, embed
         model_pos = {i: n for n, i in enumerate(model.item_ids)}
@@ -298,7 +309,7 @@ class PriorChannel(Channel):
 
     min_score = 0.0
 
-    def __init__(self, index: CatalogIndex, name: str, prior: np.ndarray):
+    def __init__(self, index: CatalogIndex, name: str, prior: np.ndarray) -> None:
         super().__init__(index)
         self.name = name
         self.prior = np.asarray(prior, dtype=np.float32)

@@ -21,10 +21,14 @@ beat the linear fusion (R@10/50 .189/.380 vs .184/.367); a default-sized forest
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from scipy.optimize import minimize
+
+if TYPE_CHECKING:
+    import lightgbm
 
 DEFAULT_WEIGHTS = {
     "semantic": 0.6,
@@ -48,7 +52,7 @@ class Fusion(Protocol):
     """Scores a candidate list from its feature columns and says why: per-feature
     contributions that add up to each score. Linear weights and trees both are one."""
 
-    info: dict
+    info: dict[str, Any]
 
     def score(
         self,
@@ -61,7 +65,7 @@ class Fusion(Protocol):
 @dataclass
 class FusionModel:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    info: dict = field(default_factory=dict)  # how it was learned: samples, loss, folds
+    info: dict[str, Any] = field(default_factory=dict)  # how it was learned: samples, loss, folds
 
     @classmethod
     def default(cls) -> FusionModel:
@@ -110,33 +114,69 @@ def learn_fusion(
     examples = [e for e in examples if e.chosen and len(e.features)]
     if not examples:
         raise ValueError("no examples with a chosen item to learn fusion weights from")
-    # pad to one (examples, rows, features) block: vectorised loss, -inf pads
-    rows = max(len(e.features) for e in examples)
-    X = np.zeros((len(examples), rows, len(names)))
-    pad = np.ones((len(examples), rows), dtype=bool)
-    ex_idx, row_idx = [], []
-    for n, e in enumerate(examples):
-        X[n, : len(e.features)] = e.features
-        pad[n, : len(e.features)] = False
-        for r in e.chosen:
-            ex_idx.append(n)
-            row_idx.append(r)
-    ex_idx, row_idx = np.array(ex_idx), np.array(row_idx)
-    # features on different scales (counts vs shares): standardise for the optimiser
-    valid = X[~pad]
-    mu, sd = valid.mean(axis=0), valid.std(axis=0)
-    varied = sd >= 1e-9  # a constant column (no text in a click log) teaches nothing
-    sd[~varied] = 1.0
-    Z = (X - mu) / sd
-    Z[pad] = 0.0
+    lists = _ListBlock.build(examples, len(names))
     penalty = np.array([0.0 if n in free else l2 for n in names])
+    res = minimize(
+        lambda w: lists.loss_grad(w, penalty),
+        np.zeros(len(names)),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter},
+    )
+    w = res.x / lists.sd  # back to raw feature units; the offset (mu) is rank-invariant
+    weights = {name: round(float(v), 6) for name, v in zip(names, w, strict=True)}
+    info = {
+        "source": "learned",
+        "examples": len(examples),
+        "chosen": int(len(lists.ex_idx)),
+        "loss": round(float(res.fun), 5),
+        "l2": l2,
+        "learned_features": [n for n, v in zip(names, lists.varied, strict=True) if v],
+    }
+    return FusionModel(weights, info)
 
-    def loss_grad(w):
+
+@dataclass
+class _ListBlock:
+    """The candidate lists padded to one (examples, rows, features) block, so the
+    loss is one vectorised expression; padded rows score -inf."""
+
+    Z: np.ndarray  # standardised features, 0 on padding
+    pad: np.ndarray  # (examples, rows) True where a row is padding
+    ex_idx: np.ndarray  # one entry per chosen item: its example ...
+    row_idx: np.ndarray  # ... and its row
+    sd: np.ndarray  # the scale each column was divided by
+    varied: np.ndarray  # False for constant columns, which teach nothing
+
+    @classmethod
+    def build(cls, examples: list[Example], n_features: int) -> _ListBlock:
+        rows = max(len(e.features) for e in examples)
+        X = np.zeros((len(examples), rows, n_features))
+        pad = np.ones((len(examples), rows), dtype=bool)
+        ex_idx, row_idx = [], []
+        for n, e in enumerate(examples):
+            X[n, : len(e.features)] = e.features
+            pad[n, : len(e.features)] = False
+            for r in e.chosen:
+                ex_idx.append(n)
+                row_idx.append(r)
+        # features on different scales (counts vs shares): standardise for the optimiser
+        valid = X[~pad]
+        mu, sd = valid.mean(axis=0), valid.std(axis=0)
+        varied = sd >= 1e-9  # a constant column (no text in a click log) teaches nothing
+        sd[~varied] = 1.0
+        Z = (X - mu) / sd
+        Z[pad] = 0.0
+        return cls(Z, pad, np.array(ex_idx), np.array(row_idx), sd, varied)
+
+    def loss_grad(self, w: np.ndarray, penalty: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean -log P(chosen) plus the L2 penalty, and its gradient."""
+        Z, ex_idx, row_idx = self.Z, self.ex_idx, self.row_idx
         s = Z @ w
-        s[pad] = -np.inf
+        s[self.pad] = -np.inf
         top = s.max(axis=1, keepdims=True)
         e = np.exp(s - top)
-        e[pad] = 0.0
+        e[self.pad] = 0.0
         denom = e.sum(axis=1, keepdims=True)
         p = e / denom
         lse = (np.log(denom) + top).ravel()
@@ -146,25 +186,6 @@ def learn_fusion(
         expect = np.einsum("er,erf->ef", p, Z)
         grad = np.mean(expect[ex_idx] - Z[ex_idx, row_idx], axis=0) + 2 * penalty * w
         return loss, grad
-
-    res = minimize(
-        loss_grad,
-        np.zeros(len(names)),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter},
-    )
-    w = res.x / sd  # back to raw feature units; the offset (mu) is rank-invariant
-    weights = {name: round(float(v), 6) for name, v in zip(names, w, strict=True)}
-    info = {
-        "source": "learned",
-        "examples": len(examples),
-        "chosen": int(len(ex_idx)),
-        "loss": round(float(res.fun), 5),
-        "l2": l2,
-        "learned_features": [n for n, v in zip(names, varied, strict=True) if v],
-    }
-    return FusionModel(weights, info)
 
 
 TREE_PARAMS = {
@@ -193,20 +214,22 @@ class TreeFusion:
 
     names: list[str]
     model: str  # LightGBM's text dump
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self):
-        self._booster = None
+    def __post_init__(self) -> None:
+        self._booster: lightgbm.Booster | None = None
 
     @property
-    def booster(self):
+    def booster(self) -> lightgbm.Booster:
         if self._booster is None:
             lgb = _lightgbm()
             self._booster = lgb.Booster(model_str=self.model)
         return self._booster
 
-    def predict(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix, num_threads=1)
+    def predict(self, matrix: np.ndarray, contributions: bool = False) -> np.ndarray:
+        """Scores, or with `contributions` the (rows, features + 1) TreeSHAP matrix."""
+        # LightGBM types its result as any of its output kinds; dense input gives an array
+        return np.asarray(self.booster.predict(matrix, pred_contrib=contributions, num_threads=1))
 
     def importance(self) -> list[float]:
         """Total gain per feature, as shares (what the report shows for weights)."""
@@ -230,16 +253,16 @@ class TreeFusion:
         matrix = np.stack([cols.get(f, np.zeros(n)) for f in self.names], axis=1)
         scale = {k: v for k, v in (scale or {}).items() if v != 1.0}
         if scale or limit is None or limit >= n:
-            contrib = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
+            contrib = self.predict(matrix, contributions=True)
             parts = {
                 f: contrib[:, i] * scale.get(_signal(f), 1.0) for i, f in enumerate(self.names)
             }
             # the last column is the trees' expected value, the same for every item:
             # left out, so the score is exactly the sum of the features' contributions
             return np.sum(list(parts.values()), axis=0), parts
-        raw = self.booster.predict(matrix, num_threads=1)
+        raw = self.predict(matrix)
         best = np.lexsort((np.arange(n), -raw))[:limit]
-        contrib = self.booster.predict(matrix[best], pred_contrib=True, num_threads=1)
+        contrib = self.predict(matrix[best], contributions=True)
         parts = {}
         for i, f in enumerate(self.names):
             parts[f] = np.zeros(n)
@@ -298,7 +321,7 @@ def learn_tree_fusion(
     return TreeFusion(list(names), booster.model_to_string(), info)
 
 
-def _lightgbm():
+def _lightgbm() -> ModuleType:
     try:
         import lightgbm
     except ImportError as e:  # pragma: no cover - a pinned dependency

@@ -139,8 +139,9 @@ class Pipeline:
         if approximate:  # features read the pooled rows: make them exact
             t = time.perf_counter()
             for ch in self.channels:
-                if scores[ch.name] is not None and (got := ch.exact_at(query, rows)) is not None:
-                    scores[ch.name][rows] = got
+                s = scores[ch.name]
+                if s is not None and (got := ch.exact_at(query, rows)) is not None:
+                    s[rows] = got
             _lap(timings, "rescore", t)
         return rows, recalled, scores
 
@@ -162,6 +163,8 @@ class Pipeline:
         total, contrib = self.fusion.score(cols, scale, limit)
         order = np.lexsort((positions, -total))  # ties by catalog position: stable
         found = {name: set(got) for name, got in recalled.items()}
+        # a channel recalled nothing unless it scored: every found name has scores
+        scored = {name: s for name, s in scores.items() if s is not None}
         best = order[:limit]
         # rows of plain floats in one go (tolist), not one numpy scalar per cell
         names, parts = list(cols), list(contrib)
@@ -181,7 +184,7 @@ class Pipeline:
                     float(total[j]),
                     dict(zip(names, feats[row], strict=True)),
                     dict(zip(parts, shares[row], strict=True)),
-                    {name: float(scores[name][p]) for name, got in found.items() if p in got},
+                    {name: float(scored[name][p]) for name, got in found.items() if p in got},
                 )
             )
         _lap(timings, "fusion", t)
@@ -232,7 +235,9 @@ class Pipeline:
         items = self.fuse(query, positions, recalled, scores, timings, scale, limit=limit)
         return items, recalled
 
-    def rerank(self, items: list[ScoredItem], k: int, timings: dict | None = None):
+    def rerank(
+        self, items: list[ScoredItem], k: int, timings: dict[str, float] | None = None
+    ) -> list[ScoredItem]:
         """The second half of `recommend`: the k to show."""
         t = time.perf_counter()
         if self.reranker is not None and self.config.rerank:

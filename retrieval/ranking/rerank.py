@@ -51,12 +51,9 @@ class Reranker:
             return []
         positions = np.array([self.index.pos.get(it.id, -1) for it in pool])
         vectors = self.index.vectors
-        have_vectors = vectors is not None and (positions >= 0).all()
-        sims = (
-            vectors[positions] @ vectors[positions].T
-            if have_vectors and cfg.diversity > 0
-            else None
-        )
+        sims = None
+        if vectors is not None and (positions >= 0).all() and cfg.diversity > 0:
+            sims = vectors[positions] @ vectors[positions].T
         rel = np.array([it.score for it in pool], dtype=np.float64)
         span = rel.max() - rel.min()
         rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -198,7 +199,7 @@ class Recommender:
         shortlist: Shortlist,
         k: int,
         *,
-        avoid_terms: list[str] = (),
+        avoid_terms: Sequence[str] = (),
         timings: dict | None = None,
     ) -> Ranked:
         """The k to show, each with the evidence its explanation names. The online
@@ -209,7 +210,7 @@ class Recommender:
         evidence = self._evidence(shortlist, shown)
         if timings is not None:
             timings["explain"] = timings.get("explain", 0.0) + time.perf_counter() - t
-        if shortlist.online is not None:
+        if shortlist.online is not None and shortlist.key is not None:  # online needs a key
             self.interactions.save_online(shortlist.key, shortlist.online.to_dict())
         return Ranked(shown, evidence)
 
@@ -267,10 +268,17 @@ class Recommender:
             if isinstance(ch, ModelChannel):
                 self._model_evidence(ch, query, shown, roles, out)
         if shortlist.online is not None:
-            self._online_split(shortlist, shown, vectors, roles, out)
+            self._online_split(shortlist.online, shortlist, shown, vectors, roles, out)
         return out
 
-    def _model_evidence(self, ch: ModelChannel, query, shown, roles, out) -> None:
+    def _model_evidence(
+        self,
+        ch: ModelChannel,
+        query: Query,
+        shown: list[ScoredItem],
+        roles: dict[str, str],
+        out: dict[str, dict[str, tuple[str, str]]],
+    ) -> None:
         rows = self._model_pos.get(ch.name)
         if rows is None:
             rows = self._model_pos[ch.name] = {i: n for n, i in enumerate(ch.model.item_ids)}
@@ -292,8 +300,18 @@ class Recommender:
                 best = seeds[int(np.argmax(weight[:, col]))]
                 out[it.id][ch.name] = (best, roles.get(best, "liked"))
 
-    def _online_split(self, shortlist, shown, vectors, roles, out) -> None:
-        profile, idx = shortlist.online.profile, self.index
+    def _online_split(
+        self,
+        online: OnlineState,
+        shortlist: Shortlist,
+        shown: list[ScoredItem],
+        vectors: np.ndarray,
+        roles: dict[str, str],
+        out: dict[str, dict[str, tuple[str, str]]],
+    ) -> None:
+        profile, idx = online.profile, self.index
+        if idx.vectors is None:  # _evidence checked; a vector-less index has no Rocchio
+            return
         request, feedback = profile.split(shortlist.request_vector, idx.vectors, idx.pos, vectors)
         liked = [i for i in profile.liked if i in idx.pos]
         for row, it in enumerate(shown):
@@ -310,7 +328,9 @@ class Recommender:
                 out[it.id]["online"] = (best, roles.get(best, "liked"))
 
 
-def _penalise_terms(items: list[ScoredItem], terms: list[str], weight: float) -> list[ScoredItem]:
+def _penalise_terms(
+    items: list[ScoredItem], terms: Sequence[str], weight: float
+) -> list[ScoredItem]:
     """Soft negatives in words ("nothing with zombies"): each avoided word in an
     item's text costs `weight`, kept as the `avoided` contribution."""
     if not terms or not weight:

@@ -8,13 +8,14 @@ popularity channels and the configured fusion weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.items.index import CatalogIndex
-from retrieval.models.artifacts import ArtifactError, load_artifact
+from retrieval.models.artifacts import Artifact, ArtifactError, load_artifact
 from retrieval.models.cf import EASE, ItemKNN
 from retrieval.models.dialogue import DialogueModels
 from retrieval.models.sequence import SASRec
@@ -45,7 +46,9 @@ class Trained:
     popularity: np.ndarray | None = None  # interaction counts over the catalog
     problems: list[str] = field(default_factory=list)
 
-    def serving_channels(self, index: CatalogIndex, embed) -> list[Channel]:
+    def serving_channels(
+        self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray]
+    ) -> list[Channel]:
         """The channels a recommendation runs, in one order for serving and training."""
         return [
             DenseChannel(index, embed),
@@ -74,7 +77,7 @@ def load_models(index: CatalogIndex, folder: Path) -> Trained:
         # a fresh install: nothing trained yet, which is no problem worth a warning
         return out
 
-    def get(name: str):
+    def get(name: str) -> Artifact | None:
         if not (folder / name).exists():  # not trained (yet): its channel is left out
             return None
         try:

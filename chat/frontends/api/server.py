@@ -47,6 +47,9 @@ Conversational recommendations over HTTP.
   `Authorization: Bearer KEY` or `X-API-Key: KEY`. Errors share one JSON shape:
   `{"error": {"message", "type", "code", "param"}}`.
 * The chat widget is at `/widget.js` (demo: `/demo?key=KEY`), the Gradio chat at `/chat/`.
+* **Hand-off to a person**: `GET /v1/handoff` lists what the shop configured
+  (RECOCHAT_HANDOFF_URL, _EMAIL, _WEBHOOK); `POST /v1/sessions/{id}/handoff` sends
+  the conversation to the webhook.
 """
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 COLOR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,20})$")

@@ -151,7 +151,7 @@
   var host = el("div");
   host.id = "recochat-widget";
   host.className = "rc-" + position + (theme === "dark" || theme === "auto" ? " rc-" + theme : "");
-  if (color && window.CSS && CSS.supports && CSS.supports("color", color)) {
+  if (color && window.CSS && window.CSS.supports && window.CSS.supports("color", color)) {
     host.style.setProperty("--rc-accent", color);
   }
   var root = host.attachShadow({ mode: "open" });
