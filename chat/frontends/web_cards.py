@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chat import ItemCard, money
+from chat.frontends.images import Images
 
 EMPTY_CARDS = '<p class="rc-empty">Recommendations will appear here.</p>'
 FEEDBACK_BUTTONS = (("like", "Like"), ("dislike", "Not for me"), ("seen", "Seen it"))
@@ -84,13 +85,17 @@ def message_text(message: Mapping[str, Any]) -> str:
     return html.unescape(content) if isinstance(content, str) else ""
 
 
-def _image_url(value: str | None) -> str | None:
-    """An http(s) address, or a path on this server ("/images/…"); nothing else."""
+def _image_url(value: str | None, images: Images | None = None) -> str | None:
+    """An http(s) address, or a picture recochat has ("/images/…", inlined); nothing else."""
     if not value:
         return None
     parts = urlsplit(value)
+    if parts.scheme in ("http", "https"):
+        return value
     same_site = not parts.scheme and not parts.netloc and value.startswith("/")
-    return value if parts.scheme in ("http", "https") or same_site else None
+    if same_site and images is not None:
+        return images.inline(value)
+    return value if same_site else None
 
 
 def _facts(card: ItemCard) -> str:
@@ -108,14 +113,19 @@ def _facts(card: ItemCard) -> str:
     return "".join(facts)
 
 
-def card_html(card: ItemCard, mark: str | None = None, number: int | None = None) -> str:
+def card_html(
+    card: ItemCard,
+    mark: str | None = None,
+    number: int | None = None,
+    images: Images | None = None,
+) -> str:
     why = f'<div class="rc-why">{html.escape(card.explanation)}</div>' if card.explanation else ""
     buttons = "".join(
         f'<button type="button" class="rc-fb" data-kind="{kind}" '
         f'aria-pressed="{"true" if mark == kind else "false"}">{text}</button>'
         for kind, text in FEEDBACK_BUTTONS
     )
-    image = _image_url(card.image)
+    image = _image_url(card.image, images)
     picture = (
         f'<img src="{html.escape(image, quote=True)}" alt="" loading="lazy" '
         'referrerpolicy="no-referrer">'
@@ -133,12 +143,17 @@ def card_html(card: ItemCard, mark: str | None = None, number: int | None = None
     )
 
 
-def cards_html(cards: list[ItemCard], marks: dict[str, str] | None = None, note: str = "") -> str:
+def cards_html(
+    cards: list[ItemCard],
+    marks: dict[str, str] | None = None,
+    note: str = "",
+    images: Images | None = None,
+) -> str:
     if not cards:
         return EMPTY_CARDS
     marks = marks or {}
     head = f'<p class="rc-note" role="status">{html.escape(note)}</p>' if note else ""
-    body = "".join(card_html(c, marks.get(c.id), i) for i, c in enumerate(cards, 1))
+    body = "".join(card_html(c, marks.get(c.id), i, images) for i, c in enumerate(cards, 1))
     return f'{head}<ol class="rc-cards">{body}</ol>'
 
 

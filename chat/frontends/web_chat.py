@@ -19,6 +19,7 @@ from chat import (
     TextDelta,
     TextReplace,
 )
+from chat.frontends.images import Images
 from chat.frontends.turn_guard import guarded
 from chat.frontends.web_cards import EMPTY_CARDS, as_text, cards_html, message_text
 
@@ -47,6 +48,7 @@ class WebChat:
 
     def __init__(self, app: App, *, max_sessions: int = MAX_OPEN_SESSIONS):
         self.app = app
+        self.images = Images(app.home.path)
         self.max_sessions = max_sessions
         # Session objects are not thread-safe: each one carries a lock held for a turn.
         self._sessions: OrderedDict[str, tuple[Session, threading.Lock]] = OrderedDict()
@@ -129,7 +131,7 @@ class WebChat:
                     return
                 if shown:
                     self.cards[sid] = earlier or []
-                restored = cards_html(earlier or []) if shown else None
+                restored = cards_html(earlier or [], images=self.images) if shown else None
                 yield update(
                     f"{reply.rstrip()} … (stopped)" if reply.strip() else STOPPED, restored
                 )
@@ -137,7 +139,7 @@ class WebChat:
             if isinstance(event, ItemsShown):
                 shown = True
                 self.cards[sid] = list(event.items)
-                yield update(reply or WRITING, cards_html(event.items))
+                yield update(reply or WRITING, cards_html(event.items, images=self.images))
             elif isinstance(event, (TextDelta, TextReplace)):
                 # checked copy (TextReplace) replaces the stream
                 reply = reply + event.text if isinstance(event, TextDelta) else event.text
@@ -190,7 +192,7 @@ class WebChat:
         marks.update({i: "dislike" for i in state.disliked_ids})
         marks.update({i: "seen" for i in state.seen_ids})
         cards = self.cards.get(session.id, [])
-        return cards_html(cards, marks, note) if cards else None
+        return cards_html(cards, marks, note, self.images) if cards else None
 
     def debug_view(self, session_id: str | None, enabled: bool = True) -> dict[str, Any] | None:
         if not enabled or session_id is None:

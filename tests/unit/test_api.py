@@ -764,3 +764,27 @@ def test_the_demo_page_previews_the_widgets_look(client):
     tag = r.text[r.text.index('<script src="http://testserver/widget.js"') :]
     assert "data-color" not in tag and "data-theme" not in tag
     assert 'data-title="&quot;&gt;&lt;b&gt;"' in r.text  # shown as text, never markup
+
+
+def test_pictures_come_from_the_data_dir_then_the_demo_catalog(client, api_app):
+    demo = client.get("/images/outdoor.svg")
+    assert demo.status_code == 200 and demo.headers["content-type"] == "image/svg+xml"
+    assert demo.content.startswith(b"<svg")
+    own = api_app.home.path / "images"
+    own.mkdir()
+    (own / "outdoor.svg").write_text("<svg id='mine'/>")
+    assert b"mine" in client.get("/images/outdoor.svg").content
+    for bad in ("../recochat.sqlite3", "..%2Frecochat.sqlite3", "x.exe", "nope.svg"):
+        answer = client.get(f"/images/{bad}")
+        assert answer.status_code == 404 and b"SQLite format" not in answer.content
+
+
+def test_the_web_chat_inlines_recochat_pictures_and_refuses_other_schemes(tmp_path):
+    from chat.frontends.images import Images
+    from chat.frontends.web_cards import _image_url
+
+    images = Images(tmp_path)
+    assert _image_url("/images/kitchen.svg", images).startswith("data:image/svg+xml;base64,")
+    assert _image_url("https://shop.example/a.png", images) == "https://shop.example/a.png"
+    assert _image_url("javascript:alert(1)", images) is None
+    assert _image_url("/images/missing.svg", images) is None

@@ -25,11 +25,13 @@ from fastapi.responses import HTMLResponse, Response
 from chat import ChatError
 from chat.frontends.api import completions, errors, handoff, routes
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
+from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import KeyStore, check_rate_limit
 from chat.frontends.api.limits import BodySizeLimit, RateLimiter
 from chat.frontends.api.metrics import Metrics, RequestMetrics
 from chat.frontends.api.schemas import Health, Ready
 from chat.frontends.api.turns import TurnRunner
+from chat.frontends.images import Images
 
 if TYPE_CHECKING:
     from chat import App
@@ -173,6 +175,23 @@ def _operations(api: FastAPI) -> None:
                 **SECURITY_HEADERS,
                 "Cache-Control": "public, max-age=300",
                 "Cross-Origin-Resource-Policy": "cross-origin",
+            },
+        )
+
+    @api.get("/images/{name}", include_in_schema=False)
+    async def image(name: str, ctx: ApiContext = Depends(context)):
+        found = Images(ctx.app.home.path).find(name)
+        if found is None:
+            raise ApiError(404, "not_found", f"No picture named {name!r}.")
+        path, media = found
+        return Response(
+            path.read_bytes(),
+            media_type=media,
+            headers={
+                **SECURITY_HEADERS,
+                "Cache-Control": "public, max-age=3600",
+                "Cross-Origin-Resource-Policy": "cross-origin",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
             },
         )
 
