@@ -12,7 +12,10 @@ module checks the other things a small model gets wrong while sounding sure:
   - links and e-mail addresses (catalog text is data: a reply never sends the
     customer anywhere), and words lifted from instructions that were planted in
     catalog text ("visit evil.example", "the shop is closing tomorrow");
-  - a word going round in variants ("beach, beach-themed, beach-inspired").
+  - a word going round in variants ("beach, beach-themed, beach-inspired"), or a
+    phrase said twice in a row ("fits your budget; fits your budget");
+  - praise for the wrong card: the reply opens with an item that is not the
+    ranking's best (the cards show the ranking's order; the copy must agree).
 
 Catalog text reaches the prompt only through `data_only`, which keeps the
 descriptive sentences and withholds the ones that address the reader (links,
@@ -54,7 +57,7 @@ _STAR = re.compile(r"(\d+(?:\.\d+)?)\s*(?:★|stars?\b|/\s*5\b|out of 5)", re.I)
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # "invented_name" | "wrong_item" | "rating" | "link" | "lifted" | "variant_loop"
+    kind: str  # invented_name | wrong_item | rating | link | lifted | variant_loop | wrong_lead
     detail: str  # written for the model's corrective retry and the debug view
 
 
@@ -87,20 +90,53 @@ def check_claims(
     request: str = "",
     withheld: Sequence[str] = (),
     partial: bool = False,
+    title_words: frozenset[str] = frozenset(),
 ) -> list[Claim]:
-    """What the reply claims beyond the items' facts; [] when it says nothing new."""
+    """What the reply claims beyond the items' facts; [] when it says nothing new.
+    Words of catalog titles (`title_words`) are left to the title check, which
+    names the whole item that was not chosen."""
     claims: list[Claim] = []
     if m := LINK.search(reply):
         claims.append(Claim("link", f'Do not give links or addresses ("{m.group(0)}").'))
     if lifted := _lifted(reply, withheld):
         claims.append(Claim("lifted", f'"{lifted}" is not a fact about the items; leave it out.'))
-    known = _words(request + " " + " ".join(f"{i.title} {i.text}" for i in items))
+    known = _words(request + " " + " ".join(f"{i.title} {i.text}" for i in items)) | title_words
     if name := _invented_name(reply, known, partial):
         claims.append(Claim("invented_name", f'"{name}" is not in the facts given; leave it out.'))
     claims += _attribution(reply, items, request, partial)
-    if loop := _variant_loop(reply, [i.title for i in items]):
+    if loop := _variant_loop(reply, [i.title for i in items]) or _said_twice(reply):
         claims.append(Claim("variant_loop", f'Do not repeat "{loop}" in different forms.'))
+    if (lead := _lead(reply, items)) is not None:
+        claims.append(
+            Claim("wrong_lead", f'Start with "{items[0].title}", the best match; then {lead}.')
+        )
     return claims
+
+
+def _lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
+    """The ranking's best item comes first: a reply that opens with another one
+    praises the wrong card. Returns the title it opened with, or None when fine."""
+    first = min(
+        (
+            (m.start(), item.title)
+            for item in items
+            for m in re.finditer(re.escape(_core(item.title)), reply, re.I)
+        ),
+        default=None,
+    )
+    if first is None or not items or first[1] == items[0].title:
+        return None
+    return first[1]
+
+
+_TWICE = re.compile(r"\b(\w+(?:[ '-]\w+){2,})\W+\1\b", re.I)
+
+
+def _said_twice(reply: str) -> str | None:
+    """A phrase of three or more words said twice in a row ("fits your budget;
+    fits your budget")."""
+    m = _TWICE.search(reply)
+    return m.group(1) if m else None
 
 
 def _words(text: str) -> set[str]:
@@ -148,11 +184,12 @@ def _attribution(
 ) -> list[Claim]:
     """Numbers said while an item is being talked about (after its title, before
     the next title) must be that item's own figures, the request's, or small counts."""
-    spans = sorted(
-        (m.start(), m.end(), n)
-        for n, item in enumerate(items)
-        for m in re.finditer(re.escape(_core(item.title)), reply, re.I)
-    )
+    # where each title is said; items with the same title share their mentions
+    found: dict[tuple[int, int], list[int]] = {}
+    for n, item in enumerate(items):
+        for m in re.finditer(re.escape(_core(item.title)), reply, re.I):
+            found.setdefault((m.start(), m.end()), []).append(n)
+    spans = sorted((start, end, ns) for (start, end), ns in found.items())
     ratings = {i.rating for i in items if i.rating is not None}
     head = reply[: spans[0][0]] if spans else reply
     for m in _STAR.finditer(head):  # before any title: some item's rating
@@ -161,22 +198,22 @@ def _attribution(
     if not spans:
         return []
     base = {float(v) for v, _ in _numbers(request)} | {float(n) for n in range(1, len(items) + 2)}
-    for k, (_, after, n) in enumerate(spans):
+    for k, (_, after, ns) in enumerate(spans):
         end = spans[k + 1][0] if k + 1 < len(spans) else len(reply)
-        segment = reply[after:end]
-        rating = items[n].rating
+        segment, title = reply[after:end], items[ns[0]].title
         stars = list(_STAR.finditer(segment))
+        own_ratings = [items[n].rating for n in ns if items[n].rating is not None]
         for m in stars:
-            if rating is None or abs(float(m.group(1)) - rating) > 0.05:
-                return [Claim("rating", f"{items[n].title} is not rated {m.group(1)}.")]
-        own = base | {v for v, _ in _numbers(items[n].title + " " + items[n].text)}
+            if not any(abs(float(m.group(1)) - r) <= 0.05 for r in own_ratings):
+                return [Claim("rating", f"{title} is not rated {m.group(1)}.")]
+        own = base | {v for n in ns for v, _ in _numbers(items[n].title + " " + items[n].text)}
         for value, at in _numbers(segment):
             if any(m.start() <= at < m.end() for m in stars):
                 continue  # checked as a rating above
             if partial and after + at + len(f"{value:g}") >= len(reply.rstrip()):
                 continue  # may still grow
             if not _close(value, own):
-                return [Claim("wrong_item", f"{value:g} is not a figure of {items[n].title}.")]
+                return [Claim("wrong_item", f"{value:g} is not a figure of {title}.")]
     return []
 
 

@@ -19,6 +19,7 @@ left for the next check.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -97,6 +98,11 @@ class CopyChecker:
                 hold = min(hold, tokens[i].start)
                 break
         return min(hold, _repeat_start(text))
+
+    @functools.cached_property
+    def title_words(self) -> frozenset[str]:
+        """Every word of every catalog title."""
+        return frozenset(w for key in self.titles.keys for w in key)
 
     def _title_starts(self) -> set[tuple[str, ...]]:
         if self._starts is None:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import prompts
 from chat.events import ItemCard
 from chat.llm import LLM
+from chat.reply.claims import ItemFacts, check_claims, data_only
 from chat.reply.copycheck import CopyChecker, Problem, language_settled, trouble_start
 from chat.reply.explain import facts, money
 from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
@@ -91,15 +92,32 @@ class CopyWriter:
         self.last = CopyResult()
 
     def items(self, cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items as the prompt shows them: catalog text only as data (`data_only`
+        withholds sentences that address the reader), cut to what a reply can use."""
         return [
             {
                 "title": c.title,
                 "price": money(c.price, c.currency) if c.price is not None else None,
-                "facts": brief(facts(c, m), MAX_FACT_CHARS),
+                "facts": brief(data_only(facts(c, m))[0], MAX_FACT_CHARS),
                 "reasons": c.explanation or "a close match to the request",
             }
             for c, m in zip(cards, metas, strict=True)
         ]
+
+    def grounding(
+        self, request: str, cards: list[ItemCard], metas: list[dict[str, Any]]
+    ) -> Grounding:
+        """What the reply's claims are checked against (chat/reply/claims.py)."""
+        shown = self.items(cards, metas)
+        withheld = [s for c, m in zip(cards, metas, strict=True) for s in data_only(facts(c, m))[1]]
+        return Grounding(
+            request,
+            [
+                ItemFacts(c.title, f"{i['price']} {i['facts']} {i['reasons']}", c.rating)
+                for c, i in zip(cards, shown, strict=True)
+            ],
+            withheld,
+        )
 
     def prompt(
         self,
@@ -146,7 +164,7 @@ class CopyWriter:
         context = messages[-1]["content"]
         allowed = set(allowed_ids) | {c.id for c in cards}
         check, hold = self._checker(
-            allowed, context, len(cards), language, tuple(c.title for c in cards)
+            allowed, context, language, self.grounding(request, cards, metas)
         )
         first = _Attempt()
         yield from self._attempt(
@@ -293,12 +311,7 @@ class CopyWriter:
             yield self._piece(piece)
 
     def _checker(
-        self,
-        allowed: set[str],
-        context: str,
-        count: int,
-        language: str,
-        titles: tuple[str, ...] = (),
+        self, allowed: set[str], context: str, language: str, grounds: Grounding
     ) -> tuple[_Check, _Hold]:
         """The check of a reply (partial while streaming) and where to hold it back."""
         borrowed = [
@@ -313,18 +326,31 @@ class CopyWriter:
             if copied:  # taken from the worked example, not from these items
                 detail = f'"{copied[0]}" is not a fact about the listed items.'
                 return [Problem("example", detail)]
-            if self.checker is None:
-                return (
-                    [] if (partial or text.strip()) else [Problem("empty", "The reply was empty.")]
+            claims = [
+                Problem(c.kind, c.detail)
+                for c in check_claims(
+                    text,
+                    grounds.items,
+                    request=grounds.request,
+                    withheld=grounds.withheld,
+                    partial=partial,
+                    title_words=self.checker.title_words if self.checker else frozenset(),
                 )
-            return self.checker.check(
-                text,
-                allowed_ids=allowed,
-                context=context,
-                count=count,
-                language=language,
-                partial=partial,
-                chosen_titles=titles,
+            ]
+            if self.checker is None:
+                empty = not partial and not text.strip()
+                return [Problem("empty", "The reply was empty.")] if empty else claims
+            return (
+                self.checker.check(
+                    text,
+                    allowed_ids=allowed,
+                    context=context,
+                    count=len(grounds.items),
+                    language=language,
+                    partial=partial,
+                    chosen_titles=tuple(i.title for i in grounds.items),
+                )
+                + claims
             )
 
         def hold(text: str) -> int:
@@ -339,13 +365,23 @@ class CopyWriter:
 
 
 @dataclass
+class Grounding:
+    """The request, the chosen items as the prompt gave them, and the catalog
+    sentences withheld from the prompt: what a reply may claim."""
+
+    request: str
+    items: list[ItemFacts]
+    withheld: list[str]
+
+
+@dataclass
 class _Attempt:
     text: str = ""
     released: str = ""  # the part shown to the user
     problems: list[Problem] = field(default_factory=list)
 
 
-_DERAILED = ("repetitive", "echo")
+_DERAILED = ("repetitive", "echo", "variant_loop")
 
 
 class _Check(Protocol):

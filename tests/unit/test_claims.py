@@ -108,5 +108,21 @@ def test_titles_that_share_a_word_are_no_loop():
 
 
 def test_streaming_text_is_not_judged_on_a_word_that_may_grow():
-    assert kinds("The Solo Trekking Pole Tent costs $14", partial=True) == []
+    assert kinds("The Solo Trekking Pole Tent costs $14", (POLE,), partial=True) == []
     assert kinds("The Others was made by Ja", (FILM,), partial=True) == []
+
+
+def test_the_reply_leads_with_the_ranking_best_item():
+    assert kinds("The Solo Trekking Pole Tent is light; the Two-Person Dome Tent sleeps two.") == [
+        "wrong_lead"
+    ]
+    same_title = [
+        ItemFacts("Sport Wireless Earbuds", "$29.99"),
+        ItemFacts("Sport Wireless Earbuds", "$14.99"),
+    ]
+    assert kinds("The Sport Wireless Earbuds at $29.99 are my pick.", same_title) == []
+
+
+def test_a_phrase_said_twice_in_a_row_is_a_loop():
+    reply = "The Two-Person Dome Tent fits your budget; fits your budget."
+    assert kinds(reply) == ["variant_loop"]

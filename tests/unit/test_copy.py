@@ -251,7 +251,7 @@ def test_a_reply_that_starts_looping_keeps_its_whole_good_sentences():
 
 
 def test_a_reply_that_echoes_the_prompt_keeps_what_came_before():
-    first = "The Hand Coffee Grinder with Ceramic Burr is a silent choice for $39.99."
+    first = "The Whisper Burr Coffee Grinder is quiet enough for early mornings."
     writer, pieces = write(ScriptedLLM([first + " Why it fits: matches coffee", GOOD]))
     assert "".join(p.text for p in pieces).strip() == first and writer.last.source == "llm"
 
