@@ -1,29 +1,67 @@
 """The template copy: what the user reads when no model may write (a language it
 does not write) or what it wrote failed the checks twice. Built from the cards
-alone, so it says nothing the catalog does not."""
+alone, so it says nothing the catalog and the ranking do not: the best card with
+its two strongest reasons in a sentence, then the others by name."""
 
 from __future__ import annotations
+
+import re
 
 from chat.events import ItemCard
 from chat.reply.explain import money
 
+MAX_REASONS = 2
+
 
 def template_copy(cards: list[ItemCard], language: str = "en") -> str:
-    """A list of the cards with their prices and reasons, in English or Chinese."""
     if language == "zh":
-        if not cards:
-            return "暂时没有找到符合的。能再多说一点吗？"
-        lines = ["我为你挑选了："]
-        for c in cards:
-            price = f"（{money(c.price, c.currency)}）" if c.price is not None else ""
-            why = f"：{c.explanation}" if c.explanation else ""
-            lines.append(f"- {c.title}{price}{why}。")
-        return "\n".join(lines)
+        return _zh(cards)
     if not cards:
         return "I could not find anything that matches yet. Could you tell me a bit more?"
-    lines = ["Here is what I would pick for you:"]
-    for c in cards:
-        price = f" ({money(c.price, c.currency)})" if c.price is not None else ""
-        why = f": {c.explanation}" if c.explanation else ""
-        lines.append(f"- {c.title}{price}{why}.")
-    return "\n".join(lines)
+    best, others = cards[0], cards[1:]
+    # "close to what you described" says least: the other reasons go first
+    ordered = sorted(best.reasons, key=lambda r: r.get("signal") == "semantic")
+    why = [p for r in ordered if (p := _phrase(r, best))][:MAX_REASONS]
+    text = f"My pick is the {_named(best)}"
+    text += f": {' and '.join(why)}." if why else "."
+    if others:
+        text += " You could also look at " + " or ".join(f"the {_named(c)}" for c in others) + "."
+    return text
+
+
+def _named(card: ItemCard) -> str:
+    return (
+        f"{card.title} ({money(card.price, card.currency)})"
+        if card.price is not None
+        else card.title
+    )
+
+
+def _phrase(reason: dict, card: ItemCard) -> str | None:
+    """One reason as part of a sentence about the item ("buyers rate it 4.5★ …")."""
+    signal, detail = reason.get("signal", ""), str(reason.get("detail", ""))
+    if signal == "facet_match":
+        said = f"{card.title} {card.category or ''}".lower()
+        values = [v for v in detail.removeprefix("matches: ").split(", ") if v.lower() not in said]
+        return f"it fits what you asked for ({', '.join(values[:2])})" if values else None
+    if signal == "rating":
+        return f"buyers rate it {detail.replace(' ratings', ' reviews')}"
+    if signal == "price_fit":
+        return "it is within your budget"
+    if signal == "popularity":
+        return "it is popular with other shoppers"
+    if re.match(r"(people|because) ", detail):
+        return detail
+    return f"it is {detail}" if detail else None
+
+
+def _zh(cards: list[ItemCard]) -> str:
+    if not cards:
+        return "暂时没有找到符合的。能再多说一点吗？"
+    best, others = cards[0], cards[1:]
+    price = f"（{money(best.price, best.currency)}）" if best.price is not None else ""
+    why = "，".join(str(r.get("detail", "")) for r in best.reasons[:MAX_REASONS])
+    text = f"我最推荐 {best.title}{price}" + (f"：{why}。" if why else "。")
+    if others:
+        text += "也可以看看 " + " 或 ".join(c.title for c in others) + "。"
+    return text

@@ -155,7 +155,7 @@ def test_a_hallucinated_item_is_never_shown_and_the_retry_replaces_the_copy():
 def test_two_bad_attempts_fall_back_to_the_template():
     writer, pieces = write(ScriptedLLM([BAD, BAD]))
     final = pieces[-1].text
-    assert final.startswith("Here is what I would pick")
+    assert final.startswith("My pick is the")
     assert all(c.title in final for c in CARDS)
     assert writer.last.source == "template" and len(writer.last.problems) == 2
 
@@ -170,7 +170,7 @@ def test_a_model_that_writes_only_english_is_not_asked_for_chinese():
     llm.name = "smollm2-135m"
     writer, pieces = write(llm, "zh")
     assert llm.calls == [] and writer.last.source == "template"
-    assert "".join(p.text for p in pieces).startswith("我为你挑选了")
+    assert "".join(p.text for p in pieces).startswith("我最推荐")
 
 
 def test_a_failing_model_gives_the_template():
@@ -179,7 +179,7 @@ def test_a_failing_model_gives_the_template():
 
     writer, pieces = write(ScriptedLLM(fn=boom))
     assert writer.last.source == "template"
-    assert "".join(p.text for p in pieces).startswith("Here is what") and len(pieces) > 3
+    assert "".join(p.text for p in pieces).startswith("My pick is") and len(pieces) > 3
 
 
 def test_plain_words_are_shown_as_soon_as_the_next_one_arrives():

@@ -71,7 +71,7 @@ def test_a_failing_llm_falls_back_to_template_copy(app):
     app.llm_override = ScriptedLLM(fn=boom)
     app.__dict__.pop("llm", None)
     events = run(app.session(), "a tent for camping")
-    assert events[-1].reply.startswith("Here is what I would pick")
+    assert events[-1].reply.startswith("My pick is the")
     assert events[0].items[0].title in events[-1].reply
 
 
