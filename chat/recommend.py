@@ -46,6 +46,7 @@ def request_state(text: str, flt: Filter | None = None) -> DialogueState:
         equals={name: list(values) for name, values in flt.equals.items()},
         excludes={name: list(values) for name, values in flt.excludes.items()},
         ranges={name: [low, high] for name, (low, high) in flt.ranges.items()},
+        budget=flt.ranges.get("price", (None, None))[1],  # a search's price filter is its budget
         excluded_ids=sorted(flt.exclude_ids),
     )
 
@@ -63,7 +64,7 @@ def query_for(recommender: Recommender, state: DialogueState, user_id: str | Non
         disliked=list(state.disliked_ids),
         facets=prefs.liked,
         avoid={k: list(v) for k, v in state.avoid.items() if v},
-        budget=prefs.budget,
+        budget=state.ranges.get("price", [None, None])[1],  # the cap in force, stated or not
         user_id=user_id,
     )
 

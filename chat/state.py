@@ -27,6 +27,7 @@ TOPIC_FIELDS = (
     "avoid",
     "avoid_terms",
     "price_level",
+    "budget",
     "request",
     "details",
     "anchors",
@@ -54,6 +55,7 @@ class DialogueState:
     avoid: dict[str, list[str]] = field(default_factory=dict)
     avoid_terms: list[str] = field(default_factory=list)
     price_level: str | None = None  # "low" | "mid" | "high": resolved per category
+    budget: float | None = None  # the most the user said they would pay ("under $150")
     request: list[str] = field(default_factory=list)  # what the user asked for, newest last
     details: list[str] = field(default_factory=list)  # descriptive words of the request
     anchors: list[str] = field(default_factory=list)  # items named as examples ("like Alien")
@@ -130,8 +132,9 @@ class DialogueState:
                 for v in values:
                     if isinstance(v, str) and v not in liked.setdefault(name, []):
                         liked[name].append(v)
-        budget = self.ranges.get("price", [None, None])[1]
-        return Preferences(liked={k: v for k, v in liked.items() if v}, budget=budget)
+        # only a budget the user stated: "cheaper than these" narrows the range, it is
+        # no budget of theirs
+        return Preferences(liked={k: v for k, v in liked.items() if v}, budget=self.budget)
 
     def query_text(self) -> str:
         """Text for dense recall: the request of this topic, then the values it named

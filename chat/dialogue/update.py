@@ -171,6 +171,8 @@ def _apply_ranges(
             low, high = hit.low, hit.high  # so drop it
         new.ranges[hit.facet] = [low, high]
         explicit_price = explicit_price or hit.facet == "price"
+        if hit.facet == "price":
+            new.budget = hit.high
     if explicit_price:
         new.price_level = None
     elif msg.reading.levels:
