@@ -324,7 +324,7 @@ def _compare_ref(w: list[str], i: int, shown: _Shown) -> _Found | None:
         return None
     for n in (2, 1):
         key = tuple(w[i : i + n])
-        if key in _COMPARE_REFS:
+        if len(key) == n and key in _COMPARE_REFS:  # a slice at the end may be shorter
             facet, pick = _COMPARE_REFS[key]
             valued = [
                 (m.get(facet), item_id)

@@ -507,3 +507,13 @@ def test_unsupported_script_is_detected():
     tracker = TRACKERS["shop"]
     assert tracker.read(DialogueState(), "Привет, как дела?").unsupported == "cyrillic"
     assert tracker.read(DialogueState(), "木製けん玉はありますか").unsupported is None
+
+
+def test_a_superlative_at_the_very_end_points_at_one_shown_item():
+    # "the cheapest" as the message's last words once crashed the reader
+    tracker = TRACKERS["shop"]
+    state = tracker.update(DialogueState(), "wireless earbuds")
+    state.shown = ["el-003", "el-005", "el-004"]
+    msg = tracker.read(state, "just show me the cheapest")
+    cheapest = min(state.shown, key=lambda i: tracker.metas[i]["price"])
+    assert [r.ids for r in msg.refs] == [(cheapest,)]
