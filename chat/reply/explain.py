@@ -63,13 +63,12 @@ def money(value: float, currency: str | None = "USD") -> str:
 
 _ZH = {
     "close to what you described": "和你描述的很接近",
-    "matches: ": "符合：",
     "★ from ": "★，",
-    " ratings": " 人评分",
+    " reviews": " 人评分",
     "popular: ": "很受欢迎：",
     "popular with other users": "很受欢迎",
-    ", within your ": "，在你的预算 ",
-    " budget": " 以内",
+    "within your budget": "在你的预算以内",
+    " under your budget": " 低于你的预算",
     "because you liked ": "因为你喜欢 ",
     "people who liked ": "喜欢 ",
     " also liked this": " 的人也喜欢它",
@@ -131,33 +130,42 @@ def reason_detail(
     if family == "asked":
         return "often recommended for requests like yours"
     if family == "facet_match":
-        hits = []
-        for name, values in prefs.liked.items():
-            have = m.get(name)
-            have = {
-                str(h).lower()
-                for h in (have if isinstance(have, list) else [have])
-                if h is not None
-            }
-            hits += [v for v in values if v.lower() in have]
-        hits = list(dict.fromkeys(hits))
-        return f"matches: {', '.join(hits)}" if hits else None
+        # what the card's title and kind already say goes without saying
+        said = f"{item.title} {m.get('category') or ''}".lower()
+        hits = [v for v in _matched(m, prefs) if v.lower() not in said]
+        return ", ".join(hits[:3]) if hits else None
     if family == "rating" and m.get("rating") is not None:
         count = m.get("rating_count")
-        suffix = f" from {count:,} ratings" if count else ""
+        suffix = f" from {count:,} reviews" if count else ""
         return f"{m['rating']:.1f}★{suffix}"
     if family == "popularity":
         count = m.get("rating_count")
-        return f"popular: {count:,} ratings" if count else "popular with other users"
+        return f"popular: {count:,} reviews" if count else "popular with other users"
     if family == "price_fit" and m.get("price") is not None and prefs.budget:
-        cur = m.get("currency")
-        return f"{money(m['price'], cur)}, within your {money(prefs.budget, cur)} budget"
+        under = prefs.budget - float(m["price"])
+        if under < 0:
+            return None
+        if under < 1:
+            return "within your budget"
+        return f"{money(round(under), m.get('currency')).removesuffix('.00')} under your budget"
     if family == "novelty":
         return "a less-known pick"
     if family == "freshness" and m.get("year") is not None:
         # the signal is the year scaled over the catalog: "recent" only near its top
         return f"recent: {m['year']}" if item.features.get("freshness", 0) >= 0.8 else None
     return None
+
+
+def _matched(meta: dict[str, Any], prefs: Preferences) -> list[str]:
+    """The wanted facet values the item has."""
+    hits = []
+    for name, values in prefs.liked.items():
+        have = meta.get(name)
+        have = {
+            str(h).lower() for h in (have if isinstance(have, list) else [have]) if h is not None
+        }
+        hits += [v for v in values if v.lower() in have]
+    return list(dict.fromkeys(hits))
 
 
 def reasons(
@@ -207,7 +215,7 @@ def card(
     return ItemCard(
         id=item.id,
         title=item.title,
-        explanation=("；" if language == "zh" else "; ").join(r["detail"] for r in why),
+        explanation=("；" if language == "zh" else " · ").join(r["detail"] for r in _telling(why)),
         reasons=why,
         score=round(item.score, 4),
         price=m.get("price"),
@@ -218,6 +226,13 @@ def card(
         in_stock=m.get("in_stock"),
         image=m.get("image"),
     )
+
+
+def _telling(why: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reasons worth a reader's glance: "close to what you described" only when
+    nothing more specific can be said."""
+    specific = [r for r in why if r["signal"] != "semantic"]
+    return specific or why
 
 
 def description(meta: dict[str, Any], limit: int = 220) -> str:
