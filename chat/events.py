@@ -41,6 +41,10 @@ class ItemCard:
     category: str | None = None
     in_stock: bool | None = None
     image: str | None = None
+    url: str | None = None
+    brand: str | None = None
+    # what tells it apart from a card with the same title in the same list ("blue", "64 GB")
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

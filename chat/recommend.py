@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chat.events import ItemCard
-from chat.reply.explain import card
+from chat.reply.explain import card, tell_apart
 from chat.state import DialogueState
 from retrieval import Filter, ScoredItem
 
@@ -106,7 +106,7 @@ def ranked_cards(
             meta = index.metas[index.pos[other]] if other in index.pos else {}
             named[signal] = (meta.get("title", other), role)
         cards.append(card(item, prefs, language=state.language, evidence=named))
-    return Found(ranked.items, cards)
+    return Found(ranked.items, tell_apart(cards, [i.meta for i in ranked.items]))
 
 
 def search(

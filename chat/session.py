@@ -323,7 +323,7 @@ class Session:
         if kind != "click":
             apply_feedback(state, item_id, kind)
             state.focus = item_id
-            message = say(state.language, kind, title=meta.get("title", item_id))
+            message = say(state.language, kind, title=_named(meta, item_id))
         self.db.save_turn(self.id, state.to_dict(), [])
         self.feedback_log.record(self.id, item_id, kind, source)
         self.recommender.feedback(self.id, item_id, kind, shown=len(state.shown))
@@ -376,3 +376,10 @@ def _state_summary(state: DialogueState) -> dict[str, Any]:
         }.items()
         if v not in (None, [], {}, 0, "")
     }
+
+
+def _named(meta: dict[str, Any], item_id: str) -> str:
+    """An item as a feedback note names it: its title, and its brand when it has one
+    (three "Sport Wireless Earbuds" are told apart by maker)."""
+    title = str(meta.get("title", item_id))
+    return f"{title} ({meta['brand']})" if meta.get("brand") else title

@@ -124,7 +124,8 @@ def _print_items(items) -> None:
 
     for i, card in enumerate(items, 1):
         price = f" — {money(card.price, card.currency)}" if card.price is not None else ""
-        print(f"  {i}. {card.title}{price}")
+        maker = " · ".join(p for p in (card.brand, card.detail) if p)
+        print(f"  {i}. {card.title}{f' ({maker})' if maker else ''}{price}")
         if card.explanation:
             print(f"     {card.explanation}")
     print("  (/like N, /dislike N or /seen N with the item's number; /help for more)")

@@ -28,6 +28,7 @@ CARDS_CSS = """
 .rc-body { flex: 1; min-width: 0; }
 .rc-num { color: var(--body-text-color-subdued); font-weight: 600; margin-right: 0.3rem; }
 .rc-title { font-weight: 600; overflow-wrap: anywhere; }
+.rc-brand { color: var(--body-text-color-subdued); font-size: 0.85rem; }
 .rc-facts { display: flex; flex-wrap: wrap; gap: 0.3rem 0.9rem; margin-top: 0.3rem; }
 .rc-price { font-weight: 600; }
 .rc-stock-out { color: var(--error-text-color, #b91c1c); }
@@ -113,6 +114,12 @@ def _facts(card: ItemCard) -> str:
     return "".join(facts)
 
 
+def _maker(card: ItemCard) -> str:
+    """The brand and what tells the card apart from a same-titled one."""
+    parts = [p for p in (card.brand, card.detail) if p]
+    return f'<div class="rc-brand">{html.escape(" · ".join(parts))}</div>' if parts else ""
+
+
 def card_html(
     card: ItemCard,
     mark: str | None = None,
@@ -137,6 +144,7 @@ def card_html(
     return (
         f'<li class="rc-card{gone}" data-item-id="{html.escape(card.id, quote=True)}">{picture}'
         f'<div class="rc-body"><div class="rc-title">{num}{html.escape(card.title)}</div>'
+        f"{_maker(card)}"
         f'<div class="rc-facts">{_facts(card)}</div>{why}'
         f'<div class="rc-actions" role="group" aria-label="{html.escape(card.title, quote=True)}">'
         f"{buttons}</div></div></li>"

@@ -9,6 +9,7 @@ sequence, the liked items the online profile moved the request towards."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chat.events import ItemCard
@@ -225,7 +226,44 @@ def card(
         category=m.get("category"),
         in_stock=m.get("in_stock"),
         image=m.get("image"),
+        url=m.get("url"),
+        brand=m.get("brand"),
     )
+
+
+# fields that never tell two items apart for a shopper
+_NOT_DETAILS = {"title", "description", "tags", "category", "image", "url", "rating_count"}
+
+
+def tell_apart(cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[ItemCard]:
+    """Cards that share a title get the first plain attribute whose values differ
+    between them (brand, colour, size …), so "Sport Wireless Earbuds" ×3 can be told
+    apart on screen and in feedback notes."""
+    out = list(cards)
+    groups: dict[str, list[int]] = {}
+    for n, c in enumerate(cards):
+        groups.setdefault(c.title.casefold(), []).append(n)
+    for rows in (r for r in groups.values() if len(r) > 1):
+        keys = [k for k in metas[rows[0]] if k not in _NOT_DETAILS and not k.startswith("_")]
+        for key in keys:
+            values = [metas[n].get(key) for n in rows]
+            if all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values
+            ) and len({str(v) for v in values}) == len(rows):
+                for n, v in zip(rows, values, strict=True):
+                    out[n] = replace(out[n], detail=_detail(key, v))
+                break
+    return out
+
+
+def _detail(key: str, value: Any) -> str:
+    if key == "price" and isinstance(value, (int, float)):
+        return money(value)
+    if key == "rating" and isinstance(value, (int, float)):
+        return f"{value:.1f}★"
+    if isinstance(value, (int, float)):
+        return f"{key.replace('_', ' ')} {value:g}"
+    return str(value)
 
 
 def _telling(why: list[dict[str, Any]]) -> list[dict[str, Any]]:

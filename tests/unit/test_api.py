@@ -349,7 +349,10 @@ def test_search_applies_filters_and_explains(client, key, api_app):
     for item, scored in zip(items, found.items, strict=True):
         assert item["score"] == pytest.approx(sum(scored.contributions.values()), abs=1e-3)
         assert item["reasons"] and all(reason["contribution"] > 0 for reason in item["reasons"])
-    assert "under your budget" in items[0]["explanation"] or "within your budget" in items[0]["explanation"]
+    assert (
+        "under your budget" in items[0]["explanation"]
+        or "within your budget" in items[0]["explanation"]
+    )
     r = client.post(
         "/v1/search",
         headers=key,

@@ -144,3 +144,21 @@ def test_state_round_trips_and_old_versions_reset():
     s = DialogueState(equals={"category": ["toys"]}, shown=["a"])
     assert DialogueState.from_dict(s.to_dict()) == s
     assert DialogueState.from_dict({"version": 0, "equals": {"x": [1]}}) == DialogueState()
+
+
+def test_cards_with_one_title_are_told_apart_by_what_differs():
+    from chat.events import ItemCard
+    from chat.reply.explain import tell_apart
+
+    def card(i, title):
+        return ItemCard(i, title, "", [], 0.0, brand="Kestrel")
+
+    cards = [card("a", "Sport Earbuds"), card("b", "Sport Earbuds"), card("c", "Desk Lamp")]
+    metas = [
+        {"title": "Sport Earbuds", "brand": "Kestrel", "color": "black", "price": 29.99},
+        {"title": "Sport Earbuds", "brand": "Kestrel", "color": "blue", "price": 14.99},
+        {"title": "Desk Lamp", "brand": "Lumo", "color": "white"},
+    ]
+    told = tell_apart(cards, metas)
+    assert [c.detail for c in told] == ["black", "blue", None]
+    assert all(c.brand for c in told)

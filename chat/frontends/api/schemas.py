@@ -91,6 +91,9 @@ class ItemCardOut(Open):
     category: str | None = None
     in_stock: bool | None = None
     image: str | None = None
+    url: str | None = None
+    brand: str | None = None
+    detail: str | None = None  # what tells it apart from a same-titled card in the list
 
 
 class EventOut(Open):

@@ -78,6 +78,7 @@
     ".rc-card-body { flex: 1; min-width: 0; }",
     ".rc-title { font-weight: 600; overflow-wrap: anywhere; }",
     ".rc-title a { color: inherit; }",
+    ".rc-brand { opacity: 0.75; font-size: 12px; }",
     ".rc-price { color: var(--rc-price); font-weight: 600; }",
     ".rc-why, .rc-fb-note { color: var(--rc-muted); font-size: 12.5px; overflow-wrap: anywhere; }",
     ".rc-fb-note.rc-error { color: var(--rc-error-fg); }",
@@ -322,6 +323,10 @@
         titleNode.textContent = String(item.title || item.id);
       }
       body.appendChild(titleNode);
+      var maker = [item.brand, item.detail].filter(function (v) {
+        return typeof v === "string" && v;
+      }).join(" · ");
+      if (maker) body.appendChild(el("div", "rc-brand", maker));
       var price = money(item.price, item.currency);
       if (price) body.appendChild(el("div", "rc-price", price));
       if (item.explanation) body.appendChild(el("div", "rc-why", item.explanation));
