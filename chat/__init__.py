@@ -12,7 +12,7 @@ deeper is theirs to import):
   frontends/   cli, doctor, web chat, HTTP API + widget, LangChain retriever
 """
 
-from chat.app import App
+from chat.app import EMPTY_CATALOG, App
 from chat.config import Settings, TurnSettings, load_settings
 from chat.dialogue.tracker import StateTracker
 from chat.errors import USER_ERRORS, ChatError, ConfigError, DataDirInUse, InputError
@@ -45,6 +45,7 @@ from chat.understand.text import words
 from chat.understand.words import COMMON_WORDS
 
 __all__ = [
+    "EMPTY_CATALOG",
     "COMMON_WORDS",
     "FEATURES",
     "LLM",

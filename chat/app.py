@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from chat.config import Settings
 from chat.dialogue.policy import Policy, PolicyConfig
 from chat.dialogue.tracker import StateTracker
+from chat.errors import ChatError
 from chat.llm import LLM, ScriptedLLM, make_llm
 from chat.llm.base import Message
 from chat.persist.database import Database
@@ -57,6 +58,11 @@ class _LoadTestLLM(ScriptedLLM):
             if self.delay:
                 time.sleep(self.delay)
             yield piece
+
+
+EMPTY_CATALOG = (
+    "The catalog is empty. Run 'recochat ingest --demo' (or 'recochat ingest FILE') first"
+)
 
 
 @dataclass
@@ -138,6 +144,11 @@ class App:
     @cached_property
     def interactions(self) -> InteractionStore:
         return InteractionStore(self.db)
+
+    def require_catalog(self, why: str = "") -> None:
+        """The one error for commands that need items: chat, web, training."""
+        if self.store.count() == 0:
+            raise ChatError(f"{EMPTY_CATALOG}{why}.")
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""

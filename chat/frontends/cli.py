@@ -31,16 +31,6 @@ def _load_llm(app) -> None:
         load()
 
 
-def _has_catalog(app) -> bool:
-    if app.store.count() == 0:
-        print(
-            "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first.",
-            file=sys.stderr,
-        )
-        return False
-    return True
-
-
 def cmd_ingest(args) -> int:
     from tqdm import tqdm
 
@@ -161,8 +151,7 @@ def cmd_chat(args) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     app = _open_app(args)
     try:
-        if not _has_catalog(app):
-            return EXIT_USER_ERROR
+        app.require_catalog()
         _load_llm(app)
         session = app.session(args.session)
         print(f"recochat ({app.settings.llm}) — session {session.id}. Type /help for the commands.")
@@ -198,8 +187,7 @@ def cmd_web(args) -> int:
 
     app = _open_app(args)
     try:
-        if not _has_catalog(app):
-            return EXIT_USER_ERROR
+        app.require_catalog()
         _load_llm(app)
         serve(
             app,

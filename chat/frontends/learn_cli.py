@@ -71,13 +71,7 @@ def cmd_import(args) -> int:
     )
     app = _open()
     try:
-        if app.store.count() == 0:
-            print(
-                "The catalog is empty: ingest one first ('recochat ingest FILE'), so item ids "
-                "can be checked.",
-                file=sys.stderr,
-            )
-            return 2
+        app.require_catalog(", so item ids can be checked")
         report = InteractionStore(app.db).import_file(args.path, mapping, app.store.all_metas())
         for line in report.lines():
             print(line)

@@ -198,10 +198,7 @@ def serve(
 ) -> None:
     """Serve the web chat until Ctrl+C or SIGTERM: local only by default, no share
     link, no telemetry, nothing fetched from the network."""
-    if app.store.count() == 0:
-        raise ChatError(
-            "The catalog is empty. Run 'recochat ingest --demo' (or ingest your own file) first."
-        )
+    app.require_catalog()
     demo = build_ui(app, debug=debug)
     _warm_up(app)
     try:

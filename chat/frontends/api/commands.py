@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-from chat import ChatError
+from chat import EMPTY_CATALOG, ChatError
 from chat.frontends.api.keys import ROLES
 
 EXIT_USER_ERROR = 2
@@ -57,10 +57,9 @@ def cmd_serve(args) -> int:
         )
     app = App.open(settings)
     try:
-        if app.store.count() == 0:
+        if app.store.count() == 0:  # served anyway: the admin API can ingest one
             print(
-                "Warning: the catalog is empty, so /readyz says 503 until you ingest one "
-                "('recochat ingest --demo', or POST /v1/admin/ingest).",
+                f"Warning: {EMPTY_CATALOG} (or POST /v1/admin/ingest); /readyz says 503 until then.",
                 file=sys.stderr,
             )
         if not app.settings.admin_key and not _any_key(app):
