@@ -202,7 +202,7 @@ def _attribution(
         end = spans[k + 1][0] if k + 1 < len(spans) else len(reply)
         segment, title = reply[after:end], items[ns[0]].title
         stars = list(_STAR.finditer(segment))
-        own_ratings = [items[n].rating for n in ns if items[n].rating is not None]
+        own_ratings = [r for n in ns if (r := items[n].rating) is not None]
         for m in stars:
             if not any(abs(float(m.group(1)) - r) <= 0.05 for r in own_ratings):
                 return [Claim("rating", f"{title} is not rated {m.group(1)}.")]
