@@ -1,45 +1,75 @@
 """The one interface every text generator implements.
 
-A backend needs `stream`; `complete` comes for free. Frontends and the copy
-writer only ever see this protocol, so a local model, a remote OpenAI-compatible
-server, a LangChain chat model and the scripted fake are interchangeable.
+A backend writes `_pieces` (raw text as the model produces it); `BaseLLM` turns
+that into the protocol: `stream` returns a `Generation` (iterate it for text
+pieces, never past a stop string; its `usage` is final once iteration ends)
+and `complete` joins it. Stop strings, timing and early close are handled here
+once, so every backend behaves the same. Frontends and the copy writer only ever
+see this protocol, so the local engines, a remote OpenAI-compatible server, a
+LangChain chat model and the scripted fake are interchangeable.
+
+Capabilities are declared, never guessed: `languages` says which reply
+languages a backend writes well, `load()` loads eagerly (a no-op where nothing
+needs loading).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
+
+# What a backend writes when nothing else is declared: the registry declares
+# each packaged model's languages, remote and LangChain backends are configured.
+DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+
+@dataclass
+class Usage:
+    """Token counts and timings of one generation; None where a backend cannot tell."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    first_token_s: float | None = None  # from the call until the first text arrived
+    total_s: float = 0.0
+
+
+class Generation(Iterator[str]):
+    """What `stream` returns: an iterator of text pieces with the usage beside it.
+
+    Closing it (or dropping it) closes the backend's generator, which is how a
+    local engine learns that the reader went away and frees the cores."""
+
+    def __init__(self, pieces: Iterator[str], usage: Usage):
+        self._pieces = pieces
+        self.usage = usage
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)  # a plain iterator has nothing to close
+        if close is not None:
+            close()
 
 
 @runtime_checkable
 class LLM(Protocol):
     name: str
+    languages: tuple[str, ...]
+
+    def load(self) -> LLM: ...
 
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> Iterator[str]: ...
+    ) -> Generation: ...
 
     def complete(
         self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
     ) -> str: ...
-
-
-class BaseLLM:
-    """Mixin: derive `complete` from `stream`."""
-
-    name = "base"
-
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> Iterator[str]:
-        raise NotImplementedError
-
-    def complete(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> str:
-        return "".join(self.stream(messages, max_tokens=max_tokens, stop=stop))
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
@@ -48,18 +78,91 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def hold_back_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
+    """Pass text through, never past the first stop string.
+
+    The text seen so far may end with the start of a stop string that the next
+    piece completes, so that much is held back until it is decided. Once a stop
+    string appears, the source is closed: a local model stops generating."""
+    stop = [s for s in stop if s]
+    hold = max((len(s) for s in stop), default=1) - 1
+    text, sent = "", 0
+    source = iter(pieces)
+    try:
+        for piece in source:
+            text += piece
+            visible, found = cut_at_stop(text, stop)
+            end = len(visible) if found else len(text) - hold
+            if end > sent:
+                yield text[sent:end]
+                sent = end
+            if found:
+                return
+        if len(text) > sent:  # the end came without a stop string: release the tail
+            yield text[sent:]
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def _timed(pieces: Iterator[str], usage: Usage) -> Iterator[str]:
+    started = time.perf_counter()
+    try:
+        for piece in pieces:
+            if piece and usage.first_token_s is None:
+                usage.first_token_s = time.perf_counter() - started
+            yield piece
+    finally:
+        pieces.close()  # type: ignore[attr-defined]  # always a generator (`_pieces`)
+        usage.total_s = time.perf_counter() - started
+
+
+class BaseLLM:
+    """Derives the protocol from one method, `_pieces`."""
+
+    name = "base"
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+
+    def load(self) -> BaseLLM:
+        return self
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    ) -> Generation:
+        stop = [s for s in stop if s]
+        usage = Usage()
+        if max_tokens < 1:
+            return Generation(iter(()), usage)
+        raw = self._pieces(list(messages), max_tokens, stop, usage)
+        return Generation(hold_back_stops(_timed(raw, usage), stop), usage)
+
+    def complete(
+        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    ) -> str:
+        return "".join(self.stream(messages, max_tokens=max_tokens, stop=stop))
+
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
+        """Raw text as generated. `stop` is a hint for stopping early (the caller
+        cuts the text); fill in `usage` as far as the backend knows it."""
+        raise NotImplementedError
+
+
 class ScriptedLLM(BaseLLM):
     """Deterministic fake for unit tests: replies from a list, or from a function
     of the last user message. Streams word by word like a real model."""
 
     name = "scripted"
 
-    def __init__(self, replies=None, *, fn=None):
+    def __init__(self, replies=None, *, fn=None, languages: tuple[str, ...] = DEFAULT_LANGUAGES):
         self.replies = list(replies or [])
         self.fn = fn
+        self.languages = languages
         self.calls: list[list[Message]] = []
 
-    def stream(self, messages, *, max_tokens=256, stop=()):
+    def _pieces(self, messages, max_tokens, stop, usage):
         self.calls.append(list(messages))
         if self.fn is not None:
             text = self.fn(messages)
@@ -67,7 +170,9 @@ class ScriptedLLM(BaseLLM):
             text = self.replies.pop(0)
         else:
             text = "Here are my picks."
-        text, _ = cut_at_stop(text, stop)
         words = text.split(" ")[:max_tokens]
+        usage.prompt_tokens = sum(len(m["content"].split()) for m in messages)
+        usage.completion_tokens = 0
         for i, w in enumerate(words):
+            usage.completion_tokens += 1
             yield w if i == 0 else " " + w

@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import BaseLLM, Message, cut_at_stop
+from .base import DEFAULT_LANGUAGES, BaseLLM, Message
 from .errors import ModelError
 
 
@@ -38,7 +38,13 @@ def _text(content: Any) -> str:
 
 
 class LangChainLLM(BaseLLM):
-    def __init__(self, model: Any, name: str | None = None):
+    def __init__(
+        self,
+        model: Any,
+        name: str | None = None,
+        *,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+    ):
         from langchain_core.language_models import BaseChatModel
 
         if not isinstance(model, BaseChatModel):
@@ -48,36 +54,20 @@ class LangChainLLM(BaseLLM):
             )
         self.model = model
         self.name = name or getattr(model, "model_name", None) or type(model).__name__
+        self.languages = languages
 
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> Iterator[str]:
-        stop = [s for s in stop if s]
-        if max_tokens < 1:
-            return
+    def _pieces(self, messages, max_tokens, stop, usage) -> Iterator[str]:
         model = self.model
         # Most provider models take max_tokens; passing it to one that does not fails.
         if "max_tokens" in type(model).model_fields:
             model = model.bind(max_tokens=max_tokens)
-        hold = max((len(s) for s in stop), default=1) - 1
-        text, sent = "", 0
         try:
             for chunk in model.stream(_to_langchain(messages), stop=stop or None):
-                text += _text(chunk.content)
-                visible, found = cut_at_stop(text, stop)
-                end = len(visible) if found else len(text) - hold
-                if end > sent:
-                    yield text[sent:end]
-                    sent = end
-                if found:
-                    return
+                yield _text(chunk.content)
         except ModelError:
             raise
         except Exception as e:
             raise ModelError(f"The LangChain model {self.name!r} failed: {e}") from e
-        visible, _ = cut_at_stop(text, stop)
-        if len(visible) > sent:
-            yield visible[sent:]
 
 
 def load_chat_model(spec: str) -> LangChainLLM:

