@@ -111,7 +111,14 @@ class App:
             from chat.llm.langchain_backend import load_chat_model
 
             return load_chat_model(s.langchain_model or "")
-        return make_llm(s.llm, cache_dir=s.cache_dir / "models", threads=s.threads, greedy=s.greedy)
+        return make_llm(
+            s.llm,
+            cache_dir=s.cache_dir / "models",
+            threads=s.threads,
+            greedy=s.greedy,
+            engine=s.llm_engine,
+            slots=s.turn_threads,  # the engine runs as many turns at once as the server does
+        )
 
     @cached_property
     def tracker(self) -> StateTracker:

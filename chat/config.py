@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("recochat")))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("recochat")))
     llm: str = "qwen2.5-coder-0.5b"
+    llm_engine: Literal["auto", "openvino", "transformers"] = "auto"  # chat/llm/engines.py
     greedy: bool = True
     threads: int | None = None
     max_reply_tokens: int = 120

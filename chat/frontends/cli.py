@@ -25,10 +25,8 @@ def _open_app(args):
 
 def _load_llm(app) -> None:
     """Load the model before the first message, so a bad name fails at start."""
-    load = getattr(app.llm, "load", None)
-    if load is not None:
-        print(f"Loading {app.settings.llm} …", file=sys.stderr, flush=True)
-        load()
+    print(f"Loading {app.settings.llm} …", file=sys.stderr, flush=True)
+    app.llm.load()
 
 
 def cmd_ingest(args) -> int:

@@ -183,9 +183,7 @@ def _warm_up(app: App) -> None:
     """Load the model before the port opens, so the first reply is not a minute late
     and a missing model fails here with its install hint (a ModelError). `recochat
     web` has already loaded it (and said so); then this returns at once."""
-    load = getattr(app.llm, "load", None)
-    if callable(load):
-        load()
+    app.llm.load()
 
 
 def serve(

@@ -78,21 +78,31 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def _open_stop(text: str, stop: Sequence[str]) -> int:
+    """Length of the longest end of `text` that begins a stop string (0 if none)."""
+    best = 0
+    for s in stop:
+        for n in range(min(len(s) - 1, len(text)), best, -1):
+            if text.endswith(s[:n]):
+                best = n
+                break
+    return best
+
+
 def hold_back_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
     """Pass text through, never past the first stop string.
 
-    The text seen so far may end with the start of a stop string that the next
-    piece completes, so that much is held back until it is decided. Once a stop
-    string appears, the source is closed: a local model stops generating."""
+    Only an end of the text that could begin a stop string is held back, until
+    the next piece decides it; everything else passes through as it came. Once a
+    stop string appears, the source is closed: a local model stops generating."""
     stop = [s for s in stop if s]
-    hold = max((len(s) for s in stop), default=1) - 1
     text, sent = "", 0
     source = iter(pieces)
     try:
         for piece in source:
             text += piece
             visible, found = cut_at_stop(text, stop)
-            end = len(visible) if found else len(text) - hold
+            end = len(visible) if found else len(text) - _open_stop(text, stop)
             if end > sent:
                 yield text[sent:end]
                 sent = end
@@ -122,6 +132,7 @@ class BaseLLM:
     """Derives the protocol from one method, `_pieces`."""
 
     name = "base"
+    engine = ""  # what runs it, for `recochat doctor` and bench: "openvino", "openai" …
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
 
     def load(self) -> BaseLLM:
@@ -155,6 +166,7 @@ class ScriptedLLM(BaseLLM):
     of the last user message. Streams word by word like a real model."""
 
     name = "scripted"
+    engine = "scripted"
 
     def __init__(self, replies=None, *, fn=None, languages: tuple[str, ...] = DEFAULT_LANGUAGES):
         self.replies = list(replies or [])

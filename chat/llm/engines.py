@@ -36,13 +36,14 @@ def make_local(
     cache_dir: Path | str,
     threads: int | None = None,
     greedy: bool = True,
+    slots: int = 4,
 ) -> BaseLLM:
     """A local model on a named engine ("openvino" or "transformers"); nothing loads yet."""
     if engine == "openvino":
         from .openvino_backend import OpenVINOLLM
 
-        return OpenVINOLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy)
-    if engine == "transformers":
+        return OpenVINOLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots)
+    if engine == "transformers":  # one generation at a time: `slots` does not apply
         from .local import TransformersLLM
 
         return TransformersLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy)
@@ -62,16 +63,16 @@ class FallbackLLM(BaseLLM):
     """OpenVINO first; transformers when OpenVINO cannot load the model. Which one
     runs is decided at `load()` (or the first `stream`) and shown by `engine`."""
 
-    def __init__(self, name: str, *, cache_dir: Path | str, threads: int | None, greedy: bool):
+    def __init__(self, name: str, **options):
         self.name = name
         self.languages = registry.languages(name)
-        self._options = {"cache_dir": cache_dir, "threads": threads, "greedy": greedy}
+        self._options = options  # make_local's keyword arguments
         self.inner: BaseLLM | None = None
         self.fallback_reason = ""
 
     @property
     def engine(self) -> str:
-        return getattr(self.inner, "engine", "auto (not loaded)")
+        return self.inner.engine if self.inner is not None else "auto (not loaded)"
 
     def load(self) -> BaseLLM:
         if self.inner is None:
@@ -91,7 +92,8 @@ class FallbackLLM(BaseLLM):
                 reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.fallback_reason = reason
         log.warning("LLM %s: OpenVINO unavailable (%s); using transformers", self.name, reason)
-        return make_local(self.name, "transformers", **self._options).load()
+        options = {k: v for k, v in self._options.items() if k != "slots"}
+        return make_local(self.name, "transformers", **options).load()
 
     def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
         yield from self.load()._pieces(messages, max_tokens, stop, usage)
@@ -104,12 +106,14 @@ def make_llm(
     threads: int | None = None,
     greedy: bool = True,
     engine: str = "auto",
+    slots: int = 4,
 ) -> BaseLLM:
     """A local model by registry name, .gguf path, transformers directory or cached
-    Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`)."""
+    Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`).
+    `slots`: how many generations the OpenVINO engine runs at once."""
     options = {"cache_dir": cache_dir, "threads": threads, "greedy": greedy}
     if engine == "auto":
         if not is_gguf_model(name):
             return make_local(name, "transformers", **options)
-        return FallbackLLM(name, **options)
-    return make_local(name, engine, **options)
+        return FallbackLLM(name, **options, slots=slots)
+    return make_local(name, engine, **options, slots=slots)

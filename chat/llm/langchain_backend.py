@@ -38,6 +38,8 @@ def _text(content: Any) -> str:
 
 
 class LangChainLLM(BaseLLM):
+    engine = "langchain"
+
     def __init__(
         self,
         model: Any,

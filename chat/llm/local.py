@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .base import BaseLLM, Message, cut_at_stop
+from .base import BaseLLM, Message, Usage
 from .errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,10 @@ def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM):
 
 
 class TransformersLLM(BaseLLM):
+    """Any transformers causal LM (or GGUF, dequantised to float32) on the CPU."""
+
+    engine = "transformers"
+
     def __init__(
         self,
         model: str = registry.DEFAULT_MODEL,
@@ -116,13 +120,13 @@ class TransformersLLM(BaseLLM):
         seed: int | None = None,
     ):
         self.name = model
+        self.languages = registry.languages(model)
         self.cache_dir = Path(cache_dir)
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.greedy = greedy
         self.seed = seed
         self.load_seconds: float | None = None
         self.loaded_from: str | None = None  # "gguf" | "cache" | "path"
-        self.last_stats: dict[str, Any] = {}
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
@@ -224,30 +228,34 @@ class TransformersLLM(BaseLLM):
             return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         return {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
 
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
-    ) -> Iterator[str]:
-        self.load()
-        stop = [s for s in stop if s]
-        with self._generate_lock:
-            yield from self._stream_locked(messages, max_tokens, stop)
+    def _encode(self, messages: list[Message], max_tokens: int):
+        encoded = self._tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        n = int(encoded["input_ids"].shape[1])
+        limit = getattr(self._model.config, "max_position_embeddings", None)
+        if limit and n + max_tokens > limit:
+            raise ModelError(
+                f"The prompt has {n} tokens; with {max_tokens} for the reply that exceeds "
+                f"{self.name}'s context of {limit} tokens. Shorten the conversation or the "
+                "catalog text sent to the model, or lower max_reply_tokens."
+            )
+        return encoded
 
-    def _stream_locked(self, messages, max_tokens: int, stop: list[str]) -> Iterator[str]:
+    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+        self.load()
+        encoded = self._encode(messages, max_tokens)
+        with self._generate_lock:
+            yield from self._generate_locked(encoded, max_tokens, stop, usage)
+
+    def _generate_locked(self, encoded, max_tokens: int, stop: list[str], usage: Usage):
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 
-        started = time.perf_counter()
         tokenizer = self._tokenizer
-        encoded = tokenizer.apply_chat_template(
-            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
         input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
         prompt_len = int(input_ids.shape[1])
-        stats: dict[str, Any] = {"prompt_tokens": prompt_len, "completion_tokens": 0}
-        self.last_stats = {**stats, "time_to_first_token_s": None, "total_s": 0.0}
-        if max_tokens < 1:
-            return
-
+        usage.prompt_tokens, usage.completion_tokens = prompt_len, 0
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancel = threading.Event()
         result: dict[str, Any] = {}
@@ -275,36 +283,13 @@ class TransformersLLM(BaseLLM):
 
         worker = threading.Thread(target=generate, name=f"generate-{self.name}", daemon=True)
         worker.start()
-        # Text may hold the start of a stop string that the next piece completes;
-        # keep that much back so nothing past a stop string is ever yielded.
-        hold = max((len(s) for s in stop), default=1) - 1
-        text, sent, first_at = "", 0, None
         try:
-            for piece in streamer:
-                if not piece:
-                    continue
-                first_at = first_at or time.perf_counter()
-                text += piece
-                visible, found = cut_at_stop(text, stop)
-                end = len(visible) if found else len(text) - hold
-                if end > sent:
-                    yield text[sent:end]
-                    sent = end
-                if found:
-                    break
-            visible, _ = cut_at_stop(text, stop)
-            if len(visible) > sent:
-                yield visible[sent:]
+            yield from (piece for piece in streamer if piece)
         finally:
             cancel.set()  # also when the caller stops reading early: free the cores
             worker.join()
             output = result.get("output")
             if output is not None:
-                stats["completion_tokens"] = int(output.shape[1]) - prompt_len
-            self.last_stats = {
-                **stats,
-                "time_to_first_token_s": first_at - started if first_at else None,
-                "total_s": time.perf_counter() - started,
-            }
+                usage.completion_tokens = int(output.shape[1]) - prompt_len
         if "error" in result:
             raise result["error"]

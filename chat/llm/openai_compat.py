@@ -40,6 +40,8 @@ class OpenAICompatLLM(BaseLLM):
     `languages` is what the served model writes well (a setting: the name of a
     remote model says nothing reliable about it)."""
 
+    engine = "openai"
+
     def __init__(
         self,
         base_url: str,

@@ -125,9 +125,7 @@ def resolve(model: str, cache_dir: Path | str) -> ResolvedModel:
         return ResolvedModel(path.name, "dir", str(path.resolve()))
     if path.is_file() and path.suffix == ".gguf":
         path = path.resolve()
-        return ResolvedModel(
-            path.stem, "gguf", str(path.parent), path.name, file_fingerprint(path)
-        )
+        return ResolvedModel(path.stem, "gguf", str(path.parent), path.name, file_fingerprint(path))
     if path.exists() or model.endswith(".gguf") or model.startswith((".", "/", "~")):
         raise ModelError.missing_path(model)
     if _in_hf_cache(model):

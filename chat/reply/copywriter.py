@@ -45,9 +45,6 @@ MAX_CHARS = {"en": 700, "zh": 300}
 # a second per 150 tokens for the small models on two busy cores), and a 2-4
 # sentence reply has no room for more.
 MAX_FACT_CHARS = 260
-# Models known to write only English (their model cards say so); any other model
-# is trusted with the user's language, and the language check catches it if not.
-ENGLISH_ONLY = ("smollm",)
 
 
 @dataclass
@@ -83,12 +80,7 @@ class CopyWriter:
         self.llm = llm
         self.max_tokens = max_tokens
         self.checker = checker
-        name = str(getattr(llm, "name", "")).lower()
-        self.languages = (
-            languages
-            or getattr(llm, "languages", None)
-            or (("en",) if name.startswith(ENGLISH_ONLY) else ("en", "zh"))
-        )
+        self.languages = languages or llm.languages  # declared by the backend
         self.last = CopyResult()
 
     def items(self, cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -252,9 +252,7 @@ def run_suites(
             where = Path(home) / catalog if home else Path(tmp)
             app = open_app(catalog, where, model=model, embedder=embedder)
             try:
-                load = getattr(app.llm, "load", None)
-                if callable(load):
-                    load()
+                app.llm.load()
                 for d in todo:
                     started = time.perf_counter()
                     turns = run_dialogue(app, d)

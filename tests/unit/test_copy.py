@@ -166,8 +166,7 @@ def test_a_bad_start_is_retried_before_anything_is_shown():
 
 
 def test_a_model_that_writes_only_english_is_not_asked_for_chinese():
-    llm = ScriptedLLM([GOOD])
-    llm.name = "smollm2-135m"
+    llm = ScriptedLLM([GOOD], languages=("en",))  # declared, as the registry does for SmolLM2
     writer, pieces = write(llm, "zh")
     assert llm.calls == [] and writer.last.source == "template"
     assert "".join(p.text for p in pieces).startswith("我最推荐")

@@ -354,7 +354,8 @@ async def _raw(body: ChatCompletionIn, ctx: ApiContext):
 
     if not body.stream:
         content = "".join([p async for p in pieces])
-        completion = getattr(llm, "last_stats", {}).get("completion_tokens") or _words(content)
+        usage = pieces.usage
+        completion = (usage and usage.completion_tokens) or _words(content)
         return _completion(llm.name, content, _usage(prompt_tokens, completion))
 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)

@@ -70,9 +70,7 @@ def _warm_up(ctx: ApiContext) -> None:
     """Load the model (and the catalog-derived parts) so the first reply is not slow."""
     try:
         ctx.app.recommender, ctx.app.tracker  # noqa: B018 - cached on first access
-        load = getattr(ctx.app.llm, "load", None)
-        if callable(load):
-            load()
+        ctx.app.llm.load()
         ctx.readiness["model"] = "ready"
     except Exception as e:  # a ModelError names the fix; /readyz and the log show it
         log.error("the model did not load: %s", e)

@@ -30,6 +30,7 @@ from chat.frontends.turn_guard import guarded
 
 if TYPE_CHECKING:
     from chat import App
+    from chat.llm import Usage
 
 log = logging.getLogger("recochat.api")
 
@@ -45,6 +46,7 @@ class EventStream:
         self.queue: asyncio.Queue = asyncio.Queue()
         self.cancelled = threading.Event()
         self.task: asyncio.Task | None = None
+        self.usage: Usage | None = None  # the raw LLM's, once its generation ended
 
     def __aiter__(self) -> EventStream:
         return self
@@ -190,6 +192,7 @@ class TurnRunner:
 
         def generate() -> None:
             pieces = llm.stream(list(messages), max_tokens=max_tokens, stop=list(stop))
+            stream.usage = pieces.usage
             try:
                 for piece in pieces:
                     self.metrics.tokens.labels(llm.name).inc()
@@ -199,9 +202,7 @@ class TurnRunner:
             except Exception as e:
                 put(e)
             finally:
-                close = getattr(pieces, "close", None)
-                if close:
-                    close()  # a local model stops generating
+                pieces.close()  # a local model stops generating
 
         async def run() -> None:
             try:
