@@ -14,6 +14,14 @@ def register(sub) -> None:
     p.add_argument(
         "--models", default="smollm2-135m,qwen2.5-coder-0.5b", help="comma-separated LLM names"
     )
+    p.add_argument(
+        "--engines",
+        default="transformers,openvino",
+        help="comma-separated local engines to run each model on, side by side",
+    )
+    p.add_argument(
+        "--concurrent", type=int, default=4, help="turns started at once on the openvino engine"
+    )
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench)

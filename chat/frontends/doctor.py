@@ -8,8 +8,17 @@ import platform
 
 from chat import USER_ERRORS, DataDirInUse, load_settings
 from chat.llm import registry
+from chat.llm.openvino_cache import EngineReport, cached_build, engine_report
 
-PACKAGES = ("torch", "transformers", "sentence-transformers", "chromadb", "gradio", "fastapi")
+PACKAGES = (
+    "openvino-genai",
+    "torch",
+    "transformers",
+    "sentence-transformers",
+    "chromadb",
+    "gradio",
+    "fastapi",
+)
 
 
 def run_doctor() -> int:
@@ -28,6 +37,7 @@ def run_doctor() -> int:
     print(f"data directory: {settings.home}\ncache directory: {settings.cache_dir}")
     print(f"configured LLM: {settings.llm}   embedder: {settings.embedder}")
 
+    report = engine_line(line, settings.llm_engine)
     for name in registry.MODELS:
         c = registry.check(name, settings.cache_dir / "models")
         optional = (
@@ -37,11 +47,12 @@ def run_doctor() -> int:
             line(None if optional else False, f"model {name}", c.problem)
             continue
         detail = f"{c.size:,} bytes, sha256 {'verified' if c.sha256_ok else 'MISMATCH'}"
+        models = settings.cache_dir / "models"
+        built = not report.problem and cached_build(name, models) is not None
         detail += (
-            ", converted copy cached"
-            if c.cached
-            else ", not yet converted (first load takes 20-60 s)"
+            ", OpenVINO build cached" if built else ", no OpenVINO build yet (first load 15-60 s)"
         )
+        detail += ", transformers copy cached" if c.cached else ""
         line(c.ok, f"model {name}", c.problem or detail)
 
     try:
@@ -78,6 +89,22 @@ def run_doctor() -> int:
         else f"{problems} problem(s) found; see FAIL lines above."
     )
     return 0 if not problems else 1
+
+
+def engine_line(line, setting: str) -> EngineReport:
+    """The local LLM engine: which one the setting picks, its version, the CPU features."""
+    report = engine_report()
+    if report.problem:
+        ok = False if setting == "openvino" else None  # auto falls back to transformers
+        line(ok, f"LLM engine {setting}", f"OpenVINO unavailable: {report.problem}")
+        return report
+    line(
+        True,
+        f"LLM engine {setting}",
+        f"openvino-genai {report.version} on {report.cpu}; CPU features: "
+        f"{', '.join(report.features)}",
+    )
+    return report
 
 
 def _version(package: str) -> str:

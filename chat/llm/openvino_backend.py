@@ -31,7 +31,11 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
-KV_CACHE_TOKENS = 32_768  # shared by all slots and the prefix cache: ~400 MB for 0.5B
+KV_CACHE_TOKENS = 16_384  # shared by all slots and the prefix cache: ~200 MB for 0.5B
+# The CPU plugin's default u8 KV cache makes a reply depend on whether its prompt's
+# start came from the prefix cache or was just computed; f16 keeps greedy replies
+# the same either way.
+KV_PROPS = {"KV_CACHE_PRECISION": "f16"}
 
 
 def repeats_itself(ids: list[int], n: int = LOOP_NGRAM) -> bool:
@@ -51,6 +55,9 @@ class _Scheduler:
         self.pipe = pipe
         self.changed = threading.Condition()
         self.steps = 0
+        # Held during a step: a request is marked finished inside a step, before its
+        # last tokens are handed over, so a reader that saw it finish waits this out.
+        self.stepping = threading.Lock()
         self.error: BaseException | None = None
         self._next_id = 0
         self._thread = threading.Thread(target=self._run, name=f"openvino-{name}", daemon=True)
@@ -69,12 +76,25 @@ class _Scheduler:
             self.changed.wait_for(lambda: self.steps > seen, timeout=timeout)
             return self.steps
 
+    def settle(self, steps: int = 2, timeout: float = 2.0) -> None:
+        """After a cancel: wait until the engine has dropped it (it steps on its own
+        when idle otherwise), so the next request is not batched with a request
+        being removed: with a single caller, greedy replies then stay identical."""
+        deadline = time.monotonic() + timeout
+        seen, passed = self.steps, 0
+        while passed < steps and time.monotonic() < deadline:
+            with self.changed:
+                if not self.pipe.has_non_finished_requests():
+                    return
+            seen, passed = self.wait(seen, timeout=0.2), passed + 1
+
     def _run(self) -> None:
         while True:
             with self.changed:
                 self.changed.wait_for(self.pipe.has_non_finished_requests)
             try:
-                self.pipe.step()
+                with self.stepping:
+                    self.pipe.step()
             except BaseException as e:  # reported to every reader, then the thread ends
                 log.exception("OpenVINO generation failed")
                 self.error = e
@@ -148,7 +168,7 @@ class OpenVINOLLM(BaseLLM):
         scheduler.enable_prefix_caching = True
         scheduler.max_num_seqs = self.slots
         scheduler.num_kv_blocks = KV_CACHE_TOKENS // 32  # the CPU plugin's block is 32 tokens
-        properties = {"INFERENCE_NUM_THREADS": self.threads}
+        properties = {"INFERENCE_NUM_THREADS": self.threads, **KV_PROPS}
         return openvino_genai.ContinuousBatchingPipeline(
             str(directory), scheduler, "CPU", properties
         )
@@ -163,7 +183,9 @@ class OpenVINOLLM(BaseLLM):
         import openvino_genai
 
         config = openvino_genai.GenerationConfig()
-        config.max_new_tokens = max_tokens
+        # One more than asked: when a whole prompt comes from the prefix cache, OpenVINO
+        # counts its recomputed last token as generated. The reader stops at max_tokens.
+        config.max_new_tokens = max_tokens + 1
         config.stop_strings = set(stop)  # ends generation early; BaseLLM cuts the text
         config.include_stop_str_in_output = True
         if self.greedy:  # reproducible: the same messages always get the same reply
@@ -198,16 +220,19 @@ class OpenVINOLLM(BaseLLM):
         try:
             while True:
                 running = _is_running(handle)
+                if not running:
+                    with scheduler.stepping:  # the step that finished it has handed over
+                        pass
                 new = _read(handle)
                 if new:
-                    ids += new
+                    ids = (ids + new)[:max_tokens]
                     usage.completion_tokens = len(ids)
                     text = self._tokenizer.decode(ids, skip_special_tokens=True)
                     # A token may end inside a multi-byte character: wait for the rest.
                     if not text.endswith("\ufffd") and text.startswith(sent):
                         yield text[len(sent) :]
                         sent = text
-                    if repeats_itself(ids):
+                    if repeats_itself(ids) or len(ids) == max_tokens:
                         return
                 if not running:  # read after the status: nothing is left unread
                     _check_finished(handle, self.name)
@@ -218,6 +243,7 @@ class OpenVINOLLM(BaseLLM):
         finally:
             if _is_running(handle):
                 handle.cancel()  # the reader left, a stop string or a loop: free the slot
+                scheduler.settle()
 
 
 def _is_running(handle: Any) -> bool:

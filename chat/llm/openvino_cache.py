@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry, requant
@@ -43,6 +44,30 @@ def openvino_version() -> str:
     import openvino_genai
 
     return openvino_genai.__version__
+
+
+@dataclass(frozen=True)
+class EngineReport:
+    version: str = ""
+    cpu: str = ""
+    features: tuple[str, ...] = ()  # what the CPU plugin can use: FP32, BF16, INT8 ...
+    problem: str = ""
+
+
+def engine_report() -> EngineReport:
+    """For `recochat doctor`: can OpenVINO run here, and with what."""
+    try:
+        import openvino
+        import openvino_genai
+    except ImportError as e:
+        return EngineReport(problem=f"{e}; install openvino-genai (it installs with recochat)")
+    try:
+        core = openvino.Core()
+        features = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        cpu = core.get_property("CPU", "FULL_DEVICE_NAME")
+    except RuntimeError as e:
+        return EngineReport(openvino_genai.__version__, problem=str(e).splitlines()[0])
+    return EngineReport(openvino_genai.__version__, str(cpu), tuple(features))
 
 
 def openvino_dir(name: str, cache_dir: Path | str) -> Path:
@@ -123,7 +148,17 @@ def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> Path:
     cache_dir = Path(cache_dir)
     started = time.perf_counter()
     source = Path(resolved.location) / resolved.gguf_file
-    readable = requant.ensure_openvino_gguf(source, resolved.fingerprint, cache_dir, resolved.name)
+    try:
+        readable = requant.ensure_openvino_gguf(
+            source, resolved.fingerprint, cache_dir, resolved.name
+        )
+    except ModelError:
+        raise
+    except Exception as e:  # the gguf reader raises ValueError, KeyError, OSError ...
+        raise ModelError(
+            f"Cannot read {source} as a GGUF file ({type(e).__name__}: {e}). Pass an intact "
+            f".gguf file, or one of the packaged models: {', '.join(registry.MODELS)}."
+        ) from e
     final = openvino_dir(resolved.name, cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{final.name}.", suffix=".tmp"))

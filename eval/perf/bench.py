@@ -180,42 +180,75 @@ def fresh_recommender(store, db, artifacts: Path):
 # --- 3. LLMs, one process per load -----------------------------------------------
 
 
+def _marked(messages, where: int, mark: str) -> list[dict[str, str]]:
+    """A copy of `messages` with `mark` put at the start of message `where`: from
+    there on no prompt seen before matches, so a prefix cache cannot help."""
+    out = [dict(m) for m in messages]
+    out[where]["content"] = f"{mark}\n{out[where]['content']}"
+    return out
+
+
+def _timed_run(llm, messages) -> dict:
+    generation = llm.stream(messages, max_tokens=MAX_NEW_TOKENS)  # no stop strings
+    "".join(generation)
+    u = generation.usage
+    return {
+        "prompt_tokens": u.prompt_tokens,
+        "completion_tokens": u.completion_tokens,
+        "first_token_s": u.first_token_s,
+        "total_s": u.total_s,
+        # decode speed leaves out the first token, which is the prompt's forward pass
+        "gen_tok_per_s": (u.completion_tokens - 1) / (u.total_s - u.first_token_s),
+    }
+
+
+def _concurrent(llm, messages, n: int) -> float:
+    """Wall time of n different turns (same fixed prefix) started at once."""
+    import threading
+
+    threads = [
+        threading.Thread(target=_timed_run, args=(llm, _marked(messages, -1, f"Turn {i}.")))
+        for i in range(n)
+    ]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def model_worker(job: dict) -> dict:
     """Runs inside the subprocess: load, optionally generate, report."""
-    import torch
-
     from chat import ModelError, make_llm
 
-    llm = make_llm(job["model"], cache_dir=job["cache_dir"], greedy=True)
+    llm = make_llm(job["model"], cache_dir=job["cache_dir"], greedy=True, engine=job["engine"])
     try:
-        llm.load()
+        llm = llm.load()
     except ModelError as e:
         return {"error": str(e)}
-    out = {
-        "load_s": llm.load_seconds,
-        "loaded_from": llm.loaded_from,
-        "torch_threads": torch.get_num_threads(),
-    }
+    out = {"load_s": llm.load_seconds, "loaded_from": llm.loaded_from, "engine": llm.engine}
     messages = job.get("messages")
     if messages:
-        llm.complete(messages, max_tokens=4)  # the first generate() pays one-off setup
-        runs = []
-        for _ in range(REPEATS):
-            # No stop strings: only EOS or the token limit ends the reply.
-            llm.complete(messages, max_tokens=MAX_NEW_TOKENS)
-            runs.append(dict(llm.last_stats))
-        first = [r["time_to_first_token_s"] for r in runs]
-        # Decode speed leaves out the first token, which is the prompt's forward pass.
-        decode = [
-            (r["completion_tokens"] - 1) / (r["total_s"] - r["time_to_first_token_s"]) for r in runs
-        ]
+        llm.complete(messages, max_tokens=4)  # pays one-off setup; caches the fixed prefix
+        # cold: a new first message, so the whole prompt is computed (prefill speed);
+        # warm: the fixed start as every turn sends it, a new request after it.
+        cold = [_timed_run(llm, _marked(messages, 0, f"Run {i}.")) for i in range(REPEATS)]
+        warm = [_timed_run(llm, _marked(messages, -1, f"Run {i}.")) for i in range(REPEATS)]
+        median = statistics.median
         out.update(
-            prompt_tokens=runs[0]["prompt_tokens"],
-            completion_tokens=statistics.median(r["completion_tokens"] for r in runs),
-            first_token_s=statistics.median(first),
-            prompt_tok_per_s=statistics.median(runs[0]["prompt_tokens"] / t for t in first),
-            gen_tok_per_s=statistics.median(decode),
+            prompt_tokens=cold[0]["prompt_tokens"],
+            completion_tokens=median(r["completion_tokens"] for r in warm),
+            first_token_s=median(r["first_token_s"] for r in cold),
+            prompt_tok_per_s=median(r["prompt_tokens"] / r["first_token_s"] for r in cold),
+            warm_first_token_s=median(r["first_token_s"] for r in warm),
+            reply_s=median(r["total_s"] for r in warm),
+            gen_tok_per_s=median(r["gen_tok_per_s"] for r in cold + warm),
         )
+        if job.get("concurrent"):
+            sequential = sum(r["total_s"] for r in warm) / len(warm) * job["concurrent"]
+            out.update(concurrent_s=_concurrent(llm, messages, job["concurrent"]))
+            out.update(sequential_s=sequential)
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -235,16 +268,17 @@ def run_worker(job: dict) -> dict:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
         return {"error": f"worker exited with {proc.returncode}: {tail[0]}"}
     result = json.loads(proc.stdout.strip().splitlines()[-1])  # libraries may print above
-    result["process_s"] = time.perf_counter() - started  # includes importing torch
+    result["process_s"] = time.perf_counter() - started  # includes imports
     return result
 
 
-def bench_model(name: str, messages) -> dict:
+def bench_model(name: str, engine: str, messages, concurrent: int = 0) -> dict:
     with tempfile.TemporaryDirectory(prefix="recochat-bench-models-") as cache:
-        cold = run_worker({"model": name, "cache_dir": cache})
+        job = {"model": name, "cache_dir": cache, "engine": engine}
+        cold = run_worker(job)
         if "error" in cold:
             return cold
-        warm = run_worker({"model": name, "cache_dir": cache, "messages": messages})
+        warm = run_worker({**job, "messages": messages, "concurrent": concurrent})
     if "error" in warm:
         return warm
     if cold["loaded_from"] != "gguf" or warm["loaded_from"] != "cache":
@@ -255,8 +289,24 @@ def bench_model(name: str, messages) -> dict:
         cold_load_s=cold["load_s"],
         cold_peak_rss_mb=cold["peak_rss_mb"],
         warm_load_s=warm["load_s"],
+        warm_process_s=warm["process_s"],
     )
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+RATIOS = {  # figure: True when more is better
+    "prompt_tok_per_s": True,
+    "gen_tok_per_s": True,
+    "first_token_s": False,
+    "peak_rss_mb": False,
+}
+
+
+def ratios(new: dict, old: dict) -> dict:
+    """How many times better `new` is than `old` on each figure (> 1: better)."""
+    if "error" in new or "error" in old:
+        return {}
+    return {k: round(new[k] / old[k] if more else old[k] / new[k], 2) for k, more in RATIOS.items()}
 
 
 # --- the command -------------------------------------------------------------------
@@ -321,10 +371,22 @@ def run_bench(args) -> int:
         db.close()
 
     results["llm"] = {}
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     print_llm_header(messages)
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        results["llm"][name] = {**bench_model(name, messages), "load_avg": load_avg()}
-        print_llm_row(name, results["llm"][name])
+        runs = results["llm"][name] = {}
+        for engine in engines:
+            concurrent = args.concurrent if engine == "openvino" else 0
+            runs[engine] = {
+                **bench_model(name, engine, messages, concurrent),
+                "load_avg": load_avg(),
+            }
+            print_llm_row(name, engine, runs[engine])
+        if {"openvino", "transformers"} <= set(runs):
+            runs["ratios"] = ratios(runs["openvino"], runs["transformers"])
+            print_ratios(runs["ratios"])
+        if "concurrent_s" in runs.get("openvino", {}):
+            print_concurrency(args.concurrent, runs["openvino"])
 
     results["memory"] = {"bench_peak_rss_mb": round(peak_rss_mb(), 1)}
     results["machine"]["load_avg_end"] = load_avg()
@@ -335,7 +397,12 @@ def run_bench(args) -> int:
     )
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    failed = {n: r["error"] for n, r in results["llm"].items() if "error" in r}
+    failed = {
+        f"{n} ({e})": r["error"]
+        for n, runs in results["llm"].items()
+        for e, r in runs.items()
+        if "error" in r
+    }
     for name, error in failed.items():
         print(f"Error: model {name}: {error}", file=sys.stderr)
     return EXIT_USER_ERROR if failed else 0
@@ -384,25 +451,44 @@ def print_recall(r: dict) -> None:
 def print_llm_header(messages) -> None:
     print(
         f"\nLLMs: greedy, at most {MAX_NEW_TOKENS} new tokens, median of {REPEATS}; "
-        f"prompt of {sum(len(m['content']) for m in messages):,} characters"
+        f"prompt of {sum(len(m['content']) for m in messages):,} characters. "
+        "1st token: whole prompt computed; warm: its fixed start cached (prefix cache)"
     )
     print(
-        f"  {'model':<22}{'cold load':>10}{'warm load':>10}{'1st token':>10}"
-        f"{'prompt':>8}{'prompt/s':>10}{'gen/s':>8}{'tokens':>8}{'RSS MB':>9}{'cold RSS':>9}"
-        f"{'load':>6}"
+        f"  {'model / engine':<32}{'cold load':>10}{'warm load':>10}{'1st token':>10}"
+        f"{'warm 1st':>9}{'reply':>7}{'prompt':>7}{'prompt/s':>9}{'gen/s':>7}{'tokens':>7}"
+        f"{'RSS MB':>8}{'cold RSS':>9}{'load':>6}"
     )
 
 
-def print_llm_row(name: str, r: dict) -> None:
+def print_llm_row(name: str, engine: str, r: dict) -> None:
+    label = f"{name} / {engine}"
     if "error" in r:
-        print(f"  {name:<22}failed: {r['error']}")
+        print(f"  {label:<32}failed: {r['error']}")
         return
     print(
-        f"  {name:<22}{r['cold_load_s']:>9.1f}s{r['warm_load_s']:>9.1f}s"
-        f"{r['first_token_s']:>9.2f}s{r['prompt_tokens']:>8}{r['prompt_tok_per_s']:>10.0f}"
-        f"{r['gen_tok_per_s']:>8.1f}{r['completion_tokens']:>8.0f}"
-        f"{r['peak_rss_mb']:>9.0f}{r['cold_peak_rss_mb']:>9.0f}{r['load_avg']:>6}"
+        f"  {label:<32}{r['cold_load_s']:>9.1f}s{r['warm_load_s']:>9.1f}s"
+        f"{r['first_token_s']:>9.2f}s{r['warm_first_token_s']:>8.2f}s{r['reply_s']:>6.1f}s"
+        f"{r['prompt_tokens']:>7}{r['prompt_tok_per_s']:>9.0f}"
+        f"{r['gen_tok_per_s']:>7.1f}{r['completion_tokens']:>7.0f}"
+        f"{r['peak_rss_mb']:>8.0f}{r['cold_peak_rss_mb']:>9.0f}{r['load_avg']:>6}"
         + (f"  ({r['note']})" if "note" in r else "")
+    )
+
+
+def print_ratios(r: dict) -> None:
+    if r:
+        print(
+            f"  {'openvino vs transformers':<32}prefill {r['prompt_tok_per_s']:.1f}x, "
+            f"generation {r['gen_tok_per_s']:.1f}x, first token {r['first_token_s']:.1f}x "
+            f"sooner, {r['peak_rss_mb']:.1f}x less memory"
+        )
+
+
+def print_concurrency(n: int, r: dict) -> None:
+    print(
+        f"  {'openvino, ' + str(n) + ' turns at once':<32}{r['concurrent_s']:.1f} s wall "
+        f"(one after another: {r['sequential_s']:.1f} s)"
     )
 
 

@@ -1,0 +1,201 @@
+"""One contract for every LLM backend: streaming, stop strings, greedy
+determinism, cancellation and clear errors.
+
+The scripted fake and the OpenAI-compatible client (against a tiny local
+server written here) are fast; the two local engines run the real SmolLM2-135M
+weights and are marked e2e (they run in CI too)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in these tests may touch the network
+
+import pytest
+
+from chat.llm import LLM, Generation, ModelError, ScriptedLLM, make_llm, registry
+
+MESSAGES = [{"role": "user", "content": "Name three famous science fiction movies."}]
+SCRIPT = "Here are three: Alien, Blade Runner and Solaris. All of them are classics of the genre."
+
+
+# --- a tiny OpenAI-compatible server -------------------------------------------------
+
+
+class _Completions(BaseHTTPRequestHandler):
+    """Streams SCRIPT word by word, ignoring stop strings (as some servers do), so
+    the client's own stop handling is what the contract sees."""
+
+    served = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        words = SCRIPT.split(" ")[: body.get("max_tokens") or 256]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        try:
+            for i, word in enumerate(words):
+                _Completions.served += 1
+                delta = {"content": word if i == 0 else " " + word}
+                self._event({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                time.sleep(0.005)
+            usage = {"prompt_tokens": 9, "completion_tokens": len(words), "total_tokens": 0}
+            self._event({"choices": [], "usage": usage})
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):  # the client went away: stop
+            pass
+
+    def _event(self, data: dict) -> None:
+        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+        self.wfile.write(f"data: {json.dumps({**chunk, **data})}\n\n".encode())
+        self.wfile.flush()
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Completions)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+# --- the backends ------------------------------------------------------------------
+
+
+def require_installed(name: str) -> None:
+    report = registry.check(name, "/nonexistent-cache-dir")
+    if report.installed:
+        return
+    if os.environ.get("CI") == "true":  # CI installs every packaged model: missing is a bug
+        pytest.fail(report.problem)
+    pytest.skip(report.problem)
+
+
+@pytest.fixture(scope="session")
+def engine_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("contract-models")
+
+
+def _local(engine: str, cache) -> LLM:
+    require_installed(registry.FAST_MODEL)
+    return make_llm(registry.FAST_MODEL, cache_dir=cache, engine=engine, threads=2).load()
+
+
+_loaded: dict[str, LLM] = {}
+
+
+@pytest.fixture(
+    params=[
+        "scripted",
+        "openai",
+        pytest.param("transformers", marks=pytest.mark.e2e),
+        pytest.param("openvino", marks=pytest.mark.e2e),
+    ]
+)
+def llm(request, engine_cache) -> LLM:
+    kind = request.param
+    if kind == "scripted":
+        return ScriptedLLM(fn=lambda messages: SCRIPT)
+    if kind == "openai":
+        from chat.llm.openai_compat import OpenAICompatLLM
+
+        return OpenAICompatLLM(request.getfixturevalue("openai_server"), "m")
+    if kind not in _loaded:  # a model loads once per session
+        _loaded[kind] = _local(kind, engine_cache)
+    return _loaded[kind]
+
+
+# --- the contract ------------------------------------------------------------------
+
+
+def test_streams_several_pieces_with_usage(llm):
+    assert isinstance(llm, LLM) and llm.languages
+    generation = llm.stream(MESSAGES, max_tokens=24)
+    assert isinstance(generation, Generation)
+    pieces = list(generation)
+    assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
+    usage = generation.usage
+    assert 0 < usage.completion_tokens <= 24
+    assert usage.first_token_s is not None and 0 < usage.first_token_s <= usage.total_s
+
+
+def test_greedy_output_is_reproducible(llm):
+    first = llm.complete(MESSAGES, max_tokens=20)
+    assert first.strip() and first == llm.complete(MESSAGES, max_tokens=20)
+
+
+def test_stop_string_cuts_the_reply_and_ends_generation(llm):
+    full = llm.stream(MESSAGES, max_tokens=40)
+    text = "".join(full)
+    words = text.split()
+    assert len(words) >= 4, text
+    stop = words[2]  # wherever the model would write its third word
+    cut = llm.stream(MESSAGES, max_tokens=40, stop=[stop])
+    shown = "".join(cut)
+    assert stop not in shown and text.startswith(shown) and len(shown) < len(text)
+    assert cut.usage.completion_tokens is None or (
+        cut.usage.completion_tokens < full.usage.completion_tokens
+    )
+
+
+def test_max_tokens_bounds_the_reply(llm):
+    generation = llm.stream(MESSAGES, max_tokens=3)
+    "".join(generation)
+    assert 0 < generation.usage.completion_tokens <= 3
+    assert llm.complete(MESSAGES, max_tokens=0) == ""
+
+
+def test_closing_the_stream_stops_generation(llm):
+    generation = llm.stream(MESSAGES, max_tokens=200)
+    next(generation)
+    generation.close()  # the reader walks away
+    assert generation.usage.completion_tokens is None or generation.usage.completion_tokens < 200
+    started = time.perf_counter()
+    assert llm.complete(MESSAGES, max_tokens=4)  # the backend is free for the next turn
+    assert time.perf_counter() - started < 30
+
+
+# --- clear errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["transformers", "openvino"])
+def test_a_missing_file_names_the_fix(engine, tmp_path):
+    llm = make_llm(str(tmp_path / "nope.gguf"), cache_dir=tmp_path, engine=engine)
+    with pytest.raises(ModelError, match="does not exist. Pass an existing .gguf file"):
+        llm.load()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("engine", ["transformers", "openvino"])
+def test_a_corrupt_file_is_a_model_error(engine, tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + os.urandom(4096))
+    with pytest.raises(ModelError, match="broken.gguf"):
+        make_llm(str(bad), cache_dir=tmp_path / "cache", engine=engine).load()
+
+
+def test_an_unreachable_server_names_the_setting():
+    from chat.llm.openai_compat import OpenAICompatLLM
+
+    llm = OpenAICompatLLM("http://127.0.0.1:9/v1", "m", timeout=5, max_retries=0)
+    with pytest.raises(ModelError, match="RECOCHAT_OPENAI_BASE_URL"):
+        llm.complete(MESSAGES)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("engine", ["transformers", "openvino"])
+def test_an_oversized_prompt_is_refused_not_truncated(engine, engine_cache):
+    if engine not in _loaded:
+        _loaded[engine] = _local(engine, engine_cache)
+    huge = [{"role": "user", "content": "movie " * 9000}]  # SmolLM2 reads 8,192 tokens
+    with pytest.raises(ModelError, match="exceeds .* context of 8192 tokens"):
+        _loaded[engine].complete(huge, max_tokens=8)
