@@ -48,6 +48,8 @@ def test_bench_reports_every_section(tmp_path):
             "smollm2-135m",
             "--queries",
             "20",
+            "--concurrent",
+            "2",
             "--json",
             str(out),
         ],
@@ -72,22 +74,41 @@ def test_bench_reports_every_section(tmp_path):
         assert recall[stage]["p50"] > 0, stage
         assert recall[stage]["p95"] >= recall[stage]["p50"], stage
 
-    llm = figures["llm"]["smollm2-135m"]
-    assert "error" not in llm and "note" not in llm  # cold came from GGUF, warm from cache
-    for key in (
-        "cold_load_s",
-        "warm_load_s",
-        "first_token_s",
-        "prompt_tokens",
+    runs = figures["llm"]["smollm2-135m"]
+    for engine in ("transformers", "openvino"):  # side by side, on the same prompt
+        llm = runs[engine]
+        assert "error" not in llm and "note" not in llm  # cold from GGUF, warm from cache
+        assert llm["engine"] == engine
+        for key in (
+            "cold_load_s",
+            "warm_load_s",
+            "first_token_s",
+            "warm_first_token_s",
+            "reply_s",
+            "prompt_tokens",
+            "prompt_tok_per_s",
+            "gen_tok_per_s",
+            "completion_tokens",
+            "peak_rss_mb",
+            "cold_peak_rss_mb",
+        ):
+            assert llm[key] > 0, key
+    assert runs["transformers"]["prompt_tokens"] == runs["openvino"]["prompt_tokens"]
+    assert set(runs["ratios"]) == {
         "prompt_tok_per_s",
         "gen_tok_per_s",
-        "completion_tokens",
+        "first_token_s",
         "peak_rss_mb",
-        "cold_peak_rss_mb",
-    ):
-        assert llm[key] > 0, key
+    }
+    assert runs["openvino"]["concurrent_s"] > 0
     assert figures["memory"]["bench_peak_rss_mb"] > 0
 
     # the printed table names each section
-    for heading in ("Ingest demo_catalog.jsonl", "Recall + rank, 20", "smollm2-135m", "peak RSS"):
+    for heading in (
+        "Ingest demo_catalog.jsonl",
+        "Recall + rank, 20",
+        "smollm2-135m / openvino",
+        "openvino vs transformers",
+        "peak RSS",
+    ):
         assert heading in proc.stdout
