@@ -11,6 +11,7 @@ The setting is RECOCHAT_LLM_ENGINE, read by the composition root (chat/app.py).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -68,6 +69,7 @@ class FallbackLLM(BaseLLM):
         self.languages = registry.languages(name)
         self._options = options  # make_local's keyword arguments
         self.inner: BaseLLM | None = None
+        self._lock = threading.Lock()
         self.fallback_reason = ""
 
     @property
@@ -75,8 +77,9 @@ class FallbackLLM(BaseLLM):
         return self.inner.engine if self.inner is not None else "auto (not loaded)"
 
     def load(self) -> BaseLLM:
-        if self.inner is None:
-            self.inner = self._choose()
+        with self._lock:  # turns of several sessions may arrive before the model loaded
+            if self.inner is None:
+                self.inner = self._choose()
         return self.inner
 
     def _choose(self) -> BaseLLM:
