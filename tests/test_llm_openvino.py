@@ -5,6 +5,7 @@ The behaviour every backend shares is in tests/test_llm_contract.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 
@@ -55,7 +56,9 @@ def test_auto_picks_openvino_for_packaged_models(model_cache):
 
 def test_a_truncated_cache_file_is_detected_and_rebuilt(cold, model_cache, tmp_path):
     cache = tmp_path / "cache"
-    make_llm(MODEL, cache_dir=cache, engine="openvino").load()
+    built = openvino_cache.openvino_dir(MODEL, model_cache)
+    shutil.copytree(built, openvino_cache.openvino_dir(MODEL, cache))  # a good build ...
+    assert openvino_cache.cached_build(MODEL, cache) is not None
     weights = openvino_cache.openvino_dir(MODEL, cache) / "openvino_model.bin"
     size = weights.stat().st_size
     with open(weights, "r+b") as f:  # as a crash or a full disk might leave it
