@@ -19,7 +19,7 @@ from chat.config import Settings
 from chat.dialogue.policy import Policy, PolicyConfig
 from chat.dialogue.tracker import StateTracker
 from chat.errors import ChatError
-from chat.llm import LLM, ScriptedLLM, make_llm
+from chat.llm import LLM, ScriptedLLM, Usage, make_llm
 from chat.llm.base import Message
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
@@ -50,10 +50,10 @@ class _LoadTestLLM(ScriptedLLM):
         super().__init__(fn=_scripted_copy)
         self.delay = seconds_per_word
 
-    def stream(
-        self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
     ) -> Iterator[str]:
-        for piece in super().stream(messages, max_tokens=max_tokens, stop=stop):
+        for piece in super()._pieces(messages, max_tokens, stop, usage):
             self.calls.clear()
             if self.delay:
                 time.sleep(self.delay)

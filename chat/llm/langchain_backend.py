@@ -59,7 +59,7 @@ class LangChainLLM(BaseLLM):
         self.languages = languages
 
     def _pieces(self, messages, max_tokens, stop, usage) -> Iterator[str]:
-        model = self.model
+        model: Any = self.model
         # Most provider models take max_tokens; passing it to one that does not fails.
         if "max_tokens" in type(model).model_fields:
             model = model.bind(max_tokens=max_tokens)

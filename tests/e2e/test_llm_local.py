@@ -64,7 +64,7 @@ def test_second_instance_loads_from_cache_quickly(llm, cold_llm):
 
 
 # Streaming, stop strings, greedy determinism, max_tokens and cancellation are the
-# contract every backend meets: tests/test_llm_contract.py.
+# contract every backend meets: tests/unit/test_llm_contract.py.
 
 
 def test_usage_counts_the_chat_template(llm):

@@ -19,6 +19,7 @@ import pytest
 
 from chat.events import ItemCard
 from chat.frontends.web_chat import PENDING, WRITING
+from chat.llm import BaseLLM
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEB_CATALOG = FIXTURES / "web_shop.jsonl"  # item w4 carries <script> and <img onerror> payloads
@@ -503,7 +504,7 @@ def test_a_card_button_gives_feedback_that_the_next_turn_obeys(chat, web_app):
     assert chat.feedback(None, first, "like") is None
 
 
-class SlowLLM:
+class SlowLLM(BaseLLM):
     """A model that would write 120 words at 20 ms each, and notes when it is closed."""
 
     name = "slow"
@@ -512,7 +513,7 @@ class SlowLLM:
         self.words = 0
         self.closed = False
 
-    def stream(self, messages, *, max_tokens=256, stop=()):
+    def _pieces(self, messages, max_tokens, stop, usage):
         try:
             for i in range(max_tokens):
                 time.sleep(0.02)
@@ -520,9 +521,6 @@ class SlowLLM:
                 yield ("Try the Hacker Sticker Pack" if i == 0 else " and more")
         finally:
             self.closed = True
-
-    def complete(self, messages, *, max_tokens=256, stop=()):
-        return "".join(self.stream(messages, max_tokens=max_tokens, stop=stop))
 
 
 @pytest.fixture

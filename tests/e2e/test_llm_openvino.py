@@ -1,6 +1,6 @@
 """End-to-end tests of the OpenVINO engine with the real SmolLM2-135M weights:
 its model cache (built once, reused, rebuilt when damaged) and concurrent turns.
-The behaviour every backend shares is in tests/test_llm_contract.py."""
+The behaviour every backend shares is in tests/unit/test_llm_contract.py."""
 
 from __future__ import annotations
 
