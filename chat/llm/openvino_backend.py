@@ -31,7 +31,7 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
-KV_CACHE_TOKENS = 16_384  # shared by all slots and the prefix cache: ~200 MB for 0.5B
+KV_CACHE_TOKENS = 8_192  # shared by all slots and the prefix cache: ~100 MB for 0.5B
 # The CPU plugin's default u8 KV cache makes a reply depend on whether its prompt's
 # start came from the prefix cache or was just computed; f16 keeps greedy replies
 # the same either way.
