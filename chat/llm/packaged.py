@@ -88,7 +88,8 @@ def _is_payload(member: importlib.metadata.PackagePath) -> bool:
 def _discover_chunk(dist: importlib.metadata.Distribution) -> Path | None:
     # Each chunk package holds one big data file beside an __init__.py; the largest
     # payload file is it, whatever it is called.
-    paths = [Path(dist.locate_file(f)) for f in dist.files or () if _is_payload(f)]
+    # locate_file is typed as returning a SimplePath; on disk it is a real path.
+    paths = [Path(str(dist.locate_file(f))) for f in dist.files or () if _is_payload(f)]
     paths = [p for p in paths if p.is_file()]
     return max(paths, key=lambda p: p.stat().st_size, default=None)
 
@@ -114,7 +115,9 @@ def locate_chunks(spec: ModelSpec) -> list[Path]:
         if dist.version != spec.version:
             missing.append(f"{want} (found {dist.version})")
             continue
-        path = Path(dist.locate_file(chunk.member)) if chunk.member else _discover_chunk(dist)
+        path: Path | None = (
+            Path(str(dist.locate_file(chunk.member))) if chunk.member else _discover_chunk(dist)
+        )
         if path is None or not path.is_file():
             missing.append(f"{want} (installed, but its data file is gone: add --force-reinstall)")
             continue
@@ -249,9 +252,10 @@ def ensure_gguf(spec: ModelSpec, cache_dir: Path | str) -> tuple[Path, str]:
     cache_dir = Path(cache_dir)
     chunks = locate_chunks(spec)
     target = chunks[0] if not spec.chunked else cache_dir / f"{spec.name}.gguf"
-    if (digest := verified_digest(spec, target, cache_dir)) is not None:
-        return target, digest
+    if (known := verified_digest(spec, target, cache_dir)) is not None:
+        return target, known
 
+    digest: str
     if not spec.chunked:
         digest = check_chunks(spec, chunks, cache_dir)
     elif (
