@@ -7,7 +7,7 @@ the user reads a short apology."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 
 from chat import USER_ERRORS, ErrorEvent, Event
 
@@ -16,7 +16,9 @@ log = logging.getLogger("recochat.turns")
 INTERNAL = "Something went wrong on our side; it has been logged. Please try again."
 
 
-def guarded(turn: Callable[[], Iterable[Event]], session_id: str | None) -> Iterator[Event]:
+def guarded(
+    turn: Callable[[], Iterable[Event]], session_id: str | None
+) -> Generator[Event, None, None]:
     """The events of `turn()`, ending with an ErrorEvent if it raises. Closing this
     iterator closes the turn's (and so stops the model's generation)."""
     try:

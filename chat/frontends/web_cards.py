@@ -169,7 +169,7 @@ def example_prompts(facets: Mapping[str, Any], kind_facet: str | None) -> list[s
     """A few first messages built from the catalog's own categories: the values of
     the facet that says what kind of item it is (or, without one, of the most
     widely filled categorical facet), commonest first."""
-    names = [kind_facet] if kind_facet in facets else []
+    names = [kind_facet] if kind_facet is not None and kind_facet in facets else []
     names += sorted(
         (n for n, f in facets.items() if f.kind == "categorical" and n != kind_facet),
         key=lambda n: -facets[n].coverage,

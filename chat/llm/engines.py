@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import registry
-from .base import BaseLLM, Usage
+from .base import BaseLLM, Message, Usage
 from .errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -64,41 +64,65 @@ class FallbackLLM(BaseLLM):
     """OpenVINO first; transformers when OpenVINO cannot load the model. Which one
     runs is decided at `load()` (or the first `stream`) and shown by `engine`."""
 
-    def __init__(self, name: str, **options):
+    def __init__(
+        self,
+        name: str,
+        *,
+        cache_dir: Path | str,
+        threads: int | None = None,
+        greedy: bool = True,
+        slots: int = 4,
+    ) -> None:
         self.name = name
         self.languages = registry.languages(name)
-        self._options = options  # make_local's keyword arguments
+        # make_local's keyword arguments, kept for whichever engine `_choose` picks
+        self._cache_dir = cache_dir
+        self._threads = threads
+        self._greedy = greedy
+        self._slots = slots
         self.inner: BaseLLM | None = None
+        self.engine = "auto (not loaded)"  # the chosen engine's name once loaded
         self._lock = threading.Lock()
         self.fallback_reason = ""
-
-    @property
-    def engine(self) -> str:
-        return self.inner.engine if self.inner is not None else "auto (not loaded)"
 
     def load(self) -> BaseLLM:
         with self._lock:  # turns of several sessions may arrive before the model loaded
             if self.inner is None:
                 self.inner = self._choose()
+                self.engine = self.inner.engine
         return self.inner
 
     def _choose(self) -> BaseLLM:
         # A missing or corrupt file fails here, for either engine alike (cheap when
         # a stamp vouches for the file).
-        registry.resolve(self.name, self._options["cache_dir"])
+        registry.resolve(self.name, self._cache_dir)
         reason = _openvino_missing()
         if not reason:
-            llm = make_local(self.name, "openvino", **self._options)
+            llm = make_local(
+                self.name,
+                "openvino",
+                cache_dir=self._cache_dir,
+                threads=self._threads,
+                greedy=self._greedy,
+                slots=self._slots,
+            )
             try:
                 return llm.load()
             except Exception as e:  # whatever OpenVINO raises, transformers may still work
                 reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         self.fallback_reason = reason
         log.warning("LLM %s: OpenVINO unavailable (%s); using transformers", self.name, reason)
-        options = {k: v for k, v in self._options.items() if k != "slots"}
-        return make_local(self.name, "transformers", **options).load()
+        return make_local(
+            self.name,
+            "transformers",
+            cache_dir=self._cache_dir,
+            threads=self._threads,
+            greedy=self._greedy,
+        ).load()
 
-    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         yield from self.load()._pieces(messages, max_tokens, stop, usage)
 
 
@@ -114,9 +138,10 @@ def make_llm(
     """A local model by registry name, .gguf path, transformers directory or cached
     Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`).
     `slots`: how many generations the OpenVINO engine runs at once."""
-    options = {"cache_dir": cache_dir, "threads": threads, "greedy": greedy}
     if engine == "auto":
         if not is_gguf_model(name):
-            return make_local(name, "transformers", **options)
-        return FallbackLLM(name, **options, slots=slots)
-    return make_local(name, engine, **options, slots=slots)
+            return make_local(name, "transformers", cache_dir=cache_dir, threads=threads, greedy=greedy)
+        return FallbackLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots)
+    return make_local(
+        name, engine, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots
+    )

@@ -208,11 +208,14 @@ class OpenVINOLLM(BaseLLM):
             )
         return input_ids
 
-    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         self.load()
         input_ids = self._encode(messages, max_tokens)
         usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
         scheduler = self._scheduler
+        assert scheduler is not None  # `_load` sets it together with the pipe
         handle = scheduler.submit(input_ids, self._config(max_tokens, stop))
         ids: list[int] = []
         sent = ""

@@ -115,13 +115,13 @@ def locate_chunks(spec: ModelSpec) -> list[Path]:
         if dist.version != spec.version:
             missing.append(f"{want} (found {dist.version})")
             continue
-        path: Path | None = (
+        located = (
             Path(str(dist.locate_file(chunk.member))) if chunk.member else _discover_chunk(dist)
         )
-        if path is None or not path.is_file():
+        if located is None or not located.is_file():
             missing.append(f"{want} (installed, but its data file is gone: add --force-reinstall)")
             continue
-        found.append(path)
+        found.append(located)
     if missing:
         raise ModelError.not_installed(spec.name, missing, spec.install_hint)
     return found

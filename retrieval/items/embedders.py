@@ -77,6 +77,8 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim)
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:  # the model returns a flat empty array for no texts
+            return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(list(texts), batch_size=64, show_progress_bar=False)
         return _normalise(vectors)
 

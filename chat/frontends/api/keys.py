@@ -17,6 +17,7 @@ a revoked key stops working on the next request.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -96,7 +97,7 @@ class KeyStore:
             rows = self._conn.execute(sql + " ORDER BY created_at").fetchall()
         return [ApiKey(*r) for r in rows]
 
-    def revoke(self, id_or_name: str) -> list[ApiKey]:
+    def revoke(self, id_or_name: str) -> builtins.list[ApiKey]:  # `list` is a method here
         """Revoke the key with this id, or every live key with this name."""
         with self._lock:
             rows = self._conn.execute(
