@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 
-from chat import USER_ERRORS, DataDirInUse, load_settings
+from chat import USER_ERRORS, DataDirInUse, Settings, load_settings
 from chat.llm import registry
 from chat.llm.openvino_cache import EngineReport, cached_build, engine_report
 
@@ -21,15 +21,21 @@ PACKAGES = (
 )
 
 
-def run_doctor() -> int:
-    problems = 0
+class CheckLog:
+    """Prints one `[ok  ] what: detail` line per check and counts the failures.
+    `ok` None marks a check that did not apply (an optional model, say)."""
 
-    def line(ok: bool | None, what: str, detail: str = "") -> None:
-        nonlocal problems
+    def __init__(self) -> None:
+        self.problems = 0
+
+    def __call__(self, ok: bool | None, what: str, detail: str = "") -> None:
         mark = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
-        problems += ok is False
+        self.problems += ok is False
         print(f"[{mark}] {what}" + (f": {detail}" if detail else ""))
 
+
+def run_doctor() -> int:
+    line = CheckLog()
     settings = load_settings()
     print(
         f"python {platform.python_version()}  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES)
@@ -38,8 +44,39 @@ def run_doctor() -> int:
     print(f"configured LLM: {settings.llm}   embedder: {settings.embedder}")
 
     report = engine_line(line, settings.llm_engine)
+    model_lines(line, settings, report)
+    embedder_line(line, settings)
+    store_line(line, settings)
+    print(
+        "All checks passed."
+        if not line.problems
+        else f"{line.problems} problem(s) found; see FAIL lines above."
+    )
+    return 0 if not line.problems else 1
+
+
+def engine_line(line: CheckLog, setting: str) -> EngineReport:
+    """The local LLM engine: which one the setting picks, its version, the CPU features."""
+    report = engine_report()
+    if report.problem:
+        ok = False if setting == "openvino" else None  # auto falls back to transformers
+        line(ok, f"LLM engine {setting}", f"OpenVINO unavailable: {report.problem}")
+        return report
+    line(
+        True,
+        f"LLM engine {setting}",
+        f"openvino-genai {report.version} on {report.cpu}; CPU features: "
+        f"{', '.join(report.features)}",
+    )
+    return report
+
+
+def model_lines(line: CheckLog, settings: Settings, report: EngineReport) -> None:
+    """Each packaged model: installed, verified, and which engine builds are cached.
+    Only the default, the fast and the configured model are required."""
+    models = settings.cache_dir / "models"
     for name in registry.MODELS:
-        c = registry.check(name, settings.cache_dir / "models")
+        c = registry.check(name, models)
         optional = (
             name not in (registry.DEFAULT_MODEL, registry.FAST_MODEL) and name != settings.llm
         )
@@ -47,7 +84,6 @@ def run_doctor() -> int:
             line(None if optional else False, f"model {name}", c.problem)
             continue
         detail = f"{c.size:,} bytes, sha256 {'verified' if c.sha256_ok else 'MISMATCH'}"
-        models = settings.cache_dir / "models"
         built = not report.problem and cached_build(name, models) is not None
         detail += (
             ", OpenVINO build cached" if built else ", no OpenVINO build yet (first load 15-60 s)"
@@ -55,6 +91,8 @@ def run_doctor() -> int:
         detail += ", transformers copy cached" if c.cached else ""
         line(c.ok, f"model {name}", c.problem or detail)
 
+
+def embedder_line(line: CheckLog, settings: Settings) -> None:
     try:
         from retrieval import make_embedder
 
@@ -63,6 +101,9 @@ def run_doctor() -> int:
     except USER_ERRORS as e:
         line(False, f"embedder {settings.embedder}", str(e))
 
+
+def store_line(line: CheckLog, settings: Settings) -> None:
+    """The store opens (a running server holding the data directory is not a failure)."""
     from chat import App
 
     try:
@@ -83,28 +124,6 @@ def run_doctor() -> int:
             )
         finally:
             app.close()
-    print(
-        "All checks passed."
-        if not problems
-        else f"{problems} problem(s) found; see FAIL lines above."
-    )
-    return 0 if not problems else 1
-
-
-def engine_line(line, setting: str) -> EngineReport:
-    """The local LLM engine: which one the setting picks, its version, the CPU features."""
-    report = engine_report()
-    if report.problem:
-        ok = False if setting == "openvino" else None  # auto falls back to transformers
-        line(ok, f"LLM engine {setting}", f"OpenVINO unavailable: {report.problem}")
-        return report
-    line(
-        True,
-        f"LLM engine {setting}",
-        f"openvino-genai {report.version} on {report.cpu}; CPU features: "
-        f"{', '.join(report.features)}",
-    )
-    return report
 
 
 def _version(package: str) -> str:

@@ -140,7 +140,9 @@ def make_llm(
     `slots`: how many generations the OpenVINO engine runs at once."""
     if engine == "auto":
         if not is_gguf_model(name):
-            return make_local(name, "transformers", cache_dir=cache_dir, threads=threads, greedy=greedy)
+            return make_local(
+                name, "transformers", cache_dir=cache_dir, threads=threads, greedy=greedy
+            )
         return FallbackLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots)
     return make_local(
         name, engine, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots

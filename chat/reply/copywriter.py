@@ -24,16 +24,17 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Iterator, Set
+from collections.abc import Generator, Iterator, Set
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import prompts
 from chat.events import ItemCard
 from chat.llm import LLM
-from chat.reply.claims import ItemFacts, check_claims, data_only
-from chat.reply.copycheck import CopyChecker, Problem, language_settled, trouble_start
+from chat.reply.claims import ItemFacts, data_only
+from chat.reply.copycheck import CopyChecker, Problem, trouble_start
 from chat.reply.explain import facts, money
+from chat.reply.grounding import Grounding, Hold, ReplyCheck, reply_checks
 from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
 from chat.reply.template import template_copy
 
@@ -155,8 +156,8 @@ class CopyWriter:
         messages = self.prompt(request, cards, metas, language, wants=wants)
         context = messages[-1]["content"]
         allowed = set(allowed_ids) | {c.id for c in cards}
-        check, hold = self._checker(
-            allowed, context, language, self.grounding(request, cards, metas)
+        check, hold = reply_checks(
+            self.checker, allowed, context, language, self.grounding(request, cards, metas)
         )
         first = _Attempt()
         yield from self._attempt(
@@ -180,8 +181,8 @@ class CopyWriter:
         cards: list[ItemCard],
         metas: list[dict[str, Any]],
         language: str,
-        check: _Check,
-        hold: _Hold,
+        check: ReplyCheck,
+        hold: Hold,
         first: _Attempt,
         retry: _Attempt,
     ) -> Iterator[Piece]:
@@ -230,8 +231,8 @@ class CopyWriter:
         self,
         messages: list[dict[str, str]],
         cfg: dict[str, Any],
-        check: _Check,
-        hold: _Hold,
+        check: ReplyCheck,
+        hold: Hold,
         language: str,
         out: _Attempt,
     ) -> Iterator[Piece]:
@@ -302,69 +303,6 @@ class CopyWriter:
         for piece in _pieces(text):
             yield self._piece(piece)
 
-    def _checker(
-        self, allowed: set[str], context: str, language: str, grounds: Grounding
-    ) -> tuple[_Check, _Hold]:
-        """The check of a reply (partial while streaming) and where to hold it back."""
-        borrowed = [
-            p
-            for p in prompts.settings("recommend").get("example_phrases") or []
-            if p.lower() not in context.lower()
-        ]
-
-        def check(text: str, partial: bool) -> list[Problem]:
-            low = text.lower()
-            copied = [p for p in borrowed if p.lower() in low]
-            if copied:  # taken from the worked example, not from these items
-                detail = f'"{copied[0]}" is not a fact about the listed items.'
-                return [Problem("example", detail)]
-            claims = [
-                Problem(c.kind, c.detail)
-                for c in check_claims(
-                    text,
-                    grounds.items,
-                    request=grounds.request,
-                    withheld=grounds.withheld,
-                    partial=partial,
-                    title_words=self.checker.title_words if self.checker else frozenset(),
-                )
-            ]
-            if self.checker is None:
-                empty = not partial and not text.strip()
-                return [Problem("empty", "The reply was empty.")] if empty else claims
-            return (
-                self.checker.check(
-                    text,
-                    allowed_ids=allowed,
-                    context=context,
-                    count=len(grounds.items),
-                    language=language,
-                    partial=partial,
-                    chosen_titles=tuple(i.title for i in grounds.items),
-                )
-                + claims
-            )
-
-        def hold(text: str) -> int:
-            if language != "en" and not language_settled(text, context):
-                return 0  # not one word before it is clear the reply is in the language
-            if self.checker is None:
-                last = re.search(r"\S+\s*$", text)
-                return last.start() if last else len(text)
-            return self.checker.hold_from(text, tuple(borrowed))
-
-        return check, hold
-
-
-@dataclass
-class Grounding:
-    """The request, the chosen items as the prompt gave them, and the catalog
-    sentences withheld from the prompt: what a reply may claim."""
-
-    request: str
-    items: list[ItemFacts]
-    withheld: list[str]
-
 
 @dataclass
 class _Attempt:
@@ -376,16 +314,7 @@ class _Attempt:
 _DERAILED = ("repetitive", "echo", "variant_loop")
 
 
-class _Check(Protocol):
-    """Problems of a reply so far (`partial`) or of the whole of it."""
-
-    def __call__(self, text: str, partial: bool) -> list[Problem]: ...
-
-
-_Hold = Callable[[str], int]  # how much of the reply so far may be shown
-
-
-def _good_start(text: str, floor: int, check: _Check) -> str | None:
+def _good_start(text: str, floor: int, check: ReplyCheck) -> str | None:
     """The whole sentences before the reply goes wrong (`trouble_start`), if they
     reach past what was shown (`floor`) and pass the full check."""
     cut = trouble_start(text)

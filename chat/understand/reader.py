@@ -25,9 +25,15 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     detected = tracker.detect(text)
     prepared = tracker.prepare(text)
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
+    reset = cues.RESET.search(low)
+    if reset:  # read as a reset, not as words: "never mind that, earbuds" negates nothing
+        blank = "." + " " * (reset.end() - reset.start() - 1)
+        prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
+        low = low[: reset.start()] + blank + low[reset.end() :]
     msg = MessageReading(
         text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
     )
+    msg.reset = bool(reset)
     msg.reading = tracker.ranges.read(low)
     # token positions already read: each word is read once, in the order of the docstring
     used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
@@ -249,8 +255,15 @@ def _read_intent(
         if index is not None and options and (1 <= index <= len(options) or index == -1):
             msg.option = options[index - 1] if index > 0 else options[-1]
             msg.refs, msg.feedback, msg.targets, msg.problem = [], [], [], None
-    if cues.RESET.search(low):
-        msg.intent = "reset"
+    if msg.reset:
+        # "forget all that, I need a bike lock": a reset that carries a new request
+        # starts the new topic with it instead of dropping it
+        rest = [w for w in re.findall(r"[a-z]+", low) if tracker.is_content(w)]
+        carries = bool(positive or msg.reading.ranges or msg.head or rest)
+        msg.intent = "recommend" if carries else "reset"
+        msg.new_topic = msg.new_topic or carries
+        if carries:
+            msg.notes.append("reset with a new request")
     elif msg.problem and not msg.option:
         msg.intent = "problem"
     elif state.offer and cues.YES.search(low) and not msg.constraints:

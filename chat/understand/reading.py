@@ -42,6 +42,7 @@ class MessageReading:
     force: bool = False
     no_preference: bool = False
     new_topic: bool = False
+    reset: bool = False  # "start over", "forget all that" (with or without a new request)
     notes: list[str] = field(default_factory=list)
 
     @property

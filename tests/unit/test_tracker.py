@@ -517,3 +517,29 @@ def test_a_superlative_at_the_very_end_points_at_one_shown_item():
     msg = tracker.read(state, "just show me the cheapest")
     cheapest = min(state.shown, key=lambda i: tracker.metas[i]["price"])
     assert [r.ids for r in msg.refs] == [(cheapest,)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "forget all that, I need a bike lock",
+        "never mind that, a bike lock",
+        "Scrap that. Bike lock please",
+    ],
+)
+def test_a_reset_that_carries_a_request_serves_it(text):
+    tracker = TRACKERS["shop"]
+    before = tracker.update(DialogueState(), "a toy for a 5 year old under $40")
+    msg = tracker.read(before, text)
+    after = tracker.apply(before, msg)
+    assert msg.intent == "recommend" and msg.reset
+    assert after.ranges.get("price") in (None, [None, None])  # the old cap is gone
+    assert "toys" not in after.equals.get("category", [])
+    assert any("lock" in v for vs in after.liked.values() for v in vs)
+
+
+def test_a_bare_reset_still_starts_over():
+    tracker = TRACKERS["shop"]
+    before = tracker.update(DialogueState(), "a toy under $40")
+    msg = tracker.read(before, "let's start over")
+    assert msg.intent == "reset" and tracker.apply(before, msg).ranges == {}

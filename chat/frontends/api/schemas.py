@@ -245,7 +245,8 @@ class HandoffOptions(BaseModel):
 
 class HandoffIn(Strict):
     reason: Literal["asked", "no_help", "error"] = Field(
-        default="asked", description="the user asked for a person, the bot could not help, or it failed"
+        default="asked",
+        description="the user asked for a person, the bot could not help, or it failed",
     )
     contact: Text | None = Field(
         default=None, max_length=200, description="how the person can reach the user, if they said"

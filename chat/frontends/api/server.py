@@ -135,6 +135,13 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
 
 
 def _operations(api: FastAPI) -> None:
+    _health_routes(api)
+    _page_routes(api)
+
+
+def _health_routes(api: FastAPI) -> None:
+    """Liveness, readiness and metrics, for the orchestrator and the monitoring."""
+
     @api.get("/healthz", response_model=Health, tags=["operations"], summary="The process is up")
     async def healthz():
         return {"status": "ok"}
@@ -163,6 +170,10 @@ def _operations(api: FastAPI) -> None:
     @api.get("/metrics", include_in_schema=False)
     async def metrics(ctx: ApiContext = Depends(context)):
         return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)
+
+
+def _page_routes(api: FastAPI) -> None:
+    """The embeddable widget, the catalog's pictures and the demo page."""
 
     @api.get("/widget.js", include_in_schema=False)
     async def widget():

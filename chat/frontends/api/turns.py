@@ -156,7 +156,7 @@ class TurnRunner:
         m.turns_running.inc()
         first = first_text = None
         outcome = "error"
-        model = getattr(self.app.llm, "name", "llm")
+        model = self.app.llm.name
 
         def turn():
             return self.app.session(session_id).turn(text)
