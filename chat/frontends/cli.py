@@ -29,7 +29,7 @@ def _load_llm(app) -> None:
     app.llm.load()
 
 
-def cmd_ingest(args) -> int:
+def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     import retrieval
@@ -143,7 +143,7 @@ def _chat_turn(session, text: str, debug: bool) -> None:
                 print(json.dumps(event.debug, ensure_ascii=False, indent=1, default=str))
 
 
-def cmd_chat(args) -> int:
+def cmd_chat(args: argparse.Namespace) -> int:
     # A terminal chat prints replies, not the progress bars of model loading.
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -180,7 +180,7 @@ def cmd_chat(args) -> int:
     return 0
 
 
-def cmd_web(args) -> int:
+def cmd_web(args: argparse.Namespace) -> int:
     from chat.frontends.web import serve
 
     app = _open_app(args)
@@ -199,7 +199,7 @@ def cmd_web(args) -> int:
     return 0
 
 
-def cmd_doctor(args) -> int:
+def cmd_doctor(args: argparse.Namespace) -> int:
     from chat.frontends.doctor import run_doctor
 
     return run_doctor()

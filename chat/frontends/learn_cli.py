@@ -3,10 +3,11 @@ cli.build_parser). Domain errors propagate to cli.main, which prints them."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("interactions", help="the interaction log the learners train on")
     isub = p.add_subparsers(dest="interactions_command", required=True)
 
@@ -56,7 +57,7 @@ def _open():
     return App.open(load_settings())
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from chat import ImportMapping, InteractionStore
 
     mapping = ImportMapping(
@@ -87,7 +88,7 @@ def cmd_import(args) -> int:
     return 0
 
 
-def cmd_stats(args) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     from chat import InteractionStore
 
     app = _open()
@@ -105,7 +106,7 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def cmd_train(args) -> int:
+def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from chat import InteractionStore, TrainConfig, TrainingRefused, train

@@ -16,7 +16,7 @@ needs loading).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -168,13 +168,21 @@ class ScriptedLLM(BaseLLM):
     name = "scripted"
     engine = "scripted"
 
-    def __init__(self, replies=None, *, fn=None, languages: tuple[str, ...] = DEFAULT_LANGUAGES):
+    def __init__(
+        self,
+        replies: Iterable[str] | None = None,
+        *,
+        fn: Callable[[list[Message]], str] | None = None,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+    ) -> None:
         self.replies = list(replies or [])
         self.fn = fn
         self.languages = languages
         self.calls: list[list[Message]] = []
 
-    def _pieces(self, messages, max_tokens, stop, usage):
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         self.calls.append(list(messages))
         if self.fn is not None:
             text = self.fn(messages)

@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import DEFAULT_LANGUAGES, BaseLLM, Message
+from .base import DEFAULT_LANGUAGES, BaseLLM, Message, Usage
 from .errors import ModelError
 
 
@@ -58,7 +58,9 @@ class LangChainLLM(BaseLLM):
         self.name = name or getattr(model, "model_name", None) or type(model).__name__
         self.languages = languages
 
-    def _pieces(self, messages, max_tokens, stop, usage) -> Iterator[str]:
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         model: Any = self.model
         # Most provider models take max_tokens; passing it to one that does not fails.
         if "max_tokens" in type(model).model_fields:

@@ -30,7 +30,7 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 
-def _quiet_transformers():
+def _quiet_transformers() -> Any:
     """Import transformers with its logging and progress bars turned down: a chat
     session should print replies, not download-style bars or generation warnings."""
     import transformers
@@ -41,7 +41,7 @@ def _quiet_transformers():
 
 
 @contextlib.contextmanager
-def _no_gguf_progress_bar():
+def _no_gguf_progress_bar() -> Iterator[None]:
     # The GGUF dequantizer uses tqdm directly, outside transformers' own switch.
     from tqdm.auto import tqdm
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
@@ -54,7 +54,9 @@ def _no_gguf_progress_bar():
         gguf_utils.tqdm = original
 
 
-def _stop_criteria(tokenizer, prompt_len: int, stop: Sequence[str], cancel: threading.Event):
+def _stop_criteria(
+    tokenizer: Any, prompt_len: int, stop: Sequence[str], cancel: threading.Event
+) -> Any:
     """A StoppingCriteria that ends generation once a stop string appears in the
     recent output, or when the reader has gone away (`cancel`)."""
     import torch
@@ -65,7 +67,7 @@ def _stop_criteria(tokenizer, prompt_len: int, stop: Sequence[str], cancel: thre
     tail = max((len(s) for s in stop), default=0) + 8
 
     class StopOnTextOrCancel(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
             done = cancel.is_set()
             if not done and stop:
                 start = max(prompt_len, input_ids.shape[1] - tail)
@@ -79,7 +81,7 @@ def _stop_criteria(tokenizer, prompt_len: int, stop: Sequence[str], cancel: thre
 NO_REPEAT_NGRAM = 4
 
 
-def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM):
+def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM) -> Any:
     """A LogitsProcessor that forbids repeating any n-gram of the reply itself. Small
     models loop ("kitchen, kitchen, kitchen"); transformers' own `no_repeat_ngram_size`
     would also forbid copying a title from the prompt, so only the reply counts."""
@@ -87,7 +89,7 @@ def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM):
     from transformers import LogitsProcessor
 
     class NoRepeatInReply(LogitsProcessor):
-        def __call__(self, input_ids, scores):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
             for row in range(input_ids.shape[0]):
                 reply = input_ids[row, prompt_len:].tolist()
                 if len(reply) < n:
@@ -167,7 +169,7 @@ class TransformersLLM(BaseLLM):
         self.loaded_from = loaded_from
         self.load_seconds = time.perf_counter() - started
 
-    def _from_pretrained(self, location: str, gguf_file: str | None = None):
+    def _from_pretrained(self, location: str, gguf_file: str | None = None) -> tuple[Any, Any]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -187,7 +189,9 @@ class TransformersLLM(BaseLLM):
             ) from e
         return model, tokenizer
 
-    def _save_conversion(self, model, tokenizer, resolved: registry.ResolvedModel) -> None:
+    def _save_conversion(
+        self, model: Any, tokenizer: Any, resolved: registry.ResolvedModel
+    ) -> None:
         """Save a float32 safetensors copy so the next start skips dequantizing.
         Written to a temp dir and renamed, so a crash never leaves a half copy that
         looks complete; a failure here only costs speed, so it is logged, not raised."""
@@ -228,7 +232,7 @@ class TransformersLLM(BaseLLM):
             return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         return {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
 
-    def _encode(self, messages: list[Message], max_tokens: int):
+    def _encode(self, messages: list[Message], max_tokens: int) -> Any:
         encoded = self._tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
@@ -242,13 +246,17 @@ class TransformersLLM(BaseLLM):
             )
         return encoded
 
-    def _pieces(self, messages, max_tokens, stop, usage: Usage) -> Iterator[str]:
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         self.load()
         encoded = self._encode(messages, max_tokens)
         with self._generate_lock:
             yield from self._generate_locked(encoded, max_tokens, stop, usage)
 
-    def _generate_locked(self, encoded, max_tokens: int, stop: list[str], usage: Usage):
+    def _generate_locked(
+        self, encoded: Any, max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 

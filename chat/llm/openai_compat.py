@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .base import DEFAULT_LANGUAGES, BaseLLM
+from .base import DEFAULT_LANGUAGES, BaseLLM, Message, Usage
 from .errors import ModelError
 
 INSTALL_HINT = "pip install 'openai==3.54.0' (it installs with recochat)"
 MAX_STOP_STRINGS = 4  # the OpenAI API accepts at most four; the rest are cut locally
 
 
-def _openai():
+def _openai() -> Any:
     try:
         import openai
     except ImportError:
@@ -83,7 +83,9 @@ class OpenAICompatLLM(BaseLLM):
             )
         return self
 
-    def _pieces(self, messages, max_tokens, stop, usage) -> Iterator[str]:
+    def _pieces(
+        self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
         try:
             chunks = self._client.chat.completions.create(
                 model=self.name,

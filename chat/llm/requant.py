@@ -18,6 +18,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelError
 from .packaged import STAMP_FORMAT, read_json, sha256_of, write_json_atomic
@@ -38,7 +39,7 @@ def rejected_tensors(path: Path) -> list[str]:
     return [t.name for t in reader.tensors if t.tensor_type.name not in ACCEPTED]
 
 
-def _copy_fields(reader, writer) -> None:
+def _copy_fields(reader: Any, writer: Any) -> None:
     import gguf
 
     for field in reader.fields.values():
@@ -50,7 +51,7 @@ def _copy_fields(reader, writer) -> None:
         writer.add_key_value(field.name, field.contents(), kind, sub_type=sub)
 
 
-def _converted(tensor):
+def _converted(tensor: Any) -> tuple[Any, Any]:
     """(data, type) to write for one tensor: unchanged, or re-quantised to Q8_0."""
     import gguf
     from gguf.quants import dequantize, quantize

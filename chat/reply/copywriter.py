@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Generator, Iterator, Set
+from collections.abc import Iterator, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,8 +263,7 @@ class CopyWriter:
                         yield self._piece(Piece(text[len(released) : end]))
                         released = text[:end]
             finally:
-                if isinstance(gen, Generator):
-                    gen.close()  # stops generation when we leave early
+                gen.close()  # stops generation when we leave early (the protocol's Generation)
         except Exception as e:  # a broken backend must not break the turn
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]

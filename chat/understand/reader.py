@@ -231,6 +231,17 @@ def _cue_at(tracker: CatalogVocabulary, msg: MessageReading, i: int) -> bool:
     return i + 1 < len(msg.tokens) and tracker.negation_of(msg, i + 1) != "+"
 
 
+def _read_reset(tracker: CatalogVocabulary, msg: MessageReading, low: str, wants: bool) -> None:
+    """ "forget all that, I need a bike lock": a reset that carries a new request
+    starts the new topic with it instead of dropping it; a bare one starts over."""
+    rest = [w for w in re.findall(r"[a-z]+", low) if tracker.is_content(w)]
+    carries = bool(wants or msg.reading.ranges or msg.head or rest)
+    msg.intent = "recommend" if carries else "reset"
+    msg.new_topic = msg.new_topic or carries
+    if carries:
+        msg.notes.append("reset with a new request")
+
+
 def _read_intent(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
 ) -> None:
@@ -256,14 +267,7 @@ def _read_intent(
             msg.option = options[index - 1] if index > 0 else options[-1]
             msg.refs, msg.feedback, msg.targets, msg.problem = [], [], [], None
     if msg.reset:
-        # "forget all that, I need a bike lock": a reset that carries a new request
-        # starts the new topic with it instead of dropping it
-        rest = [w for w in re.findall(r"[a-z]+", low) if tracker.is_content(w)]
-        carries = bool(positive or msg.reading.ranges or msg.head or rest)
-        msg.intent = "recommend" if carries else "reset"
-        msg.new_topic = msg.new_topic or carries
-        if carries:
-            msg.notes.append("reset with a new request")
+        _read_reset(tracker, msg, low, bool(positive))
     elif msg.problem and not msg.option:
         msg.intent = "problem"
     elif state.offer and cues.YES.search(low) and not msg.constraints:

@@ -323,6 +323,28 @@ def machine() -> dict:
     }
 
 
+def bench_models(args, messages) -> dict:
+    """Every model on every engine, the same prompt; the engines' ratios side by side."""
+    out: dict = {}
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    print_llm_header(messages)
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        runs = out[name] = {}
+        for engine in engines:
+            concurrent = args.concurrent if engine == "openvino" else 0
+            runs[engine] = {
+                **bench_model(name, engine, messages, concurrent),
+                "load_avg": load_avg(),
+            }
+            print_llm_row(name, engine, runs[engine])
+        if {"openvino", "transformers"} <= set(runs):
+            runs["ratios"] = ratios(runs["openvino"], runs["transformers"])
+            print_ratios(runs["ratios"])
+        if "concurrent_s" in runs.get("openvino", {}):
+            print_concurrency(args.concurrent, runs["openvino"])
+    return out
+
+
 def run_bench(args) -> int:
     catalog = Path(args.catalog) if args.catalog else REDIAL / "catalog.jsonl"
     turns = REDIAL / "dev_turns.jsonl"
@@ -370,24 +392,7 @@ def run_bench(args) -> int:
         messages = recommendation_prompt(queries, tracker, recommender)
         db.close()
 
-    results["llm"] = {}
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    print_llm_header(messages)
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        runs = results["llm"][name] = {}
-        for engine in engines:
-            concurrent = args.concurrent if engine == "openvino" else 0
-            runs[engine] = {
-                **bench_model(name, engine, messages, concurrent),
-                "load_avg": load_avg(),
-            }
-            print_llm_row(name, engine, runs[engine])
-        if {"openvino", "transformers"} <= set(runs):
-            runs["ratios"] = ratios(runs["openvino"], runs["transformers"])
-            print_ratios(runs["ratios"])
-        if "concurrent_s" in runs.get("openvino", {}):
-            print_concurrency(args.concurrent, runs["openvino"])
-
+    results["llm"] = bench_models(args, messages)
     results["memory"] = {"bench_peak_rss_mb": round(peak_rss_mb(), 1)}
     results["machine"]["load_avg_end"] = load_avg()
     results["seconds"] = round(time.perf_counter() - started, 1)

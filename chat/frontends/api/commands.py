@@ -3,6 +3,7 @@ uvicorn load only when `serve` runs, so the other commands stay fast."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from chat.frontends.api.keys import ROLES
 EXIT_USER_ERROR = 2
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve", help="serve the HTTP API, the chat widget and the Gradio chat (one process)"
     )
@@ -43,7 +44,7 @@ def register(sub) -> None:
     r.set_defaults(func=cmd_keys_revoke)
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from chat import App, load_settings
 
     settings = load_settings(
@@ -103,7 +104,7 @@ def _when(t: float | None) -> str:
     return datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "-"
 
 
-def cmd_keys_create(args) -> int:
+def cmd_keys_create(args: argparse.Namespace) -> int:
     store = _store()
     try:
         key, secret = store.create(args.name, args.role, args.rate_limit)
@@ -119,7 +120,7 @@ def cmd_keys_create(args) -> int:
     return 0
 
 
-def cmd_keys_list(args) -> int:
+def cmd_keys_list(args: argparse.Namespace) -> int:
     store = _store()
     try:
         keys = store.list(include_revoked=args.all)
@@ -137,7 +138,7 @@ def cmd_keys_list(args) -> int:
     return 0
 
 
-def cmd_keys_revoke(args) -> int:
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
     store = _store()
     try:
         revoked = store.revoke(args.key)
