@@ -7,7 +7,7 @@ import importlib.metadata
 import platform
 
 from chat import USER_ERRORS, DataDirInUse, Settings, load_settings
-from chat.llm import registry
+from chat.llm import ModelError, registry
 from chat.llm.openvino_cache import EngineReport, cached_build, engine_report
 
 PACKAGES = (
@@ -44,6 +44,7 @@ def run_doctor() -> int:
     print(f"configured LLM: {settings.llm}   embedder: {settings.embedder}")
 
     report = engine_line(line, settings.llm_engine)
+    configured_line(line, settings)
     model_lines(line, settings, report)
     embedder_line(line, settings)
     store_line(line, settings)
@@ -69,6 +70,24 @@ def engine_line(line: CheckLog, setting: str) -> EngineReport:
         f"{', '.join(report.features)}",
     )
     return report
+
+
+def configured_line(line: CheckLog, settings: Settings) -> None:
+    """The configured model must resolve to something loadable (a packaged name, a
+    local directory or .gguf, a Hugging Face id in the local cache)."""
+    if settings.llm_backend != "local" or settings.llm.partition(":")[0] == "scripted":
+        line(
+            True, f"configured LLM {settings.llm}", f"served by the {settings.llm_backend} backend"
+        )
+        return
+    if settings.llm in registry.MODELS:
+        return  # a packaged model: its own line below says whether it is installed
+    try:
+        found = registry.resolve(settings.llm, settings.cache_dir / "models")
+    except ModelError as e:
+        line(False, f"configured LLM {settings.llm}", str(e))
+        return
+    line(True, f"configured LLM {settings.llm}", f"{found.kind}: {found.location}")
 
 
 def model_lines(line: CheckLog, settings: Settings, report: EngineReport) -> None:
