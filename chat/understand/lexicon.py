@@ -20,7 +20,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from chat.understand.text import Token, word_forms, words
-from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS
+from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS, is_english_word
 from retrieval import Facet
 
 MAX_FORM_WORDS = 6
@@ -156,6 +156,8 @@ class FacetLexicon:
 
     def _fuzzy(self, word: str) -> list[tuple[str, str]]:
         if len(word) < 4 or word.isdigit() or self.known_word(word) or not self._fuzzy_choices:
+            return []
+        if is_english_word(word):  # "whats" is no typo of "hats", nor "pirate" of "pilates"
             return []
         limit = 1 if len(word) <= 6 else 2
         found = process.extract(

@@ -9,6 +9,8 @@ takes effect when its target is a real facet value of the catalog in use.
 
 from __future__ import annotations
 
+import functools
+
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at for from by with about as into like than then so
     is are was were be been being am do does did have has had i me my mine we us our you your
@@ -220,3 +222,14 @@ PRICEY_WORDS = (
     "splurge",
 )
 MID_WORDS = ("mid range", "mid-range", "midrange", "mid priced", "mid-priced", "moderately priced")
+
+ENGLISH_ZIPF = 2.5  # a word at least this common in English (wordfreq's Zipf scale) is a word
+
+
+@functools.cache
+def is_english_word(word: str) -> bool:
+    """An ordinary English word ("whats", "pirate"), not a typo of a catalog value: typos
+    ("blendr", "horor") score below 1.5 on wordfreq's scale, real words above 2.5."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= ENGLISH_ZIPF
