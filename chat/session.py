@@ -35,6 +35,7 @@ from chat.events import (
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
 from chat.recommend import ranked_cards, shortlist
+from chat.reply.claims import ItemFacts, lead
 from chat.reply.copycheck import CopyChecker
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -284,10 +285,13 @@ class Session:
         if result.first_text_s is not None:  # the first checked words the user sees
             timings["first_text"] = round(result.first_text_s, 4)
         timings["llm_total"] = round(time.perf_counter() - t_rank, 4)
+        first = lead(result.text, [ItemFacts(c.title, "") for c in cards])
         debug["copy"] = {
             "source": result.source,
             "problems": result.problems,
             "replaced": result.replaced,
+            # does the reply lead with the top card? (None: it names no card)
+            "leads_with_top": None if first is None else first == cards[0].title,
         }
         debug["shown"] = state.shown
 

@@ -14,8 +14,8 @@ module checks the other things a small model gets wrong while sounding sure:
     catalog text ("visit evil.example", "the shop is closing tomorrow");
   - a word going round in variants ("beach, beach-themed, beach-inspired"), or a
     phrase said twice in a row ("fits your budget; fits your budget");
-  - praise for the wrong card: the reply opens with an item that is not the
-    ranking's best (the cards show the ranking's order; the copy must agree).
+  - and it reports which card the reply leads with (`lead`): the ranking's best
+    should come first.
 
 Catalog text reaches the prompt only through `data_only`, which keeps the
 descriptive sentences and withholds the ones that address the reader (links,
@@ -57,7 +57,7 @@ _STAR = re.compile(r"(\d+(?:\.\d+)?)\s*(?:★|stars?\b|/\s*5\b|out of 5)", re.I)
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # invented_name | wrong_item | rating | link | lifted | variant_loop | wrong_lead
+    kind: str  # invented_name | wrong_item | rating | link | lifted | variant_loop
     detail: str  # written for the model's corrective retry and the debug view
 
 
@@ -106,16 +106,15 @@ def check_claims(
     claims += _attribution(reply, items, request, partial)
     if loop := _variant_loop(reply, [i.title for i in items]) or _said_twice(reply):
         claims.append(Claim("variant_loop", f'Do not repeat "{loop}" in different forms.'))
-    if (lead := _lead(reply, items)) is not None:
-        claims.append(
-            Claim("wrong_lead", f'Start with "{items[0].title}", the best match; then {lead}.')
-        )
     return claims
 
 
-def _lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
-    """The ranking's best item comes first: a reply that opens with another one
-    praises the wrong card. Returns the title it opened with, or None when fine."""
+def lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
+    """The title the reply names first, if it names one. The ranking's best item
+    should come first (a reply that opens with another one praises the wrong card);
+    the prompt asks for it and the debug view and the evaluation count it, but a
+    draft is not rejected for it: small models then fall back to the template far
+    more often than they lead well."""
     first = min(
         (
             (m.start(), item.title)
@@ -124,9 +123,7 @@ def _lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
         ),
         default=None,
     )
-    if first is None or not items or first[1] == items[0].title:
-        return None
-    return first[1]
+    return None if first is None else first[1]
 
 
 _TWICE = re.compile(r"\b(\w+(?:[ '-]\w+){2,})\W+\1\b", re.I)
@@ -235,17 +232,20 @@ def _lifted(reply: str, withheld: Sequence[str]) -> str | None:
 
 def _variant_loop(reply: str, titles: Sequence[str]) -> str | None:
     """Three forms of one word within a few words ("beach, beach-themed,
-    beach-inspired"), titles aside (three "Beach …" items are no loop)."""
+    beach-inspired"): each starts with the shortest, whole. Titles aside (three
+    "Beach …" items are no loop), and words that only share a prefix ("correct",
+    "corresponds") are different words."""
     text = reply
     for title in titles:
         text = re.sub(re.escape(title), " ", text, flags=re.I)
-    stems = [
-        w[:STEM]
-        for w in re.findall(r"[a-z]+", text.lower())
+    words = [
+        w
+        for w in re.findall(r"[a-z][a-z'’-]*", text.lower())
         if len(w) >= 4 and w not in COMMON_WORDS
     ]
-    for i in range(len(stems)):
-        window = stems[i : i + STEM_WINDOW]
-        if window.count(stems[i]) >= 3:
-            return stems[i]
+    for i, base in enumerate(words):
+        window = words[i : i + STEM_WINDOW]
+        forms = [w for w in window if w == base or w.startswith(base)]
+        if len(forms) >= 3:
+            return base
     return None

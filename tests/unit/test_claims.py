@@ -112,15 +112,19 @@ def test_streaming_text_is_not_judged_on_a_word_that_may_grow():
     assert kinds("The Others was made by Ja", (FILM,), partial=True) == []
 
 
-def test_the_reply_leads_with_the_ranking_best_item():
-    assert kinds("The Solo Trekking Pole Tent is light; the Two-Person Dome Tent sleeps two.") == [
-        "wrong_lead"
-    ]
-    same_title = [
-        ItemFacts("Sport Wireless Earbuds", "$29.99"),
-        ItemFacts("Sport Wireless Earbuds", "$14.99"),
-    ]
-    assert kinds("The Sport Wireless Earbuds at $29.99 are my pick.", same_title) == []
+def test_the_lead_is_the_first_title_named():
+    from chat.reply.claims import lead
+
+    reply = "The Solo Trekking Pole Tent is light; the Two-Person Dome Tent sleeps two."
+    assert lead(reply, (TENT, POLE)) == POLE.title and kinds(reply) == []
+    assert lead("Nothing named here.", (TENT, POLE)) is None
+
+
+def test_words_that_only_share_a_prefix_are_no_loop():
+    reply = (
+        "The Two-Person Dome Tent is correct for you: it corresponds to your request, correctly."
+    )
+    assert kinds(reply) == []
 
 
 def test_a_phrase_said_twice_in_a_row_is_a_loop():
