@@ -39,6 +39,7 @@ class _Tally:
     questions_first: list[int] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     sources: Counter[str] = field(default_factory=Counter)
+    leads: Counter[str] = field(default_factory=Counter)  # the reply's first card: top or not
 
     def add_dialogue(self, d: dict[str, Any]) -> None:
         asked, first_seen = 0, False
@@ -68,6 +69,9 @@ class _Tally:
             self.repeated += len(t.get("repeated", []))
             if t.get("copy", {}).get("source"):
                 self.sources[t["copy"]["source"]] += 1
+            top = t.get("copy", {}).get("leads_with_top")
+            if top is not None:
+                self.leads["top" if top else "other"] += 1
 
 
 def summarize(
@@ -118,6 +122,7 @@ def summarize(
         else None,
         "dialogues_with_a_recommendation": len(n.questions_first),
         "copy_sources": dict(n.sources),
+        "copy_leads_with_top_card": dict(n.leads),
         "latency_s": {
             s: {
                 "p50": _pct(n.stages[s], 0.5),
@@ -149,6 +154,7 @@ def _figures(summary: dict[str, Any]) -> list[str]:
         f"{summary['mean_questions_before_first_recommendation']} "
         f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
         f"copy written by: {summary['copy_sources']}",
+        f"copy that names a card first names the top card: {summary['copy_leads_with_top_card']}",
         *(
             [
                 f"machine: {m.get('cpus')} CPUs, load average {' '.join(map(str, load))} "
