@@ -49,6 +49,7 @@ _ADDRESSED = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"\S.*?(?:[.!?。！？]+(?=\s|$)|$)", re.S)
+MIN_CHARS = 12  # "I'd add:" is no reply
 LIFTED_WORDS = 4  # a run of this many words from withheld text is a lifted instruction
 STEM = 5  # letters that make two words variants of one ("beach" / "beach-themed")
 STEM_WINDOW = 6  # content words within which three variants make a loop
@@ -57,7 +58,7 @@ _STAR = re.compile(r"(\d+(?:\.\d+)?)\s*(?:★|stars?\b|/\s*5\b|out of 5)", re.I)
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # invented_name | wrong_item | rating | link | lifted | variant_loop
+    kind: str  # unfinished | invented_name | wrong_item | rating | link | lifted | variant_loop
     detail: str  # written for the model's corrective retry and the debug view
 
 
@@ -96,6 +97,8 @@ def check_claims(
     Words of catalog titles (`title_words`) are left to the title check, which
     names the whole item that was not chosen."""
     claims: list[Claim] = []
+    if not partial and items and (len(reply.strip()) < MIN_CHARS or reply.rstrip().endswith(":")):
+        claims.append(Claim("unfinished", "Write two or three whole sentences about the items."))
     if m := LINK.search(reply):
         claims.append(Claim("link", f'Do not give links or addresses ("{m.group(0)}").'))
     if lifted := _lifted(reply, withheld):

@@ -130,3 +130,8 @@ def test_words_that_only_share_a_prefix_are_no_loop():
 def test_a_phrase_said_twice_in_a_row_is_a_loop():
     reply = "The Two-Person Dome Tent fits your budget; fits your budget."
     assert kinds(reply) == ["variant_loop"]
+
+
+def test_a_reply_that_stops_before_saying_anything_is_unfinished():
+    assert kinds("I'd add:") == ["unfinished"]
+    assert kinds("I'd add:", partial=True) == []  # still being written
