@@ -232,7 +232,7 @@ def card(
 
 
 # fields that never tell two items apart for a shopper
-_NOT_DETAILS = {"title", "description", "tags", "category", "image", "url", "rating_count"}
+_NOT_DETAILS = {"title", "description", "tags", "category", "image", "url", "rating_count", "brand"}
 
 
 def tell_apart(cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[ItemCard]:
@@ -244,6 +244,8 @@ def tell_apart(cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[ItemC
     for n, c in enumerate(cards):
         groups.setdefault(c.title.casefold(), []).append(n)
     for rows in (r for r in groups.values() if len(r) > 1):
+        if len({cards[n].brand for n in rows}) == len(rows):
+            continue  # the brands on the cards already tell them apart
         keys = [k for k in metas[rows[0]] if k not in _NOT_DETAILS and not k.startswith("_")]
         for key in keys:
             values = [metas[n].get(key) for n in rows]

@@ -162,3 +162,15 @@ def test_cards_with_one_title_are_told_apart_by_what_differs():
     told = tell_apart(cards, metas)
     assert [c.detail for c in told] == ["black", "blue", None]
     assert all(c.brand for c in told)
+
+
+def test_cards_of_other_brands_need_no_detail():
+    from chat.events import ItemCard
+    from chat.reply.explain import tell_apart
+
+    cards = [
+        ItemCard("a", "Dome Tent", "", [], 0.0, brand="Ridgeway"),
+        ItemCard("b", "Dome Tent", "", [], 0.0, brand="TrailMate"),
+    ]
+    metas = [{"brand": "Ridgeway", "color": "green"}, {"brand": "TrailMate", "color": "blue"}]
+    assert [c.detail for c in tell_apart(cards, metas)] == [None, None]
