@@ -16,7 +16,7 @@ needs loading).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -43,7 +43,7 @@ class Generation(Iterator[str]):
     Closing it (or dropping it) closes the backend's generator, which is how a
     local engine learns that the reader went away and frees the cores."""
 
-    def __init__(self, pieces: Iterator[str], usage: Usage):
+    def __init__(self, pieces: Generator[str, None, None], usage: Usage):
         self._pieces = pieces
         self.usage = usage
 
@@ -51,9 +51,7 @@ class Generation(Iterator[str]):
         return next(self._pieces)
 
     def close(self) -> None:
-        close = getattr(self._pieces, "close", None)  # a plain iterator has nothing to close
-        if close is not None:
-            close()
+        self._pieces.close()
 
 
 @runtime_checkable
@@ -89,7 +87,7 @@ def _open_stop(text: str, stop: Sequence[str]) -> int:
     return best
 
 
-def hold_back_stops(pieces: Iterable[str], stop: Sequence[str]) -> Iterator[str]:
+def hold_back_stops(pieces: Iterable[str], stop: Sequence[str]) -> Generator[str, None, None]:
     """Pass text through, never past the first stop string.
 
     Only an end of the text that could begin a stop string is held back, until
@@ -144,7 +142,7 @@ class BaseLLM:
         stop = [s for s in stop if s]
         usage = Usage()
         if max_tokens < 1:
-            return Generation(iter(()), usage)
+            return Generation(hold_back_stops((), stop), usage)  # nothing, but closable
         raw = self._pieces(list(messages), max_tokens, stop, usage)
         return Generation(hold_back_stops(_timed(raw, usage), stop), usage)
 

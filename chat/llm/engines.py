@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
 
 from . import registry
 from .base import BaseLLM, Message, Usage
@@ -22,7 +21,6 @@ from .errors import ModelError
 
 log = logging.getLogger(__name__)
 
-Engine = Literal["auto", "openvino", "transformers"]
 ENGINES: tuple[str, ...] = ("auto", "openvino", "transformers")
 
 
@@ -51,39 +49,18 @@ def make_local(
     raise ModelError(f"Unknown LLM engine {engine!r}. Use one of: {', '.join(ENGINES)}.")
 
 
-def _openvino_missing() -> str:
-    """Why OpenVINO cannot run here, or '' when it can."""
-    try:
-        import openvino_genai  # noqa: F401
-    except ImportError as e:
-        return f"openvino-genai is not installed ({e})"
-    return ""
-
-
 class FallbackLLM(BaseLLM):
     """OpenVINO first; transformers when OpenVINO cannot load the model. Which one
     runs is decided at `load()` (or the first `stream`) and shown by `engine`."""
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        cache_dir: Path | str,
-        threads: int | None = None,
-        greedy: bool = True,
-        slots: int = 4,
-    ) -> None:
+    def __init__(self, name: str, *, cache_dir: Path | str, on: Callable[[str], BaseLLM]) -> None:
         self.name = name
         self.languages = registry.languages(name)
-        # make_local's keyword arguments, kept for whichever engine `_choose` picks
-        self._cache_dir = cache_dir
-        self._threads = threads
-        self._greedy = greedy
-        self._slots = slots
         self.inner: BaseLLM | None = None
         self.engine = "auto (not loaded)"  # the chosen engine's name once loaded
+        self._cache_dir = cache_dir
+        self._on = on  # the model on a named engine, not loaded yet
         self._lock = threading.Lock()
-        self.fallback_reason = ""
 
     def load(self) -> BaseLLM:
         with self._lock:  # turns of several sessions may arrive before the model loaded
@@ -96,29 +73,12 @@ class FallbackLLM(BaseLLM):
         # A missing or corrupt file fails here, for either engine alike (cheap when
         # a stamp vouches for the file).
         registry.resolve(self.name, self._cache_dir)
-        reason = _openvino_missing()
-        if not reason:
-            llm = make_local(
-                self.name,
-                "openvino",
-                cache_dir=self._cache_dir,
-                threads=self._threads,
-                greedy=self._greedy,
-                slots=self._slots,
-            )
-            try:
-                return llm.load()
-            except Exception as e:  # whatever OpenVINO raises, transformers may still work
-                reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        self.fallback_reason = reason
+        try:
+            return self._on("openvino").load()
+        except Exception as e:  # whatever OpenVINO raises, transformers may still work
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         log.warning("LLM %s: OpenVINO unavailable (%s); using transformers", self.name, reason)
-        return make_local(
-            self.name,
-            "transformers",
-            cache_dir=self._cache_dir,
-            threads=self._threads,
-            greedy=self._greedy,
-        ).load()
+        return self._on("transformers").load()
 
     def _pieces(
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
@@ -138,12 +98,14 @@ def make_llm(
     """A local model by registry name, .gguf path, transformers directory or cached
     Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`).
     `slots`: how many generations the OpenVINO engine runs at once."""
-    if engine == "auto":
-        if not is_gguf_model(name):
-            return make_local(
-                name, "transformers", cache_dir=cache_dir, threads=threads, greedy=greedy
-            )
-        return FallbackLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots)
-    return make_local(
-        name, engine, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots
-    )
+
+    def on(engine: str) -> BaseLLM:
+        return make_local(
+            name, engine, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots
+        )
+
+    if engine != "auto":
+        return on(engine)
+    if not is_gguf_model(name):
+        return on("transformers")
+    return FallbackLLM(name, cache_dir=cache_dir, on=on)

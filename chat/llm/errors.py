@@ -40,6 +40,16 @@ class ModelError(Exception):
         )
 
     @classmethod
+    def context_exceeded(
+        cls, name: str, prompt_tokens: int, max_tokens: int, limit: int
+    ) -> ModelError:
+        return cls(
+            f"The prompt has {prompt_tokens} tokens; with {max_tokens} for the reply that exceeds "
+            f"{name}'s context of {limit} tokens. Shorten the conversation or the catalog text "
+            "sent to the model, or lower max_reply_tokens."
+        )
+
+    @classmethod
     def corrupt(
         cls,
         path: Path | str,

@@ -18,14 +18,15 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import registry
-from .base import BaseLLM, Message, Usage
+from .base import Message, Usage
 from .errors import ModelError
+from .local_engine import LocalEngine
+from .packaged import publish_dir
 
 log = logging.getLogger(__name__)
 
@@ -107,49 +108,21 @@ def _no_repeat_in_reply(prompt_len: int, n: int = NO_REPEAT_NGRAM) -> Any:
     return NoRepeatInReply()
 
 
-class TransformersLLM(BaseLLM):
+class TransformersLLM(LocalEngine):
     """Any transformers causal LM (or GGUF, dequantised to float32) on the CPU."""
 
     engine = "transformers"
 
-    def __init__(
-        self,
-        model: str = registry.DEFAULT_MODEL,
-        *,
-        cache_dir: Path | str,
-        threads: int | None = None,
-        greedy: bool = True,
-        seed: int | None = None,
-    ):
-        self.name = model
-        self.languages = registry.languages(model)
-        self.cache_dir = Path(cache_dir)
-        self.threads = threads or max(1, os.cpu_count() or 1)
-        self.greedy = greedy
-        self.seed = seed
-        self.load_seconds: float | None = None
-        self.loaded_from: str | None = None  # "gguf" | "cache" | "path"
-        self._model: Any = None
-        self._tokenizer: Any = None
-        self._load_lock = threading.Lock()
-        # One model instance generates for one caller at a time: concurrent
-        # generate() calls on shared weights would just fight over the same cores.
-        self._generate_lock = threading.Lock()
+    _model: Any = None  # both set by `_load`
+    _tokenizer: Any = None
 
     # --- loading ---------------------------------------------------------------
 
-    def load(self) -> TransformersLLM:
-        with self._load_lock:
-            if self._model is None:
-                self._load()
-        return self
-
-    def _load(self) -> None:
+    def _load(self) -> str:
         import torch
 
         _quiet_transformers()
         torch.set_num_threads(self.threads)
-        started = time.perf_counter()
         cached = registry.cached_conversion(self.name, self.cache_dir)
         if cached is not None:
             model, tokenizer = self._from_pretrained(str(cached))
@@ -166,8 +139,11 @@ class TransformersLLM(BaseLLM):
                 loaded_from = "path"
         model.eval()
         self._model, self._tokenizer = model, tokenizer
-        self.loaded_from = loaded_from
-        self.load_seconds = time.perf_counter() - started
+        # One model instance generates for one caller at a time: concurrent
+        # generate() calls on shared weights would just fight over the same cores.
+        self._generate_lock = threading.Lock()
+        self.context_length = getattr(model.config, "max_position_embeddings", None)
+        return loaded_from
 
     def _from_pretrained(self, location: str, gguf_file: str | None = None) -> tuple[Any, Any]:
         import torch
@@ -207,15 +183,7 @@ class TransformersLLM(BaseLLM):
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             registry.write_conversion_stamp(tmp, resolved)
-            for file in tmp.iterdir():  # on disk before the rename makes them visible
-                if file.is_file():
-                    with open(file, "rb") as f:
-                        os.fsync(f.fileno())
-            if final.exists():  # a stale copy from another source: move aside, then drop
-                stale = final.with_name(f".{final.name}.stale-{os.getpid()}")
-                os.replace(final, stale)
-                shutil.rmtree(stale, ignore_errors=True)
-            os.replace(tmp, final)
+            publish_dir(tmp, final)  # replaces a stale copy from another source
         except Exception as e:  # disk full, read-only cache, another process won the rename...
             log.warning("could not cache converted model in %s: %s", final, e)
         finally:
@@ -234,16 +202,9 @@ class TransformersLLM(BaseLLM):
 
     def _encode(self, messages: list[Message], max_tokens: int) -> Any:
         encoded = self._tokenizer.apply_chat_template(
-            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
-        n = int(encoded["input_ids"].shape[1])
-        limit = getattr(self._model.config, "max_position_embeddings", None)
-        if limit and n + max_tokens > limit:
-            raise ModelError(
-                f"The prompt has {n} tokens; with {max_tokens} for the reply that exceeds "
-                f"{self.name}'s context of {limit} tokens. Shorten the conversation or the "
-                "catalog text sent to the model, or lower max_reply_tokens."
-            )
+        self._check_fits(int(encoded["input_ids"].shape[1]), max_tokens)
         return encoded
 
     def _pieces(

@@ -17,7 +17,6 @@ request: the next step leaves it out and the cores go to the others.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from . import openvino_cache, registry
-from .base import BaseLLM, Message, Usage
+from .base import Message, Usage
 from .errors import ModelError
+from .local_engine import LocalEngine
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class _Scheduler:
                 return
 
 
-class OpenVINOLLM(BaseLLM):
+class OpenVINOLLM(LocalEngine):
     """A registry model or local .gguf file on OpenVINO GenAI (CPU)."""
 
     engine = "openvino"
@@ -120,46 +120,36 @@ class OpenVINOLLM(BaseLLM):
         seed: int | None = None,
         slots: int = 4,
     ):
-        self.name = model
-        self.languages = registry.languages(model)
-        self.cache_dir = Path(cache_dir)
-        self.threads = threads or max(1, os.cpu_count() or 1)
-        self.greedy = greedy
-        self.seed = seed
+        super().__init__(model, cache_dir=cache_dir, threads=threads, greedy=greedy, seed=seed)
         self.slots = slots
-        self.load_seconds: float | None = None
-        self.loaded_from: str | None = None  # "gguf" (built the IR now) | "cache"
-        self.context_length: int | None = None
-        self._pipe: Any = None
         self._tokenizer: Any = None
         self._scheduler: _Scheduler | None = None
-        self._load_lock = threading.Lock()
 
     # --- loading ---------------------------------------------------------------
 
-    def load(self) -> OpenVINOLLM:
-        with self._load_lock:
-            if self._pipe is None:
-                self._load()
-        return self
-
-    def _load(self) -> None:
-        started = time.perf_counter()
-        built = openvino_cache.cached_build(self.name, self.cache_dir) is None
-        directory, stamp = openvino_cache.ensure(self.name, self.cache_dir)
+    def _load(self) -> str:
+        try:  # before anything is built or re-quantised for an engine that cannot run
+            import openvino_genai  # noqa: F401
+        except ImportError as e:
+            raise ModelError(
+                f"openvino-genai is not installed ({e}): reinstall recochat, which installs "
+                "it, or set RECOCHAT_LLM_ENGINE=transformers."
+            ) from e
+        build = openvino_cache.ensure(self.name, self.cache_dir)
         try:
-            pipe = self._open(directory)
+            pipe = self._open(build.directory)
         except RuntimeError as e:  # a damaged IR that kept its size: rebuild it once
-            if built:
-                raise ModelError(f"OpenVINO cannot load {directory}: {e}") from e
-            log.warning("cached OpenVINO model %s does not load (%s); rebuilding", directory, e)
-            directory, stamp = openvino_cache.ensure(self.name, self.cache_dir, rebuild=True)
-            pipe, built = self._open(directory), True
-        self._pipe, self._tokenizer = pipe, pipe.get_tokenizer()
+            if build.built:
+                raise ModelError(f"OpenVINO cannot load {build.directory}: {e}") from e
+            log.warning(
+                "cached OpenVINO model %s does not load (%s); rebuilding", build.directory, e
+            )
+            build = openvino_cache.ensure(self.name, self.cache_dir, rebuild=True)
+            pipe = self._open(build.directory)
+        self._tokenizer = pipe.get_tokenizer()
         self._scheduler = _Scheduler(pipe, self.name)
-        self.context_length = stamp.get("context_length")
-        self.loaded_from = "gguf" if built else "cache"
-        self.load_seconds = time.perf_counter() - started
+        self.context_length = build.stamp.get("context_length")
+        return "gguf" if build.built else "cache"
 
     def _open(self, directory: Path) -> Any:
         import openvino_genai
@@ -199,13 +189,7 @@ class OpenVINOLLM(BaseLLM):
     def _encode(self, messages: list[Message], max_tokens: int) -> Any:
         prompt = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
         input_ids = self._tokenizer.encode(prompt, add_special_tokens=False).input_ids
-        n = int(input_ids.shape[1])
-        if self.context_length and n + max_tokens > self.context_length:
-            raise ModelError(
-                f"The prompt has {n} tokens; with {max_tokens} for the reply that exceeds "
-                f"{self.name}'s context of {self.context_length} tokens. Shorten the "
-                "conversation or the catalog text sent to the model, or lower max_reply_tokens."
-            )
+        self._check_fits(int(input_ids.shape[1]), max_tokens)
         return input_ids
 
     def _pieces(

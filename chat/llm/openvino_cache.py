@@ -16,7 +16,6 @@ Nothing here imports torch or transformers.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from . import registry, requant
 from .errors import ModelError
-from .packaged import STAMP_FORMAT, read_json, write_json_atomic
+from .packaged import STAMP_FORMAT, publish_dir, read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +87,10 @@ def read_stamp(directory: Path) -> dict | None:
     return stamp if set(stamp.get("files") or ()) >= set(IR_FILES) else None
 
 
-def cached_build(model: str, cache_dir: Path | str) -> Path | None:
-    """The model directory for `model` (a registry name or .gguf path) if it was
-    built from the current source by this OpenVINO version. Cheap: it never
-    hashes the GGUF nor loads anything."""
+def _current(model: str, cache_dir: Path | str) -> tuple[Path, dict] | None:
+    """The directory and stamp of a build of `model` (a registry name or .gguf path)
+    from the current source by this OpenVINO version. Cheap: it never hashes the
+    GGUF nor loads anything."""
     source = registry.source_check(model)
     if source is None:
         return None
@@ -99,8 +98,14 @@ def cached_build(model: str, cache_dir: Path | str) -> Path | None:
     directory = openvino_dir(name, cache_dir)
     stamp = read_stamp(directory)
     if stamp and current(stamp.get("source", "")) and stamp.get("openvino") == openvino_version():
-        return directory
+        return directory, stamp
     return None
+
+
+def cached_build(model: str, cache_dir: Path | str) -> Path | None:
+    """The model directory for `model` if a current build is there (see `_current`)."""
+    found = _current(model, cache_dir)
+    return found[0] if found else None
 
 
 def context_length(gguf_path: Path) -> int | None:
@@ -138,8 +143,8 @@ def _save_ir(gguf_path: Path, directory: Path) -> None:
         )
 
 
-def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> Path:
-    """Build `<cache>/<name>-ov/` from a resolved GGUF model; returns its path."""
+def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> tuple[Path, dict]:
+    """Build `<cache>/<name>-ov/` from a resolved GGUF model; returns it and its stamp."""
     if not resolved.gguf_file:
         raise ModelError(
             f"The OpenVINO engine reads GGUF files; {resolved.location} is not one. "
@@ -164,9 +169,6 @@ def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         _save_ir(readable, tmp)
-        for file in IR_FILES:  # on disk before the rename makes them visible
-            with open(tmp / file, "rb") as f:
-                os.fsync(f.fileno())
         stamp = {
             "format": STAMP_FORMAT,
             "name": resolved.name,
@@ -176,22 +178,25 @@ def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> Path:
             "files": {f: (tmp / f).stat().st_size for f in IR_FILES},
         }
         write_json_atomic(tmp / STAMP, stamp)
-        if final.exists():  # stale or damaged: move aside, then drop
-            stale = final.with_name(f".{final.name}.stale-{os.getpid()}")
-            os.replace(final, stale)
-            shutil.rmtree(stale, ignore_errors=True)
-        os.replace(tmp, final)
+        publish_dir(tmp, final)  # replaces a stale or damaged build
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("built %s in %.0f s", final, time.perf_counter() - started)
-    return final
+    return final, stamp
 
 
-def ensure(model: str, cache_dir: Path | str, *, rebuild: bool = False) -> tuple[Path, dict]:
+@dataclass(frozen=True)
+class Build:
+    directory: Path
+    stamp: dict
+    built: bool  # made just now (False: a current build was in the cache)
+
+
+def ensure(model: str, cache_dir: Path | str, *, rebuild: bool = False) -> Build:
     """The OpenVINO model directory for a registry name or .gguf path, and its stamp.
     A current cached build is used as it is; otherwise the GGUF is resolved (and
     sha256-checked) and the directory built."""
-    directory = None if rebuild else cached_build(model, cache_dir)
-    if directory is None:
-        directory = build(registry.resolve(model, cache_dir), cache_dir)
-    return directory, read_stamp(directory) or {}
+    found = None if rebuild else _current(model, cache_dir)
+    if found is not None:
+        return Build(*found, built=False)
+    return Build(*build(registry.resolve(model, cache_dir), cache_dir), built=True)

@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,21 @@ def write_json_atomic(path: Path, data: dict) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Rename a fully written temp directory to `final`. Its files reach the disk
+    first, so the rename never makes a half-written copy visible; an older `final`
+    (stale or damaged) is moved aside, then dropped."""
+    for file in tmp.iterdir():
+        if file.is_file():
+            with open(file, "rb") as f:
+                os.fsync(f.fileno())
+    if final.exists():
+        stale = final.with_name(f".{final.name}.stale-{os.getpid()}")
+        os.replace(final, stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    os.replace(tmp, final)
 
 
 def _stamp_path(spec: ModelSpec, cache_dir: Path) -> Path:

@@ -8,8 +8,10 @@ than Q5_0, so nothing is lost beyond the original rounding) with the pinned
 copied unchanged, and every other tensor is copied byte for byte.
 
 The result lives in the model cache beside the transformers conversion, written
-to a temp file, fsynced and renamed, with a stamp naming its source's sha256 and
-its own; a half-written or damaged copy fails that check and is rebuilt.
+to a temp file, fsynced and renamed, with a stamp naming its source and its own
+size and mtime; a copy truncated or rewritten since fails that check and is rebuilt.
+It is only read when the OpenVINO model directory is (re)built, never on a start
+that finds a current one, so a cheap check is enough.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelError
-from .packaged import STAMP_FORMAT, read_json, sha256_of, write_json_atomic
+from .packaged import STAMP_FORMAT, read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +94,9 @@ def _stamp(target: Path) -> Path:
 
 
 def cached_copy(target: Path, source_digest: str) -> Path | None:
-    """`target` if a complete conversion of the source with `source_digest` is there.
-    Checks size and mtime (cheap) against the stamp; a copy whose bytes changed since
-    is caught by its sha256 on the rebuild path, see `ensure_openvino_gguf`."""
+    """`target` if a complete conversion of the source with `source_digest` is there:
+    the stamp, written after the rename, names that source and the copy's size and
+    mtime as they were then."""
     stamp = read_json(_stamp(target))
     if not stamp or stamp.get("format") != STAMP_FORMAT or stamp.get("version") != REQUANT_VERSION:
         return None
@@ -134,7 +136,6 @@ def ensure_openvino_gguf(source: Path, source_digest: str, cache_dir: Path, name
         "source": source_digest,
         "size": st.st_size,
         "mtime_ns": st.st_mtime_ns,
-        "sha256": sha256_of([target]),
     }
     write_json_atomic(_stamp(target), stamp)
     return target

@@ -203,18 +203,14 @@ def _timed_run(llm, messages) -> dict:
 
 
 def _concurrent(llm, messages, n: int) -> float:
-    """Wall time of n different turns (same fixed prefix) started at once."""
-    import threading
+    """Wall time of n different turns (same fixed prefix) started at once. A turn
+    that fails fails the run: a wall time of failed turns would flatter the engine."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    threads = [
-        threading.Thread(target=_timed_run, args=(llm, _marked(messages, -1, f"Turn {i}.")))
-        for i in range(n)
-    ]
+    turns = [_marked(messages, -1, f"Turn {i}.") for i in range(n)]
     started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(lambda turn: _timed_run(llm, turn), turns))  # re-raises a failure
     return time.perf_counter() - started
 
 
@@ -245,10 +241,11 @@ def model_worker(job: dict) -> dict:
             reply_s=median(r["total_s"] for r in warm),
             gen_tok_per_s=median(r["gen_tok_per_s"] for r in cold + warm),
         )
-        if job.get("concurrent"):
-            sequential = sum(r["total_s"] for r in warm) / len(warm) * job["concurrent"]
-            out.update(concurrent_s=_concurrent(llm, messages, job["concurrent"]))
-            out.update(sequential_s=sequential)
+        if n := job.get("concurrent"):
+            out.update(
+                concurrent_s=_concurrent(llm, messages, n),
+                sequential_s=statistics.mean(r["total_s"] for r in warm) * n,
+            )
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 

@@ -1,6 +1,7 @@
 """Fast tests of the engine plumbing: the shared stop-string helper, the loop
-guard, the Q5_0 → Q8_0 re-quantiser and its cache, and the engine choice with
-its fallback. No model weights: GGUF files are written here, tiny."""
+guard, the Q5_0 → Q8_0 re-quantiser and its cache, the engine choice with its
+fallback, and what both local engines share. No model weights: GGUF files are
+written here, tiny."""
 
 from __future__ import annotations
 
@@ -195,3 +196,34 @@ def test_hugging_face_models_go_to_transformers_and_unknown_engines_are_refused(
     assert isinstance(engines.make_llm(str(tmp_path), cache_dir=tmp_path), TransformersLLM)
     with pytest.raises(ModelError, match="Use one of: auto, openvino, transformers"):
         engines.make_llm("smollm2-135m", cache_dir=tmp_path, engine="llamacpp")
+
+
+# --- what both local engines share ----------------------------------------------------
+
+
+def test_a_local_engine_loads_once_and_refuses_a_prompt_past_its_context(tmp_path):
+    from chat.llm.local_engine import LocalEngine
+
+    class Tiny(LocalEngine):
+        loads = 0
+
+        def _load(self):
+            self.loads += 1
+            self.context_length = 10
+            return "path"
+
+        def _pieces(self, messages, max_tokens, stop, usage):
+            self.load()
+            self._check_fits(len(messages[0]["content"].split()), max_tokens)
+            yield "ok"
+
+    llm = Tiny("tiny", cache_dir=tmp_path)
+    assert llm.load().load() is llm and llm.loads == 1 and llm.loaded_from == "path"
+    assert llm.complete([{"role": "user", "content": "a b c"}], max_tokens=7) == "ok"
+    with pytest.raises(ModelError) as e:
+        llm.complete([{"role": "user", "content": "a b c d"}], max_tokens=7)
+    assert str(e.value) == (
+        "The prompt has 4 tokens; with 7 for the reply that exceeds tiny's context of 10 "
+        "tokens. Shorten the conversation or the catalog text sent to the model, or lower "
+        "max_reply_tokens."
+    )
