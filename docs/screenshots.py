@@ -113,6 +113,20 @@ def server(env: dict[str, str], home: Path, command: str, ready_path: str, *args
             process.wait()
 
 
+def settle(page, selector: str, quiet_s: float = 2.0) -> None:
+    """Wait until the text under `selector` has not changed for `quiet_s` seconds: a
+    reply the checks replace arrives after a pause, and the picture must show the end."""
+    last, since = None, time.monotonic()
+    deadline = since + REPLY_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        text = page.locator(selector).inner_text()
+        if text != last:
+            last, since = text, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.25)
+
+
 def shoot_web_chat(browser, url: str, path: Path) -> None:
     from chat.frontends.web_chat import PENDING, WRITING
 
@@ -121,6 +135,7 @@ def shoot_web_chat(browser, url: str, path: Path) -> None:
     page.locator("#chat-input textarea").fill(QUESTION)
     page.locator("#send").click()
     page.wait_for_function(WEB_DONE, arg=[0, [PENDING, WRITING]], timeout=REPLY_TIMEOUT_MS)
+    settle(page, "#chatbot")
     page.screenshot(path=str(path))
     page.close()
 
@@ -135,6 +150,7 @@ def shoot_widget(browser, url: str, paths: dict[str, Path]) -> None:
     page.locator(".rc-input").fill(QUESTION)
     page.locator(".rc-input").press("Enter")
     page.wait_for_function(WIDGET_DONE, timeout=REPLY_TIMEOUT_MS)
+    settle(page, ".rc-log")
     page.screenshot(path=str(paths["desktop"]))
     page.set_viewport_size(PHONE)
     page.reload()

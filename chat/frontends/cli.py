@@ -26,7 +26,7 @@ def _open_app(args):
 def _load_llm(app) -> None:
     """Load the model before the first message, so a bad name fails at start."""
     print(f"Loading {app.settings.llm} …", file=sys.stderr, flush=True)
-    app.llm.load()
+    app.warm_up()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -40,6 +40,23 @@ INSTALL_HINT = (
 )
 
 
+def page_options() -> dict[str, Any]:
+    """How Gradio serves the page, alone (`recochat web`) or mounted at /chat by
+    `recochat serve`: our CSS, no footer links, no tracebacks for users, and
+    nothing that phones out or starts more (monitoring, history sync, PWA, MCP,
+    a Node server for SSR)."""
+    return {
+        "footer_links": [],
+        "run_history": False,  # it could offer to sync chats to a Hugging Face bucket
+        "show_error": False,
+        "enable_monitoring": False,
+        "pwa": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "css": PAGE_CSS,
+    }
+
+
 def _gradio():
     try:
         import gradio
@@ -179,13 +196,6 @@ def _wire(gr, chat: WebChat, ui: dict[str, Any]) -> None:
     cards.click(on_card_click, inputs=[sid], outputs=[cards], concurrency_id="turn", **private)
 
 
-def _warm_up(app: App) -> None:
-    """Load the model before the port opens, so the first reply is not a minute late
-    and a missing model fails here with its install hint (a ModelError). `recochat
-    web` has already loaded it (and said so); then this returns at once."""
-    app.llm.load()
-
-
 def serve(
     app: App,
     host: str = "127.0.0.1",
@@ -198,7 +208,7 @@ def serve(
     link, no telemetry, nothing fetched from the network."""
     app.require_catalog()
     demo = build_ui(app, debug=debug)
-    _warm_up(app)
+    app.warm_up()  # before the port opens: the first reply is not a minute late
     try:
         demo.queue(default_concurrency_limit=1).launch(
             server_name=host,
@@ -206,15 +216,8 @@ def serve(
             share=False,
             inbrowser=False,
             quiet=True,
-            show_error=False,
-            footer_links=[],
-            run_history=False,  # it could offer to sync chats to a Hugging Face bucket
-            enable_monitoring=False,
-            pwa=False,
-            mcp_server=False,
-            ssr_mode=False,  # SSR would start a Node server
             prevent_thread_lock=True,
-            css=PAGE_CSS,
+            **page_options(),
         )
     except OSError:
         raise ChatError(

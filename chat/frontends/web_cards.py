@@ -105,7 +105,8 @@ def _facts(card: ItemCard) -> str:
         facts.append(
             f'<span class="rc-price">{html.escape(money(card.price, card.currency))}</span>'
         )
-    if card.rating is not None:
+    said = {r.get("signal") for r in card.reasons}  # the explanation's own line says these
+    if card.rating is not None and "rating" not in said:
         count = f" ({card.rating_count:,} ratings)" if card.rating_count else ""
         facts.append(f'<span class="rc-rating">{card.rating:.1f}★{html.escape(count)}</span>')
     if card.in_stock is not None:

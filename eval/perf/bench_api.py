@@ -102,6 +102,7 @@ class Server:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()  # reaped, not left a zombie
 
 
 def _env(home: Path, **settings: str) -> dict[str, str]:

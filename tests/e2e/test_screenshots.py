@@ -5,24 +5,19 @@ are; run the script without --check to change them)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.browser import require_chromium
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "screenshots.py"
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.e2e
 def test_the_screenshot_script_makes_its_pictures():
-    if not Path(CHROMIUM).is_file():
-        message = f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--check"],
         capture_output=True,

@@ -16,18 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers.browser import chromium
 from helpers.servers import ApiServer, new_key, run_cli, server_env
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("RECOCHAT_SCREENSHOTS", "/tmp"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAYLOAD = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
 ROWS = [
     {
@@ -102,17 +94,7 @@ def widget_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        message = f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium()
 
 
 @pytest.fixture

@@ -89,12 +89,17 @@ class ApiServer:
         return psutil.Process(self.process.pid).memory_info().rss / 2**20
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM, as a service manager stops it; SIGKILL if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def sse_frames(text: str) -> list[tuple[str, str]]:
@@ -114,6 +119,3 @@ def sse_frames(text: str) -> list[tuple[str, str]]:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-# --- the server these tests share ------------------------------------------------------------

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.servers import sse_frames
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 ADMIN = "admin-secret-for-tests"
@@ -82,20 +83,6 @@ def assert_error(r, status: int, code: str | None = None) -> dict:
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
-
-
-def sse_events(text: str) -> list[tuple[str, str]]:
-    out = []
-    for frame in text.replace("\r\n", "\n").split("\n\n"):
-        event, data = "message", []
-        for line in frame.split("\n"):
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip())
-        if data:
-            out.append((event, "\n".join(data)))
-    return out
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -195,7 +182,7 @@ def test_a_streamed_message_is_server_sent_events_of_the_turn(client, key):
     )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/event-stream")
-    events = sse_events(r.text)
+    events = sse_frames(r.text)
     names = [e for e, _ in events]
     assert names[0] == "items" and names[-1] == "done"
     assert names.count("text") >= 3  # word by word, like the model streams
@@ -525,7 +512,7 @@ def test_the_sse_stream_ends_with_done(client, key):
         json={"messages": [{"role": "user", "content": "coffee"}], "stream": True},
     )
     assert r.headers["content-type"].startswith("text/event-stream")
-    frames = [d for _, d in sse_events(r.text)]
+    frames = [d for _, d in sse_frames(r.text)]
     assert frames[-1] == "[DONE]"
     chunks = [json.loads(f) for f in frames[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)

@@ -69,8 +69,7 @@ def _static(name: str) -> str:
 def _warm_up(ctx: ApiContext) -> None:
     """Load the model (and the catalog-derived parts) so the first reply is not slow."""
     try:
-        ctx.app.recommender, ctx.app.tracker  # noqa: B018 - cached on first access
-        ctx.app.llm.load()
+        ctx.app.warm_up()
         ctx.readiness["model"] = "ready"
     except Exception as e:  # a ModelError names the fix; /readyz and the log show it
         log.error("the model did not load: %s", e)
@@ -112,7 +111,7 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     api.include_router(routes.router)
     api.include_router(completions.router)
     api.include_router(handoff.router)
-    _operations(api)
+    _operations(api, app)
 
     api.add_middleware(
         BodySizeLimit,
@@ -134,9 +133,9 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     return api
 
 
-def _operations(api: FastAPI) -> None:
+def _operations(api: FastAPI, app: App) -> None:
     _health_routes(api)
-    _page_routes(api)
+    _page_routes(api, Images(app.home.path))
 
 
 def _health_routes(api: FastAPI) -> None:
@@ -172,13 +171,15 @@ def _health_routes(api: FastAPI) -> None:
         return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)
 
 
-def _page_routes(api: FastAPI) -> None:
-    """The embeddable widget, the catalog's pictures and the demo page."""
+def _page_routes(api: FastAPI, images: Images) -> None:
+    """The embeddable widget, the catalog's pictures and the demo page (the files
+    ship with the package: read once, here)."""
+    widget_js, demo_page = _static("widget.js"), _static("demo.html")
 
     @api.get("/widget.js", include_in_schema=False)
     async def widget():
         return Response(
-            _static("widget.js"),
+            widget_js,
             media_type="text/javascript; charset=utf-8",
             headers={
                 **SECURITY_HEADERS,
@@ -188,8 +189,8 @@ def _page_routes(api: FastAPI) -> None:
         )
 
     @api.get("/images/{name}", include_in_schema=False)
-    async def image(name: str, ctx: ApiContext = Depends(context)):
-        found = Images(ctx.app.home.path).find(name)
+    async def image(name: str):
+        found = images.find(name)
         if found is None:
             raise ApiError(404, "not_found", f"No picture named {name!r}.")
         path, media = found
@@ -207,9 +208,8 @@ def _page_routes(api: FastAPI) -> None:
     @api.get("/demo", include_in_schema=False)
     async def demo(request: Request, key: str = ""):
         base = str(request.base_url).rstrip("/")
-        page = _static("demo.html")
         key = key if KEY_SHAPE.match(key) else ""
-        page = page.replace("{{API_URL}}", html.escape(base, quote=True))
+        page = demo_page.replace("{{API_URL}}", html.escape(base, quote=True))
         page = page.replace("{{KEY}}", html.escape(key, quote=True))
         page = page.replace("{{NO_KEY}}", " hidden" if key else "")
         page = page.replace("{{LOOK}}", _widget_look(request.query_params))
@@ -237,24 +237,11 @@ def _widget_look(query) -> str:
 def _mount_gradio(api: FastAPI, app: App) -> None:
     import gradio as gr
 
-    from chat.frontends.web import build_ui
-    from chat.frontends.web_cards import PAGE_CSS
+    from chat.frontends.web import build_ui, page_options
 
     blocks = build_ui(app)
     blocks.queue(default_concurrency_limit=1)
-    gr.mount_gradio_app(
-        api,
-        blocks,
-        path="/chat",
-        footer_links=[],
-        run_history=False,
-        show_error=False,
-        ssr_mode=False,
-        enable_monitoring=False,
-        pwa=False,
-        mcp_server=False,
-        css=PAGE_CSS,
-    )
+    gr.mount_gradio_app(api, blocks, path="/chat", **page_options())
 
 
 def bind(host: str, port: int) -> socket.socket:
