@@ -49,6 +49,8 @@ def eval_group(sub):
 
 
 def _register_dialogues(sub) -> None:
+    from eval.scripted import CATALOGS
+
     p = eval_group(sub).add_parser(
         "dialogues",
         help="run scripted dialogue suites (YAML) and report pass rates per assertion",
@@ -57,7 +59,7 @@ def _register_dialogues(sub) -> None:
     p.add_argument("--model", help="LLM name (default from settings); e.g. smollm2-135m")
     p.add_argument(
         "--catalog",
-        choices=["demo", "redial"],
+        choices=CATALOGS,
         help="run only the suites for this catalog (default: every catalog the suites use)",
     )
     p.add_argument("--embedder", default="minilm", help="embedder for the item store")

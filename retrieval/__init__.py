@@ -23,13 +23,12 @@ from retrieval.items.catalog import (
     load_catalog,
     read_rows,
 )
-from retrieval.items.embedders import Embedder, HashEmbedder, make_embedder
+from retrieval.items.embedders import HashEmbedder, make_embedder
 from retrieval.items.facets import Facet
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.linking import FacetMatcher, TitleLinker
 from retrieval.items.store import Candidate, IngestReport, ItemStore
-from retrieval.models.array_model import ArrayFormatError, ArrayModel, ItemScorer
 from retrieval.models.artifacts import (
     Artifact,
     ArtifactError,
@@ -52,39 +51,30 @@ from retrieval.ranking.channels import (
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
 from retrieval.ranking.fusion import (
-    DEFAULT_WEIGHTS,
     Example,
     Fusion,
     FusionModel,
-    TreeFusion,
     learn_fusion,
     learn_tree_fusion,
     merge_learned,
 )
 from retrieval.ranking.pipeline import Pipeline, PipelineConfig
-from retrieval.ranking.rerank import RerankConfig, Reranker
+from retrieval.ranking.rerank import Reranker
 from retrieval.ranking.scored import Preferences, ScoredItem
 from retrieval.ranking.serving import (
     NEGATIVE,
-    POSITIVE,
-    InteractionLog,
     LearningConfig,
-    Ranked,
     Recommender,
     Shortlist,
 )
 from retrieval.ranking.trained import ArtifactWarning, Trained, load_models
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
     "EASE",
     "HISTORY_TAIL",
     "MAX_EASE_ITEMS",
     "NEGATIVE",
-    "POSITIVE",
     "PRESETS",
-    "ArrayFormatError",
-    "ArrayModel",
     "Artifact",
     "ArtifactError",
     "ArtifactWarning",
@@ -97,7 +87,6 @@ __all__ = [
     "DialogueConfig",
     "DialogueModels",
     "EmbedderError",
-    "Embedder",
     "Example",
     "FacetMatcher",
     "Facet",
@@ -110,11 +99,9 @@ __all__ = [
     "FusionModel",
     "HashEmbedder",
     "IngestReport",
-    "InteractionLog",
     "InteractionMatrix",
     "Item",
     "ItemKNN",
-    "ItemScorer",
     "ItemStore",
     "LearningConfig",
     "LoadResult",
@@ -126,9 +113,7 @@ __all__ = [
     "PopularChannel",
     "Preferences",
     "Query",
-    "Ranked",
     "Recommender",
-    "RerankConfig",
     "Reranker",
     "RetrievalError",
     "RowError",
@@ -139,7 +124,6 @@ __all__ = [
     "StoreError",
     "TitleLinker",
     "Trained",
-    "TreeFusion",
     "demo_catalog_path",
     "dialogue_channels",
     "learn_fusion",

@@ -136,7 +136,6 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
 
 
 def _ids(refs, lists) -> list[str]:
-
     refs = refs if isinstance(refs, list) else [refs]
     return [resolve(r, lists) for r in refs]
 

@@ -73,7 +73,7 @@ def _eval(node: ast.AST, meta: dict[str, Any], lookup=None) -> Any:
     raise SuiteError(f"Unsupported expression element: {ast.dump(node)[:60]}")
 
 
-# --- running ------------------------------------------------------------------------------
+# --- references to items shown earlier ('@2', '@3.1') ----------------------------------
 
 
 def resolve(ref: str, lists: list[list[str]]) -> str:

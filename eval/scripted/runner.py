@@ -38,10 +38,9 @@ from typing import Any
 import yaml
 
 from chat import ChatError
+from eval.scripted import CATALOGS
 from eval.scripted.checks import check_turn, observe
 from eval.scripted.expressions import SuiteError, resolve
-
-CATALOGS = ("demo", "redial", "opendialkg")  # suite catalogs (catalog_source)
 
 ASSERTIONS = {
     "asks_question": "the assistant asks a question (true) or does not (false)",
@@ -120,7 +119,7 @@ def load_dialogues(path: str | Path) -> list[Dialogue]:
     return out
 
 
-# --- filter expressions ("price <= 150 and 'tent' in tags") ---------------------------
+# --- the catalogs and the app a suite runs against ------------------------------------
 
 
 def catalog_source(catalog: str) -> tuple[str, str]:
@@ -207,7 +206,6 @@ def cached_vectors(store, items, cache: Path):
 
 
 def run_dialogue(app, dialogue: Dialogue) -> list[dict[str, Any]]:
-
     session = app.session()
     lists: list[list[str]] = []  # items shown, per user turn
     records = []

@@ -41,9 +41,8 @@ class FieldMap:
     rating: str | None = "rating"
     rating_count: str | None = "rating_count"
     in_stock: str | None = "in_stock"
-    image: str | None = (
-        "image"  # a picture of the item: https://… or /images/… (served by recochat)
-    )
+    # a picture of the item: https://… or /images/… (served by recochat)
+    image: str | None = "image"
     url: str | None = "url"  # the item's page in the shop
     # None keeps every other field as metadata; a tuple keeps only those.
     metadata: tuple[str, ...] | None = None
@@ -279,12 +278,10 @@ def _row_to_item(row: dict[str, Any], f: FieldMap) -> tuple[Item | None, tuple[s
 def _clean_link(value: Any) -> tuple[Any, str | None]:
     """Links are shown to people, so only web addresses and recochat's own paths pass:
     never javascript:, data: or file: URLs."""
-    if not isinstance(value, str) or not value.strip():
-        return None, f"must be a web address (https://…) or a path (/images/…), got {value!r}"
-    link = value.strip()
-    if link.lower().startswith(("https://", "http://")) and " " not in link:
-        return link, None
-    if link.startswith("/") and not link.startswith("//") and " " not in link:
+    link = value.strip() if isinstance(value, str) else ""
+    web = link.lower().startswith(("https://", "http://"))
+    own = link.startswith("/") and not link.startswith("//")  # "//host" is another site
+    if (web or own) and " " not in link:
         return link, None
     return None, f"must be a web address (https://…) or a path (/images/…), got {value!r}"
 

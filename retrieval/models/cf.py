@@ -112,14 +112,7 @@ class ItemKNN:
         return self.sim
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        sim = self._fitted()
-        return {
-            "data": sim.data,
-            "indices": sim.indices,
-            "indptr": sim.indptr,
-            "shape": np.array(sim.shape),
-            "params": np.array([self.neighbours, self.shrink]),
-        }
+        return {**_csr_arrays(self._fitted()), "params": np.array([self.neighbours, self.shrink])}
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], item_ids: list[str]) -> ItemKNN:
@@ -182,6 +175,15 @@ class EASE:
         model.weights = arrays["weights"].astype(np.float32)
         model.item_ids = list(item_ids)
         return model
+
+
+# what a sparse model's arrays hold: its matrix in CSR parts, and its parameters
+_SPARSE_KEYS = ("data", "indices", "indptr", "shape", "params")
+
+
+def _csr_arrays(m: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A sparse matrix as the arrays `_csr` reads back."""
+    return {"data": m.data, "indices": m.indices, "indptr": m.indptr, "shape": np.array(m.shape)}
 
 
 def _csr(arrays: Mapping[str, np.ndarray]) -> sp.csr_matrix:
@@ -282,10 +284,7 @@ class Transitions:
         m = self.matrix if self.matrix is not None else sp.csr_matrix((0, len(self.item_ids)))
         return {
             "anchors": np.array(list(self.anchors), dtype=str),
-            "data": m.data,
-            "indices": m.indices,
-            "indptr": m.indptr,
-            "shape": np.array(m.shape),
+            **_csr_arrays(m),
             "params": np.array([self.shrink]),
         }
 
@@ -339,10 +338,7 @@ class RequestKNN:
         c = self.chosen if self.chosen is not None else sp.csr_matrix((0, len(self.item_ids)))
         return {
             "vectors": np.zeros((0, 1), np.float32) if self.vectors is None else self.vectors,
-            "data": c.data,
-            "indices": c.indices,
-            "indptr": c.indptr,
-            "shape": np.array(c.shape),
+            **_csr_arrays(c),
             "params": np.array([self.neighbours, self.power]),
         }
 
@@ -355,6 +351,3 @@ class RequestKNN:
         model.vectors = arrays["vectors"].astype(np.float32)
         model.chosen = _csr(arrays)
         return model
-
-
-_SPARSE_KEYS = ("data", "indices", "indptr", "shape", "params")

@@ -70,14 +70,18 @@ class Pipeline:
 
     # -- stages ------------------------------------------------------------------
 
-    def prepare(self, query: Query, online: OnlineState | None, timings: dict) -> None:
-        """Embed the request once, then let the Rocchio profile move it."""
-        query.cache.clear()
+    def embed(self, query: Query, timings: dict) -> None:
+        """The request's embedding, computed once: the dense channel keeps it on the query."""
         t = time.perf_counter()
         for ch in self.channels:
             if isinstance(ch, DenseChannel):
                 ch.query_vector(query)
         _lap(timings, "embed", t)
+
+    def prepare(self, query: Query, online: OnlineState | None, timings: dict) -> None:
+        """Embed the request once, then let the Rocchio profile move it."""
+        query.cache.clear()
+        self.embed(query, timings)
         if online is not None and self.index.vectors is not None:
             query.vector = online.profile.apply(query.vector, self.index.vectors, self.index.pos)
 

@@ -29,12 +29,12 @@ from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex
 from retrieval.items.store import ItemStore
 from retrieval.models.online import OnlineState
-from retrieval.ranking.channels import DenseChannel, ModelChannel, Query
+from retrieval.ranking.channels import ModelChannel, Query
 from retrieval.ranking.fusion import FusionModel, TreeFusion
 from retrieval.ranking.pipeline import Pipeline, PipelineConfig
 from retrieval.ranking.rerank import RerankConfig, Reranker
 from retrieval.ranking.scored import ScoredItem
-from retrieval.ranking.trained import ArtifactWarning, load_models
+from retrieval.ranking.trained import ArtifactWarning, feature_builder, load_models
 
 POSITIVE = {"like", "click", "purchase"}
 NEGATIVE = {"dislike"}
@@ -116,14 +116,13 @@ class Recommender:
         if fusion is None or (isinstance(fusion, TreeFusion) and config.fusion_weights):
             # configured weights are a linear fusion: they replace learned trees
             fusion = FusionModel.default()
-            trained.fusion = None
         if isinstance(fusion, FusionModel):
             fusion.weights.update(config.fusion_weights)
         pipeline = Pipeline(
             index,
             trained.serving_channels(index, store.embedder.embed),
             fusion=fusion,
-            features=trained.features(index),
+            features=feature_builder(index, fusion),
             reranker=Reranker(index, config.rerank),
             config=PipelineConfig(channel_k=config.channel_k),
         )
@@ -182,11 +181,7 @@ class Recommender:
         if online is not None:
             query.liked = list(dict.fromkeys([*query.liked, *online.profile.liked]))
             query.disliked = list(dict.fromkeys([*query.disliked, *online.profile.disliked]))
-        t = time.perf_counter()
-        for ch in self.pipeline.channels:
-            if isinstance(ch, DenseChannel):
-                ch.query_vector(query)
-        timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
+        self.pipeline.embed(query, timings)  # before Rocchio moves it (in `shortlist`)
         request = None if query.vector is None else query.vector.copy()
         items, recalled = self.pipeline.shortlist(
             query, online=online, rng=self._rng, timings=timings, limit=limit

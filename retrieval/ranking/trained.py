@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from retrieval.items.index import CatalogIndex
+from retrieval.models.array_model import ArrayFormatError, ItemScorer
 from retrieval.models.artifacts import Artifact, ArtifactError, load_artifact
 from retrieval.models.cf import EASE, ItemKNN
 from retrieval.models.dialogue import DialogueModels
@@ -29,6 +32,8 @@ from retrieval.ranking.channels import (
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
 from retrieval.ranking.fusion import Fusion, FusionModel, TreeFusion
+
+T = TypeVar("T")
 
 
 class ArtifactWarning(UserWarning):
@@ -65,10 +70,21 @@ class Trained:
         mentions = self.dialogues.popularity_on(index)
         return mentions if self.popularity is None else self.popularity + mentions
 
-    def features(self, index: CatalogIndex) -> FeatureBuilder:
-        """Tree fusion reads the feature columns it was trained on (its config)."""
-        config = getattr(self.fusion, "info", {}).get("features")
-        return FeatureBuilder(index, FeatureConfig(**config) if config else None)
+
+def feature_builder(index: CatalogIndex, fusion: Fusion) -> FeatureBuilder:
+    """The feature columns a fusion reads: tree fusion keeps the config it was
+    trained on in its info; a linear fusion reads the default columns."""
+    config = fusion.info.get("features")
+    return FeatureBuilder(index, FeatureConfig(**config) if config else None)
+
+
+# The models that become a recall channel of their own: artifact, class, channel
+# name, and whether it reads the history in order (the sequence model).
+_MODEL_CHANNELS: tuple[tuple[str, type[ItemScorer], str, bool], ...] = (
+    ("item_knn", ItemKNN, "co_interaction", False),
+    ("ease", EASE, "cf", False),
+    ("sasrec", SASRec, "sequence", True),
+)
 
 
 def load_models(index: CatalogIndex, folder: Path) -> Trained:
@@ -77,43 +93,50 @@ def load_models(index: CatalogIndex, folder: Path) -> Trained:
         # a fresh install: nothing trained yet, which is no problem worth a warning
         return out
 
-    def get(name: str) -> Artifact | None:
-        if not (folder / name).exists():  # not trained (yet): its channel is left out
+    def load(name: str, build: Callable[[Artifact], T], retrain: str = "retrain") -> T | None:
+        """The artifact made into what serves it; None, and a problem, when it cannot be."""
+        if not (folder / name).exists():  # not trained (yet): its part is left out
             return None
         try:
-            return load_artifact(folder, name)
-        except ArtifactError as e:
+            return build(load_artifact(folder, name))
+        except ArrayFormatError as e:  # its message says what to do
+            out.problems.append(f"The '{name}' artifact does not fit this recochat: {e}")
+        except ArtifactError as e:  # a corrupt or old-format file, named in the message
             out.problems.append(str(e))
-            return None
-
-    if (a := get("item_knn")) is not None:
-        knn = ItemKNN.from_arrays(a.arrays, a.item_ids)
-        out.channels.append(ModelChannel(index, knn, "co_interaction"))
-    if (a := get("ease")) is not None:
-        out.channels.append(ModelChannel(index, EASE.from_arrays(a.arrays, a.item_ids), "cf"))
-    if (a := get("sasrec")) is not None:
-        try:
-            model = SASRec.from_arrays(a.arrays, a.item_ids)
-            out.channels.append(ModelChannel(index, model, "sequence", use_history_order=True))
-        except (KeyError, RuntimeError, ValueError) as e:
-            out.problems.append(f"The 'sasrec' artifact does not fit this recochat ({e}); retrain.")
-    if (a := get("dialogues")) is not None:
-        try:
-            out.dialogues = DialogueModels.from_arrays(a.arrays, a.item_ids)
-        except (KeyError, ValueError) as e:
+        except (KeyError, RuntimeError, ValueError) as e:  # e.g. a network of another shape
             out.problems.append(
-                f"The 'dialogues' artifact does not fit this recochat ({e}); "
-                "rerun 'recochat train --dialogues FILE'."
+                f"The '{name}' artifact does not fit this recochat ({e}); {retrain}."
             )
-    if (a := get("fusion")) is not None:
-        names = [str(n) for n in a.arrays["names"]]
-        if a.kind == "fusion_trees":
-            out.fusion = TreeFusion(names, str(a.arrays["model"][0]), a.info)
-        else:
-            weights = map(float, a.arrays["weights"])
-            out.fusion = FusionModel(dict(zip(names, weights, strict=True)), a.info)
-    if (a := get("popularity")) is not None:
-        pos = {i: n for n, i in enumerate(a.item_ids)}
-        counts = a.arrays["counts"]
-        out.popularity = np.array([counts[pos[i]] if i in pos else 0.0 for i in index.ids])
+        return None
+
+    for name, model_class, channel, in_order in _MODEL_CHANNELS:
+        model = load(name, partial(_model, model_class))
+        if model is not None:
+            out.channels.append(ModelChannel(index, model, channel, use_history_order=in_order))
+    out.dialogues = load(
+        "dialogues",
+        lambda a: DialogueModels.from_arrays(a.arrays, a.item_ids),
+        "rerun 'recochat train --dialogues FILE'",
+    )
+    out.fusion = load("fusion", _fusion)
+    out.popularity = load("popularity", lambda a: _popularity(a, index))
     return out
+
+
+def _model(model_class: type[ItemScorer], a: Artifact) -> ItemScorer:
+    return model_class.from_arrays(a.arrays, a.item_ids)
+
+
+def _fusion(a: Artifact) -> Fusion:
+    names = [str(n) for n in a.arrays["names"]]
+    if a.kind == "fusion_trees":
+        return TreeFusion(names, str(a.arrays["model"][0]), a.info)
+    weights = map(float, a.arrays["weights"])
+    return FusionModel(dict(zip(names, weights, strict=True)), a.info)
+
+
+def _popularity(a: Artifact, index: CatalogIndex) -> np.ndarray:
+    """Interaction counts over the catalog's positions (0 for items not counted)."""
+    pos = {i: n for n, i in enumerate(a.item_ids)}
+    counts = a.arrays["counts"]
+    return np.array([counts[pos[i]] if i in pos else 0.0 for i in index.ids])

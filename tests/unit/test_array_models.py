@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from retrieval.items.index import CatalogIndex
 from retrieval.models.array_model import ArrayFormatError, ArrayModel
-from retrieval.models.artifacts import ArtifactError
+from retrieval.models.artifacts import Artifact, ArtifactError, save_artifact
 from retrieval.models.cf import EASE, InteractionMatrix, ItemKNN, RequestKNN, Transitions
 from retrieval.models.dialogue import DialogueModels, PastPick
 from retrieval.models.sequence import SASRec, SASRecConfig
+from retrieval.ranking.trained import load_models
 
 IDS = [f"i{n}" for n in range(12)]
 SEEDS = np.array([0, 3, 5])
@@ -137,7 +140,37 @@ def test_arrays_for_other_items_are_refused(case):
 
 
 def test_a_bad_array_error_is_an_artifact_error_and_a_value_error():
-    """Serving goes on without a model whose artifact is refused: trained.py catches
-    ArtifactError for files and ValueError for arrays, so this error is both."""
     assert issubclass(ArrayFormatError, ArtifactError)
     assert issubclass(ArrayFormatError, ValueError)
+
+
+# artifact name (as `recochat train` writes it) → its case above and what it serves as
+SERVED = {
+    "item_knn": ("item_knn", "co_interaction"),
+    "ease": ("ease", "cf"),
+    "sasrec": ("sasrec", "sequence"),
+    "dialogues": ("dialogue_models", None),  # the dialogue channels, from Trained.dialogues
+}
+
+
+@pytest.mark.parametrize("name", list(SERVED))
+def test_serving_goes_on_without_a_model_whose_arrays_are_refused(tmp_path, name):
+    case_name, channel = SERVED[name]
+    spec = CASES[case_name]
+    model = spec.build()
+    index = CatalogIndex(IDS, [{"title": i} for i in IDS])
+
+    def served(folder: Path) -> bool:
+        trained = load_models(index, folder)
+        names = {ch.name for ch in trained.channels}
+        return trained.dialogues is not None if channel is None else channel in names
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    save_artifact(good, Artifact(name, model.kind, IDS, model.to_arrays()))
+    assert served(good) and not load_models(index, good).problems
+    arrays = model.to_arrays()
+    del arrays[spec.required]
+    save_artifact(bad, Artifact(name, model.kind, IDS, arrays))
+    assert not served(bad)
+    (problem,) = load_models(index, bad).problems
+    assert f"'{name}'" in problem and "recochat train" in problem

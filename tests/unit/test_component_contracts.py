@@ -22,12 +22,17 @@ def _examples(seed: int = 0) -> list[Example]:
     return out
 
 
-def _fusions() -> dict[str, Fusion]:
-    trees = learn_tree_fusion(_examples(), NAMES, rounds=30, params={"min_data_in_leaf": 5})
-    return {"linear": FusionModel.default(), "trees": trees}
+@pytest.fixture(scope="module")
+def trees() -> Fusion:
+    return learn_tree_fusion(_examples(), NAMES, rounds=30, params={"min_data_in_leaf": 5})
 
 
-FUSIONS = _fusions()
+@pytest.fixture(scope="module", params=["linear", "trees"])
+def fusion(request: pytest.FixtureRequest) -> Fusion:
+    """Every fusion: the configured linear weights and LightGBM trees."""
+    if request.param == "linear":
+        return FusionModel.default()
+    return request.getfixturevalue("trees")
 
 
 def _columns(n: int = 30, seed: int = 1) -> dict[str, np.ndarray]:
@@ -35,44 +40,50 @@ def _columns(n: int = 30, seed: int = 1) -> dict[str, np.ndarray]:
     return {name: rng.random(n) for name in NAMES}
 
 
-@pytest.mark.parametrize("name", FUSIONS)
-def test_a_fusion_explains_its_scores_exactly(name):
-    fusion = FUSIONS[name]
+def test_a_fusion_explains_its_scores_exactly(fusion):
     scores, parts = fusion.score(_columns())
-    assert scores.shape == (30,) and set(parts) <= set(NAMES)
+    assert scores.shape == (30,) and parts and set(parts) <= set(NAMES)
+    assert np.ptp(scores) > 0  # the scores tell the items apart
     assert np.allclose(scores, np.sum(list(parts.values()), axis=0), atol=1e-6)
 
 
-@pytest.mark.parametrize("name", FUSIONS)
-def test_a_fusion_ranks_the_same_with_contributions_only_for_the_best(name):
-    fusion = FUSIONS[name]
+def test_a_fusion_scores_and_explains_the_best_alike_with_a_limit(fusion):
+    """`limit` may spare the "why" of rows nobody sees, never the scores or the
+    shown rows' explanations."""
     cols = _columns()
-    full, _ = fusion.score(cols)
+    full, whole = fusion.score(cols)
     limited, parts = fusion.score(cols, limit=5)
-    assert list(np.argsort(-full)[:5]) == list(np.argsort(-limited)[:5])
-    best = set(np.argsort(-limited)[:5])
-    for values in parts.values():  # "why" only where it is shown
-        assert all(values[i] == 0 for i in range(30) if i not in best) or name == "linear"
+    assert np.allclose(limited, full, atol=1e-6)
+    best = np.argsort(-full)[:5]
+    assert set(parts) == set(whole)
+    for name in whole:
+        assert np.allclose(parts[name][best], whole[name][best], atol=1e-6), name
+    assert np.allclose(np.sum(list(parts.values()), axis=0)[best], limited[best], atol=1e-6)
 
 
-@pytest.mark.parametrize("name", FUSIONS)
-def test_scaling_a_signal_moves_only_its_share(name):
-    fusion = FUSIONS[name]
+def test_the_trees_explain_only_the_rows_a_limit_keeps(trees):
+    """TreeSHAP costs ~100 predictions a row: with a limit the other rows get none."""
+    scores, parts = trees.score(_columns(), limit=5)
+    rest = np.argsort(-scores)[5:]
+    assert all(not values[rest].any() for values in parts.values())
+
+
+def test_scaling_a_signal_moves_only_its_share(fusion):
     cols = _columns()
     _, plain = fusion.score(cols)
     _, scaled = fusion.score(cols, scale={"semantic": 2.0})
+    assert np.any(plain["semantic"] != 0)  # so doubling it is seen
     assert np.allclose(scaled["semantic"], 2 * plain["semantic"], atol=1e-6)
     for other in set(plain) - {"semantic"}:
         assert np.allclose(scaled[other], plain[other], atol=1e-6)
 
 
-def test_learned_trees_put_the_chosen_rows_first():
-    trees = FUSIONS["trees"]
+def test_learned_trees_put_the_chosen_rows_first(trees):
     hits = 0
     for example in _examples(seed=5)[:40]:
         scores, _ = trees.score({n: example.features[:, i] for i, n in enumerate(NAMES)})
         hits += int(np.argmax(scores) in example.chosen)
-    assert hits >= 20  # chance is 1 in 12
+    assert hits >= 28  # chance is 1 in 12 (about 3 of 40); the trees find 33
 
 
 def _embedder_contract(embedder) -> None:
