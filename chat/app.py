@@ -24,6 +24,7 @@ from chat.llm.base import Message
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.interactions import InteractionStore
+from chat.reply.copycheck import CopyChecker
 from chat.reply.copywriter import CopyWriter
 from chat.session import Session
 from retrieval import ItemStore, make_embedder
@@ -125,6 +126,12 @@ class App:
         return StateTracker(self.store.facets(), self.store.all_metas())
 
     @cached_property
+    def checker(self) -> CopyChecker:
+        """The copy check over the catalog's titles, built once (its title prefixes
+        and words are derived from every title)."""
+        return CopyChecker(self.tracker.titles)
+
+    @cached_property
     def policy(self) -> Policy:
         s, tracker = self.settings, self.tracker
         return Policy(
@@ -152,6 +159,13 @@ class App:
     def interactions(self) -> InteractionStore:
         return InteractionStore(self.db)
 
+    def warm_up(self) -> LLM:
+        """Build what the first turn would otherwise wait for: the catalog-derived parts
+        (tracker, recommender) and the model. A missing model fails here, with its
+        install hint (a ModelError). Returns the loaded model."""
+        self.tracker, self.recommender  # noqa: B018 - cached on first access
+        return self.llm.load()
+
     def require_catalog(self, why: str = "") -> None:
         """The one error for commands that need items: chat, web, training."""
         if self.store.count() == 0:
@@ -159,7 +173,7 @@ class App:
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
-        for name in ("tracker", "policy", "recommender"):
+        for name in ("tracker", "checker", "policy", "recommender"):
             self.__dict__.pop(name, None)
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:
@@ -171,7 +185,7 @@ class App:
             store=self.store,
             recommender=self.recommender,
             tracker=self.tracker,
-            writer=CopyWriter(self.llm, max_tokens=s.max_reply_tokens),
+            writer=CopyWriter(self.llm, max_tokens=s.max_reply_tokens, checker=self.checker),
             db=self.db,
             config=s.turn,
             policy=self.policy,

@@ -35,8 +35,7 @@ from chat.events import (
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
 from chat.recommend import ranked_cards, shortlist
-from chat.reply.claims import ItemFacts, lead
-from chat.reply.copycheck import CopyChecker
+from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
@@ -79,8 +78,6 @@ class Session:
         self.config = config
         self.metas = tracker.metas or store.all_metas()
         self.policy = policy
-        if writer.checker is None:
-            writer.checker = CopyChecker(tracker.titles)
         self.feedback_log = FeedbackLog(db)
         self.state = DialogueState.from_dict(db.load_state(session_id))
 
@@ -285,7 +282,7 @@ class Session:
         if result.first_text_s is not None:  # the first checked words the user sees
             timings["first_text"] = round(result.first_text_s, 4)
         timings["llm_total"] = round(time.perf_counter() - t_rank, 4)
-        first = lead(result.text, [ItemFacts(c.title, "") for c in cards])
+        first = lead(result.text, [c.title for c in cards])
         debug["copy"] = {
             "source": result.source,
             "problems": result.problems,

@@ -171,7 +171,7 @@ def _apply_ranges(
             low, high = hit.low, hit.high  # so drop it
         new.ranges[hit.facet] = [low, high]
         explicit_price = explicit_price or hit.facet == "price"
-        if hit.facet == "price":
+        if hit.facet == "price" and hit.high is not None:  # "over $100" leaves the budget
             new.budget = hit.high
     if explicit_price:
         new.price_level = None

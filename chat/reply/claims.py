@@ -28,6 +28,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chat.reply.copycheck import number_allowed, number_spans, numbers
+from chat.understand.references import title_core
 from chat.understand.text import tokenize
 from chat.understand.words import COMMON_WORDS
 
@@ -49,7 +51,7 @@ _ADDRESSED = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"\S.*?(?:[.!?。！？]+(?=\s|$)|$)", re.S)
-MIN_CHARS = 12  # "I'd add:" is no reply
+MIN_CHARS = 12  # shorter, and without a sentence end, is no reply at all
 LIFTED_WORDS = 4  # a run of this many words from withheld text is a lifted instruction
 STEM = 5  # letters that make two words variants of one ("beach" / "beach-themed")
 STEM_WINDOW = 6  # content words within which three variants make a loop
@@ -97,7 +99,7 @@ def check_claims(
     Words of catalog titles (`title_words`) are left to the title check, which
     names the whole item that was not chosen."""
     claims: list[Claim] = []
-    if not partial and items and (len(reply.strip()) < MIN_CHARS or reply.rstrip().endswith(":")):
+    if not partial and items and _cut_off(reply):
         claims.append(Claim("unfinished", "Write two or three whole sentences about the items."))
     if m := LINK.search(reply):
         claims.append(Claim("link", f'Do not give links or addresses ("{m.group(0)}").'))
@@ -112,7 +114,17 @@ def check_claims(
     return claims
 
 
-def lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
+def _cut_off(reply: str) -> bool:
+    """A reply that stopped mid-thought: no sentence end, and it breaks off at a colon or
+    comma ("I'd add:"), inside parentheses ("4.4/5 (603 ratings"), or after a few words.
+    (A reply that just lacks its final full stop is fine.)"""
+    text = reply.strip()
+    if not text or text[-1] in ".!?。！？)\"'”":
+        return not text
+    return text[-1] in ":,;(—-" or text.count("(") > text.count(")") or len(text) < MIN_CHARS
+
+
+def lead(reply: str, titles: Sequence[str]) -> str | None:
     """The title the reply names first, if it names one. The ranking's best item
     should come first (a reply that opens with another one praises the wrong card);
     the prompt asks for it and the debug view and the evaluation count it, but a
@@ -120,9 +132,9 @@ def lead(reply: str, items: Sequence[ItemFacts]) -> str | None:
     more often than they lead well."""
     first = min(
         (
-            (m.start(), item.title)
-            for item in items
-            for m in re.finditer(re.escape(_core(item.title)), reply, re.I)
+            (m.start(), title)
+            for title in titles
+            for m in re.finditer(re.escape(title_core(title)), reply, re.I)
         ),
         default=None,
     )
@@ -149,34 +161,15 @@ def _invented_name(reply: str, known: set[str], partial: bool) -> str | None:
     for sentence in _SENTENCE.finditer(reply):
         words = list(re.finditer(r"[A-Z][\w'’-]*", sentence.group(0)))
         for m in words:
-            start = sentence.start() + m.start()
-            if start == sentence.start() + len(sentence.group(0)) - len(sentence.group(0).lstrip()):
+            if m.start() == 0:
                 continue  # a sentence's first word is capitalised anyway
-            if partial and start + len(m.group(0)) >= len(reply.rstrip()):
+            if partial and sentence.start() + m.end() >= len(reply.rstrip()):
                 continue  # may still grow
             for token in tokenize(m.group(0)):
                 word = token.text.removesuffix("'s").removesuffix("’s")
                 if len(word) > 2 and word not in known and word not in COMMON_WORDS:
                     return m.group(0)
     return None
-
-
-def _numbers(text: str) -> list[tuple[float, int]]:
-    return [
-        (float(m.group(0).replace(",", "")), m.start())
-        for m in re.finditer(
-            r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?", text
-        )
-    ]
-
-
-def _close(value: float, allowed: set[float]) -> bool:
-    return any(
-        abs(value - a) < 1e-6
-        or (value == round(a) and abs(value - a) < 1)
-        or abs(value - round(a, 1)) < 1e-6
-        for a in allowed
-    )
 
 
 def _attribution(
@@ -187,7 +180,7 @@ def _attribution(
     # where each title is said; items with the same title share their mentions
     found: dict[tuple[int, int], list[int]] = {}
     for n, item in enumerate(items):
-        for m in re.finditer(re.escape(_core(item.title)), reply, re.I):
+        for m in re.finditer(re.escape(title_core(item.title)), reply, re.I):
             found.setdefault((m.start(), m.end()), []).append(n)
     spans = sorted((start, end, ns) for (start, end), ns in found.items())
     ratings = {i.rating for i in items if i.rating is not None}
@@ -197,7 +190,7 @@ def _attribution(
             return [Claim("rating", f"No listed item is rated {m.group(1)}.")]
     if not spans:
         return []
-    base = {float(v) for v, _ in _numbers(request)} | {float(n) for n in range(1, len(items) + 2)}
+    base = set(numbers(request)) | {float(n) for n in range(1, len(items) + 2)}
     for k, (_, after, ns) in enumerate(spans):
         end = spans[k + 1][0] if k + 1 < len(spans) else len(reply)
         segment, title = reply[after:end], items[ns[0]].title
@@ -206,20 +199,15 @@ def _attribution(
         for m in stars:
             if not any(abs(float(m.group(1)) - r) <= 0.05 for r in own_ratings):
                 return [Claim("rating", f"{title} is not rated {m.group(1)}.")]
-        own = base | {v for n in ns for v, _ in _numbers(items[n].title + " " + items[n].text)}
-        for value, at in _numbers(segment):
+        own = base | {v for n in ns for v in numbers(f"{items[n].title} {items[n].text}")}
+        for value, at, stop in number_spans(segment):
             if any(m.start() <= at < m.end() for m in stars):
                 continue  # checked as a rating above
-            if partial and after + at + len(f"{value:g}") >= len(reply.rstrip()):
+            if partial and after + stop >= len(reply.rstrip()):
                 continue  # may still grow
-            if not _close(value, own):
+            if not number_allowed(value, own):
                 return [Claim("wrong_item", f"{value:g} is not a figure of {title}.")]
     return []
-
-
-def _core(title: str) -> str:
-    """A title as replies say it: without a trailing "(2001)" or "(Blue)"."""
-    return re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", title).strip() or title
 
 
 def _lifted(reply: str, withheld: Sequence[str]) -> str | None:

@@ -54,14 +54,19 @@ class Problem:
     detail: str  # written for the model's corrective retry and the debug view
 
 
-def numbers(text: str, *, partial: bool = False) -> list[float]:
+def number_spans(text: str) -> list[tuple[float, int, int]]:
+    """Every figure in `text` ("$1,299.99", "4.5", "30") with where it stands."""
     out = []
     for m in _NUMBER.finditer(text):
-        if partial and m.end() >= len(text.rstrip()):
-            continue
         whole = m.group(1).replace(",", "")
-        out.append(float(f"{whole}.{m.group(2)}" if m.group(2) else whole))
+        out.append((float(f"{whole}.{m.group(2)}" if m.group(2) else whole), m.start(), m.end()))
     return out
+
+
+def numbers(text: str, *, partial: bool = False) -> list[float]:
+    """The figures of `text`; with `partial`, not one at the very end that may still grow."""
+    end = len(text.rstrip())
+    return [v for v, _, stop in number_spans(text) if not (partial and stop >= end)]
 
 
 def number_allowed(value: float, allowed: set[float]) -> bool:
@@ -174,9 +179,6 @@ class CopyChecker:
             elif language == "en" and share > 0.3:
                 problems.append(Problem("language", "Write the reply in English."))
         return problems
-
-
-_PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
 # A model stuck in a loop says a sentence again, or goes round the same words within

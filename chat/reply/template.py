@@ -5,7 +5,7 @@ its two strongest reasons in a sentence, then the others by name."""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from chat.events import ItemCard
 from chat.reply.explain import money
@@ -21,7 +21,7 @@ def template_copy(cards: list[ItemCard], language: str = "en") -> str:
     best, others = cards[0], cards[1:]
     # "close to what you described" says least: the other reasons go first
     ordered = sorted(best.reasons, key=lambda r: r.get("signal") == "semantic")
-    why = [p for r in ordered if (p := _phrase(r, best))][:MAX_REASONS]
+    why = [p for r in ordered if (p := _phrase(r))][:MAX_REASONS]
     text = f"My pick is the {_named(best)}"
     text += f": {' and '.join(why)}." if why else "."
     if others:
@@ -37,22 +37,22 @@ def _named(card: ItemCard) -> str:
     )
 
 
-def _phrase(reason: dict, card: ItemCard) -> str | None:
-    """One reason as part of a sentence about the item ("buyers rate it 4.5★ …")."""
+def _phrase(reason: dict[str, Any]) -> str | None:
+    """One reason (chat/reply/explain.py) as part of a sentence about the item."""
     signal, detail = reason.get("signal", ""), str(reason.get("detail", ""))
-    if signal == "facet_match":
-        said = f"{card.title} {card.category or ''}".lower()
-        values = [v for v in detail.removeprefix("matches: ").split(", ") if v.lower() not in said]
-        return f"it fits what you asked for ({', '.join(values[:2])})" if values else None
+    if not detail:
+        return None
+    if signal == "facet_match":  # the values the title and kind do not already say
+        return f"it fits what you asked for ({detail})"
     if signal == "rating":
-        return f"buyers rate it {detail.replace(' ratings', ' reviews')}"
+        return f"buyers rate it {detail}"
     if signal == "price_fit":
         return "it is within your budget"
     if signal == "popularity":
         return "it is popular with other shoppers"
-    if re.match(r"(people|because) ", detail):
+    if signal in ("people", "online"):  # "people who liked X also liked this"
         return detail
-    return f"it is {detail}" if detail else None
+    return f"it is {detail}"
 
 
 def _zh(cards: list[ItemCard]) -> str:

@@ -18,7 +18,6 @@ import re
 RESET = re.compile(
     r"\b(start (?:over|again|afresh|from scratch)|reset|restart|new search|begin again|"
     r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said)|"
-    r"scrap (?:that|it|all (?:of )?that|everything)|never ?mind (?:that|all that|everything)|"
     r"clear (?:everything|all|my preferences))\b"
 )
 GREETING = re.compile(

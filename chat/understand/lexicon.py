@@ -44,6 +44,7 @@ def proper_noun_facet(values: Iterable[str]) -> bool:
 
 class FacetLexicon:
     def __init__(self, facets: dict[str, Facet], metas: Iterable[dict[str, Any]] = ()):
+        is_english_word("the")  # the word list loads (~2 s) here, not in a user's first turn
         self.facets = {
             n: f for n, f in facets.items() if f.kind == "categorical" and n not in SKIP_FACETS
         }

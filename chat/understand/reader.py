@@ -26,7 +26,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     prepared = tracker.prepare(text)
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
     reset = cues.RESET.search(low)
-    if reset:  # read as a reset, not as words: "never mind that, earbuds" negates nothing
+    if reset:  # read as a reset, not as words: the rest of the message is the new request
         blank = "." + " " * (reset.end() - reset.start() - 1)
         prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
         low = low[: reset.start()] + blank + low[reset.end() :]
@@ -336,7 +336,12 @@ def _is_item_question(
                 explicit = found
     if not explicit:
         return False
-    if msg.fields or about or (positive and (msg.refs or msg.titles)):
+    # "what's the difference between the first and second one?": a question that points
+    # at shown items and asks for nothing new (no constraint, no example, no "cheaper",
+    # "another") is about them, whatever it asks
+    pointed = bool(msg.refs) and not any(kind == "anchor" for _, kind in msg.titles)
+    about_shown = pointed and not msg.constraints and not cues.REFINE.search(low)
+    if msg.fields or about or about_shown or (positive and (msg.refs or msg.titles)):
         msg.targets = explicit
         return True
     return False

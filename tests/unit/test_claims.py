@@ -116,8 +116,8 @@ def test_the_lead_is_the_first_title_named():
     from chat.reply.claims import lead
 
     reply = "The Solo Trekking Pole Tent is light; the Two-Person Dome Tent sleeps two."
-    assert lead(reply, (TENT, POLE)) == POLE.title and kinds(reply) == []
-    assert lead("Nothing named here.", (TENT, POLE)) is None
+    assert lead(reply, [TENT.title, POLE.title]) == POLE.title and kinds(reply) == []
+    assert lead("Nothing named here.", [TENT.title, POLE.title]) is None
 
 
 def test_words_that_only_share_a_prefix_are_no_loop():
@@ -132,6 +132,19 @@ def test_a_phrase_said_twice_in_a_row_is_a_loop():
     assert kinds(reply) == ["variant_loop"]
 
 
-def test_a_reply_that_stops_before_saying_anything_is_unfinished():
-    assert kinds("I'd add:") == ["unfinished"]
-    assert kinds("I'd add:", partial=True) == []  # still being written
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'd add:",
+        "The Two-Person Dome Tent is rated 4.5/5 (3,410 ratings",
+        "The Two-Person Dome Tent is waterproof, roomy,",
+        "I'd",
+    ],
+)
+def test_a_reply_cut_off_mid_thought_is_unfinished(reply):
+    assert kinds(reply) == ["unfinished"]
+    assert kinds(reply, partial=True) == []  # still being written
+
+
+def test_a_reply_without_its_final_full_stop_is_finished():
+    assert kinds("The Two-Person Dome Tent is waterproof and sleeps two") == []

@@ -523,8 +523,8 @@ def test_a_superlative_at_the_very_end_points_at_one_shown_item():
     "text",
     [
         "forget all that, I need a bike lock",
-        "never mind that, a bike lock",
-        "Scrap that. Bike lock please",
+        "let's start over: a bike lock",
+        "Forget everything. Bike lock please",
     ],
 )
 def test_a_reset_that_carries_a_request_serves_it(text):
@@ -543,3 +543,30 @@ def test_a_bare_reset_still_starts_over():
     before = tracker.update(DialogueState(), "a toy under $40")
     msg = tracker.read(before, "let's start over")
     assert msg.intent == "reset" and tracker.apply(before, msg).ranges == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how does the 2nd compare to the third?",
+        "what sets the first apart from the second one?",
+        "is the third one any good?",
+    ],
+)
+def test_a_question_that_points_at_shown_items_is_about_them(text):
+    tracker = TRACKERS["shop"]
+    state = tracker.update(DialogueState(), "wireless earbuds")
+    state.shown = SHOWN["earbuds"]
+    msg = tracker.read(state, text)
+    assert msg.intent == "question" and msg.targets and set(msg.targets) <= set(state.shown)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can you show me something like the second one?", "anything like the first but cheaper?"],
+)
+def test_asking_for_more_like_a_shown_item_is_still_a_request(text):
+    tracker = TRACKERS["shop"]
+    state = tracker.update(DialogueState(), "wireless earbuds")
+    state.shown = SHOWN["earbuds"]
+    assert tracker.read(state, text).intent != "question"
