@@ -76,7 +76,7 @@ def _apply_constraints(
         new.head = {}
         for facet, value in msg.head:
             _add(new.head, facet, value)
-        _implied_kind(tracker, new, msg)
+        _implied_kind(tracker, state, new, msg)
     also = bool(cues.ALSO.search(msg.prepared.lower()))
     replaced: set[str] = set()
     for hit, polarity in msg.values:
@@ -114,16 +114,36 @@ def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReadin
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
 
 
-def _implied_kind(tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading) -> None:
-    """ "an office chair": when every item the head noun describes is of one kind
-    (category), the request is for that kind, as if the user had named it, so a
-    price limit does not let lawn mowers in. A kind the user names wins."""
+def _implied_kind(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
+    """ "an electric kettle", "an office chair": when every item the head noun
+    describes is of one kind (category), the head noun names a kind of item. Then,
+    when the user spelled the value itself (not a synonym or a misspelling of it),
+    only items that have it are shown, so a price limit or a word shared with a
+    kettle-less kitchen item does not let others in; and the request is for that
+    kind, as if the user had named it. A kind the user names wins; a new head noun
+    replaces the previous one."""
     kind = tracker.kind_facet
-    named = any(h.facet == kind for h, p in msg.values if p == "+")
-    if not kind or named or new.equals.get(kind):
+    if not kind:
         return
     kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
-    if len(kinds) == 1:
+    if len(kinds) != 1:
+        return
+    for facet, values in state.head.items():
+        for value in values:
+            _remove(new.equals, facet, value)
+    taken = {facet for facet, values in new.equals.items() if values}
+    for hit, _ in msg.values:
+        spelled = tuple(t.text for t in msg.tokens[hit.start : hit.end])
+        if (
+            (hit.facet, hit.value) in msg.head
+            and hit.facet not in tracker.hard | taken
+            and tracker.lexicon.spells(spelled, hit.value)  # a synonym may be looser
+        ):
+            _add(new.equals, hit.facet, hit.value)
+    named = any(h.facet == kind for h, p in msg.values if p == "+")
+    if not named and not new.equals.get(kind):
         new.equals[kind] = list(kinds)
 
 

@@ -128,6 +128,11 @@ class FacetLexicon:
         (already read as a title, a price …) are left alone."""
         return self.find_words([t.text for t in tokens], skip)
 
+    def spells(self, form: tuple[str, ...], value: str) -> bool:
+        """Do these words spell the value itself (any of its forms), rather than a
+        synonym or a misspelling of it?"""
+        return form in self._forms(value)
+
     def has_form(self, form: tuple[str, ...]) -> bool:
         return form in self.index
 
