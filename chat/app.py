@@ -27,6 +27,7 @@ from chat.persist.interactions import InteractionStore
 from chat.reply.copycheck import CopyChecker
 from chat.reply.copywriter import CopyWriter
 from chat.session import Session
+from chat.understand.llm_reading import LLMReader
 from retrieval import ItemStore, make_embedder
 
 if TYPE_CHECKING:
@@ -190,6 +191,7 @@ class App:
             config=s.turn,
             policy=self.policy,
             user_id=user_id or self.interactions.session_user(session_id),
+            llm_reader=LLMReader(self.llm) if s.turn.reading == "llm" else None,
         )
 
     def close(self) -> None:

@@ -37,6 +37,9 @@ class TurnSettings(BaseModel):
     recommend_k: int = 3  # items shown per recommendation
     max_message_chars: int = 2000
     max_questions: int = 2  # questions the bot may ask before its first recommendation
+    # "llm": the LLM reads a message when the rules are unsure (chat/understand/llm_reading.py);
+    # "rules": the rule-based reading alone (no model call before recall)
+    reading: Literal["llm", "rules"] = "llm"
 
 
 class Settings(BaseSettings):

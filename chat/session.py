@@ -39,6 +39,7 @@ from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
+from chat.understand.llm_reading import LLMReader
 from chat.understand.reading import MessageReading
 from retrieval import ItemStore
 
@@ -65,6 +66,7 @@ class Session:
         config: TurnSettings,
         policy: Policy,
         user_id: str | None = None,
+        llm_reader: LLMReader | None = None,
     ) -> None:
         self.id = session_id
         self.user_id = user_id
@@ -78,6 +80,7 @@ class Session:
         self.config = config
         self.metas = tracker.metas or store.all_metas()
         self.policy = policy
+        self.llm_reader = llm_reader
         self.feedback_log = FeedbackLog(db)
         self.state = DialogueState.from_dict(db.load_state(session_id))
 
@@ -94,6 +97,10 @@ class Session:
 
         t = time.perf_counter()
         msg = self.tracker.read(self.state, text)
+        if self.llm_reader is not None:  # the LLM's reading, where the rules are unsure
+            t = _lap(timings, "rules", t)
+            msg = self.llm_reader.improve(self.tracker, self.state, msg)
+            t = _lap(timings, "reading", t)
         if (refusal := _refusal(msg)) is not None:
             yield refusal
             return
@@ -121,6 +128,7 @@ class Session:
             "channels": recalled.channels if recalled else {},
             "stages_ms": stages,
             "feedback": msg.feedback,
+            "reading": msg.notes,
             "state": _state_summary(state),
         }
         log.info(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
@@ -67,6 +67,10 @@ class LLM(Protocol):
 
     def complete(
         self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
+    ) -> str: ...
+
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
     ) -> str: ...
 
 
@@ -150,6 +154,14 @@ class BaseLLM:
         self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
     ) -> str:
         return "".join(self.stream(messages, max_tokens=max_tokens, stop=stop))
+
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
+    ) -> str:
+        """Text meant to be one JSON object for `schema` (a JSON Schema). Engines that
+        can constrain decoding to it do (OpenVINO); the others rely on the prompt.
+        Either way the caller parses and validates what comes back."""
+        return self.complete(messages, max_tokens=max_tokens)
 
     def _pieces(
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import registry
 from .base import BaseLLM, Message, Usage
@@ -84,6 +85,11 @@ class FallbackLLM(BaseLLM):
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
     ) -> Iterator[str]:
         yield from self.load()._pieces(messages, max_tokens, stop, usage)
+
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
+    ) -> str:
+        return self.load().complete_json(messages, schema, max_tokens=max_tokens)
 
 
 def make_llm(

@@ -16,10 +16,11 @@ request: the next step leaves it out and the cores go to the others.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +170,7 @@ class OpenVINOLLM(LocalEngine):
         self.load()
         return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.shape[1])
 
-    def _config(self, max_tokens: int, stop: list[str]) -> Any:
+    def _config(self, max_tokens: int, stop: list[str], schema: dict | None = None) -> Any:
         import openvino_genai
 
         config = openvino_genai.GenerationConfig()
@@ -184,6 +185,10 @@ class OpenVINOLLM(LocalEngine):
             config.do_sample, config.temperature, config.top_p = True, 0.7, 0.9
             if self.seed is not None:
                 config.rng_seed = self.seed
+        if schema is not None:  # only tokens that keep the text valid for the schema
+            config.structured_output_config = openvino_genai.StructuredOutputConfig(
+                json_schema=json.dumps(schema)
+            )
         return config
 
     def _encode(self, messages: list[Message], max_tokens: int) -> Any:
@@ -192,15 +197,31 @@ class OpenVINOLLM(LocalEngine):
         self._check_fits(int(input_ids.shape[1]), max_tokens)
         return input_ids
 
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
+    ) -> str:
+        """Decoding constrained to the JSON schema (OpenVINO's structured output)."""
+        return "".join(self._generate(list(messages), max_tokens, [], Usage(), schema))
+
     def _pieces(
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
+    ) -> Iterator[str]:
+        return self._generate(messages, max_tokens, stop, usage, None)
+
+    def _generate(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        stop: list[str],
+        usage: Usage,
+        schema: dict[str, Any] | None,
     ) -> Iterator[str]:
         self.load()
         input_ids = self._encode(messages, max_tokens)
         usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
         scheduler = self._scheduler
         assert scheduler is not None  # `_load` sets it together with the pipe
-        handle = scheduler.submit(input_ids, self._config(max_tokens, stop))
+        handle = scheduler.submit(input_ids, self._config(max_tokens, stop, schema))
         ids: list[int] = []
         sent = ""
         seen = scheduler.steps

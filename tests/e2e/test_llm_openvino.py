@@ -91,3 +91,16 @@ def test_concurrent_turns_all_complete_with_their_own_text(cold):
     # --concurrent`, not asserted here: here every turn completes, with its own text.
     # batching may change the last bits of a float, rarely a word: most must agree
     assert sum(together[i] == alone[i] for i in range(3)) >= 2
+
+
+def test_a_json_reading_is_constrained_to_its_schema(cold):
+    """The message reading's decoding is constrained: whatever the small model
+    thinks of the message, the answer parses and has every field of the schema."""
+    import prompts
+    from chat.understand.llm_reading import parse
+
+    schema = prompts.settings("read")["schema"]
+    for text in ("whats 15 percent of 80", "a board game for game night, 30 to 45", "早上好"):
+        messages = prompts.render("read", shown="", message=text)
+        answer = cold.complete_json(messages, schema, max_tokens=60)
+        assert parse(answer) is not None, answer

@@ -489,8 +489,8 @@ def slow_chat(home):
     from chat.frontends.web_chat import WebChat
     from retrieval import load_catalog
 
-    llm = SlowLLM()
-    app = App.open(load_settings(embedder="hash"), llm=llm)
+    llm = SlowLLM()  # it writes the copy only: the rules read the messages
+    app = App.open(load_settings(embedder="hash", turn={"reading": "rules"}), llm=llm)
     app.store.upsert(load_catalog(WEB_CATALOG).items)
     app.refresh()
     yield WebChat(app), llm

@@ -1,0 +1,120 @@
+"""The LLM's second reading (chat/understand/llm_reading.py): asked only when the
+rules are unsure, and nothing it says is used without the catalog's or the
+screen's backing. A scripted LLM plays the model, so every case is exact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers.trackers import TRACKERS
+
+from chat.llm import ScriptedLLM
+from chat.state import DialogueState
+from chat.understand.llm_reading import LLMReader, parse, unsure
+
+SHOP = TRACKERS["shop"]
+TENTS = ["out-001", "out-002", "out-007"]
+
+
+def answer(intent="shop", item=0, thing="", low=None, high=None) -> str:
+    return json.dumps(
+        {"intent": intent, "item": item, "thing": thing, "min_price": low, "max_price": high}
+    )
+
+
+def reading(text: str, llm_says: str, shown: list[str] | None = None):
+    state = DialogueState(shown=list(shown or []))
+    llm = ScriptedLLM([llm_says])
+    msg = LLMReader(llm).improve(SHOP, state, SHOP.read(state, text))
+    return msg, llm
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"intent": "shop"}',  # fields missing
+        '{"intent": "buy", "item": 0, "thing": "", "min_price": null, "max_price": null}',
+        '{"intent": "shop", "item": "two", "thing": "", "min_price": null, "max_price": null}',
+        '{"intent": "shop", "item": 0, "thing": "", "min_price": "cheap", "max_price": null}',
+        "Sure! The customer wants a tent.",
+        "",
+    ],
+)
+def test_an_answer_that_is_not_the_schema_is_no_reading(text):
+    assert parse(text) is None
+
+
+def test_a_reading_is_found_inside_chatter():
+    got = parse("Here you go: " + answer("shop", 0, "tent", None, 150) + " Hope it helps")
+    assert got is not None and (got.thing, got.max_price) == ("tent", 150.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a waterproof tent for two under $150",  # kind, values and price: all read
+        "I like the second one",  # feedback by position
+        "start over",
+    ],
+)
+def test_a_complete_reading_does_not_ask_the_model(text):
+    state = DialogueState(shown=TENTS)
+    msg = SHOP.read(state, text)
+    assert unsure(SHOP, state, msg) is None
+    llm = ScriptedLLM([answer("off_topic")])
+    assert LLMReader(llm).improve(SHOP, state, msg) is msg and llm.calls == []
+
+
+def test_off_topic_is_taken_only_when_no_catalog_word_was_read():
+    msg, _ = reading("what time do you open on sunday", answer("off_topic"))
+    assert msg.intent == "out_of_scope"
+    # the model calls a real request off-topic: the catalog words win
+    msg, _ = reading("a board game for game night, 30 to 45", answer("off_topic"))
+    assert msg.intent == "recommend"
+
+
+def test_a_question_about_a_shown_item_needs_that_item_on_screen():
+    msg, llm = reading("and how heavy is the ridgeway?", answer("question", 2), TENTS)
+    assert len(llm.calls) == 1
+    assert (msg.intent, msg.targets) == ("question", ["out-002"])
+    msg, _ = reading("and how heavy is the ridgeway?", answer("question", 7), TENTS)
+    assert msg.intent != "question" or msg.targets != []  # item 7 was never shown
+
+
+def test_the_kind_and_the_price_are_read_again_by_the_rules():
+    msg, _ = reading(
+        "a board game for game night, 30 to 45", answer("shop", 0, "board game", 30, 45)
+    )
+    price = [(r.low, r.high) for r in msg.reading.ranges if r.facet == "price"]
+    assert price == [(30.0, 45.0)]
+    assert msg.text == "a board game for game night, 30 to 45"  # the user's words stay theirs
+    assert any("between $30 and $45" in note for note in msg.notes)
+
+
+def test_a_price_needs_a_number_in_the_message():
+    msg, _ = reading("something for the garden", answer("shop", 0, "", None, 20))
+    assert not msg.reading.ranges
+
+
+def test_a_thing_that_is_not_catalog_vocabulary_is_dropped():
+    msg, _ = reading("sumthing 4 my runs", answer("shop", 0, "spaceship"))
+    assert not any(h.value == "spaceship" for h, _ in msg.values)
+    assert any("nothing used" in note for note in msg.notes)
+
+
+def test_a_broken_model_leaves_the_rules_reading():
+    class Broken(ScriptedLLM):
+        def complete_json(self, messages, schema, *, max_tokens=64):
+            raise RuntimeError("engine crashed")
+
+    state = DialogueState()
+    before = SHOP.read(state, "what time do you open on sunday")
+    after = LLMReader(Broken()).improve(SHOP, state, SHOP.read(state, before.text))
+    assert after.intent == before.intent
+    assert any("no valid answer" in note for note in after.notes)
+
+
+def test_a_vague_request_the_rules_did_not_understand_is_asked_about():
+    msg, _ = reading("no clue what to get my nephew for his graduation", answer("shop"))
+    assert msg.intent == "recommend"
