@@ -271,7 +271,12 @@ def _check_finished(handle: Any, name: str) -> None:
 
 
 def _read(handle: Any) -> list[int]:
-    """The tokens generated since the last read."""
-    if not handle.can_read():
-        return []
-    return [t for output in handle.read().values() for t in output.generated_ids]
+    """The tokens generated since the last read: every output queued on the handle.
+    The pipeline queues one output per step and `read()` takes only the oldest, so
+    a reader that fell behind (a web page drawing each word while the model writes
+    on) must take them all; one per step would leave the rest unread when the
+    request finishes, and the reply would end mid-sentence."""
+    ids: list[int] = []
+    while handle.can_read():
+        ids.extend(t for output in handle.read().values() for t in output.generated_ids)
+    return ids

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in these tests may touch the network
 
@@ -104,3 +105,15 @@ def test_a_json_reading_is_constrained_to_its_schema(cold):
         messages = prompts.render("read", shown="", message=text)
         answer = cold.complete_json(messages, schema, max_tokens=60)
         assert parse(answer) is not None, answer
+
+
+def test_a_slow_reader_gets_the_whole_reply(cold):
+    """A reader that takes its time over each piece (the web page draws every word
+    while the model writes on) gets the same reply as one that reads at once: the
+    steps it fell behind are read, not dropped when the request finishes."""
+    fast = cold.complete(MESSAGES, max_tokens=40)
+    pieces = []
+    for piece in cold.stream(MESSAGES, max_tokens=40):
+        pieces.append(piece)
+        time.sleep(0.1)
+    assert "".join(pieces) == fast and len(fast.split()) > 10

@@ -63,6 +63,55 @@ def test_the_loop_guard_sees_a_repeated_run_of_tokens_in_the_reply_only():
     assert not repeats_itself([1, 2, 3, 4, 1, 2, 3], n=4)
 
 
+class _QueuedHandle:
+    """OpenVINO's GenerationHandle as the engine sees it: one output queued per
+    pipeline step, `read()` takes the oldest one."""
+
+    def __init__(self, steps: list[list[int]], status):
+        self.queue = [{0: type("Output", (), {"generated_ids": ids})()} for ids in steps]
+        self.status = status
+
+    def get_status(self):
+        return self.status
+
+    def can_read(self):
+        return bool(self.queue)
+
+    def read(self):
+        return self.queue.pop(0)
+
+    def cancel(self):
+        pass
+
+
+def test_a_reader_that_fell_behind_still_gets_every_token_of_a_finished_reply(tmp_path):
+    """A slow reader (a web page drawing each word) finds the request finished with
+    several steps' tokens still queued: the reply is all of them, not the first."""
+    import threading
+
+    from openvino_genai import GenerationStatus
+
+    from chat.llm.openvino_backend import OpenVINOLLM
+
+    words = ["I", " would", " pick", " the", " Yoga", " Mat", "."]
+    handle = _QueuedHandle([[i] for i in range(len(words))], GenerationStatus.FINISHED)
+    scheduler = type(
+        "Scheduler",
+        (),
+        {"stepping": threading.Lock(), "steps": 7, "error": None, "submit": lambda *a: handle},
+    )()
+    tokenizer = type(
+        "Tokenizer", (), {"decode": lambda self, ids, **_: "".join(words[i] for i in ids)}
+    )()
+    llm = OpenVINOLLM("smollm2-135m", cache_dir=tmp_path)
+    llm.loaded_from, llm._scheduler, llm._tokenizer = "cache", scheduler, tokenizer
+    llm._encode = lambda messages, max_tokens: type("Ids", (), {"shape": (1, 3)})()
+
+    generation = llm.stream([{"role": "user", "content": "a yoga mat"}], max_tokens=20)
+    assert "".join(generation) == "I would pick the Yoga Mat."
+    assert generation.usage.completion_tokens == len(words)
+
+
 def test_languages_are_declared_by_the_registry_not_guessed():
     assert registry.languages("smollm2-135m") == ("en",)
     assert "zh" in registry.languages("qwen2.5-coder-0.5b")

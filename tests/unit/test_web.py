@@ -575,6 +575,75 @@ def test_the_page_ends_on_the_reply_as_stored(chat, web_app):
             assert event.reply == shown.strip() == stored[0]
 
 
+CUT_OFF_REPLY = (  # cut off mid-sentence: the copy check replaces it after some words showed
+    f"I would pick the {PAYLOAD_TITLE}: it matches what you asked for "
+    "(stickers, laptop) and buyers rate it 4.8/5 (75 ratings"
+)
+
+
+class WordByWordLLM(BaseLLM):
+    """A model that writes CUT_OFF_REPLY a word at a time, as a real one streams."""
+
+    name = "word-by-word"
+
+    def _pieces(self, messages, max_tokens, stop, usage):
+        for i, word in enumerate(CUT_OFF_REPLY.split(" ")):
+            time.sleep(0.05)
+            yield word if i == 0 else " " + word
+
+
+@pytest.fixture
+def replacing_web(home):
+    """The real Gradio app (`recochat web --debug`) served on loopback in this
+    process, over a model whose copy is replaced after its first words were shown."""
+    from chat.app import App
+    from chat.config import load_settings
+    from chat.frontends.web import build_ui, page_options
+    from retrieval import load_catalog
+
+    app = App.open(load_settings(embedder="hash"), llm=WordByWordLLM())
+    app.store.upsert(load_catalog(WEB_CATALOG).items)
+    app.refresh()
+    demo = build_ui(app, debug=True)
+    port = free_port()
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        quiet=True,
+        prevent_thread_lock=True,
+        **page_options(),
+    )
+    try:
+        yield app, f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        app.close()
+
+
+@pytest.mark.e2e
+def test_browser_page_ends_on_the_stored_reply_after_a_replacement(browser, replacing_web):
+    """The model's first words stream onto the page, then the copy check swaps the
+    whole text for the template: the page ends on exactly the reply the session
+    stored, and the debug panel says it was replaced."""
+    app, url = replacing_web
+    page = open_tab(browser, url)
+    try:
+        send(page, "stickers for my laptop")
+        shown = last_reply(page)
+        seen = [t.strip() for t in page.evaluate("window.__botTexts")]
+        page.locator("#debug", has_text="template").wait_for()
+        debug = " ".join(page.locator("#debug").inner_text().split())
+    finally:
+        page.context.close()
+    rows = app.db.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchall()
+    stored = [row[0] for row in rows]
+    assert len(stored) == 1 and stored[0].startswith("My pick is the Hacker Sticker Pack")
+    assert shown == stored[0]
+    # the model's words were on the page before the replacement
+    assert any(t.startswith("I would pick the Hacker Sticker Pack") for t in seen)
+    assert '"source" : "template"' in debug and '"replaced" : true' in debug
+
+
 def test_example_prompts_come_from_the_catalogs_own_categories(web_app):
     from chat.frontends.web_cards import example_prompts
 
