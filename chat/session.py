@@ -149,11 +149,20 @@ class Session:
     def _retrieve(
         self, state: DialogueState, stages: dict[str, float]
     ) -> tuple[Shortlist | None, int]:
-        """How many items pass the constraints, and the shortlist when any do."""
+        """How many items pass the constraints, and the shortlist when any do. When
+        enough of them are the thing asked for (the head noun), only those are."""
+        state.head_only = False
         pool = self.policy.pool_size(state.filter())
         if not pool and state.passed:  # passed over everything: start the round again
             state.passed = []
             pool = self.policy.pool_size(state.filter())
+        if pool and state.head:
+            state.head_only = True
+            narrowed = self.policy.pool_size(state.filter())
+            if narrowed >= self.config.recommend_k:
+                pool = narrowed
+            else:  # one camping stove: show it among the closest others
+                state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
 
     def _play(

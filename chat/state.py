@@ -32,6 +32,7 @@ TOPIC_FIELDS = (
     "details",
     "anchors",
     "head",
+    "head_only",
     "passed",
     "asked",
     "answered",
@@ -61,6 +62,9 @@ class DialogueState:
     anchors: list[str] = field(default_factory=list)  # items named as examples ("like Alien")
     # the thing asked for when it is a descriptive value: "a laptop under $100" → tags: laptop
     head: dict[str, list[str]] = field(default_factory=dict)
+    # only items that are the thing asked for: set per turn when enough of them pass
+    # the other constraints (Session._retrieve), so "an electric kettle" shows kettles
+    head_only: bool = False
     passed: list[str] = field(default_factory=list)  # shown, then "something else" in this topic
     # what the user said about items; never reset by a new topic
     liked_ids: list[str] = field(default_factory=list)
@@ -116,8 +120,10 @@ class DialogueState:
         )
 
     def filter(self) -> Filter:
+        head = {k: list(v) for k, v in self.head.items() if v and not self.equals.get(k)}
         return Filter(
-            equals={k: list(v) for k, v in self.equals.items() if v},
+            equals={k: list(v) for k, v in self.equals.items() if v}
+            | (head if self.head_only else {}),
             excludes={k: list(v) for k, v in self.excludes.items() if v},
             ranges={k: (v[0], v[1]) for k, v in self.ranges.items() if v != [None, None]},
             exclude_ids=self.blocked_ids(),

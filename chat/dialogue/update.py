@@ -74,9 +74,9 @@ def _apply_constraints(
     values (wanted or not) and the ranges."""
     if msg.head:
         new.head = {}
-        for facet, value in msg.head:
+        for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
-        _implied_kind(tracker, state, new, msg)
+        _implied_kind(tracker, new, msg)
     also = bool(cues.ALSO.search(msg.prepared.lower()))
     replaced: set[str] = set()
     for hit, polarity in msg.values:
@@ -114,36 +114,32 @@ def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReadin
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
 
 
-def _implied_kind(
-    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
-) -> None:
-    """ "an electric kettle", "an office chair": when every item the head noun
-    describes is of one kind (category), the head noun names a kind of item. Then,
-    when the user spelled the value itself (not a synonym or a misspelling of it),
-    only items that have it are shown, so a price limit or a word shared with a
-    kettle-less kitchen item does not let others in; and the request is for that
-    kind, as if the user had named it. A kind the user names wins; a new head noun
-    replaces the previous one."""
+def _spelled_head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:
+    """The head noun's values as the user spelled them: not a synonym or a misspelling
+    (which may be looser: "headphones" is no "over-ear"), and not the kind itself
+    ("electronics" names the category, not the tag "electronic")."""
+    kinds = {(h.start, h.end) for h, p in msg.values if h.facet == tracker.kind_facet}
+    return [
+        (hit.facet, hit.value)
+        for hit, _ in msg.values
+        if (hit.facet, hit.value) in msg.head
+        and (hit.start, hit.end) not in kinds
+        and tracker.lexicon.spells(
+            tuple(t.text for t in msg.tokens[hit.start : hit.end]), hit.value
+        )
+    ]
+
+
+def _implied_kind(tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading) -> None:
+    """ "an office chair": when every item the head noun describes is of one kind
+    (category), the request is for that kind, as if the user had named it, so a
+    price limit does not let lawn mowers in. A kind the user names wins."""
     kind = tracker.kind_facet
-    if not kind:
+    named = any(h.facet == kind for h, p in msg.values if p == "+")
+    if not kind or named or new.equals.get(kind):
         return
     kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
-    if len(kinds) != 1:
-        return
-    for facet, values in state.head.items():
-        for value in values:
-            _remove(new.equals, facet, value)
-    taken = {facet for facet, values in new.equals.items() if values}
-    for hit, _ in msg.values:
-        spelled = tuple(t.text for t in msg.tokens[hit.start : hit.end])
-        if (
-            (hit.facet, hit.value) in msg.head
-            and hit.facet not in tracker.hard | taken
-            and tracker.lexicon.spells(spelled, hit.value)  # a synonym may be looser
-        ):
-            _add(new.equals, hit.facet, hit.value)
-    named = any(h.facet == kind for h, p in msg.values if p == "+")
-    if not named and not new.equals.get(kind):
+    if len(kinds) == 1:
         new.equals[kind] = list(kinds)
 
 
