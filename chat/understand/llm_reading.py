@@ -9,7 +9,9 @@ while items are on screen), with decoding constrained to a small JSON schema
 where the engine can (prompts/read.yaml), and nothing it says is used unchecked:
 
 - an intent that takes the turn away from shopping (off-topic, chat) only when
-  the rules found no catalog word at all;
+  the rules read a request for want of anything else: no catalog word, no
+  request cue ("recommend me", "surprise me"), no question awaiting an answer;
+  a message the rules did not understand may become a request, nothing else;
 - a question about a shown item only for an item that is on screen and a
   message that sets no constraint;
 - the kind of item and the price limits are not applied directly: they are
@@ -149,7 +151,7 @@ def merge(
 ) -> MessageReading:
     """The rules' reading with what the LLM adds that survives the checks."""
     said = f"llm reading ({why}): {reading}"
-    if reading.intent in ("off_topic", "chat") and not _grounded(msg):
+    if reading.intent in ("off_topic", "chat") and _no_cue(state, msg):
         msg.intent = "out_of_scope" if reading.intent == "off_topic" else "smalltalk"
         msg.notes.append(f"{said}; used: {msg.intent}")
         return msg
@@ -196,6 +198,20 @@ def _gloss(
             elif low is not None:
                 parts.append(f"over ${low:g}")
     return ", ".join(parts)
+
+
+def _no_cue(state: DialogueState, msg: MessageReading) -> bool:
+    """Did the rules read a request only because nothing else fitted: no catalog word,
+    no request or "surprise me" cue, no question awaiting an answer? Only then may
+    the LLM take the turn away from shopping."""
+    low = msg.prepared.lower()
+    cued = cues.REQUEST.search(low) or cues.FORCE.search(low) or cues.NO_PREFERENCE.search(low)
+    return (
+        msg.intent in ("recommend", "refine")
+        and not _grounded(msg)
+        and not cued
+        and not state.pending
+    )
 
 
 def _grounded(msg: MessageReading) -> bool:

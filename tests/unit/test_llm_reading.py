@@ -118,3 +118,10 @@ def test_a_broken_model_leaves_the_rules_reading():
 def test_a_vague_request_the_rules_did_not_understand_is_asked_about():
     msg, _ = reading("no clue what to get my nephew for his graduation", answer("shop"))
     assert msg.intent == "recommend"
+
+
+@pytest.mark.parametrize("text", ["recommend me something", "just surprise me", "asdfgh qwerty"])
+def test_the_model_cannot_turn_a_cued_request_or_gibberish_off_topic(text):
+    before = SHOP.read(DialogueState(), text)
+    msg, _ = reading(text, answer("off_topic"))
+    assert msg.intent == before.intent and msg.intent not in ("out_of_scope", "smalltalk")
