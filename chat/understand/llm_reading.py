@@ -13,7 +13,7 @@ where the engine can (prompts/read.yaml), and nothing it says is used unchecked:
   request cue ("recommend me", "surprise me"), no question awaiting an answer;
   a message the rules did not understand may become a request, nothing else;
 - a question about a shown item only for an item that is on screen and a
-  message that sets no constraint;
+  message that reads as a question and sets no constraint;
 - the kind of item and the price limits are not applied directly: they are
   added to the message as a plain-English gloss ("…. headphones, under $60")
   and the rules read it again, so only catalog values and well-formed prices
@@ -156,7 +156,7 @@ def merge(
         msg.notes.append(f"{said}; used: {msg.intent}")
         return msg
     if reading.intent == "question" and 1 <= reading.item <= len(state.shown):
-        if not msg.constraints:
+        if not msg.constraints and cues.is_question(msg.prepared.lower()):
             msg.intent, msg.targets = "question", [state.shown[reading.item - 1]]
             msg.fields = cues.attributes_asked(msg.prepared.lower(), vocab.fields)
             msg.notes.append(f"{said}; used: a question about item {reading.item}")

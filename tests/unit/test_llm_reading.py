@@ -125,3 +125,8 @@ def test_the_model_cannot_turn_a_cued_request_or_gibberish_off_topic(text):
     before = SHOP.read(DialogueState(), text)
     msg, _ = reading(text, answer("off_topic"))
     assert msg.intent == before.intent and msg.intent not in ("out_of_scope", "smalltalk")
+
+
+def test_a_message_that_is_no_question_is_not_made_one():
+    msg, _ = reading("no preference", answer("question", 1), TENTS)
+    assert msg.intent != "question"
