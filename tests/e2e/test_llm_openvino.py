@@ -91,3 +91,12 @@ def test_concurrent_turns_all_complete_with_their_own_text(cold):
     # --concurrent`, not asserted here: here every turn completes, with its own text.
     # batching may change the last bits of a float, rarely a word: most must agree
     assert sum(together[i] == alone[i] for i in range(3)) >= 2
+
+
+def test_a_begun_reply_is_continued_from_its_last_word(cold):
+    begun = [
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "The capital of France is"},
+    ]
+    rest = cold.complete(begun, max_tokens=8)
+    assert rest.startswith(" Paris"), rest  # only the continuation, its space kept
