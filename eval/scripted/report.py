@@ -42,6 +42,11 @@ class _Tally:
     # the card the copy names first: the top card, another one, or none
     leads: Counter[str] = field(default_factory=Counter)
 
+    def lead_share(self) -> float | None:
+        """Of the recommendation turns with copy, the share that names the top card first."""
+        led = sum(self.leads.values())
+        return round(self.leads["top"] / led, 4) if led else None
+
     def add_dialogue(self, d: dict[str, Any]) -> None:
         asked, first_seen = 0, False
         self.by_catalog[d["catalog"]][0] += d["passed"]
@@ -92,7 +97,6 @@ def summarize(
     for d in results:
         n.add_dialogue(d)
     passed = sum(v[0] for v in n.by_type.values())
-    led = sum(n.leads.values())
     total = sum(v[1] for v in n.by_type.values())
     summary = {
         "model": model,
@@ -125,8 +129,7 @@ def summarize(
         "dialogues_with_a_recommendation": len(n.questions_first),
         "copy_sources": dict(n.sources),
         "copy_leads_with_top_card": dict(n.leads),
-        # of the recommendation turns with copy: the share that names the top card first
-        "lead_share": round(n.leads["top"] / led, 4) if led else None,
+        "lead_share": n.lead_share(),
         "latency_s": {
             s: {
                 "p50": _pct(n.stages[s], 0.5),
