@@ -108,6 +108,7 @@ class App:
                 s.openai_model or s.llm,
                 api_key=key,
                 timeout=s.openai_timeout,
+                continues=s.openai_continues,
             )
         if s.llm_backend == "langchain":
             from chat.llm.langchain_backend import load_chat_model

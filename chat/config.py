@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     openai_model: str | None = None  # default: the `llm` setting
     openai_api_key: SecretStr | None = None
     openai_timeout: float = 120.0
+    # the server continues a reply begun by code (vLLM, llama.cpp's server, recochat)
+    openai_continues: bool = False
     langchain_model: str | None = None  # "package.module:name": a chat model or a factory
 
     # --- HTTP API (`recochat serve`) ---

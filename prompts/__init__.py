@@ -38,16 +38,21 @@ def load(name: str) -> dict[str, Any]:
 
 def render(name: str, **variables: Any) -> list[dict[str, str]]:
     """Render prompt `name` into chat messages [{"role", "content"}]."""
-    out = []
-    for msg in load(name)["messages"]:
-        try:
-            content = _env.from_string(msg["content"]).render(**variables)
-        except jinja2.UndefinedError as e:
-            raise PromptError(
-                f"Prompt '{name}' needs a variable that was not given: {e.message}"
-            ) from None
-        out.append({"role": msg["role"], "content": content.strip()})
-    return out
+    return [
+        {"role": msg["role"], "content": fill(name, msg["content"], **variables)}
+        for msg in load(name)["messages"]
+    ]
+
+
+def fill(name: str, template: str, **variables: Any) -> str:
+    """One template string of prompt `name` (a message, or text such as an opener)
+    rendered strictly, without the space around it."""
+    try:
+        return _env.from_string(template).render(**variables).strip()
+    except jinja2.UndefinedError as e:
+        raise PromptError(
+            f"Prompt '{name}' needs a variable that was not given: {e.message}"
+        ) from None
 
 
 def settings(name: str) -> dict[str, Any]:

@@ -9,8 +9,18 @@ see this protocol, so the local engines, a remote OpenAI-compatible server, a
 LangChain chat model and the scripted fake are interchangeable.
 
 Capabilities are declared, never guessed: `languages` says which reply
-languages a backend writes well, `load()` loads eagerly (a no-op where nothing
-needs loading).
+languages a backend writes well, `continues` whether it continues a reply that
+code has begun (below), `load()` loads eagerly (a no-op where nothing needs
+loading).
+
+A reply begun by code ("assistant prefill"): when the last message has the role
+"assistant", its content is the start of the reply and the model writes on from
+there. The local engines put the chat template's generation prompt after the
+messages before it and append the start as plain text, so the model's next token
+follows its last character; the stream then holds only the continuation, never
+the start again (the caller has the start already). A backend that cannot do
+this declares `continues = False`, and `stream` refuses such messages with a
+`ModelError` rather than let the start be read as a finished turn.
 """
 
 from __future__ import annotations
@@ -19,6 +29,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from .errors import ModelError
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 
@@ -58,6 +70,7 @@ class Generation(Iterator[str]):
 class LLM(Protocol):
     name: str
     languages: tuple[str, ...]
+    continues: bool  # continues a final "assistant" message (see the module docstring)
 
     def load(self) -> LLM: ...
 
@@ -72,6 +85,14 @@ class LLM(Protocol):
     def complete_json(
         self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
     ) -> str: ...
+
+
+def reply_start(messages: Sequence[Message]) -> tuple[list[Message], str]:
+    """The messages before a reply begun by code, and that beginning ("" when the
+    last message is not the assistant's)."""
+    if messages and messages[-1]["role"] == "assistant":
+        return list(messages[:-1]), messages[-1]["content"]
+    return list(messages), ""
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
@@ -136,6 +157,7 @@ class BaseLLM:
     name = "base"
     engine = ""  # what runs it, for `recochat doctor` and bench: "openvino", "openai" …
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    continues = False  # a backend that continues a begun reply says so
 
     def load(self) -> BaseLLM:
         return self
@@ -143,6 +165,12 @@ class BaseLLM:
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int = 256, stop: Sequence[str] = ()
     ) -> Generation:
+        if reply_start(messages)[1] and not self.continues:
+            raise ModelError(
+                f"{self.name} ({self.engine or 'this backend'}) does not continue a reply that "
+                "ends the messages (role 'assistant'): check the backend's `continues` first, "
+                "or leave the last message to the user."
+            )
         stop = [s for s in stop if s]
         usage = Usage()
         if max_tokens < 1:
@@ -173,7 +201,12 @@ class BaseLLM:
 
 class ScriptedLLM(BaseLLM):
     """Deterministic fake for unit tests: replies from a list, or from a function
-    of the last user message. Streams word by word like a real model."""
+    of the messages. Streams word by word like a real model.
+
+    With `continues=True` it accepts a reply begun in the last message, as the
+    local engines do: `fn` sees every message, that beginning included, and what
+    it returns (or the next scripted reply) is the continuation, streamed as is;
+    the beginning is not repeated."""
 
     name = "scripted"
     engine = "scripted"
@@ -184,10 +217,12 @@ class ScriptedLLM(BaseLLM):
         *,
         fn: Callable[[list[Message]], str] | None = None,
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        continues: bool = False,
     ) -> None:
         self.replies = list(replies or [])
         self.fn = fn
         self.languages = languages
+        self.continues = continues
         self.calls: list[list[Message]] = []
 
     def _pieces(

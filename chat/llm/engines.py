@@ -54,6 +54,8 @@ class FallbackLLM(BaseLLM):
     """OpenVINO first; transformers when OpenVINO cannot load the model. Which one
     runs is decided at `load()` (or the first `stream`) and shown by `engine`."""
 
+    continues = True  # both engines continue a reply begun by code (local_engine.py)
+
     def __init__(self, name: str, *, cache_dir: Path | str, on: Callable[[str], BaseLLM]) -> None:
         self.name = name
         self.languages = registry.languages(name)

@@ -38,6 +38,10 @@ def _text(content: Any) -> str:
 
 
 class LangChainLLM(BaseLLM):
+    """A LangChain chat model. Whether a provider continues a final AIMessage or
+    reads it as a finished turn differs between them, so it does not claim to
+    (`continues` stays False) and the copy writer relies on the prompt alone."""
+
     engine = "langchain"
 
     def __init__(

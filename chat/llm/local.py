@@ -200,9 +200,17 @@ class TransformersLLM(LocalEngine):
             return {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         return {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
 
+    def _chat_template(self, messages: list[Message]) -> str:
+        return str(
+            self._tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=False
+            )
+        )
+
     def _encode(self, messages: list[Message], max_tokens: int) -> Any:
-        encoded = self._tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        # what apply_chat_template(tokenize=True) does, with the reply's start appended
+        encoded = self._tokenizer(
+            self._prompt(messages), add_special_tokens=False, return_tensors="pt"
         )
         self._check_fits(int(encoded["input_ids"].shape[1]), max_tokens)
         return encoded

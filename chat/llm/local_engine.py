@@ -1,9 +1,10 @@
 """What the two local engines share: settings, loading once, and the context check.
 
 `TransformersLLM` (local.py) and `OpenVINOLLM` (openvino_backend.py) each write
-`_load` (load the weights, say where from) and `_pieces`; loading once under a
-lock, timing it, and refusing a prompt that does not fit the model's context
-are written here, once.
+`_load` (load the weights, say where from), `_chat_template` and `_pieces`;
+loading once under a lock, timing it, the prompt text (a reply begun by code
+included) and refusing a prompt that does not fit the model's context are
+written here, once.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from pathlib import Path
 from typing import Self
 
 from . import registry
-from .base import BaseLLM
+from .base import BaseLLM, Message, reply_start
 from .errors import ModelError
 
 
 class LocalEngine(BaseLLM):
-    """A model whose weights load into this process: lazily on first use, or via `load()`."""
+    """A model whose weights load into this process: lazily on first use, or via `load()`.
+
+    It continues a reply begun in the last message (base.py): the chat template
+    ends the messages before it with the generation prompt, the beginning follows
+    as plain text, and only the tokens generated after it are decoded and streamed.
+    (Decoded on their own, the first of them keeps its leading space with the
+    byte-level BPE tokenizers of the packaged models.)"""
+
+    continues = True
 
     def __init__(
         self,
@@ -53,6 +62,15 @@ class LocalEngine(BaseLLM):
     def _load(self) -> str:
         """Load the weights; return where from ("gguf", "cache" or "path")."""
         raise NotImplementedError
+
+    def _chat_template(self, messages: list[Message]) -> str:
+        """The prompt text of `messages`, ending with the generation prompt."""
+        raise NotImplementedError
+
+    def _prompt(self, messages: list[Message]) -> str:
+        """The text the model reads: the chat template, then the reply begun by code."""
+        head, start = reply_start(messages)
+        return self._chat_template(head) + start
 
     def _check_fits(self, prompt_tokens: int, max_tokens: int) -> None:
         """Refuse a prompt that leaves no room for the reply: a model past its

@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .base import DEFAULT_LANGUAGES, BaseLLM, Message, Usage
+from .base import DEFAULT_LANGUAGES, BaseLLM, Message, Usage, reply_start
 from .errors import ModelError
 
 INSTALL_HINT = "pip install 'openai==3.54.0' (it installs with recochat)"
 MAX_STOP_STRINGS = 4  # the OpenAI API accepts at most four; the rest are cut locally
+# vLLM's (and llama.cpp's) flags for continuing the last, assistant message
+CONTINUE = {"continue_final_message": True, "add_generation_prompt": False}
 
 
 def _openai() -> Any:
@@ -38,7 +40,16 @@ class OpenAICompatLLM(BaseLLM):
     Stop strings go to the server and are also applied by `BaseLLM`, because
     some servers ignore them and we must never show text past a stop string.
     `languages` is what the served model writes well (a setting: the name of a
-    remote model says nothing reliable about it)."""
+    remote model says nothing reliable about it).
+
+    `continues` says whether the server continues a reply begun in the last
+    message (base.py), a setting too: vLLM does when asked with
+    `continue_final_message` (and `add_generation_prompt` off), llama.cpp's server
+    continues a final assistant message by default (unless started with
+    `--no-prefill-assistant`) and takes the same flags, and so does another
+    recochat serving its raw model; each streams only the continuation. OpenAI's
+    own API and servers that read such a message as a finished turn stay at False,
+    and the copy writer then relies on the prompt alone."""
 
     engine = "openai"
 
@@ -52,6 +63,7 @@ class OpenAICompatLLM(BaseLLM):
         max_retries: int = 1,
         client: Any = None,
         languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        continues: bool = False,
     ):
         if not base_url:
             raise ModelError(
@@ -61,6 +73,7 @@ class OpenAICompatLLM(BaseLLM):
         self.name = model
         self.base_url = base_url.rstrip("/")
         self.languages = languages
+        self.continues = continues
         openai = _openai()
         # Local servers usually want no key, but the client insists on one.
         self._client = client or openai.OpenAI(
@@ -94,6 +107,7 @@ class OpenAICompatLLM(BaseLLM):
                 stop=stop[:MAX_STOP_STRINGS] or None,
                 stream=True,
                 stream_options={"include_usage": True},
+                extra_body=CONTINUE if reply_start(messages)[1] else None,
             )
             try:
                 for chunk in chunks:

@@ -191,8 +191,11 @@ class OpenVINOLLM(LocalEngine):
             )
         return config
 
+    def _chat_template(self, messages: list[Message]) -> str:
+        return str(self._tokenizer.apply_chat_template(messages, add_generation_prompt=True))
+
     def _encode(self, messages: list[Message], max_tokens: int) -> Any:
-        prompt = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+        prompt = self._prompt(messages)
         input_ids = self._tokenizer.encode(prompt, add_special_tokens=False).input_ids
         self._check_fits(int(input_ids.shape[1]), max_tokens)
         return input_ids

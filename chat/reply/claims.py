@@ -126,10 +126,11 @@ def _cut_off(reply: str) -> bool:
 
 def lead(reply: str, titles: Sequence[str]) -> str | None:
     """The title the reply names first, if it names one. The ranking's best item
-    should come first (a reply that opens with another one praises the wrong card);
-    the prompt asks for it and the debug view and the evaluation count it, but a
-    draft is not rejected for it: small models then fall back to the template far
-    more often than they lead well."""
+    should come first (a reply that opens with another one praises the wrong card):
+    the opening written by code names it (chat/reply/opening.py) where the backend
+    continues a begun reply, the prompt asks for it elsewhere, and the debug view
+    and the evaluation count it; a draft is not rejected for it: small models then
+    fall back to the template far more often than they lead well."""
     first = min(
         (
             (m.start(), title)

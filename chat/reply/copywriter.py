@@ -17,6 +17,13 @@ one in `TextReplace`. Replacement happens only when something was already shown
 and then failed: a problem that only the finished reply reveals (its language),
 or the retry after a stop. The corrected retry (one) streams the same way and
 the template copy is checked too.
+
+The reply's first words are written by code (chat/reply/opening.py): the top
+card's title in an opener, shown before the model has read its prompt. A model
+that continues a begun reply (`LLM.continues`) writes the rest, so every reply
+leads with the ranking's best; the checks judge the whole text, opening
+included, and the retry and the template start with the same words, so a
+failure right after the opening goes on from it rather than replacing it.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from chat.reply.claims import ItemFacts, data_only
 from chat.reply.copycheck import CopyChecker, Problem, trouble_start
 from chat.reply.explain import facts, money
 from chat.reply.grounding import Grounding, Hold, ReplyCheck, reply_checks
+from chat.reply.opening import opening as reply_opening
 from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
 from chat.reply.template import template_copy
 
@@ -145,13 +153,16 @@ class CopyWriter:
     ) -> Iterator[Piece]:
         """The copy for these cards: the model's reply while it passes the checks,
         one corrective retry when it does not, and the template as the last resort.
-        What happened is left in `self.last`."""
+        Each starts with the opening (chat/reply/opening.py), shown first, which a
+        model that continues a begun reply goes on from. What happened is left in
+        `self.last`."""
         result = self.last = CopyResult(started=time.perf_counter())
+        opening = reply_opening(request, cards[0].title, language) if cards else ""
         if not cards or language not in self.languages:
             if cards:
                 result.problems.append(f"{self.llm.name} does not write {language}: template copy")
-            result.text, result.source = template_copy(cards, language), "template"
-            yield from self._fixed(result.text)
+            result.text, result.source = template_copy(cards, language, opening), "template"
+            yield from self._rest(result.text, "")
             return
         messages = self.prompt(request, cards, metas, language, wants=wants)
         context = messages[-1]["content"]
@@ -159,10 +170,11 @@ class CopyWriter:
         check, hold = reply_checks(
             self.checker, allowed, context, language, self.grounding(request, cards, metas)
         )
+        draft = _Draft(check, hold, language, opening if self.llm.continues else "")
+        if draft.start:
+            yield self._piece(Piece(draft.start))  # the first words, at once
         first = _Attempt()
-        yield from self._attempt(
-            messages, prompts.settings("recommend"), check, hold, language, first
-        )
+        yield from self._attempt(messages, prompts.settings("recommend"), draft, first)
         result.llm_s = time.perf_counter() - self.last.started
         if not first.problems:
             result.text = first.text
@@ -170,39 +182,37 @@ class CopyWriter:
         result.problems.append("; ".join(p.detail for p in first.problems))
         retry = _Attempt()
         if first.problems[0].kind not in ("llm_failed", "empty"):  # worth telling the model
-            yield from self._retry(request, cards, metas, language, check, hold, first, retry)
+            yield from self._retry(request, cards, metas, draft, first, retry)
             if not retry.problems:
                 return
-        yield from self._fall_back(cards, language, first, retry)
+        yield from self._fall_back(cards, language, opening, first, retry)
 
     def _retry(
         self,
         request: str,
         cards: list[ItemCard],
         metas: list[dict[str, Any]],
-        language: str,
-        check: ReplyCheck,
-        hold: Hold,
+        draft: _Draft,
         first: _Attempt,
         retry: _Attempt,
     ) -> Iterator[Piece]:
-        """One corrective retry with the problems spelled out. When nothing was shown
-        yet it streams like the first attempt, so the user does not wait for the
-        whole rewrite; otherwise it replaces what was shown, once, when checked."""
+        """One corrective retry with the problems spelled out, from the same opening.
+        When nothing beyond the opening was shown yet it streams like the first
+        attempt, so the user does not wait for the whole rewrite; otherwise it
+        replaces what was shown, once, when checked."""
         result = self.last
         messages = prompts.render(
             "recommend_fix",
             request=request,
             items=self.items(cards, metas),
-            language=language,
+            language=draft.language,
             problems=[p.detail for p in first.problems],
         )
-        attempt = self._attempt(
-            messages, prompts.settings("recommend_fix"), check, hold, language, retry
-        )
-        if first.released:
+        attempt = self._attempt(messages, prompts.settings("recommend_fix"), draft, retry)
+        if len(first.released) > len(draft.start):
             for _ in attempt:  # shown as one replacement once it passed the check
                 pass
+            retry.released = first.released  # what is still on the screen
             if not retry.problems:
                 result.replaced = True
                 yield Piece(retry.text, replace=True, reason=first.problems[0].detail)
@@ -215,35 +225,38 @@ class CopyWriter:
             result.problems.append("; ".join(p.detail for p in retry.problems))
 
     def _fall_back(
-        self, cards: list[ItemCard], language: str, first: _Attempt, retry: _Attempt
+        self,
+        cards: list[ItemCard],
+        language: str,
+        opening: str,
+        first: _Attempt,
+        retry: _Attempt,
     ) -> Iterator[Piece]:
-        """The template copy, replacing whatever of the model's words were shown."""
+        """The template copy: it goes on from what was shown when that was only the
+        opening, and replaces the model's words otherwise."""
         result = self.last
-        result.text, result.source = template_copy(cards, language), "template"
-        if first.released or retry.released:
-            result.replaced = True
-            reason = (retry.problems or first.problems)[0].detail
-            yield self._piece(Piece(result.text, replace=True, reason=reason))
-        else:
-            yield from self._fixed(result.text)
+        result.text, result.source = template_copy(cards, language, opening), "template"
+        reason = (retry.problems or first.problems)[0].detail
+        yield from self._rest(result.text, retry.released or first.released, reason)
 
     def _attempt(
         self,
         messages: list[dict[str, str]],
         cfg: dict[str, Any],
-        check: ReplyCheck,
-        hold: Hold,
-        language: str,
+        draft: _Draft,
         out: _Attempt,
     ) -> Iterator[Piece]:
-        """Stream one reply of the model, releasing what `hold` allows once `check`
-        passed; on success the checked tail follows. What happened is left in `out`."""
+        """Stream one reply of the model, releasing what `draft.hold` allows once
+        `draft.check` passed; on success the checked tail follows. The reply starts
+        with `draft.start` (already shown), which the model continues. What happened
+        is left in `out`."""
         result = self.last
-        limit = MAX_CHARS.get(language, 700)
-        text, released, problems = "", "", []
+        limit = MAX_CHARS.get(draft.language, 700)
+        text = released = draft.start
+        problems: list[Problem] = []
         try:
             gen = self.llm.stream(
-                messages,
+                _begun(messages, draft.start),
                 max_tokens=min(self.max_tokens, cfg.get("max_tokens", 256)),
                 stop=cfg.get("stop", ()),
             )
@@ -255,10 +268,12 @@ class CopyWriter:
                     if len(text) > limit:
                         text = cut_to_sentence(text, limit, len(released))
                         break
-                    problems = check(text, partial=True)
+                    problems = draft.check(text, partial=True)
                     if problems:
                         break
-                    end = hold(text)
+                    # the space before a held word waits with it: what was shown ends
+                    # at a word, so a retry or the template can go on from it
+                    end = len(text[: draft.hold(text)].rstrip())
                     if end > len(released):
                         yield self._piece(Piece(text[len(released) : end]))
                         released = text[:end]
@@ -268,27 +283,29 @@ class CopyWriter:
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]
         text = finish(tidy(text), len(released))
-        problems = problems or check(text, partial=False)
+        if not problems and draft.start and text == draft.start:
+            problems = [Problem("empty", "The model wrote nothing after the opening.")]
+        problems = problems or draft.check(text, partial=False)
         if problems and all(p.kind in _DERAILED for p in problems):
             # a good start, then the model looped or echoed the prompt: keep the whole
             # sentences before that when they pass the check on their own
-            head = _good_start(text, len(released.rstrip()), check)
+            head = _good_start(text, len(released.rstrip()), draft.check)
             if head:
                 text, problems = head, []
         out.text, out.released, out.problems = text, released, problems
         if not problems:
             yield from self._rest(text, released)
 
-    def _rest(self, text: str, released: str) -> Iterator[Piece]:
-        """The checked reply after what was already shown, word by word; or all of
-        it as a replacement when tidying changed the words on screen."""
+    def _rest(self, text: str, released: str, reason: str = "reformatted") -> Iterator[Piece]:
+        """`text` after what was already shown (`released`), word by word; or all of
+        it as a replacement when it does not go on from the words on screen."""
         if text.startswith(released):
             tail = text[len(released) :]
         elif text.startswith(released.rstrip()):  # ends where the shown words end
             tail = text[len(released.rstrip()) :].lstrip()
-        else:  # tidying changed what was shown
+        else:  # tidying changed what was shown, or another text takes its place
             self.last.replaced = True
-            yield self._piece(Piece(text, replace=True, reason="reformatted"))
+            yield self._piece(Piece(text, replace=True, reason=reason))
             return
         for m in re.finditer(r"\s*\S+", tail):
             yield self._piece(Piece(m.group(0)))
@@ -298,9 +315,21 @@ class CopyWriter:
             self.last.first_text_s = time.perf_counter() - self.last.started
         return piece
 
-    def _fixed(self, text: str) -> Iterator[Piece]:
-        for piece in _pieces(text):
-            yield self._piece(piece)
+
+@dataclass(frozen=True)
+class _Draft:
+    """What every attempt at one reply shares: its checks, its language, and its
+    start written by code ("" when the model writes all of it)."""
+
+    check: ReplyCheck
+    hold: Hold
+    language: str
+    start: str
+
+
+def _begun(messages: list[dict[str, str]], start: str) -> list[dict[str, str]]:
+    """The prompt with the reply begun by code as the last message (chat/llm/base.py)."""
+    return [*messages, {"role": "assistant", "content": start}] if start else messages
 
 
 @dataclass
@@ -315,18 +344,13 @@ _DERAILED = ("repetitive", "echo", "variant_loop")
 
 def _good_start(text: str, floor: int, check: ReplyCheck) -> str | None:
     """The whole sentences before the reply goes wrong (`trouble_start`), if they
-    reach past what was shown (`floor`) and pass the full check."""
+    reach past what was shown (`floor`) and pass the full check. (`finish` may
+    already have cut the trouble off: then the whole sentences left.)"""
     cut = trouble_start(text)
     if cut is None:
-        return None
+        cut = len(text)
     ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text[:cut]) if m.end() >= floor]
     if not ends:
         return None
     head = text[: ends[-1]].strip()
     return head if head and not check(head, partial=False) else None
-
-
-def _pieces(text: str) -> Iterator[Piece]:
-    """Fixed text (template, checked retry) streamed word by word like model output."""
-    for m in re.finditer(r"\s*\S+", text):
-        yield Piece(m.group(0))

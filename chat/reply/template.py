@@ -1,7 +1,9 @@
 """The template copy: what the user reads when no model may write (a language it
 does not write) or what it wrote failed the checks twice. Built from the cards
 alone, so it says nothing the catalog and the ranking do not: the best card with
-its two strongest reasons in a sentence, then the others by name."""
+its two strongest reasons in a sentence, then the others by name. It starts with
+the reply's opening (chat/reply/opening.py) when one is given, so a fallback
+after the opening was shown goes on from it instead of replacing it."""
 
 from __future__ import annotations
 
@@ -13,16 +15,17 @@ from chat.reply.explain import money
 MAX_REASONS = 2
 
 
-def template_copy(cards: list[ItemCard], language: str = "en") -> str:
+def template_copy(cards: list[ItemCard], language: str = "en", opening: str = "") -> str:
+    """The copy for `cards`; `opening` (naming the first card) replaces "My pick is the …"."""
     if language == "zh":
-        return _zh(cards)
+        return _zh(cards, opening)
     if not cards:
         return "I could not find anything that matches yet. Could you tell me a bit more?"
     best, others = cards[0], cards[1:]
     # "close to what you described" says least: the other reasons go first
     ordered = sorted(best.reasons, key=lambda r: r.get("signal") == "semantic")
     why = [p for r in ordered if (p := _phrase(r))][:MAX_REASONS]
-    text = f"My pick is the {_named(best)}"
+    text = (opening or f"My pick is the {best.title}") + _price(best)
     text += f": {' and '.join(why)}." if why else "."
     if others:
         text += " You could also look at " + " or ".join(f"the {_named(c)}" for c in others) + "."
@@ -30,11 +33,11 @@ def template_copy(cards: list[ItemCard], language: str = "en") -> str:
 
 
 def _named(card: ItemCard) -> str:
-    return (
-        f"{card.title} ({money(card.price, card.currency)})"
-        if card.price is not None
-        else card.title
-    )
+    return card.title + _price(card)
+
+
+def _price(card: ItemCard) -> str:
+    return f" ({money(card.price, card.currency)})" if card.price is not None else ""
 
 
 def _phrase(reason: dict[str, Any]) -> str | None:
@@ -55,13 +58,13 @@ def _phrase(reason: dict[str, Any]) -> str | None:
     return f"it is {detail}"
 
 
-def _zh(cards: list[ItemCard]) -> str:
+def _zh(cards: list[ItemCard], opening: str) -> str:
     if not cards:
         return "暂时没有找到符合的。能再多说一点吗？"
     best, others = cards[0], cards[1:]
     price = f"（{money(best.price, best.currency)}）" if best.price is not None else ""
     why = "，".join(str(r.get("detail", "")) for r in best.reasons[:MAX_REASONS])
-    text = f"我最推荐 {best.title}{price}" + (f"：{why}。" if why else "。")
+    text = (opening or f"我最推荐 {best.title}") + price + (f"：{why}。" if why else "。")
     if others:
         text += "也可以看看 " + " 或 ".join(c.title for c in others) + "。"
     return text

@@ -39,7 +39,13 @@ class _Tally:
     questions_first: list[int] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     sources: Counter[str] = field(default_factory=Counter)
-    leads: Counter[str] = field(default_factory=Counter)  # the reply's first card: top or not
+    # the card the copy names first: the top card, another one, or none
+    leads: Counter[str] = field(default_factory=Counter)
+
+    def lead_share(self) -> float | None:
+        """Of the recommendation turns with copy, the share that names the top card first."""
+        led = sum(self.leads.values())
+        return round(self.leads["top"] / led, 4) if led else None
 
     def add_dialogue(self, d: dict[str, Any]) -> None:
         asked, first_seen = 0, False
@@ -67,11 +73,11 @@ class _Tally:
             self.shown += len(t["shown"])
             self.unsatisfied += len(t.get("unsatisfied", []))
             self.repeated += len(t.get("repeated", []))
-            if t.get("copy", {}).get("source"):
-                self.sources[t["copy"]["source"]] += 1
-            top = t.get("copy", {}).get("leads_with_top")
-            if top is not None:
-                self.leads["top" if top else "other"] += 1
+            copy = t.get("copy", {})
+            if copy.get("source"):
+                self.sources[copy["source"]] += 1
+                top = copy.get("leads_with_top")
+                self.leads["none" if top is None else "top" if top else "other"] += 1
 
 
 def summarize(
@@ -123,6 +129,7 @@ def summarize(
         "dialogues_with_a_recommendation": len(n.questions_first),
         "copy_sources": dict(n.sources),
         "copy_leads_with_top_card": dict(n.leads),
+        "lead_share": n.lead_share(),
         "latency_s": {
             s: {
                 "p50": _pct(n.stages[s], 0.5),
@@ -154,7 +161,7 @@ def _figures(summary: dict[str, Any]) -> list[str]:
         f"{summary['mean_questions_before_first_recommendation']} "
         f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
         f"copy written by: {summary['copy_sources']}",
-        f"copy that names a card first names the top card: {summary['copy_leads_with_top_card']}",
+        _lead_line(summary),
         *(
             [
                 f"machine: {m.get('cpus')} CPUs, load average {' '.join(map(str, load))} "
@@ -164,6 +171,17 @@ def _figures(summary: dict[str, Any]) -> list[str]:
             else []
         ),
     ]
+
+
+def _lead_line(summary: dict[str, Any]) -> str:
+    leads, share = summary["copy_leads_with_top_card"], summary["lead_share"]
+    if share is None:
+        return "copy leads with the top card: no recommendation copy"
+    return (
+        f"copy leads with the top card: {share:.1%} of {sum(leads.values())} recommendation "
+        f"turns ({leads.get('other', 0)} name another card first, "
+        f"{leads.get('none', 0)} name none)"
+    )
 
 
 def render_text(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:

@@ -117,3 +117,12 @@ def test_a_slow_reader_gets_the_whole_reply(cold):
         pieces.append(piece)
         time.sleep(0.1)
     assert "".join(pieces) == fast and len(fast.split()) > 10
+
+
+def test_a_begun_reply_is_continued_from_its_last_word(cold):
+    begun = [
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "The capital of France is"},
+    ]
+    rest = cold.complete(begun, max_tokens=8)
+    assert rest.startswith(" Paris"), rest  # only the continuation, its space kept

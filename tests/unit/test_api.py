@@ -558,6 +558,25 @@ def test_openai_backend_streams_from_another_recochat(client, keys):
         list(refused.stream([{"role": "user", "content": "hi"}]))
 
 
+def test_the_raw_model_continues_a_begun_reply_only_when_it_can(client, keys, api_app):
+    from chat.llm.openai_compat import OpenAICompatLLM
+
+    _, secret = keys.create("backend", role="llm")
+    begun = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello"}]
+    r = client.post(
+        "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"model": "scripted", "messages": begun, "continue_final_message": True},
+    )
+    assert r.status_code == 422 and "does not continue" in r.json()["error"]["message"]
+    api_app.llm.continues = True  # as the local engines declare
+    llm = OpenAICompatLLM(
+        "http://testserver/v1", "scripted", client=openai_client(client, secret), continues=True
+    )
+    assert llm.complete(begun) == "Here are my picks. Enjoy!"  # the scripted continuation
+    assert api_app.llm.calls[-1][-1] == begun[-1]  # the model saw the begun reply
+
+
 def test_openai_backend_names_the_fix_when_unreachable():
     from conftest import MODEL_CACHE  # noqa: F401 - only to share the tests' import path
 

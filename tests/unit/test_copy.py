@@ -10,8 +10,10 @@ from helpers.trackers import TRACKERS
 import prompts
 from chat.events import ItemCard
 from chat.llm import ScriptedLLM
+from chat.reply.claims import lead
 from chat.reply.copycheck import CopyChecker, numbers
 from chat.reply.copywriter import CopyWriter
+from chat.reply.opening import opening
 
 METAS = TRACKERS["shop"].metas
 CHECKER = CopyChecker(TRACKERS["shop"].titles)
@@ -122,9 +124,13 @@ def test_the_reply_must_be_in_the_users_language():
 # --- the writer: streaming, retry, template -------------------------------------------
 
 
+REQUEST = "a quiet grinder"
+TITLES = [c.title for c in CARDS]
+
+
 def write(llm, language="en"):
     writer = CopyWriter(llm, checker=CHECKER)
-    pieces = list(writer.write("a quiet grinder", CARDS, [METAS[i] for i in CHOSEN], language))
+    pieces = list(writer.write(REQUEST, CARDS, [METAS[i] for i in CHOSEN], language))
     return writer, pieces
 
 
@@ -155,7 +161,7 @@ def test_a_hallucinated_item_is_never_shown_and_the_retry_replaces_the_copy():
 def test_two_bad_attempts_fall_back_to_the_template():
     writer, pieces = write(ScriptedLLM([BAD, BAD]))
     final = pieces[-1].text
-    assert final.startswith("My pick is the")
+    assert final.startswith(opening(REQUEST, CARDS[0].title, "en"))
     assert all(c.title in final for c in CARDS)
     assert writer.last.source == "template" and len(writer.last.problems) == 2
 
@@ -169,7 +175,7 @@ def test_a_model_that_writes_only_english_is_not_asked_for_chinese():
     llm = ScriptedLLM([GOOD], languages=("en",))  # declared, as the registry does for SmolLM2
     writer, pieces = write(llm, "zh")
     assert llm.calls == [] and writer.last.source == "template"
-    assert "".join(p.text for p in pieces).startswith("我最推荐")
+    assert "".join(p.text for p in pieces).startswith(opening(REQUEST, CARDS[0].title, "zh"))
 
 
 def test_a_failing_model_gives_the_template():
@@ -177,13 +183,14 @@ def test_a_failing_model_gives_the_template():
         raise RuntimeError("down")
 
     writer, pieces = write(ScriptedLLM(fn=boom))
-    assert writer.last.source == "template"
-    assert "".join(p.text for p in pieces).startswith("My pick is") and len(pieces) > 3
+    assert writer.last.source == "template" and len(pieces) > 3
+    assert lead("".join(p.text for p in pieces), TITLES) == CARDS[0].title
 
 
 def test_plain_words_are_shown_as_soon_as_the_next_one_arrives():
     writer, pieces = write(ScriptedLLM(["Both picks are quiet and easy to clean. " + GOOD]))
-    assert pieces[0].text == "Both " and writer.last.first_text_s is not None
+    assert pieces[0].text == "Both" and pieces[1].text == " picks"
+    assert writer.last.first_text_s is not None
 
 
 @pytest.mark.parametrize(

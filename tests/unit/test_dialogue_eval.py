@@ -172,7 +172,7 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
                     hallucinated=["q"],
                     unsatisfied=["z"],
                     repeated=[],
-                    copy={"source": "llm"},
+                    copy={"source": "llm", "leads_with_top": True},
                 ),
                 _turn("recommend", shown=["w"], timings=rec, passed=False, repeated=["w"]),
             ],
@@ -184,7 +184,13 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
             "total": 2,
             "turns": [
                 _turn("smalltalk", timings={"state": 0.03, "total": 0.04}),
-                _turn("recommend", shown=["v"], timings=rec, named=["v"], copy={"source": "retry"}),
+                _turn(
+                    "recommend",
+                    shown=["v"],
+                    timings=rec,
+                    named=["v"],
+                    copy={"source": "retry", "leads_with_top": None},  # names no card
+                ),
             ],
         },
     ]
@@ -196,6 +202,7 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
     assert s["disliked_or_seen_repeated"] == 1
     assert s["mean_questions_before_first_recommendation"] == 1.0  # (2 + 0) / 2
     assert s["copy_sources"] == {"llm": 1, "retry": 1}
+    assert s["copy_leads_with_top_card"] == {"top": 1, "none": 1} and s["lead_share"] == 0.5
     lat = s["latency_s"]
     assert lat["state"]["n"] == 6 and lat["recall"]["n"] == 5 and lat["llm_total"]["n"] == 3
     assert lat["rank"] == {"p50": 0.05, "p95": 0.05, "n": 3}
@@ -213,6 +220,8 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
         "hallucinated-item rate: 33.3%",
         "constraint satisfaction: 80.0%",
         "disliked/seen items shown again: 1",
+        "copy leads with the top card: 50.0% of 2 recommendation turns "
+        "(0 name another card first, 1 name none)",
         "mean questions before the first recommendation: 1.0",
         "load average 3.0 2.0 1.0",
     ):

@@ -1,5 +1,5 @@
 """One contract for every LLM backend: streaming, stop strings, greedy
-determinism, cancellation and clear errors.
+determinism, cancellation, continuing a reply begun by code, and clear errors.
 
 The scripted fake and the OpenAI-compatible client (against a tiny local
 server written here) are fast; the two local engines run the real SmolLM2-135M
@@ -21,6 +21,13 @@ from chat.llm import LLM, Generation, ModelError, ScriptedLLM, make_llm, registr
 
 MESSAGES = [{"role": "user", "content": "Name three famous science fiction movies."}]
 SCRIPT = "Here are three: Alien, Blade Runner and Solaris. All of them are classics of the genre."
+BEGUN = "Here are three: Alien,"  # a reply begun by code, for the model to go on from
+
+
+def scripted(messages: list[dict[str, str]]) -> str:
+    """SCRIPT, or the rest of it after a begun reply (as a model that continues would)."""
+    begun = messages[-1]["content"] if messages[-1]["role"] == "assistant" else ""
+    return SCRIPT.removeprefix(begun)
 
 
 # --- a tiny OpenAI-compatible server -------------------------------------------------
@@ -28,14 +35,17 @@ SCRIPT = "Here are three: Alien, Blade Runner and Solaris. All of them are class
 
 class _Completions(BaseHTTPRequestHandler):
     """Streams SCRIPT word by word, ignoring stop strings (as some servers do), so
-    the client's own stop handling is what the contract sees."""
+    the client's own stop handling is what the contract sees. Asked to continue the
+    last, assistant message (vLLM's flags), it streams only the rest."""
 
     def log_message(self, *args):
         pass
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        words = SCRIPT.split(" ")[: body.get("max_tokens") or 256]
+        continues = body.get("continue_final_message") and not body.get("add_generation_prompt")
+        text = scripted(body["messages"]) if continues else SCRIPT
+        words = text.split(" ")[: body.get("max_tokens") or 256]
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -106,11 +116,11 @@ def _local(engine: str, cache) -> LLM:
 def llm(request, engine_cache) -> LLM:
     kind = request.param
     if kind == "scripted":
-        return ScriptedLLM(fn=lambda messages: SCRIPT)
-    if kind == "openai":
+        return ScriptedLLM(fn=scripted, continues=True)
+    if kind == "openai":  # a server that continues a begun reply, as vLLM and llama.cpp's do
         from chat.llm.openai_compat import OpenAICompatLLM
 
-        return OpenAICompatLLM(request.getfixturevalue("openai_server"), "m")
+        return OpenAICompatLLM(request.getfixturevalue("openai_server"), "m", continues=True)
     return _local(kind, engine_cache)
 
 
@@ -165,6 +175,23 @@ def test_closing_the_stream_stops_generation(llm):
     started = time.perf_counter()
     assert llm.complete(MESSAGES, max_tokens=4)  # the backend is free for the next turn
     assert time.perf_counter() - started < 30
+
+
+def test_a_begun_reply_is_continued_not_repeated(llm):
+    assert llm.continues
+    whole = llm.complete(MESSAGES, max_tokens=30)
+    rest = llm.complete([*MESSAGES, {"role": "assistant", "content": BEGUN}], max_tokens=30)
+    assert rest.strip() and BEGUN not in rest and rest != whole
+    assert rest[0] == " ", rest  # the next word after the comma, not a new reply
+
+
+def test_a_backend_that_does_not_continue_refuses_a_begun_reply(openai_server):
+    from chat.llm.openai_compat import OpenAICompatLLM
+
+    llm = OpenAICompatLLM(openai_server, "m")  # the default: the server may not continue
+    assert not llm.continues
+    with pytest.raises(ModelError, match="does not continue a reply"):
+        llm.complete([*MESSAGES, {"role": "assistant", "content": BEGUN}])
 
 
 # --- clear errors ------------------------------------------------------------------

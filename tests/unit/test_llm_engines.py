@@ -276,3 +276,9 @@ def test_a_local_engine_loads_once_and_refuses_a_prompt_past_its_context(tmp_pat
         "tokens. Shorten the conversation or the catalog text sent to the model, or lower "
         "max_reply_tokens."
     )
+
+
+@pytest.mark.parametrize("engine", ["auto", "openvino", "transformers"])
+def test_every_local_engine_declares_that_it_continues_a_begun_reply(engine, tmp_path):
+    # declared before anything loads: the copy writer decides on it for the first turn
+    assert engines.make_llm("smollm2-135m", cache_dir=tmp_path, engine=engine).continues

@@ -5,6 +5,7 @@ from chat.app import App
 from chat.config import load_settings
 from chat.events import Done, ErrorEvent, ItemsShown, TextDelta
 from chat.llm import ScriptedLLM
+from chat.reply.claims import lead
 
 
 def run(session, text):
@@ -71,8 +72,9 @@ def test_a_failing_llm_falls_back_to_template_copy(app):
     app.llm_override = ScriptedLLM(fn=boom)
     app.__dict__.pop("llm", None)
     events = run(app.session(), "a tent for camping")
-    assert events[-1].reply.startswith("My pick is the")
-    assert events[0].items[0].title in events[-1].reply
+    cards = events[0].items
+    assert lead(events[-1].reply, [c.title for c in cards]) == cards[0].title
+    assert events[-1].debug["copy"]["source"] == "template"
 
 
 def test_sessions_survive_a_restart(app, home):

@@ -349,6 +349,15 @@ async def _raw(body: ChatCompletionIn, ctx: ApiContext):
     max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_RAW_MAX_TOKENS
     stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     llm = ctx.app.llm
+    if messages[-1]["role"] == "assistant" and not llm.continues:
+        # a model that continues one streams only the continuation (chat/llm/base.py)
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"The model {llm.name!r} does not continue a reply begun in the last message "
+            "(role 'assistant'); end the messages with the user's.",
+            param="messages",
+        )
     pieces = ctx.runner.run_llm(messages, max_tokens, stop)
     prompt_tokens = sum(_words(m["content"]) for m in messages)
 
