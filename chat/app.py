@@ -192,7 +192,7 @@ class App:
             config=s.turn,
             policy=self.policy,
             user_id=user_id or self.interactions.session_user(session_id),
-            llm_reader=LLMReader(self.llm) if s.turn.reading == "llm" else None,
+            llm_reader=LLMReader(self.llm) if s.turn.reading == "llm" and self.llm.reads else None,
         )
 
     def close(self) -> None:

@@ -71,6 +71,7 @@ class LLM(Protocol):
     name: str
     languages: tuple[str, ...]
     continues: bool  # continues a final "assistant" message (see the module docstring)
+    reads: bool  # reads messages well enough to second the rules (chat/understand/llm_reading.py)
 
     def load(self) -> LLM: ...
 
@@ -158,6 +159,7 @@ class BaseLLM:
     engine = ""  # what runs it, for `recochat doctor` and bench: "openvino", "openai" …
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     continues = False  # a backend that continues a begun reply says so
+    reads = True  # good enough to read messages where the rules are unsure (llm_reading.py)
 
     def load(self) -> BaseLLM:
         return self

@@ -59,6 +59,7 @@ class FallbackLLM(BaseLLM):
     def __init__(self, name: str, *, cache_dir: Path | str, on: Callable[[str], BaseLLM]) -> None:
         self.name = name
         self.languages = registry.languages(name)
+        self.reads = registry.reads(name)
         self.inner: BaseLLM | None = None
         self.engine = "auto (not loaded)"  # the chosen engine's name once loaded
         self._cache_dir = cache_dir

@@ -42,6 +42,7 @@ class LocalEngine(BaseLLM):
     ):
         self.name = model
         self.languages = registry.languages(model)
+        self.reads = registry.reads(model)
         self.cache_dir = Path(cache_dir)
         self.threads = threads or max(1, os.cpu_count() or 1)
         self.greedy = greedy

