@@ -40,7 +40,7 @@ from chat.events import ItemCard
 from chat.llm import LLM
 from chat.reply.claims import ItemFacts, data_only
 from chat.reply.copycheck import CopyChecker, Problem, trouble_start
-from chat.reply.explain import facts, money
+from chat.reply.explain import facts, label, money
 from chat.reply.grounding import Grounding, Hold, ReplyCheck, reply_checks
 from chat.reply.opening import opening as reply_opening
 from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
@@ -97,7 +97,7 @@ class CopyWriter:
         withholds sentences that address the reader), cut to what a reply can use."""
         return [
             {
-                "title": c.title,
+                "title": label(c, cards),
                 "price": money(c.price, c.currency) if c.price is not None else None,
                 "facts": brief(data_only(facts(c, m))[0], MAX_FACT_CHARS),
                 "reasons": c.explanation or "a close match to the request",
@@ -157,7 +157,7 @@ class CopyWriter:
         model that continues a begun reply goes on from. What happened is left in
         `self.last`."""
         result = self.last = CopyResult(started=time.perf_counter())
-        opening = reply_opening(request, cards[0].title, language) if cards else ""
+        opening = reply_opening(request, label(cards[0], cards), language) if cards else ""
         if not cards or language not in self.languages:
             if cards:
                 result.problems.append(f"{self.llm.name} does not write {language}: template copy")

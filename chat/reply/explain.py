@@ -235,6 +235,15 @@ def card(
 _NOT_DETAILS = {"title", "description", "tags", "category", "image", "url", "rating_count", "brand"}
 
 
+def label(card: ItemCard, cards: list[ItemCard]) -> str:
+    """The card's title, with what tells it apart when another of `cards` has the same
+    title ("Two-Person Dome Tent (Ridgeway Gear)"), so the copy, its opening and the
+    template never leave it open which of two same-titled items they mean."""
+    twins = sum(c.title.casefold() == card.title.casefold() for c in cards)
+    mark = card.detail or card.brand
+    return f"{card.title} ({mark})" if twins > 1 and mark else card.title
+
+
 def tell_apart(cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[ItemCard]:
     """Cards that share a title get the first plain attribute whose values differ
     between them (brand, colour, size …), so "Sport Wireless Earbuds" ×3 can be told

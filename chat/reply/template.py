@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.events import ItemCard
-from chat.reply.explain import money
+from chat.reply.explain import label, money
 
 MAX_REASONS = 2
 
@@ -25,15 +25,12 @@ def template_copy(cards: list[ItemCard], language: str = "en", opening: str = ""
     # "close to what you described" says least: the other reasons go first
     ordered = sorted(best.reasons, key=lambda r: r.get("signal") == "semantic")
     why = [p for r in ordered if (p := _phrase(r))][:MAX_REASONS]
-    text = (opening or f"My pick is the {best.title}") + _price(best)
+    text = (opening or f"My pick is the {label(best, cards)}") + _price(best)
     text += f": {' and '.join(why)}." if why else "."
     if others:
-        text += " You could also look at " + " or ".join(f"the {_named(c)}" for c in others) + "."
+        named = [label(c, cards) + _price(c) for c in others]
+        text += " You could also look at " + " or ".join(f"the {n}" for n in named) + "."
     return text
-
-
-def _named(card: ItemCard) -> str:
-    return card.title + _price(card)
 
 
 def _price(card: ItemCard) -> str:
@@ -64,7 +61,7 @@ def _zh(cards: list[ItemCard], opening: str) -> str:
     best, others = cards[0], cards[1:]
     price = f"（{money(best.price, best.currency)}）" if best.price is not None else ""
     why = "，".join(str(r.get("detail", "")) for r in best.reasons[:MAX_REASONS])
-    text = (opening or f"我最推荐 {best.title}") + price + (f"：{why}。" if why else "。")
+    text = (opening or f"我最推荐 {label(best, cards)}") + price + (f"：{why}。" if why else "。")
     if others:
-        text += "也可以看看 " + " 或 ".join(c.title for c in others) + "。"
+        text += "也可以看看 " + " 或 ".join(label(c, cards) for c in others) + "。"
     return text

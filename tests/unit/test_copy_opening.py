@@ -157,3 +157,20 @@ def test_a_title_with_its_own_article_gets_no_second_one():
     for i in range(8):
         start = opening(f"request {i}", "The Shining (1980)", "en")
         assert "the The" not in start and start.endswith("The Shining (1980)")
+
+
+def test_same_titled_cards_are_named_apart_in_the_prompt_the_opening_and_the_template():
+    from dataclasses import replace
+
+    twins = ["out-001", "out-002"]  # Two-Person Dome Tent, by Ridgeway Gear and by TrailMate
+    cards = [replace(card(i), brand=METAS[i]["brand"]) for i in twins]
+    metas = [METAS[i] for i in twins]
+    llm = ScriptedLLM([": it is waterproof and sleeps two."], continues=True)
+    writer = CopyWriter(llm, checker=CHECKER)
+    text = "".join(p.text for p in writer.write("a tent for two", cards, metas, "en"))
+    assert text.startswith(opening("a tent for two", "Two-Person Dome Tent (Ridgeway Gear)", "en"))
+    assert writer.last.source == "llm", writer.last.problems
+    prompt = llm.calls[0][-2]["content"]
+    assert "Two-Person Dome Tent (Ridgeway Gear)" in prompt
+    assert "Two-Person Dome Tent (TrailMate)" in prompt
+    assert "the Two-Person Dome Tent (TrailMate) ($" in template_copy(cards, "en")
