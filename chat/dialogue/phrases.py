@@ -50,8 +50,8 @@ TEXT = {
         "year": "{title} is from {value}.",
         "field": "{title} — {facet}: {value}.",
         "missing": "The catalog does not list the {facet} of {title}.",
-        "has_value": "Yes — {title} has {facet}: {value}.",
-        "lacks_value": "No — {title} is not listed with {facet} {value}.",
+        "has_value": "Yes — {title} is listed as {value}.",
+        "lacks_value": "No — {title} is not listed as {value}.",
     },
     "zh": {
         "greeting": "你好！告诉我你想找什么，我来帮你在商品目录里找。",
