@@ -5,6 +5,7 @@ the template. The fake LLM is scripted, so every path is exercised exactly."""
 from __future__ import annotations
 
 import pytest
+from helpers.cards import shop_card
 from helpers.trackers import TRACKERS
 
 import prompts
@@ -20,18 +21,7 @@ CHECKER = CopyChecker(TRACKERS["shop"].titles)
 
 
 def card(item_id: str) -> ItemCard:
-    m = METAS[item_id]
-    return ItemCard(
-        item_id,
-        m["title"],
-        "matches: coffee-grinder",
-        [],
-        1.0,
-        price=m["price"],
-        currency="USD",
-        rating=m["rating"],
-        rating_count=m["rating_count"],
-    )
+    return shop_card(item_id)
 
 
 CHOSEN = ["kit-007", "kit-010"]  # Whisper Burr Coffee Grinder $149, Hand Coffee Grinder $39.99

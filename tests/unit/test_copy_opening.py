@@ -6,6 +6,7 @@ what it returns is the continuation."""
 from __future__ import annotations
 
 import pytest
+from helpers.cards import shop_card
 from helpers.trackers import TRACKERS
 
 import prompts
@@ -31,18 +32,7 @@ BAD = " Conical Burr Grinder Pro is even quieter."  # an item that was not chose
 
 
 def card(item_id: str) -> ItemCard:
-    m = METAS[item_id]
-    return ItemCard(
-        item_id,
-        m["title"],
-        "matches: coffee-grinder",
-        [{"signal": "rating", "detail": f"{m['rating']}/5"}],
-        1.0,
-        price=m["price"],
-        currency="USD",
-        rating=m["rating"],
-        rating_count=m["rating_count"],
-    )
+    return shop_card(item_id, [{"signal": "rating", "detail": f"{METAS[item_id]['rating']}/5"}])
 
 
 CARDS = [card(i) for i in CHOSEN]
