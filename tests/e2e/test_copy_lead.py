@@ -10,6 +10,7 @@ from conftest import MODEL_CACHE
 
 from chat.events import Done, ItemsShown, TextDelta
 from chat.reply.claims import lead
+from chat.reply.explain import label
 
 pytestmark = pytest.mark.e2e
 MODEL = "smollm2-135m"
@@ -44,13 +45,15 @@ def test_the_reply_names_the_top_card_first_and_the_model_writes_on(app):
     sources = []
     for text in REQUESTS:
         events = list(app.session().turn(text))
-        titles = [c.title for c in next(e for e in events if isinstance(e, ItemsShown)).items]
+        cards = next(e for e in events if isinstance(e, ItemsShown)).items
+        titles = [c.title for c in cards]
         done = events[-1]
         assert isinstance(done, Done) and lead(done.reply, titles) == titles[0], done.reply
-        # the opening, ending with the title, is shown whole in one of the first deltas
-        # (after an acknowledgement such as "Under $150."), before the model's words
+        # the opening, ending with the title (and its brand when a namesake is shown), is
+        # shown whole in one of the first deltas (after an acknowledgement such as
+        # "Under $150."), before the model's words
         deltas = [e.text for e in events if isinstance(e, TextDelta)]
-        assert any(d.endswith(titles[0]) for d in deltas[:2]), deltas[:3]
+        assert any(d.endswith(label(cards[0], cards)) for d in deltas[:2]), deltas[:3]
         assert done.debug["copy"]["leads_with_top"] is True
         sources.append(done.debug["copy"]["source"])
     assert {"llm", "retry"} & set(sources), sources  # the model continued at least once
