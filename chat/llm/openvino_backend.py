@@ -24,10 +24,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import openvino_cache, registry
+from . import openvino_cache, pages, registry
 from .base import Message, Usage
 from .errors import ModelError
 from .local_engine import LocalEngine
+from .slots import Slots
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,11 @@ class OpenVINOLLM(LocalEngine):
         greedy: bool = True,
         seed: int | None = None,
         slots: int = 4,
+        wait_s: float | None = None,
     ):
         super().__init__(model, cache_dir=cache_dir, threads=threads, greedy=greedy, seed=seed)
         self.slots = slots
+        self._admission = Slots(model, slots, wait_s)  # never more requests than slots
         self._tokenizer: Any = None
         self._scheduler: _Scheduler | None = None
 
@@ -150,7 +153,15 @@ class OpenVINOLLM(LocalEngine):
         self._tokenizer = pipe.get_tokenizer()
         self._scheduler = _Scheduler(pipe, self.name)
         self.context_length = build.stamp.get("context_length")
+        self._warm_up()
+        pages.release(build.directory / "openvino_model.bin")
         return "gguf" if build.built else "cache"
+
+    def _warm_up(self) -> None:
+        """One token of a tiny prompt: the engine compiles and repacks the weights
+        now, at load, instead of on the first customer's turn."""
+        ids = self._tokenizer.encode("Hi", add_special_tokens=False).input_ids
+        "".join(self._run(ids, 1, self._config(1, []), Usage()))
 
     def _open(self, directory: Path) -> Any:
         import openvino_genai
@@ -222,9 +233,15 @@ class OpenVINOLLM(LocalEngine):
         self.load()
         input_ids = self._encode(messages, max_tokens)
         usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
+        with self._admission.slot():
+            config = self._config(max_tokens, stop, schema)
+            yield from self._run(input_ids, max_tokens, config, usage)
+
+    def _run(self, input_ids: Any, max_tokens: int, config: Any, usage: Usage) -> Iterator[str]:
+        """One request on the pipeline, streamed; cancelled when the reader leaves."""
         scheduler = self._scheduler
         assert scheduler is not None  # `_load` sets it together with the pipe
-        handle = scheduler.submit(input_ids, self._config(max_tokens, stop, schema))
+        handle = scheduler.submit(input_ids, config)
         ids: list[int] = []
         sent = ""
         seen = scheduler.steps
@@ -269,7 +286,7 @@ def _check_finished(handle: Any, name: str) -> None:
     if handle.get_status() == openvino_genai.GenerationStatus.IGNORED:
         raise ModelError(
             f"OpenVINO dropped a request to {name}: its KV cache is full. Fewer concurrent "
-            "turns (turn_threads) or a shorter prompt fit in it."
+            "generations at once (RECOCHAT_LLM_SLOTS) or a shorter prompt fit in it."
         )
 
 

@@ -8,9 +8,10 @@ HTTP the way the widget drives it:
    cards) and to the first text token, p50/p95 over a set of shop requests, one
    turn at a time, and the server's resident memory afterwards;
 2. search-only calls (/v1/search, MiniLM): requests per second at a few clients;
-3. the concurrency run: 20 sessions x 10 turns at once with the scripted LLM
-   (RECOCHAT_LLM=scripted, no generation) and the hash embedder: turns/s, latency
-   p50/p95, 5xx count, every turn persisted, server memory.
+3. the concurrency run: 20 sessions x 10 turns at once, by default with the scripted
+   LLM (RECOCHAT_LLM=scripted, no generation) and the hash embedder; `--load-model M`
+   runs it with a real model and MiniLM instead, as the widget would be used:
+   turns/s, latency p50/p95, 5xx count, every turn persisted, server memory.
 
 The 1-minute load average is printed with the figures: on a shared 2-core
 machine other work slows everything down, and the number says how much.
@@ -214,11 +215,17 @@ def bench_search(home: Path, requests: int, clients: int, logs: Path) -> dict:
         server.stop()
 
 
-def bench_concurrency(home: Path, sessions: int, turns: int, logs: Path) -> dict:
+def bench_concurrency(
+    home: Path, sessions: int, turns: int, logs: Path, model: str = "scripted"
+) -> dict:
+    """`sessions` conversations of `turns` turns at once; a real `model` uses MiniLM's store."""
     import httpx
 
-    env = _env(home, llm="scripted", embedder="hash", rate_limit="1000000/minute")
-    _cli(env, "ingest", "--demo")
+    if model == "scripted":
+        env = _env(home, llm="scripted", embedder="hash", rate_limit="1000000/minute")
+        _cli(env, "ingest", "--demo")
+    else:
+        env = _env(home, llm=model, embedder="minilm", rate_limit="1000000/minute")
     key = _cli(env, "keys", "create", "bench-load")
     server = Server(env, logs / "serve-load.log")
     try:
@@ -228,7 +235,7 @@ def bench_concurrency(home: Path, sessions: int, turns: int, logs: Path) -> dict
         with httpx.Client(
             base_url=server.url,
             headers=headers,
-            timeout=120,
+            timeout=600,
             limits=httpx.Limits(max_connections=sessions + 4),
         ) as client:
 
@@ -247,6 +254,7 @@ def bench_concurrency(home: Path, sessions: int, turns: int, logs: Path) -> dict
             )
         statuses = [r[3] for r in results]
         return {
+            "model": model,
             "sessions": sessions,
             "turns_each": turns,
             "turns": len(results),
@@ -293,9 +301,12 @@ def run_bench_api(args) -> int:
             f"over {s['requests']} ({s['non_200']} not 200) | server RSS {s['server_rss_mb']} MB"
         )
         print("concurrency run …", file=sys.stderr, flush=True)
-        c = figures["concurrency"] = bench_concurrency(work / "hash", 20, 10, logs)
+        load_home = work / "hash" if args.load_model == "scripted" else minilm
+        c = figures["concurrency"] = bench_concurrency(
+            load_home, args.load_sessions, args.load_turns, logs, args.load_model
+        )
         print(
-            f"  {c['sessions']} sessions x {c['turns_each']} turns (scripted LLM, hash embedder): "
+            f"  {c['sessions']} sessions x {c['turns_each']} turns ({c['model']}): "
             f"{c['turns_per_s']} turns/s, turn p50 {c['turn_ms']['p50']} ms p95 "
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
             f"{c['status_5xx']} 5xx, {c['messages_persisted']}/{c['messages_expected']} messages "
