@@ -33,6 +33,7 @@ from .slots import Slots
 log = logging.getLogger(__name__)
 
 LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
+READ_WAIT_S = 1.0  # how long a message reading waits for a generation slot
 KV_CACHE_TOKENS = 8_192  # shared by all slots and the prefix cache: ~100 MB for 0.5B
 # The CPU plugin's default u8 KV cache makes a reply depend on whether its prompt's
 # start came from the prefix cache or was just computed; f16 keeps greedy replies
@@ -214,8 +215,11 @@ class OpenVINOLLM(LocalEngine):
     def complete_json(
         self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
     ) -> str:
-        """Decoding constrained to the JSON schema (OpenVINO's structured output)."""
-        return "".join(self._generate(list(messages), max_tokens, [], Usage(), schema))
+        """Decoding constrained to the JSON schema (OpenVINO's structured output).
+        A reading helps the rules but is not worth a wait: with every slot taken for
+        `READ_WAIT_S` it is skipped (ModelBusy) and the rules' reading stands."""
+        generation = self._generate(list(messages), max_tokens, [], Usage(), schema, READ_WAIT_S)
+        return "".join(generation)
 
     def _pieces(
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
@@ -229,11 +233,12 @@ class OpenVINOLLM(LocalEngine):
         stop: list[str],
         usage: Usage,
         schema: dict[str, Any] | None,
+        wait_s: float | None = None,
     ) -> Iterator[str]:
         self.load()
         input_ids = self._encode(messages, max_tokens)
         usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
-        with self._admission.slot():
+        with self._admission.slot(wait_s):
             config = self._config(max_tokens, stop, schema)
             yield from self._run(input_ids, max_tokens, config, usage)
 

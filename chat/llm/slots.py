@@ -29,18 +29,21 @@ class Slots:
         self._changed = threading.Condition()
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one slot for the block; wait in line for it, at most `wait_s`."""
+    def slot(self, wait_s: float | None = None) -> Iterator[None]:
+        """Hold one slot for the block; wait in line for it, at most `wait_s` (or
+        the default's, whichever is shorter)."""
+        if wait_s is None or (self.wait_s is not None and self.wait_s < wait_s):
+            wait_s = self.wait_s
         ticket = object()
         with self._changed:
             self._line.append(ticket)
-            deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
+            deadline = None if wait_s is None else time.monotonic() + wait_s
             while not (self._free and self._line[0] is ticket):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     self._line.remove(ticket)
                     self._changed.notify_all()  # the one behind may be first now
-                    raise ModelBusy.waited(self.name, self.slots, self.wait_s or 0)
+                    raise ModelBusy.waited(self.name, self.slots, wait_s or 0)
                 self._changed.wait(left)
             self._line.popleft()
             self._free -= 1

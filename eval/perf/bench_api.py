@@ -124,11 +124,13 @@ def _cli(env: dict[str, str], *args: str) -> str:
 
 
 def timed_turn(client, sid: str, text: str) -> tuple:
-    """(first event, first text event, whole turn) in seconds, the status, and the
-    server's own stage timings (from the `done` event)."""
+    """(first event, first text event, whole turn) in seconds, the status, the
+    server's own stage timings (from the `done` event), and what went wrong: None
+    when the turn ended with `done`, else the error event's message or the status."""
     started = time.perf_counter()
     first = first_text = None
     timings: dict = {}
+    problem: str | None = "no done event"
     with client.stream(
         "POST", f"/v1/sessions/{sid}/messages", json={"message": text, "stream": True}
     ) as r:
@@ -140,7 +142,12 @@ def timed_turn(client, sid: str, text: str) -> tuple:
                     first_text = first_text or now
             elif line.startswith("data:") and '"type": "done"' in line:
                 timings = json.loads(line[5:]).get("timings", {})
-    return first, first_text, time.perf_counter() - started, r.status_code, timings
+                problem = None
+            elif line.startswith("data:") and '"type": "error"' in line:
+                problem = json.loads(line[5:]).get("message", "error event")
+    if r.status_code != 200:
+        problem = f"HTTP {r.status_code}"
+    return first, first_text, time.perf_counter() - started, r.status_code, timings, problem
 
 
 def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path) -> dict:
@@ -158,7 +165,7 @@ def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path)
             timed_turn(client, sid, "hello")  # warm-up: first-call costs are not the figure
             for i in range(turns):
                 sid = client.post("/v1/sessions", json={}).json()["session_id"]
-                first, first_text, total, _, timings = timed_turn(
+                first, first_text, total, _, timings, _ = timed_turn(
                     client, sid, QUERIES[i % len(QUERIES)]
                 )
                 if "llm_first_token" in timings:  # the model's own first token, server side
@@ -264,6 +271,8 @@ def bench_concurrency(
             "turn_ms": _pct([r[2] for r in results]),
             "mean_turn_ms": round(1000 * statistics.mean(r[2] for r in results)),
             "status_5xx": sum(s >= 500 for s in statuses),
+            "turns_failed": sum(r[5] is not None for r in results),
+            "failures": sorted({r[5] for r in results if r[5] is not None})[:5],
             "messages_persisted": persisted,
             "messages_expected": 2 * sessions * turns,
             "server_rss_mb": server.rss_mb(),
@@ -309,7 +318,8 @@ def run_bench_api(args) -> int:
             f"  {c['sessions']} sessions x {c['turns_each']} turns ({c['model']}): "
             f"{c['turns_per_s']} turns/s, turn p50 {c['turn_ms']['p50']} ms p95 "
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
-            f"{c['status_5xx']} 5xx, {c['messages_persisted']}/{c['messages_expected']} messages "
+            f"{c['status_5xx']} 5xx, {c['turns_failed']} turns without a reply "
+            f"{c['failures']}, {c['messages_persisted']}/{c['messages_expected']} messages "
             f"persisted | server RSS {c['server_rss_mb']} MB"
         )
     except RuntimeError as e:

@@ -75,3 +75,16 @@ def test_without_a_limit_a_caller_waits_for_the_slot():
     hold.__exit__(None, None, None)
     t.join(5)
     assert got.is_set()
+
+
+def test_a_caller_may_wait_less_than_the_default_but_not_more():
+    slots = Slots("m", 1, wait_s=0.2)
+    with slots.slot():
+        started = time.perf_counter()
+        with pytest.raises(ModelBusy, match="for 0.01 s"):
+            with slots.slot(0.01):
+                pass
+        with pytest.raises(ModelBusy, match="for 0.2 s"):
+            with slots.slot(60):
+                pass
+        assert time.perf_counter() - started < 5
