@@ -28,8 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 EXIT_USER_ERROR = 2
 QUERIES = [
@@ -123,12 +125,19 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def timed_turn(client, sid: str, text: str) -> tuple:
-    """(first event, first text event, whole turn) in seconds, the status, the
-    server's own stage timings (from the `done` event), and what went wrong: None
-    when the turn ended with `done`, else the error event's message or the status."""
+class Turn(NamedTuple):
+    first: float | None  # seconds to the first SSE event (the cards)
+    first_text: float | None  # … to the first words of the reply
+    total: float
+    status: int
+    timings: dict  # the server's own stage timings (from the `done` event)
+    problem: str | None  # None when the turn ended with `done`: else the error or status
+    copy: str | None  # who wrote the reply: "llm", "retry" or "template"
+
+
+def timed_turn(client, sid: str, text: str) -> Turn:
     started = time.perf_counter()
-    first = first_text = None
+    first = first_text = copy = None
     timings: dict = {}
     problem: str | None = "no done event"
     with client.stream(
@@ -141,13 +150,15 @@ def timed_turn(client, sid: str, text: str) -> tuple:
                 if line.split(":", 1)[1].strip() == "text":
                     first_text = first_text or now
             elif line.startswith("data:") and '"type": "done"' in line:
-                timings = json.loads(line[5:]).get("timings", {})
-                problem = None
+                done = json.loads(line[5:])
+                timings, problem = done.get("timings", {}), None
+                copy = done.get("debug", {}).get("copy", {}).get("source")
             elif line.startswith("data:") and '"type": "error"' in line:
                 problem = json.loads(line[5:]).get("message", "error event")
     if r.status_code != 200:
         problem = f"HTTP {r.status_code}"
-    return first, first_text, time.perf_counter() - started, r.status_code, timings, problem
+    total = time.perf_counter() - started
+    return Turn(first, first_text, total, r.status_code, timings, problem, copy)
 
 
 def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path) -> dict:
@@ -165,7 +176,7 @@ def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path)
             timed_turn(client, sid, "hello")  # warm-up: first-call costs are not the figure
             for i in range(turns):
                 sid = client.post("/v1/sessions", json={}).json()["session_id"]
-                first, first_text, total, _, timings, _ = timed_turn(
+                first, first_text, total, _, timings, _, _ = timed_turn(
                     client, sid, QUERIES[i % len(QUERIES)]
                 )
                 if "llm_first_token" in timings:  # the model's own first token, server side
@@ -238,7 +249,7 @@ def bench_concurrency(
     try:
         server.wait_ready()
         headers = {"Authorization": f"Bearer {key}"}
-        results: list[tuple] = []
+        results: list[Turn] = []
         with httpx.Client(
             base_url=server.url,
             headers=headers,
@@ -259,7 +270,7 @@ def bench_concurrency(
             persisted = sum(
                 len(client.get(f"/v1/sessions/{sid}").json()["messages"]) for sid in ids
             )
-        statuses = [r[3] for r in results]
+        statuses = [r.status for r in results]
         return {
             "model": model,
             "sessions": sessions,
@@ -267,12 +278,13 @@ def bench_concurrency(
             "turns": len(results),
             "wall_s": round(wall, 2),
             "turns_per_s": round(len(results) / wall, 1),
-            "first_event_ms": _pct([r[0] for r in results]),
-            "turn_ms": _pct([r[2] for r in results]),
-            "mean_turn_ms": round(1000 * statistics.mean(r[2] for r in results)),
+            "first_event_ms": _pct([r.first for r in results if r.first is not None]),
+            "turn_ms": _pct([r.total for r in results]),
+            "mean_turn_ms": round(1000 * statistics.mean(r.total for r in results)),
             "status_5xx": sum(s >= 500 for s in statuses),
-            "turns_failed": sum(r[5] is not None for r in results),
-            "failures": sorted({r[5] for r in results if r[5] is not None})[:5],
+            "turns_failed": sum(r.problem is not None for r in results),
+            "failures": sorted({r.problem for r in results if r.problem is not None})[:5],
+            "copy": dict(Counter(r.copy or "none" for r in results)),
             "messages_persisted": persisted,
             "messages_expected": 2 * sessions * turns,
             "server_rss_mb": server.rss_mb(),
@@ -319,7 +331,7 @@ def run_bench_api(args) -> int:
             f"{c['turns_per_s']} turns/s, turn p50 {c['turn_ms']['p50']} ms p95 "
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
             f"{c['status_5xx']} 5xx, {c['turns_failed']} turns without a reply "
-            f"{c['failures']}, {c['messages_persisted']}/{c['messages_expected']} messages "
+            f"{c['failures']}, replies by {c['copy']}, {c['messages_persisted']}/{c['messages_expected']} messages "
             f"persisted | server RSS {c['server_rss_mb']} MB"
         )
     except RuntimeError as e:
