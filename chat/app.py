@@ -21,6 +21,7 @@ from chat.dialogue.tracker import StateTracker
 from chat.errors import ChatError
 from chat.llm import LLM, ScriptedLLM, Usage, make_llm
 from chat.llm.base import Message
+from chat.persist.connect import is_shared, open_database
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.interactions import InteractionStore
@@ -86,7 +87,7 @@ class App:
                 )
             else:
                 store = ItemStore.persistent(str(home.chroma), embedder, settings.collection)
-            db = Database(home.database)
+            db = open_database(settings.database_url, home.database)
         except BaseException:
             home.release()
             raise

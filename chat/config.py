@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     collection: str = "items"
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
+    # Scale-out (several `recochat serve` workers): sessions, events and keys in PostgreSQL
+    # (postgresql://user@host:port/db; unset: SQLite in the data directory), rate limits
+    # and session locks in Redis (redis://host:port/0; unset: in the database / in memory)
+    database_url: str | None = None
+    redis_url: str | None = None
+    catalog_poll_seconds: float = 2.0  # how often a worker checks for another's catalog change
     host: str = "127.0.0.1"
     port: int = 7860  # `recochat web`
     serve_port: int = 8080  # `recochat serve` (8000 is a local Chroma server's)

@@ -56,7 +56,7 @@ def client(api_app):
 def keys(api_app):
     from chat.frontends.api.keys import KeyStore
 
-    store = KeyStore(api_app.db.path)
+    store = KeyStore(api_app.db)
     yield store
     store.close()
 

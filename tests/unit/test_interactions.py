@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chat.frontends.cli import main
-from chat.persist.database import Database
+from chat.persist.sqlite import SqliteDatabase
 from chat.persist.interactions import ImportMapping, InteractionError, InteractionStore
 
 CATALOG = {
@@ -25,7 +25,7 @@ ML = ImportMapping(
 
 @pytest.fixture
 def store(tmp_path):
-    db = Database(tmp_path / "r.sqlite3")
+    db = SqliteDatabase(tmp_path / "r.sqlite3")
     yield InteractionStore(db)
     db.close()
 

@@ -9,7 +9,8 @@ import pytest
 import prompts
 from chat.config import load_settings
 from chat.errors import ConfigError, DataDirInUse
-from chat.persist.database import MIGRATIONS, Database
+from chat.persist.database import MIGRATIONS
+from chat.persist.sqlite import SqliteDatabase
 from chat.persist.datadir import DataDir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,12 +51,12 @@ def test_invalid_settings_say_where_to_look(home, monkeypatch):
 
 
 def test_database_migrates_and_refuses_a_newer_schema(tmp_path):
-    db = Database(tmp_path / "r.sqlite3")
+    db = SqliteDatabase(tmp_path / "r.sqlite3")
     assert db.schema_version == len(MIGRATIONS)
     db._conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     db.close()
     with pytest.raises(Exception, match="newer recochat"):
-        Database(tmp_path / "r.sqlite3")
+        SqliteDatabase(tmp_path / "r.sqlite3")
 
 
 def test_prompts_render_strictly():

@@ -85,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _any_key(app) -> bool:
     from chat.frontends.api.keys import KeyStore
 
-    store = KeyStore(app.db.path)
+    store = KeyStore(app.db)
     try:
         return bool(store.list())
     finally:
@@ -93,11 +93,14 @@ def _any_key(app) -> bool:
 
 
 def _store():
-    from chat import DataDir, load_settings
+    from chat import DataDir, load_settings, open_database
     from chat.frontends.api.keys import KeyStore
 
-    # No writer lock: keys live in SQLite, which a running server shares safely.
-    return KeyStore(DataDir(load_settings().home).database)
+    # No writer lock: a running server shares the database safely (SQLite's WAL, or
+    # PostgreSQL).
+    settings = load_settings()
+    db = open_database(settings.database_url, DataDir(settings.home).database)
+    return KeyStore(db, owns_db=True)
 
 
 def _when(t: float | None) -> str:

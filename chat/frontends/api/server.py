@@ -83,12 +83,12 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     admin = s.admin_key.get_secret_value() if s.admin_key else None
     ctx = ApiContext(
         app=app,
-        keys=KeyStore(app.db.path, admin_key=admin),
+        keys=KeyStore(app.db, admin_key=admin),
         limiter=RateLimiter(s.rate_limit),
         metrics=metrics,
         runner=TurnRunner(app, metrics, threads=s.turn_threads),
-        feedback=FeedbackAudit(app.db.path),
-        conversations=Conversations(app.db.path),
+        feedback=FeedbackAudit(app.db),
+        conversations=Conversations(app.db),
     )
     app.llm  # noqa: B018 - built once here, not by two worker threads at once
 
