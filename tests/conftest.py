@@ -59,3 +59,33 @@ def app(home, shop_catalog):
     application.refresh()
     yield application
     application.close()
+
+
+# --- real services, one of each per test session (tests/helpers/services.py) ---------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from helpers.services import Postgres
+
+    server = Postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from helpers.services import Redis
+
+    server = Redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server():
+    from helpers.services import ChromaServer
+
+    server = ChromaServer()
+    yield server
+    server.stop()

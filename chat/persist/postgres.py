@@ -62,6 +62,7 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.url = _safe_url(url)
+        self.full_url = url  # for another handle on the same database (tests, tools)
         self._pool = ConnectionPool(
             url,
             min_size=1,
