@@ -4,11 +4,19 @@
 the database, and builds the recommender, tracker and copy writer; `app.session()`
 starts or resumes a conversation. The LLM loads lazily on first use, so
 commands that never generate (ingest, doctor) stay fast.
+
+Scaled out (the database in PostgreSQL, the items in a Chroma server) nothing
+embedded is written, so there is no lock and several workers open the same
+settings. Each catalog change bumps the database's catalog version; a worker
+compares it with its own at most every `catalog_poll_seconds` (on the next request
+after that) and rebuilds what it derived from the catalog when it moved: an item
+upserted through one worker is recalled by every worker within that delay.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -63,6 +71,7 @@ class _LoadTestLLM(ScriptedLLM):
             yield piece
 
 
+CATALOG_COUNTER = "catalog"  # the catalog version in the database's counters
 EMPTY_CATALOG = (
     "The catalog is empty. Run 'recochat ingest --demo' (or 'recochat ingest FILE') first"
 )
@@ -76,9 +85,16 @@ class App:
     db: Database
     llm_override: LLM | None = None
 
+    def __post_init__(self) -> None:
+        self._catalog_seen = self.db.counter(CATALOG_COUNTER)
+        self._catalog_checked = time.monotonic()
+        self._catalog_lock = threading.Lock()
+
     @classmethod
     def open(cls, settings: Settings, *, llm: LLM | None = None) -> App:
-        home = DataDir(settings.home).acquire()
+        home = DataDir(settings.home)
+        if not cls.shares_storage(settings):
+            home.acquire()
         try:
             embedder = make_embedder(settings.embedder)
             if settings.chroma_host:
@@ -92,6 +108,12 @@ class App:
             home.release()
             raise
         return cls(settings, home, store, db, llm)
+
+    @staticmethod
+    def shares_storage(settings: Settings) -> bool:
+        """Everything written lives in servers (PostgreSQL, a Chroma server): several
+        processes may serve the same settings at once."""
+        return is_shared(settings.database_url) and bool(settings.chroma_host)
 
     @cached_property
     def llm(self) -> LLM:
@@ -178,6 +200,28 @@ class App:
         """Forget what was derived from the catalog (after an ingest)."""
         for name in ("tracker", "checker", "policy", "recommender"):
             self.__dict__.pop(name, None)
+
+    def catalog_changed(self) -> None:
+        """This process changed the catalog: rebuild here, and tell the other workers."""
+        self.refresh()
+        with self._catalog_lock:
+            self._catalog_seen = self.db.bump(CATALOG_COUNTER)
+
+    def sync_catalog(self) -> bool:
+        """Follow another process's catalog change (polled at most every
+        `catalog_poll_seconds`). True when this call rebuilt."""
+        now = time.monotonic()
+        if now - self._catalog_checked < self.settings.catalog_poll_seconds:
+            return False
+        with self._catalog_lock:
+            self._catalog_checked = now
+            version = self.db.counter(CATALOG_COUNTER)
+            if version == self._catalog_seen:
+                return False
+            self._catalog_seen = version
+            self.store.reload()
+            self.refresh()
+        return True
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:
         if session_id is None or not self.db.session_exists(session_id):

@@ -31,4 +31,4 @@ def open_database(url: str | None, sqlite_path: str | Path) -> Database:
 
 def is_shared(url: str | None) -> bool:
     """A database several worker processes can share (a server, not a file)."""
-    return bool(url) and url.startswith(("postgresql://", "postgres://"))
+    return url is not None and url.startswith(("postgresql://", "postgres://"))

@@ -115,7 +115,7 @@ MIGRATIONS = [
     );
     """,
     # 5: shared state of several workers. `counters` holds the catalog version, bumped by
-    # every catalog change, so each worker notices another's upsert (chat/catalog_sync.py);
+    # every catalog change, so each worker notices another's upsert (App.sync_catalog);
     # `artifacts` the metadata of the learned artifacts (the files stay in the data
     # directory), so every worker and `recochat doctor` see which training they serve.
     """
@@ -171,7 +171,7 @@ class Rows:
         self.rows = rows
         self.rowcount = rowcount
 
-    def fetchone(self) -> tuple[Any, ...] | None:
+    def fetchone(self) -> Any:  # a row, or None
         return self.rows[0] if self.rows else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
@@ -226,7 +226,10 @@ class Database:
         return sid
 
     def session_exists(self, session_id: str) -> bool:
-        return self.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+        return (
+            self.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            is not None
+        )
 
     def load_state(self, session_id: str) -> dict[str, Any]:
         row = self.execute("SELECT state_json FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -388,7 +391,12 @@ class Database:
             ).fetchone()
             if row is not None:
                 out.append(
-                    {"key": row[0], "version": row[1], "state": json.loads(row[2]), "updated_at": row[3]}
+                    {
+                        "key": row[0],
+                        "version": row[1],
+                        "state": json.loads(row[2]),
+                        "updated_at": row[3],
+                    }
                 )
         return out
 
@@ -397,7 +405,9 @@ def _delete_sessions(tx: Transaction, session_ids: list[str]) -> dict[str, int]:
     counts = dict.fromkeys(("sessions", *SESSION_TABLES, "interactions", "online_state"), 0)
     for sid in session_ids:
         for table in SESSION_TABLES:
-            counts[table] += tx.execute(f"DELETE FROM {table} WHERE session_id = ?", (sid,)).rowcount
+            counts[table] += tx.execute(
+                f"DELETE FROM {table} WHERE session_id = ?", (sid,)
+            ).rowcount
         counts["interactions"] += tx.execute(
             "DELETE FROM interactions WHERE session_id = ?", (sid,)
         ).rowcount

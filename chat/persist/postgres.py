@@ -30,7 +30,9 @@ def _pg(sql: str) -> str:
 
 def _lock_id(session_id: str) -> int:
     """A signed 64-bit advisory lock id for a session."""
-    return int.from_bytes(hashlib.blake2b(session_id.encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(session_id.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -166,7 +166,9 @@ class ChromaServer:
         import httpx
 
         try:
-            return httpx.get(f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1).is_success
+            return httpx.get(
+                f"http://{self.host}:{self.port}/api/v2/heartbeat", timeout=1
+            ).is_success
         except httpx.HTTPError:
             return False
 

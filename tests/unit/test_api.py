@@ -666,7 +666,8 @@ def test_serve_refuses_several_workers_and_a_busy_port(home, capsys):
     from chat.frontends.cli import main
 
     assert main(["serve", "--workers", "2"]) == 2
-    assert "one process per data directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "one process per data directory" in err and "RECOCHAT_DATABASE_URL" in err
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

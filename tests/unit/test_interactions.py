@@ -8,8 +8,8 @@ import json
 import pytest
 
 from chat.frontends.cli import main
-from chat.persist.sqlite import SqliteDatabase
 from chat.persist.interactions import ImportMapping, InteractionError, InteractionStore
+from chat.persist.sqlite import SqliteDatabase
 
 CATALOG = {
     "m1": {"title": "One", "ml_movieId": "10"},

@@ -10,8 +10,8 @@ import prompts
 from chat.config import load_settings
 from chat.errors import ConfigError, DataDirInUse
 from chat.persist.database import MIGRATIONS
-from chat.persist.sqlite import SqliteDatabase
 from chat.persist.datadir import DataDir
+from chat.persist.sqlite import SqliteDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 

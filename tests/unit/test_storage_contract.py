@@ -53,7 +53,10 @@ def cells_mentioning(db, needles: list[str]) -> list[tuple[str, tuple]]:
 
 def turn(text: str, reply: str) -> list[StoredMessage]:
     now = time.time()
-    return [StoredMessage("user", text, [], {}, now), StoredMessage("assistant", reply, [{"id": "i1"}], {"k": 1}, now)]
+    return [
+        StoredMessage("user", text, [], {}, now),
+        StoredMessage("assistant", reply, [{"id": "i1"}], {"k": 1}, now),
+    ]
 
 
 def test_schema_is_current_and_a_newer_one_is_refused(db, tmp_path):
@@ -123,7 +126,10 @@ def test_feedback_interactions_and_online_state(db):
     log.record(sid, "i2", "dislike", "text")
     assert [(f.item_id, f.kind) for f in log.of_session(sid)] == [("i1", "like"), ("i2", "dislike")]
     store = InteractionStore(db)
-    events = [Interaction("u1", "i3", "view", None, 1.0), Interaction("u1", "i4", "rating", 4.5, 2.0)]
+    events = [
+        Interaction("u1", "i3", "view", None, 1.0),
+        Interaction("u1", "i4", "rating", 4.5, 2.0),
+    ]
     assert store.add(events) == 2
     assert store.add(events + [Interaction("u2", "i3", "view", None, 1.0)]) == 1  # repeats ignored
     assert store.count() == 3
@@ -149,9 +155,9 @@ def test_keys_conversations_and_audit(db):
     conversations.remember("h1", other)  # the newest mapping wins
     assert conversations.find("h1") == other and conversations.find("h2") is None
     FeedbackAudit(db).record(sid, "i1", "like", key.id)
-    assert db.execute("SELECT key_id FROM api_feedback WHERE session_id = ?", (sid,)).fetchall() == [
-        (key.id,)
-    ]
+    assert db.execute(
+        "SELECT key_id FROM api_feedback WHERE session_id = ?", (sid,)
+    ).fetchall() == [(key.id,)]
 
 
 def test_counters_are_atomic_across_threads(db):
@@ -171,7 +177,12 @@ def test_artifacts_metadata(db):
     db.record_artifact("cf", "cf", "abc", {"users": 3})
     db.record_artifact("cf", "cf", "def", {"users": 4})
     assert db.artifacts() == {
-        "cf": {"kind": "cf", "sha256": "def", "info": {"users": 4}, "created_at": pytest.approx(time.time(), abs=60)}
+        "cf": {
+            "kind": "cf",
+            "sha256": "def",
+            "info": {"users": 4},
+            "created_at": pytest.approx(time.time(), abs=60),
+        }
     }
 
 
@@ -185,7 +196,10 @@ def _someone(db, user: str) -> list[str]:
         Conversations(db).remember(f"hash-{sid}", sid)
         InteractionStore(db).save_online(sid, {"version": 1})
     InteractionStore(db).add(
-        [Interaction(user, "i2", "view", None, 1.0), Interaction(user, "i3", "view", None, 2.0, sids[0])]
+        [
+            Interaction(user, "i2", "view", None, 1.0),
+            Interaction(user, "i3", "view", None, 2.0, sids[0]),
+        ]
     )
     InteractionStore(db).save_online(user, {"version": 1})
     return sids

@@ -50,13 +50,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(
         llm=args.model, host=args.host, serve_port=args.port, workers=args.workers
     )
-    if settings.workers != 1:
+    if settings.workers < 1:
+        raise ChatError(f"--workers must be 1 or more, not {settings.workers}.")
+    if settings.workers > 1 and not App.shares_storage(settings):
         raise ChatError(
-            "recochat serves from one process per data directory (the embedded Chroma and "
-            "SQLite allow one writer). Use RECOCHAT_WORKERS=1, and scale out with several "
-            "servers, each on its own RECOCHAT_HOME, behind a load balancer."
+            f"--workers {settings.workers} needs storage every worker shares: set "
+            "RECOCHAT_DATABASE_URL=postgresql://… and RECOCHAT_CHROMA_HOST (a `chroma run` "
+            "server). With the embedded SQLite and Chroma, recochat serves from one process "
+            "per data directory: use --workers 1."
         )
-    app = App.open(settings)
+    app = App.open(settings)  # checks the database and the Chroma server, and migrates once
     try:
         if app.store.count() == 0:  # served anyway: the admin API can ingest one
             print(
@@ -69,16 +72,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "(the server checks keys on every request; no restart needed).",
                 file=sys.stderr,
             )
-        from chat.frontends.api.server import serve
+        from chat.frontends.api.server import serve, serve_workers
 
-        serve(
-            app,
-            host=settings.host,
-            port=settings.serve_port,
-            gradio=False if args.no_gradio else None,
-        )
+        if settings.workers == 1:
+            serve(
+                app,
+                host=settings.host,
+                port=settings.serve_port,
+                gradio=False if args.no_gradio else None,
+            )
+            return 0
     finally:
         app.close()
+    serve_workers(settings, args.model)  # each worker opens its own App
     return 0
 
 

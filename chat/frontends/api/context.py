@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from chat import Database, MessageRejected, clean_message
 from chat.frontends.api.errors import ApiError
@@ -134,10 +135,14 @@ def require(role: str):
                 f"`recochat keys create NAME --role {role}`.",
             )
         try:
-            ctx.limiter.hit(key.id, key.rate_limit)
+            if ctx.limiter.shared:
+                await run_in_threadpool(ctx.limiter.hit, key.id, key.rate_limit)
+            else:
+                ctx.limiter.hit(key.id, key.rate_limit)
         except ApiError:
             ctx.metrics.rate_limited.inc()
             raise
+        await run_in_threadpool(ctx.app.sync_catalog)  # another worker's catalog change
         return key
 
     return dependency

@@ -1,9 +1,10 @@
 """Request limits: body size (413) and per-key rate limits (429 + Retry-After).
 
 Rate limits use the `limits` library (the engine under slowapi) with a moving
-window per key, kept in memory: one server process owns a data directory, so
-its counters are the whole truth. The limit is the key's own (`recochat keys
-create --rate-limit`) or RECOCHAT_RATE_LIMIT.
+window per key, kept in memory when one process serves, or in Redis
+(RECOCHAT_REDIS_URL) so that several workers share each key's counters. The
+limit is the key's own (`recochat keys create --rate-limit`) or
+RECOCHAT_RATE_LIMIT.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 from fastapi import HTTPException
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,9 +22,11 @@ from chat.frontends.api.errors import ApiError, error_response
 
 
 class RateLimiter:
-    def __init__(self, default: str):
+    def __init__(self, default: str, storage_url: str | None = None):
         self.default = default
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.shared = bool(storage_url)  # counted in a server (a network call per hit)
+        storage: Storage = RedisStorage(storage_url) if storage_url else MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, text: str) -> list[RateLimitItem]:

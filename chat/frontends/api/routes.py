@@ -233,7 +233,7 @@ def _ingest(ctx: ApiContext, path: Path, preset: str, sync: bool, skip_bad: bool
         # Name what the client sent, not our temporary file.
         raise ApiError(422, "invalid_catalog", str(e).replace(str(path), shown)) from None
     report = ctx.app.store.upsert(loaded.items, sync=sync)
-    ctx.app.refresh()  # the catalog changed: the next call rebuilds recommender and tracker
+    ctx.app.catalog_changed()  # rebuilds recommender and tracker here and in other workers
     return {
         "added": report.added,
         "updated": report.updated,
@@ -282,7 +282,7 @@ async def delete_item(item_id: ItemId, key: ApiKey = admin_key, ctx: ApiContext 
     def work() -> int:
         deleted = ctx.app.store.delete([item_id])
         if deleted:
-            ctx.app.refresh()
+            ctx.app.catalog_changed()
         return deleted
 
     deleted = await run_in_threadpool(work)

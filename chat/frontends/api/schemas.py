@@ -208,6 +208,10 @@ class DeletedOut(BaseModel):
     deleted: int
 
 
+class DataDeletedOut(BaseModel):
+    deleted: dict[str, int]  # rows deleted per table
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 

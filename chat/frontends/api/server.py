@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import socket
 import threading
@@ -21,20 +22,22 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat import ChatError
-from chat.frontends.api import completions, errors, handoff, routes
+from chat.frontends.api import completions, data_rights, errors, handoff, routes
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import KeyStore, check_rate_limit
 from chat.frontends.api.limits import BodySizeLimit, RateLimiter
 from chat.frontends.api.metrics import Metrics, RequestMetrics
 from chat.frontends.api.schemas import Health, Ready
+from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.api.turns import TurnRunner
 from chat.frontends.images import Images
 
 if TYPE_CHECKING:
-    from chat import App
+    from chat import App, Settings
 
 log = logging.getLogger("recochat.api")
 
@@ -76,7 +79,7 @@ def _warm_up(ctx: ApiContext) -> None:
         ctx.readiness["model"] = f"failed: {e}"
 
 
-def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
+def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) -> FastAPI:
     s = app.settings
     check_rate_limit(s.rate_limit)
     metrics = Metrics()
@@ -84,9 +87,11 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     ctx = ApiContext(
         app=app,
         keys=KeyStore(app.db, admin_key=admin),
-        limiter=RateLimiter(s.rate_limit),
+        limiter=RateLimiter(s.rate_limit, s.redis_url),
         metrics=metrics,
-        runner=TurnRunner(app, metrics, threads=s.turn_threads),
+        runner=TurnRunner(
+            app, metrics, threads=s.turn_threads, locks=SessionLocks(app.db, s.redis_url)
+        ),
         feedback=FeedbackAudit(app.db),
         conversations=Conversations(app.db),
     )
@@ -98,6 +103,8 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
         yield
         await ctx.runner.drain()
         ctx.close()
+        if owns_app:
+            app.close()
 
     api = FastAPI(
         title="recochat",
@@ -111,6 +118,7 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     api.include_router(routes.router)
     api.include_router(completions.router)
     api.include_router(handoff.router)
+    api.include_router(data_rights.router)
     _operations(api, app)
 
     api.add_middleware(
@@ -127,6 +135,8 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
         max_age=600,
     )
     api.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees every status
+    if s.workers > 1:
+        api.add_middleware(WorkerHeader)
 
     if s.serve_gradio if gradio is None else gradio:
         _mount_gradio(api, app)
@@ -259,6 +269,62 @@ def bind(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+class WorkerHeader:
+    """With several workers, each response names its worker process (X-Recochat-Worker:
+    its pid), so a client or a test can see the load spread."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (b"x-recochat-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+def worker_api() -> FastAPI:
+    """What each worker process of `serve_workers` builds: its own App from the
+    settings in the environment (the parent wrote the command line's there)."""
+    from chat import App, load_settings
+
+    return create_api(App.open(load_settings()), gradio=False, owns_app=True)
+
+
+def serve_workers(settings: Settings, model: str | None) -> None:
+    """`recochat serve --workers N`: N processes (uvicorn's supervisor restarts one that
+    dies) on one socket; the kernel spreads connections among them. The Gradio chat is
+    not mounted: its queue lives in one process."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if model:
+        os.environ["RECOCHAT_LLM"] = model
+    os.environ["RECOCHAT_WORKERS"] = str(settings.workers)
+    host, port = settings.host, settings.serve_port
+    sock = bind(host, port)
+    config = uvicorn.Config(
+        "chat.frontends.api.server:worker_api",
+        factory=True,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        server_header=False,
+    )
+    where = f"http://{host}:{port}"
+    print(
+        f"recochat API on {where} with {settings.workers} workers — docs {where}/docs, "
+        f"widget demo {where}/demo?key=KEY (no Gradio chat with several workers). "
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def serve(app: App, *, host: str, port: int, gradio: bool | None = None) -> None:

@@ -9,7 +9,8 @@ Ordering: each session has a chain of turns. A new turn waits for the previous
 one of its session before it starts, so messages to one session are processed in
 the order the server received them and never interleave; turns of different
 sessions run side by side, up to the pool size. A turn runs to the end even when
-its client goes away, so what was said is always persisted.
+its client goes away, so what was said is always persisted. Across worker
+processes, each turn also holds its session's lock (session_locks.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from chat import Done, ItemsShown, TextDelta
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.metrics import Metrics
+from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.turn_guard import guarded
 
 if TYPE_CHECKING:
@@ -64,9 +66,18 @@ class EventStream:
 
 
 class TurnRunner:
-    def __init__(self, app: App, metrics: Metrics, *, threads: int, max_queued: int = 16):
+    def __init__(
+        self,
+        app: App,
+        metrics: Metrics,
+        *,
+        threads: int,
+        max_queued: int = 16,
+        locks: SessionLocks | None = None,
+    ):
         self.app = app
         self.metrics = metrics
+        self.locks = locks or SessionLocks(app.db)
         self.max_queued = max_queued
         self.executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="turn")
         self._tails: dict[str, asyncio.Future] = {}
@@ -83,7 +94,8 @@ class TurnRunner:
         queued_at = time.perf_counter()
 
         def work() -> None:
-            self._turn(session_id, text, put, queued_at)
+            with self.locks.hold(session_id):
+                self._turn(session_id, text, put, queued_at)
 
         def finish(error: BaseException | None) -> None:
             if error is not None:  # pragma: no cover - the pool is shutting down
@@ -104,7 +116,8 @@ class TurnRunner:
                 result.set_exception(error)
 
         def work() -> None:
-            value = fn(*args)
+            with self.locks.hold(session_id):
+                value = fn(*args)
             loop.call_soon_threadsafe(result.set_result, value)
 
         self._in_order(session_id, work, finish)
@@ -228,6 +241,7 @@ class TurnRunner:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=60)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.locks.close()
 
 
 def _putter(loop: asyncio.AbstractEventLoop, stream: EventStream) -> Callable[[Any], None]:
