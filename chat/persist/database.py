@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from chat.errors import ChatError
+from chat.persist.pii import mask, mask_data
+from chat.state import ITEM_ID_FIELDS
 
 MIGRATIONS = [
     """
@@ -107,6 +109,12 @@ MIGRATIONS = [
         updated_at REAL NOT NULL
     );
     """,
+    # 5: a session belongs to the API key that created it (chat/frontends/api/context.py:
+    # another key gets 404). NULL for sessions of the terminal and web chats, and for
+    # sessions made before this migration, which no API key can reach.
+    """
+    ALTER TABLE sessions ADD COLUMN key_id TEXT;
+    """,
 ]
 
 
@@ -168,18 +176,29 @@ class Database:
     def schema_version(self) -> int:
         return self._conn.execute("PRAGMA user_version").fetchone()[0]
 
-    def create_session(self, user_id: str | None = None, session_id: str | None = None) -> str:
+    def create_session(
+        self, user_id: str | None = None, session_id: str | None = None, key_id: str | None = None
+    ) -> str:
+        """A new session; `key_id` is the API key that owns it (None outside the API)."""
         sid = session_id or uuid.uuid4().hex
         now = time.time()
         with self._lock:
             self._conn.execute(
-                "INSERT INTO sessions (id, user_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                (sid, user_id, now, now),
+                "INSERT INTO sessions (id, user_id, created_at, updated_at, key_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (sid, user_id, now, now, key_id),
             )
         return sid
 
     def session_exists(self, session_id: str) -> bool:
         row = self._conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row is not None
+
+    def session_owned_by(self, session_id: str, key_id: str) -> bool:
+        """Whether the session exists and the API key `key_id` created it."""
+        row = self._conn.execute(
+            "SELECT 1 FROM sessions WHERE id = ? AND key_id = ?", (session_id, key_id)
+        ).fetchone()
         return row is not None
 
     def load_state(self, session_id: str) -> dict[str, Any]:
@@ -195,7 +214,15 @@ class Database:
     def save_turn(
         self, session_id: str, state: dict[str, Any], messages: list[StoredMessage]
     ) -> None:
-        """Store a whole turn (its messages and the new state) in one transaction."""
+        """Store a whole turn (its messages and the new state) in one transaction, with
+        personal data masked (chat/persist/pii.py); item ids and cards are kept as they are."""
+        messages = [
+            StoredMessage(
+                m.role, mask(m.content), m.items, mask_data(m.meta, ITEM_ID_FIELDS), m.created_at
+            )
+            for m in messages
+        ]
+        state = mask_data(state, ITEM_ID_FIELDS)
         with self.transaction() as conn:
             for m in messages:
                 conn.execute(
