@@ -262,11 +262,11 @@ async def _recommend(body: ChatCompletionIn, key: ApiKey, ctx: ApiContext):
     prior = _dialogue(body.messages[:-1])
     session_id = body.session_id
     if session_id is not None:
-        ctx.need_session(session_id)
+        ctx.need_session(session_id, key)
     elif prior:
         session_id = ctx.conversations.find(_history_hash(key.id, prior))
     if session_id is None:
-        session_id = ctx.app.db.create_session(body.user)
+        session_id = ctx.app.db.create_session(body.user, key_id=key.id)
     events = ctx.runner.run_turn(session_id, text)
     after = [*prior, ("user", text.strip())]
 
