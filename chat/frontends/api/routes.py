@@ -43,8 +43,10 @@ from retrieval import PRESETS, CatalogError, Filter, load_catalog
 router = APIRouter()
 chat_key = Depends(require("chat"))
 admin_key = Depends(require("admin"))
-SessionId = Annotated[str, PathParam(min_length=1, max_length=200)]
-ItemId = Annotated[str, PathParam(min_length=1, max_length=200)]
+# ids in paths: no NUL or other control characters (as `Id` in bodies)
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
+SessionId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
+ItemId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 GUARD_CODES = {"empty_message", "message_too_long", "binary_message", "invalid_encoding"}
 SSE_DOC = {
     "description": "the turn's events as Server-Sent Events when streaming: `event: <type>` "
