@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     max_ingest_bytes: int = 50_000_000  # admin catalog upload
     admin_key: SecretStr | None = None
     turn_threads: int = 4  # turns of different sessions that run at once
-    serve_gradio: bool = True  # the Gradio chat at /chat on the API server
+    # the Gradio chat at /chat on the API server: off unless asked for, since it runs model
+    # turns with no API key and no rate limit (a private network's tool, not a shop's page)
+    serve_gradio: bool = False
     # A person to hand the conversation to, offered by the widget: a contact page, an
     # e-mail address, and/or a webhook that receives the conversation (http(s) only).
     handoff_url: str | None = None

@@ -40,7 +40,7 @@ from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
-from chat.understand.reading import MessageReading
+from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from retrieval import ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
@@ -247,6 +247,8 @@ class Session:
             text = acts.smalltalk(msg, lang)
         elif act in ("refuse", "unclear", "reset", "acknowledge"):
             text = say(lang, act)
+        elif act == "clarify":  # a reference before anything was shown (see _refusal)
+            text = say(lang, NOTHING_SHOWN)
         else:  # pragma: no cover - every act of the policy is handled above
             text = say(lang, "unclear")
         yield from _words(text)
@@ -358,10 +360,11 @@ def _lap(timings: dict[str, float], stage: str, since: float) -> float:
 
 def _refusal(msg: MessageReading) -> ErrorEvent | None:
     """A message the turn stops at: a language we do not speak, or a reference to
-    nothing (e.g. "the third one" when two were shown)."""
+    nothing (e.g. "the third one" when two were shown). A reference before anything
+    was shown is no refusal: the policy's "clarify" act answers it."""
     if msg.unsupported:
         return ErrorEvent("unsupported_language", UNSUPPORTED)
-    if msg.intent == "problem" and msg.problem:
+    if msg.intent == "problem" and msg.problem and msg.problem[0] != NOTHING_SHOWN:
         return ErrorEvent(*msg.problem)
     return None
 

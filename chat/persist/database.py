@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chat.errors import ChatError
+from chat.persist.pii import mask, mask_data
+from chat.state import ITEM_ID_FIELDS
 
 MIGRATIONS = [
     """
@@ -114,7 +116,13 @@ MIGRATIONS = [
         updated_at REAL NOT NULL
     );
     """,
-    # 5: shared state of several workers. `counters` holds the catalog version, bumped by
+    # 5: a session belongs to the API key that created it (chat/frontends/api/context.py:
+    # another key gets 404). NULL for sessions of the terminal and web chats, and for
+    # sessions made before this migration, which no API key can reach.
+    """
+    ALTER TABLE sessions ADD COLUMN key_id TEXT;
+    """,
+    # 6: shared state of several workers. `counters` holds the catalog version, bumped by
     # every catalog change, so each worker notices another's upsert (App.sync_catalog);
     # `artifacts` the metadata of the learned artifacts (the files stay in the data
     # directory), so every worker and `recochat doctor` see which training they serve.
@@ -131,7 +139,6 @@ MIGRATIONS = [
         info_json TEXT NOT NULL DEFAULT '{}',
         created_at REAL NOT NULL
     );
-    CREATE INDEX item_feedback_created ON item_feedback(session_id, created_at);
     CREATE INDEX interactions_session ON interactions(session_id);
     CREATE INDEX sessions_user ON sessions(user_id);
     """,
@@ -216,12 +223,16 @@ class Database:
 
     # -- sessions and messages -----------------------------------------------------
 
-    def create_session(self, user_id: str | None = None, session_id: str | None = None) -> str:
+    def create_session(
+        self, user_id: str | None = None, session_id: str | None = None, key_id: str | None = None
+    ) -> str:
+        """A new session; `key_id` is the API key that owns it (None outside the API)."""
         sid = session_id or uuid.uuid4().hex
         now = time.time()
         self.execute(
-            "INSERT INTO sessions (id, user_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            (sid, user_id, now, now),
+            "INSERT INTO sessions (id, user_id, created_at, updated_at, key_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (sid, user_id, now, now, key_id),
         )
         return sid
 
@@ -230,6 +241,13 @@ class Database:
             self.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
             is not None
         )
+
+    def session_owned_by(self, session_id: str, key_id: str) -> bool:
+        """Whether the session exists and the API key `key_id` created it."""
+        row = self.execute(
+            "SELECT 1 FROM sessions WHERE id = ? AND key_id = ?", (session_id, key_id)
+        ).fetchone()
+        return row is not None
 
     def load_state(self, session_id: str) -> dict[str, Any]:
         row = self.execute("SELECT state_json FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -242,7 +260,15 @@ class Database:
     def save_turn(
         self, session_id: str, state: dict[str, Any], messages: list[StoredMessage]
     ) -> None:
-        """Store a whole turn (its messages and the new state) in one transaction."""
+        """Store a whole turn (its messages and the new state) in one transaction, with
+        personal data masked (chat/persist/pii.py); item ids and cards are kept as they are."""
+        messages = [
+            StoredMessage(
+                m.role, mask(m.content), m.items, mask_data(m.meta, ITEM_ID_FIELDS), m.created_at
+            )
+            for m in messages
+        ]
+        state = mask_data(state, ITEM_ID_FIELDS)
         with self.transaction() as tx:
             tx.executemany(
                 "INSERT INTO messages (session_id, role, content, items_json, meta_json, created_at) "

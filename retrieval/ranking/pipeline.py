@@ -244,6 +244,7 @@ class Pipeline:
     ) -> list[ScoredItem]:
         """The second half of `recommend`: the k to show."""
         t = time.perf_counter()
+        items = distinct(items)
         if self.reranker is not None and self.config.rerank:
             items = self.reranker.rerank(items, k)
         _lap({} if timings is None else timings, "rerank", t)
@@ -264,6 +265,21 @@ class Pipeline:
         total, _ = self.fusion.score(cols)
         total[~self.index.mask(query.filter)] = -np.inf
         return total, cols
+
+
+def distinct(items: list[ScoredItem]) -> list[ScoredItem]:
+    """One item per (title, brand), the best-scored: a catalog may list the same product
+    twice (two sellers, a re-listing), and two identical cards in one list help nobody.
+    Same title from another brand is another product and stays."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for item in items:
+        title = " ".join(str(item.meta.get("title", item.id)).casefold().split())
+        key = (title, " ".join(str(item.meta.get("brand") or "").casefold().split()))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _lap(timings: dict, stage: str, since: float) -> float:

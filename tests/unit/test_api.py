@@ -237,6 +237,40 @@ def test_lone_surrogates_anywhere_are_422(client, key):
         assert_error(client.post(path, headers=headers, content=body), 422)
 
 
+def test_nul_and_control_characters_in_ids_are_422(client, key):
+    sid = session(client, key)
+    headers = {**key, "Content-Type": "application/json"}
+    for path, body in [
+        ("/v1/sessions", b'{"user_id": "visitor\\u0000admin"}'),
+        (f"/v1/sessions/{sid}/feedback", b'{"item_id": "w1\\u0000", "kind": "like"}'),
+        (
+            "/v1/chat/completions",
+            b'{"user": "a\\u0000", "messages": [{"role": "user", "content": "x"}]}',
+        ),
+        (
+            "/v1/chat/completions",
+            b'{"session_id": "a\\nb", "messages": [{"role": "user", "content": "x"}]}',
+        ),
+    ]:
+        error = assert_error(client.post(path, headers=headers, content=body), 422)
+        assert "control characters" in error["message"], (path, error)
+    for path in ("/v1/items/w1%00", f"/v1/sessions/{sid}%00"):
+        assert_error(client.get(path, headers=key), 422)
+
+
+def test_a_lone_surrogate_in_an_ingested_row_is_422_naming_the_line(client):
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    body = b'{"id": "ok", "title": "Tea", "description": "green"}\n'
+    body += b'{"id": "s1", "title": "Tea \\ud800", "description": "green"}\n'
+    r = client.post("/v1/admin/ingest?format=jsonl", headers=admin, content=body)
+    error = assert_error(r, 422, "invalid_catalog")
+    assert "body:2: field 'title': holds a lone surrogate" in error["message"]
+    nul = b'{"id": "n\\u00001", "title": "Tea", "description": "green"}\n'
+    r = client.post("/v1/admin/ingest?format=jsonl", headers=admin, content=nul)
+    assert "body:1: field 'id': must not hold control characters" in assert_error(r, 422)["message"]
+    assert client.get("/healthz").status_code == 200  # the connection and server are fine
+
+
 def test_unknown_session_route_and_method_are_4xx_in_one_shape(client, key):
     r = client.post("/v1/sessions/nope/messages", headers=key, json={"message": "hi"})
     assert "POST /v1/sessions" in assert_error(r, 404, "session_not_found")["message"]
@@ -472,7 +506,7 @@ def test_the_openai_client_works_unchanged(client, keys):
 
     # The client resends the history: the same session continues.
     follow = oa.chat.completions.create(
-        model="gpt-4o-mini",  # whatever a widget is configured with: the recommender answers
+        model="recochat",
         messages=[
             {"role": "system", "content": "You are a shop assistant."},
             {"role": "user", "content": "coffee"},
@@ -503,6 +537,10 @@ def test_the_openai_client_works_unchanged(client, keys):
         oa.chat.completions.create(model="recochat", messages=[{"role": "user", "content": " "}])
     with pytest.raises(openai.PermissionDeniedError, match="llm"):
         oa.chat.completions.create(model="scripted", messages=[{"role": "user", "content": "x"}])
+    # a model we do not serve is refused as OpenAI refuses it, not silently answered
+    with pytest.raises(openai.NotFoundError, match="recochat") as refused:
+        oa.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    assert refused.value.code == "model_not_found"
 
 
 def test_the_sse_stream_ends_with_done(client, key):

@@ -21,7 +21,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, help="default: RECOCHAT_SERVE_PORT (8080)")
     p.add_argument("--workers", type=int, help="default: RECOCHAT_WORKERS (1)")
     p.add_argument("--model", help="LLM name, local path or Hugging Face id")
-    p.add_argument("--no-gradio", action="store_true", help="do not mount the Gradio chat")
+    p.add_argument(
+        "--gradio",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also mount the Gradio chat at /chat/ (no API key, no rate limit: private networks "
+        "only); default: RECOCHAT_SERVE_GRADIO (off)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="create, list and revoke API keys for `recochat serve`")
@@ -79,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 app,
                 host=settings.host,
                 port=settings.serve_port,
-                gradio=False if args.no_gradio else None,
+                gradio=args.gradio,
             )
             return 0
     finally:

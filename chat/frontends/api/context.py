@@ -74,8 +74,10 @@ class ApiContext:
     readiness: dict[str, str] = field(default_factory=lambda: {"model": "loading"})
     _fields: tuple[dict, set[str]] | None = None
 
-    def need_session(self, session_id: str) -> None:
-        if not self.app.db.session_exists(session_id):
+    def need_session(self, session_id: str, key: ApiKey) -> None:
+        """404 unless the session exists and `key` created it: another key's session is
+        answered exactly like one that does not exist, so its id reveals nothing."""
+        if not self.app.db.session_owned_by(session_id, key.id):
             raise ApiError(
                 404,
                 "session_not_found",

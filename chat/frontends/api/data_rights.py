@@ -14,13 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from chat.frontends.api.context import ApiContext, context, require
 from chat.frontends.api.errors import ApiError, documented
 from chat.frontends.api.keys import ApiKey
+from chat.frontends.api.routes import NO_CONTROL, SessionId
 from chat.frontends.api.schemas import DataDeletedOut
 
 router = APIRouter()
 admin_key = Depends(require("admin"))
 ADMIN_ERRORS = documented(401, 403, 404, 422, 429)
-UserId = Annotated[str, PathParam(min_length=1, max_length=200)]
-SessionId = Annotated[str, PathParam(min_length=1, max_length=200)]
+UserId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 
 
 def has_user(ctx: ApiContext, user_id: str) -> dict[str, Any]:

@@ -43,8 +43,10 @@ from retrieval import PRESETS, CatalogError, Filter, load_catalog
 router = APIRouter()
 chat_key = Depends(require("chat"))
 admin_key = Depends(require("admin"))
-SessionId = Annotated[str, PathParam(min_length=1, max_length=200)]
-ItemId = Annotated[str, PathParam(min_length=1, max_length=200)]
+# ids in paths: no NUL or other control characters (as `Id` in bodies)
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
+SessionId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
+ItemId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 GUARD_CODES = {"empty_message", "message_too_long", "binary_message", "invalid_encoding"}
 SSE_DOC = {
     "description": "the turn's events as Server-Sent Events when streaming: `event: <type>` "
@@ -79,7 +81,9 @@ async def create_session(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    sid = await run_in_threadpool(ctx.app.db.create_session, body.user_id if body else None)
+    sid = await run_in_threadpool(
+        ctx.app.db.create_session, body.user_id if body else None, None, key.id
+    )
     return {"session_id": sid}
 
 
@@ -97,7 +101,7 @@ async def send_message(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     ctx.check_message(body.message)
     events = ctx.runner.run_turn(session_id, body.message)
     if wants_stream(body.stream, request):
@@ -129,7 +133,7 @@ async def send_message(
 async def get_history(
     session_id: SessionId, key: ApiKey = chat_key, ctx: ApiContext = Depends(context)
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     messages = await run_in_threadpool(ctx.app.db.history, session_id)
     return {
         "session_id": session_id,
@@ -155,7 +159,7 @@ async def post_feedback(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     if ctx.app.store.get(body.item_id) is None:
         raise ApiError(
             404, "item_not_found", f"No item {body.item_id!r} in the catalog.", param="item_id"

@@ -5,6 +5,7 @@ tests check, so response models are exact about what is always there and open
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -42,8 +43,18 @@ def _valid_json(value: Any) -> Any:
     return value
 
 
+def _valid_id(value: str) -> str:
+    """An id is stored and compared exactly, and shown in logs: no NUL or other control
+    characters, which are never part of a real id and hide what follows them."""
+    _valid_text(value)
+    if CONTROL.search(value):
+        raise ValueError("must not contain control characters (NUL, newline, tab …)")
+    return value
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 Text = Annotated[str, AfterValidator(_valid_text)]
-Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
+Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_id)]
 
 
 class Strict(BaseModel):

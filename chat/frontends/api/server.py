@@ -51,11 +51,17 @@ Conversational recommendations over HTTP.
 * **Auth**: every `/v1` route needs an API key (`recochat keys create NAME`), sent as
   `Authorization: Bearer KEY` or `X-API-Key: KEY`. Errors share one JSON shape:
   `{"error": {"message", "type", "code", "param"}}`.
-* The chat widget is at `/widget.js` (demo: `/demo?key=KEY`), the Gradio chat at `/chat/`.
+* The chat widget is at `/widget.js` (demo: `/demo?key=KEY`); the Gradio chat at `/chat/`
+  when the server runs with `--gradio` (it needs no key: private networks only).
 * **Hand-off to a person**: `GET /v1/handoff` lists what the shop configured
   (RECOCHAT_HANDOFF_URL, _EMAIL, _WEBHOOK); `POST /v1/sessions/{id}/handoff` sends
   the conversation to the webhook.
 """
+GRADIO_WARNING = (
+    "Warning: the Gradio chat at /chat/ runs model turns with no API key and no rate limit. "
+    "Serve it only where everyone who reaches it may use it; drop --gradio (or "
+    "RECOCHAT_SERVE_GRADIO) to turn it off."
+)
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 COLOR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,20})$")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -139,6 +145,7 @@ def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) 
         api.add_middleware(WorkerHeader)
 
     if s.serve_gradio if gradio is None else gradio:
+        log.warning(GRADIO_WARNING)
         _mount_gradio(api, app)
     return api
 
