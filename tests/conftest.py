@@ -66,26 +66,26 @@ def app(home, shop_catalog):
 
 @pytest.fixture(scope="session")
 def postgres():
-    from helpers.services import Postgres
+    from helpers import services
 
-    server = Postgres()
+    server = services.postgres()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def redis_server():
-    from helpers.services import Redis
+    from helpers import services
 
-    server = Redis()
+    server = services.redis()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def chroma_server():
-    from helpers.services import ChromaServer
+    from helpers import services
 
-    server = ChromaServer()
+    server = services.chroma()
     yield server
     server.stop()
