@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -176,9 +176,10 @@ class App:
         warned about and skipped)."""
         from retrieval import Recommender
 
-        return Recommender.build(
-            self.store, self.interactions, self.home.artifacts, self.settings.learning
-        )
+        learning = self.settings.learning
+        if self.settings.chroma_host:  # the server's index answers the dense stage
+            learning = replace(learning, dense_from_store=True)
+        return Recommender.build(self.store, self.interactions, self.home.artifacts, learning)
 
     @cached_property
     def interactions(self) -> InteractionStore:

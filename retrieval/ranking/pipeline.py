@@ -65,6 +65,11 @@ class Pipeline:
     def channel_names(self) -> list[str]:
         return [c.name for c in self.channels]
 
+    @property
+    def _partial(self) -> bool:
+        """Some channel scores only what it recalled (the store's own k-NN index)."""
+        return any(c.partial_scores for c in self.channels)
+
     def feature_names(self) -> list[str]:
         return self.features.names(self.channel_names)
 
@@ -95,7 +100,7 @@ class Pipeline:
         names = set(self.channel_names)
         vectors = self.index.vectors
         compressed = None if exact else self.compressed
-        if vectors is None or compressed is None or "dense" not in names:
+        if vectors is None or compressed is None or "dense" not in names or self._partial:
             return False
         columns = {}
         if query.vector is not None:
@@ -140,7 +145,7 @@ class Pipeline:
             pool.update(dict.fromkeys(recalled[ch.name]))
             _lap(timings, f"recall:{ch.name}", t)
         rows = np.fromiter(pool, np.int64, len(pool))
-        if approximate:  # features read the pooled rows: make them exact
+        if approximate or self._partial:  # features read the pooled rows: make them exact
             t = time.perf_counter()
             for ch in self.channels:
                 s = scores[ch.name]
