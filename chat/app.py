@@ -15,6 +15,7 @@ upserted through one worker is recalled by every worker within that delay.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -207,6 +208,17 @@ class App:
         self.refresh()
         with self._catalog_lock:
             self._catalog_seen = self.db.bump(CATALOG_COUNTER)
+
+    def artifacts_changed(self, names: Sequence[str]) -> None:
+        """After `recochat train`: the artifacts' metadata goes into the database (what
+        every worker serves, for `recochat doctor` and operators), and running workers
+        rebuild their recommender with the new files, as after a catalog change."""
+        for name in names:
+            manifest = json.loads((self.home.artifacts / name / "manifest.json").read_text())
+            self.db.record_artifact(
+                name, manifest["kind"], manifest["sha256"], manifest.get("info", {})
+            )
+        self.catalog_changed()
 
     def sync_catalog(self) -> bool:
         """Follow another process's catalog change (polled at most every

@@ -154,3 +154,25 @@ def test_import_chat_stays_light():
         ).stdout.strip()
         == "False"
     )
+
+
+def test_trained_artifacts_are_recorded_and_other_workers_follow_changes(app):
+    import numpy as np
+
+    from chat.persist.sqlite import SqliteDatabase
+    from retrieval.models.artifacts import Artifact, save_artifact
+
+    app.settings.catalog_poll_seconds = 0.0
+    assert app.sync_catalog() is False  # nothing changed yet
+    save_artifact(app.home.artifacts, Artifact("cf", "ease", ["a1"], {"w": np.zeros(1)}, {"n": 2}))
+    before = app.db.counter("catalog")
+    app.artifacts_changed(["cf"])
+    got = app.db.artifacts()["cf"]
+    assert got["kind"] == "ease" and got["info"] == {"n": 2} and len(got["sha256"]) == 64
+    assert app.db.counter("catalog") == before + 1
+    assert app.sync_catalog() is False  # its own change: already rebuilt
+    other_worker = SqliteDatabase(app.home.database)
+    other_worker.bump("catalog")
+    other_worker.close()
+    recommender = app.recommender
+    assert app.sync_catalog() is True and app.recommender is not recommender
