@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from chat.persist import pii
-from chat.persist.database import MIGRATIONS, Database, StoredMessage
+from chat.persist.database import MIGRATIONS, StoredMessage
+from chat.persist.sqlite import SqliteDatabase as Database
 
 CARD = "4111 1111 1111 1111"
 EMAIL = "jane.doe+shop@example.co.uk"
