@@ -71,15 +71,17 @@ class Load:
         }
 
 
-def drive(url: str, key: str, sessions: int, turns: int, clients: int = 8) -> Load:
+def drive(urls: list[str], key: str, sessions: int, turns: int, clients: int = 8) -> Load:
     """S sessions x T turns, a session's turns one after another (as a person types),
-    sessions side by side; then read back every history."""
+    sessions side by side; then read back every history. With several URLs (one per
+    worker process) a session's turns go round them; with one (`serve --workers N`),
+    each request is a new connection that any worker may accept."""
     import httpx
 
     load = Load()
     headers = {"Authorization": f"Bearer {key}"}
 
-    def fresh() -> httpx.Client:  # no keep-alive: every request may reach another worker
+    def fresh(url: str) -> httpx.Client:  # no keep-alive: each request may reach another worker
         return httpx.Client(
             base_url=url,
             headers=headers,
@@ -88,28 +90,30 @@ def drive(url: str, key: str, sessions: int, turns: int, clients: int = 8) -> Lo
         )
 
     def converse(n: int) -> None:
-        with fresh() as http:
+        with fresh(urls[n % len(urls)]) as http:
             r = http.post("/v1/sessions", json={"user_id": f"load-user-{n}"})
-            load.statuses[r.status_code] += 1
-            if r.status_code != 201:
-                return
-            sid = r.json()["session_id"]
-            sent = load.sessions.setdefault(sid, [])
-            for t in range(turns):
-                text = f"{QUERIES[(n + t) % len(QUERIES)]} (session {n}, turn {t})"
-                started = time.perf_counter()
+        load.statuses[r.status_code] += 1
+        if r.status_code != 201:
+            return
+        sid = r.json()["session_id"]
+        sent = load.sessions.setdefault(sid, [])
+        for t in range(turns):
+            url = urls[(n + t) % len(urls)]
+            text = f"{QUERIES[(n + t) % len(QUERIES)]} (session {n}, turn {t})"
+            started = time.perf_counter()
+            with fresh(url) as http:
                 r = http.post(f"/v1/sessions/{sid}/messages", json={"message": text})
-                load.latencies.append(time.perf_counter() - started)
-                load.statuses[r.status_code] += 1
-                load.workers[r.headers.get("x-recochat-worker", "?")] += 1
-                sent.append(text)
+            load.latencies.append(time.perf_counter() - started)
+            load.statuses[r.status_code] += 1
+            load.workers[r.headers.get("x-recochat-worker", url)] += 1
+            sent.append(text)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(converse, range(sessions)))
     load.seconds = time.perf_counter() - started
 
-    with fresh() as http:
+    with fresh(urls[-1]) as http:
         for sid, sent in load.sessions.items():
             messages = http.get(f"/v1/sessions/{sid}").json()["messages"]
             users = [m["content"] for m in messages if m["role"] == "user"]
@@ -199,7 +203,7 @@ def run(args) -> int:
                 print("the server did not become ready:", file=sys.stderr)
                 print((Path(tmp) / "serve.log").read_text()[-3000:], file=sys.stderr)
                 return 1
-            load = drive(url, key, args.sessions, args.turns, args.clients)
+            load = drive([url], key, args.sessions, args.turns, args.clients)
             figures = {**load.figures(), "load_avg": os.getloadavg()[0]}
             print(
                 f"{args.sessions} sessions x {args.turns} turns over {args.workers} workers "
