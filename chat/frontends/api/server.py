@@ -304,26 +304,22 @@ def worker_api() -> FastAPI:
 
 
 def serve_workers(settings: Settings, model: str | None) -> None:
-    """`recochat serve --workers N`: N processes (uvicorn's supervisor restarts one that
-    dies) on one socket; the kernel spreads connections among them. The Gradio chat is
+    """`recochat serve --workers N` (chat/frontends/api/workers.py). The Gradio chat is
     not mounted: its queue lives in one process."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+    from chat.frontends.api.workers import supervise
 
     if model:
         os.environ["RECOCHAT_LLM"] = model
     os.environ["RECOCHAT_WORKERS"] = str(settings.workers)
     host, port = settings.host, settings.serve_port
-    sock = bind(host, port)
-    config = uvicorn.Config(
-        "chat.frontends.api.server:worker_api",
-        factory=True,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=30,
-        server_header=False,
-    )
+    config = {
+        "app": "chat.frontends.api.server:worker_api",
+        "factory": True,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 30,
+        "server_header": False,
+    }
     where = f"http://{host}:{port}"
     print(
         f"recochat API on {where} with {settings.workers} workers — docs {where}/docs, "
@@ -331,7 +327,7 @@ def serve_workers(settings: Settings, model: str | None) -> None:
         "Press Ctrl+C to stop.",
         flush=True,
     )
-    Multiprocess(config, sockets=[sock]).run()
+    supervise(host, port, settings.workers, config)
 
 
 def serve(app: App, *, host: str, port: int, gradio: bool | None = None) -> None:
