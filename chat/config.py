@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # the Gradio chat at /chat on the API server: off unless asked for, since it runs model
     # turns with no API key and no rate limit (a private network's tool, not a shop's page)
     serve_gradio: bool = False
+    # traces per turn stage (chat/frontends/api/telemetry.py): "console" or "otlp"; off when
+    # unset, unless the standard OTEL_TRACES_EXPORTER or an OTLP endpoint is set
+    otel_exporter: Literal["console", "otlp", "none"] | None = Field(
+        default_factory=lambda: _standard_otel_exporter()
+    )
     # A person to hand the conversation to, offered by the widget: a contact page, an
     # e-mail address, and/or a webhook that receives the conversation (http(s) only).
     handoff_url: str | None = None
@@ -136,6 +141,15 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _standard_otel_exporter() -> str | None:
+    """The trace exporter the standard OpenTelemetry variables ask for, if any."""
+    named = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if named in ("console", "otlp", "none"):
+        return named
+    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    return "otlp" if any(os.environ.get(k) for k in endpoints) else None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -23,7 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 
 from chat import ChatError
-from chat.frontends.api import completions, errors, handoff, routes
+from chat.frontends.api import completions, errors, handoff, routes, telemetry
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import KeyStore, check_rate_limit
@@ -134,6 +134,8 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     )
     api.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees every status
 
+    if (exporter := telemetry.exporter_for(s.otel_exporter)) is not None:
+        telemetry.install(api, exporter, batch=s.otel_exporter != "console")
     if s.serve_gradio if gradio is None else gradio:
         log.warning(GRADIO_WARNING)
         _mount_gradio(api, app)
