@@ -21,6 +21,7 @@ from chat.dialogue.tracker import StateTracker
 from chat.errors import ChatError
 from chat.llm import LLM, ScriptedLLM, Usage, make_llm
 from chat.llm.base import Message
+from chat.persist import pii
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.interactions import InteractionStore
@@ -77,6 +78,7 @@ class App:
 
     @classmethod
     def open(cls, settings: Settings, *, llm: LLM | None = None) -> App:
+        pii.install_log_masking()  # before anything of the session can be logged
         home = DataDir(settings.home).acquire()
         try:
             embedder = make_embedder(settings.embedder)
@@ -163,9 +165,10 @@ class App:
 
     def warm_up(self) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender) and the model. A missing model fails here, with its
-        install hint (a ModelError). Returns the loaded model."""
+        (tracker, recommender), the personal-data masker and the model. A missing model
+        fails here, with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
+        pii.warm_up()
         return self.llm.load()
 
     def require_catalog(self, why: str = "") -> None:

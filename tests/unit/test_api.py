@@ -835,3 +835,13 @@ def test_the_web_chat_inlines_recochat_pictures_and_refuses_other_schemes(tmp_pa
     assert _image_url("https://shop.example/a.png", images) == "https://shop.example/a.png"
     assert _image_url("javascript:alert(1)", images) is None
     assert _image_url("/images/missing.svg", images) is None
+
+
+def test_recochat_ingest_names_the_line_of_a_lone_surrogate(home, tmp_path, capsys):
+    from chat.frontends.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "s1", "title": "Tea \\ud800", "description": "green"}\n')
+    assert main(["ingest", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: field 'title': holds a lone surrogate" in err and "Traceback" not in err
