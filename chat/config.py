@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -26,6 +26,8 @@ from pydantic_settings import (
 
 from chat.errors import ConfigError
 from retrieval import LearningConfig
+
+OtelExporter = Literal["console", "otlp", "none"]
 
 
 class TurnSettings(BaseModel):
@@ -92,9 +94,7 @@ class Settings(BaseSettings):
     serve_gradio: bool = False
     # traces per turn stage (chat/frontends/api/telemetry.py): "console" or "otlp"; off when
     # unset, unless the standard OTEL_TRACES_EXPORTER or an OTLP endpoint is set
-    otel_exporter: Literal["console", "otlp", "none"] | None = Field(
-        default_factory=lambda: _standard_otel_exporter()
-    )
+    otel_exporter: OtelExporter | None = Field(default_factory=lambda: _standard_otel_exporter())
     # A person to hand the conversation to, offered by the widget: a contact page, an
     # e-mail address, and/or a webhook that receives the conversation (http(s) only).
     handoff_url: str | None = None
@@ -143,11 +143,12 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def _standard_otel_exporter() -> str | None:
+def _standard_otel_exporter() -> OtelExporter | None:
     """The trace exporter the standard OpenTelemetry variables ask for, if any."""
     named = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    if named in ("console", "otlp", "none"):
-        return named
+    for known in get_args(OtelExporter):
+        if named == known:
+            return known
     endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     return "otlp" if any(os.environ.get(k) for k in endpoints) else None
 

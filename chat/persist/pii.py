@@ -103,7 +103,7 @@ class _Masker:
             return self.anonymizer.anonymize(text, findings).text
 
 
-def _offline_email_recognizer():
+def _offline_email_recognizer() -> Any:
     """Presidio's e-mail recognizer checks the domain's suffix with tldextract, whose
     default fetches the public suffix list from the network; this one reads the copy
     tldextract ships, so a check never waits on a connection that cannot be made."""
