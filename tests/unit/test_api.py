@@ -845,3 +845,15 @@ def test_recochat_ingest_names_the_line_of_a_lone_surrogate(home, tmp_path, caps
     assert main(["ingest", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:1: field 'title': holds a lone surrogate" in err and "Traceback" not in err
+
+
+def test_the_gradio_chat_is_off_unless_asked_for(api_app):
+    """/chat/ runs model turns with no key and no limit: not mounted by default."""
+    from fastapi.testclient import TestClient
+
+    from chat.frontends.api.server import create_api
+
+    assert api_app.settings.serve_gradio is False
+    with TestClient(create_api(api_app)) as c:
+        assert c.post("/chat/gradio_api/call/send", json={"data": ["tea", []]}).status_code == 404
+        assert c.post("/chat/gradio_api/queue/join", json={}).status_code == 404
