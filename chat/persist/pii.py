@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Collection
-from functools import cache
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -119,9 +119,29 @@ def _offline_email_recognizer() -> Any:
     return OfflineEmailRecognizer()
 
 
-@cache
+_BUILD_LOCK = threading.Lock()
+_built: list[_Masker] = []
+# Set while this thread runs Presidio: a log record made meanwhile (Presidio logs too) is
+# withheld rather than masked, since masking it would re-enter the masker.
+_inside = threading.local()
+WITHHELD = "(a log record made while masking personal data: withheld)"
+
+
+@contextmanager
+def _masking() -> Iterator[None]:
+    _inside.active = True
+    try:
+        yield
+    finally:
+        _inside.active = False
+
+
 def _masker() -> _Masker:
-    return _Masker()
+    if not _built:
+        with _BUILD_LOCK, _masking():
+            if not _built:
+                _built.append(_Masker())
+    return _built[0]
 
 
 def warm_up() -> None:
@@ -134,7 +154,9 @@ def find(text: str) -> list[tuple[str, int, int]]:
     """The personal data in `text`: (entity, start, end) per finding."""
     if not _MAYBE_PII.search(text):
         return []
-    return [(r.entity_type, r.start, r.end) for r in _masker().find(text)]
+    masker = _masker()
+    with _masking():
+        return [(r.entity_type, r.start, r.end) for r in masker.find(text)]
 
 
 def mask(text: str) -> str:
@@ -142,7 +164,9 @@ def mask(text: str) -> str:
     its type in angle brackets ("<CREDIT_CARD>")."""
     if not text or not _MAYBE_PII.search(text):
         return text
-    return _masker().mask(text)
+    masker = _masker()
+    with _masking():
+        return masker.mask(text)
 
 
 def mask_data(data: Any, keep: Collection[str] = ()) -> Any:
@@ -169,6 +193,9 @@ def install_log_masking() -> None:
 
     def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
+        if getattr(_inside, "active", False):
+            record.msg, record.args, record.exc_info = WITHHELD, None, None
+            return record
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: the handler reports it as usual

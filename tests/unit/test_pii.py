@@ -143,3 +143,23 @@ def test_recall_per_entity_on_the_seeded_set():
     assert set(recall) == set(pii.ENTITIES) and len(rows) >= 200
     assert all(r >= 0.95 for r in recall.values()), recall
     assert wrongly <= 2
+
+
+def test_a_record_logged_while_masking_is_withheld_not_masked_again(caplog):
+    """Presidio logs too; a record it makes while masking must not re-enter the masker
+    (it would wait on its own lock) nor pass raw text through."""
+    pii.install_log_masking()
+    presidio = logging.getLogger("presidio-analyzer")
+    original = pii._masker().analyzer.analyze
+
+    def noisy(text, **kwargs):
+        presidio.warning("analyzing %s", text)
+        return original(text, **kwargs)
+
+    pii._masker().analyzer.analyze = noisy
+    try:
+        with caplog.at_level(logging.WARNING, logger="presidio-analyzer"):
+            assert pii.mask(f"card {CARD}") == "card <CREDIT_CARD>"
+    finally:
+        pii._masker().analyzer.analyze = original
+    assert CARD not in caplog.text and pii.WITHHELD in caplog.text
