@@ -30,6 +30,7 @@ from chat.dialogue.tracker import StateTracker
 from chat.errors import ChatError
 from chat.llm import LLM, ScriptedLLM, Usage, make_llm
 from chat.llm.base import Message
+from chat.persist import pii
 from chat.persist.connect import is_shared, open_database
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
@@ -93,6 +94,7 @@ class App:
 
     @classmethod
     def open(cls, settings: Settings, *, llm: LLM | None = None) -> App:
+        pii.install_log_masking()  # before anything of the session can be logged
         home = DataDir(settings.home)
         if not cls.shares_storage(settings):
             home.acquire()
@@ -188,9 +190,10 @@ class App:
 
     def warm_up(self) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender) and the model. A missing model fails here, with its
-        install hint (a ModelError). Returns the loaded model."""
+        (tracker, recommender), the personal-data masker and the model. A missing model
+        fails here, with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
+        pii.warm_up()
         return self.llm.load()
 
     def require_catalog(self, why: str = "") -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Collection
-from functools import cache
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +33,13 @@ _MAYBE_PII = re.compile(r"[0-9@]")
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
     "terrace|square|sq|parkway|pkwy|highway|hwy|close|crescent|row|alley"
+)
+# Presidio's card pattern with Mastercard's 2221-2720 range added (issued since 2017; its
+# own pattern knows only the 5-series): 13-19 digits, spaced or dashed; Presidio's
+# recognizer then keeps only numbers whose Luhn digit is right.
+CARD_NUMBER = (
+    r"\b(?!1\d{12}(?!\d))((4\d{3})|(5[0-5]\d{2})|(2[2-7]\d{2})|(6\d{3})|(1\d{3})|(3\d{3}))"
+    r"[- ]?(\d{3,4})[- ]?(\d{3,4})[- ]?(\d{3,5})\b"
 )
 # words that do not name a street: "2 tents for the road" is no address
 _NOT_STREET_WORDS = "for|the|a|an|to|on|in|of|and|or|with|my|our|your|by|at|per|from|people|kids"
@@ -74,7 +81,7 @@ class _Masker:
             recognizers=[
                 _offline_email_recognizer(),
                 PhoneRecognizer(supported_regions=PHONE_REGIONS),
-                CreditCardRecognizer(),
+                CreditCardRecognizer(patterns=[Pattern("card number", CARD_NUMBER, 0.3)]),
                 IbanRecognizer(),
                 address,
             ]
@@ -96,7 +103,7 @@ class _Masker:
             return self.anonymizer.anonymize(text, findings).text
 
 
-def _offline_email_recognizer():
+def _offline_email_recognizer() -> Any:
     """Presidio's e-mail recognizer checks the domain's suffix with tldextract, whose
     default fetches the public suffix list from the network; this one reads the copy
     tldextract ships, so a check never waits on a connection that cannot be made."""
@@ -112,16 +119,44 @@ def _offline_email_recognizer():
     return OfflineEmailRecognizer()
 
 
-@cache
+_BUILD_LOCK = threading.Lock()
+_built: list[_Masker] = []
+# Set while this thread runs Presidio: a log record made meanwhile (Presidio logs too) is
+# withheld rather than masked, since masking it would re-enter the masker.
+_inside = threading.local()
+WITHHELD = "(a log record made while masking personal data: withheld)"
+
+
+@contextmanager
+def _masking() -> Iterator[None]:
+    _inside.active = True
+    try:
+        yield
+    finally:
+        _inside.active = False
+
+
 def _masker() -> _Masker:
-    return _Masker()
+    if not _built:
+        with _BUILD_LOCK, _masking():
+            if not _built:
+                _built.append(_Masker())
+    return _built[0]
+
+
+def warm_up() -> None:
+    """Build the analyzer now (about a second, more on a busy machine) rather than in
+    the first turn whose message holds a digit or an "@"."""
+    _masker()
 
 
 def find(text: str) -> list[tuple[str, int, int]]:
     """The personal data in `text`: (entity, start, end) per finding."""
     if not _MAYBE_PII.search(text):
         return []
-    return [(r.entity_type, r.start, r.end) for r in _masker().find(text)]
+    masker = _masker()
+    with _masking():
+        return [(r.entity_type, r.start, r.end) for r in masker.find(text)]
 
 
 def mask(text: str) -> str:
@@ -129,7 +164,9 @@ def mask(text: str) -> str:
     its type in angle brackets ("<CREDIT_CARD>")."""
     if not text or not _MAYBE_PII.search(text):
         return text
-    return _masker().mask(text)
+    masker = _masker()
+    with _masking():
+        return masker.mask(text)
 
 
 def mask_data(data: Any, keep: Collection[str] = ()) -> Any:
@@ -156,6 +193,9 @@ def install_log_masking() -> None:
 
     def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
+        if getattr(_inside, "active", False):
+            record.msg, record.args, record.exc_info = WITHHELD, None, None
+            return record
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: the handler reports it as usual

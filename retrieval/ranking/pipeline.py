@@ -273,17 +273,20 @@ class Pipeline:
 
 
 def distinct(items: list[ScoredItem]) -> list[ScoredItem]:
-    """One item per (title, brand), the best-scored: a catalog may list the same product
-    twice (two sellers, a re-listing), and two identical cards in one list help nobody.
-    Same title from another brand is another product and stays."""
+    """One item per (title, brand), the best-scored: a shop may list one product twice
+    (two sellers, a re-listing), and two identical cards in one list help nobody. The
+    same title from another brand is another product, and so is an item with no brand
+    (a film and its remake share a title): those stay."""
     seen: set[tuple[str, str]] = set()
     out = []
     for item in items:
-        title = " ".join(str(item.meta.get("title", item.id)).casefold().split())
-        key = (title, " ".join(str(item.meta.get("brand") or "").casefold().split()))
-        if key not in seen:
+        brand = " ".join(str(item.meta.get("brand") or "").casefold().split())
+        if brand:
+            key = (" ".join(str(item.meta.get("title", item.id)).casefold().split()), brand)
+            if key in seen:
+                continue
             seen.add(key)
-            out.append(item)
+        out.append(item)
     return out
 
 

@@ -836,3 +836,25 @@ def test_the_web_chat_inlines_recochat_pictures_and_refuses_other_schemes(tmp_pa
     assert _image_url("https://shop.example/a.png", images) == "https://shop.example/a.png"
     assert _image_url("javascript:alert(1)", images) is None
     assert _image_url("/images/missing.svg", images) is None
+
+
+def test_recochat_ingest_names_the_line_of_a_lone_surrogate(home, tmp_path, capsys):
+    from chat.frontends.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "s1", "title": "Tea \\ud800", "description": "green"}\n')
+    assert main(["ingest", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: field 'title': holds a lone surrogate" in err and "Traceback" not in err
+
+
+def test_the_gradio_chat_is_off_unless_asked_for(api_app):
+    """/chat/ runs model turns with no key and no limit: not mounted by default."""
+    from fastapi.testclient import TestClient
+
+    from chat.frontends.api.server import create_api
+
+    assert api_app.settings.serve_gradio is False
+    with TestClient(create_api(api_app)) as c:
+        assert c.post("/chat/gradio_api/call/send", json={"data": ["tea", []]}).status_code == 404
+        assert c.post("/chat/gradio_api/queue/join", json={}).status_code == 404

@@ -23,6 +23,7 @@ from chat.frontends.api.context import ApiContext, context, require
 from chat.frontends.api.errors import ApiError, documented
 from chat.frontends.api.keys import ApiKey
 from chat.frontends.api.schemas import (
+    NO_CONTROL,
     SSE_EVENT_SCHEMA,
     DeletedOut,
     FeedbackIn,
@@ -44,7 +45,6 @@ router = APIRouter()
 chat_key = Depends(require("chat"))
 admin_key = Depends(require("admin"))
 # ids in paths: no NUL or other control characters (as `Id` in bodies)
-NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
 SessionId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 ItemId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 GUARD_CODES = {"empty_message", "message_too_long", "binary_message", "invalid_encoding"}

@@ -53,8 +53,15 @@ def _valid_id(value: str) -> str:
 
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # the same rule, as the schema states it for clients
 Text = Annotated[str, AfterValidator(_valid_text)]
-Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_id)]
+Id = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NO_CONTROL}),
+    AfterValidator(_valid_id),
+]
+# a catalog field's name in search filters: any text (a name no item has matches nothing)
+FieldName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
 
 
 class Strict(BaseModel):
@@ -173,11 +180,13 @@ Values = (
 
 
 class FiltersIn(Strict):
-    equals: dict[Id, Values] = Field(
+    equals: dict[FieldName, Values] = Field(
         default_factory=dict, description='field → accepted values, e.g. {"category": ["toys"]}'
     )
-    excludes: dict[Id, Values] = Field(default_factory=dict, description="field → rejected values")
-    ranges: dict[Id, RangeIn] = Field(
+    excludes: dict[FieldName, Values] = Field(
+        default_factory=dict, description="field → rejected values"
+    )
+    ranges: dict[FieldName, RangeIn] = Field(
         default_factory=dict, description='field → bounds, e.g. {"price": {"max": 50}}'
     )
 

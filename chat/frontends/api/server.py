@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat import ChatError
-from chat.frontends.api import completions, data_rights, errors, handoff, routes
+from chat.frontends.api import completions, data_rights, errors, handoff, routes, telemetry
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import KeyStore, check_rate_limit
@@ -144,6 +144,8 @@ def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) 
     if s.workers > 1:
         api.add_middleware(WorkerHeader)
 
+    if (exporter := telemetry.exporter_for(s.otel_exporter)) is not None:
+        telemetry.install(api, exporter, batch=s.otel_exporter != "console")
     if s.serve_gradio if gradio is None else gradio:
         log.warning(GRADIO_WARNING)
         _mount_gradio(api, app)

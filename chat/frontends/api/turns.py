@@ -16,6 +16,7 @@ processes, each turn also holds its session's lock (session_locks.py).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from chat.frontends.api.errors import ApiError
 from chat.frontends.api.metrics import Metrics
 from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.turn_guard import guarded
+from chat.tracing import turn_span
 
 if TYPE_CHECKING:
     from chat import App
@@ -92,10 +94,12 @@ class TurnRunner:
         loop = asyncio.get_running_loop()
         put = _putter(loop, stream)
         queued_at = time.perf_counter()
+        # the request's context (its trace span) goes with the turn into the worker thread
+        request_context = contextvars.copy_context()
 
         def work() -> None:
             with self.locks.hold(session_id):
-                self._turn(session_id, text, put, queued_at)
+                request_context.run(self._turn, session_id, text, put, queued_at)
 
         def finish(error: BaseException | None) -> None:
             if error is not None:  # pragma: no cover - the pool is shutting down
@@ -175,22 +179,24 @@ class TurnRunner:
             return self.app.session(session_id).turn(text)
 
         try:
-            for event in guarded(turn, session_id):
-                now = time.perf_counter()
-                if first is None:
-                    first = now
-                    m.first_event_seconds.observe(now - started)
-                if isinstance(event, TextDelta):
-                    if first_text is None:
-                        first_text = now
-                        m.first_token_seconds.observe(now - started)
-                    m.tokens.labels(model).inc()
-                elif isinstance(event, ItemsShown):
-                    m.recommendations.inc(len(event.items))
-                elif isinstance(event, Done):
-                    m.observe_timings(event.timings)
-                    outcome = "done"
-                put(event)
+            with turn_span(session_id) as span:
+                for event in guarded(turn, session_id):
+                    now = time.perf_counter()
+                    if first is None:
+                        first = now
+                        m.first_event_seconds.observe(now - started)
+                    if isinstance(event, TextDelta):
+                        if first_text is None:
+                            first_text = now
+                            m.first_token_seconds.observe(now - started)
+                        m.tokens.labels(model).inc()
+                    elif isinstance(event, ItemsShown):
+                        m.recommendations.inc(len(event.items))
+                    elif isinstance(event, Done):
+                        m.observe_timings(event.timings)
+                        outcome = "done"
+                    put(event)
+                span.set_attribute("recochat.outcome", outcome)
         finally:
             m.turns.labels(outcome).inc()
             m.turns_running.dec()
