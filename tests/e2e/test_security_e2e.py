@@ -20,13 +20,14 @@ def served(tmp_path_factory):
     """One server for the module; its keys are made in-process and its catalog comes
     through the admin API, which spares three CLI starts (~5 s each on a busy machine)."""
     from chat.frontends.api.keys import KeyStore
+    from chat.persist.sqlite import SqliteDatabase
 
     home = tmp_path_factory.mktemp("sec-home")
     env = server_env(home, admin_key=ADMIN, rate_limit="100000/minute", otel_exporter="console")
     server = ApiServer(env, tmp_path_factory.mktemp("sec-log") / "server.log")
     try:
         server.wait(ready=lambda r: r.json()["checks"]["model"] == "ready")
-        store = KeyStore(home / "recochat.sqlite3")
+        store = KeyStore(SqliteDatabase(home / "recochat.sqlite3"), owns_db=True)
         keys = {name: store.create(name)[1] for name in ("owner", "other")}
         store.close()
         r = httpx.post(

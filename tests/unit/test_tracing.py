@@ -29,7 +29,7 @@ def traced(home):
     api = create_api(app, gradio=False)
     spans = InMemorySpanExporter()
     telemetry.install(api, spans, batch=False)
-    keys = KeyStore(app.db.path)
+    keys = KeyStore(app.db)
     headers = {"Authorization": f"Bearer {keys.create('t')[1]}"}
     with TestClient(api) as client:
         yield client, headers, spans
