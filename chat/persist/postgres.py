@@ -61,9 +61,18 @@ class PostgresDatabase(Database):
     dialect = "postgresql"
 
     def __init__(self, url: str):
+        import psycopg
         from psycopg_pool import ConnectionPool
 
         self.url = _safe_url(url)
+        try:  # one plain connection first: a fast, one-line answer when it cannot work
+            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
+        except psycopg.Error as e:
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ChatError(
+                f"Cannot connect to the PostgreSQL database at {self.url} ({reason}). "
+                "Check RECOCHAT_DATABASE_URL and that the server is running."
+            ) from None
         self.full_url = url  # for another handle on the same database (tests, tools)
         self._pool = ConnectionPool(
             url,

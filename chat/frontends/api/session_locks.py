@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from chat import ChatError
+
 if TYPE_CHECKING:
     from chat import Database
 
@@ -29,7 +31,14 @@ class SessionLocks:
         if redis_url:
             import redis
 
-            self._redis = redis.Redis.from_url(redis_url)
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=10)
+            try:
+                self._redis.ping()
+            except redis.RedisError as e:
+                raise ChatError(
+                    f"Cannot reach Redis at RECOCHAT_REDIS_URL ({redis_url.split('@')[-1]}) for "
+                    f"the session locks ({e}). Start it, fix the URL, or unset it."
+                ) from None
 
     @property
     def where(self) -> str:
