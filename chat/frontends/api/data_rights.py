@@ -55,9 +55,15 @@ async def export_user(user_id: UserId, key: ApiKey = admin_key, ctx: ApiContext 
 )
 async def delete_user(user_id: UserId, key: ApiKey = admin_key, ctx: ApiContext = Depends(context)):
     exported = await run_in_threadpool(has_user, ctx, user_id)
-    for session in exported["sessions"]:  # after any turn of theirs still running
-        await ctx.runner.in_session(session["session"]["id"], lambda: None)
-    return {"deleted": await run_in_threadpool(ctx.app.db.delete_user, user_id)}
+    counts: dict[str, int] = {}
+    for session in exported["sessions"]:  # each after its running turn, under its lock
+        sid = session["session"]["id"]
+        for table, n in (await ctx.runner.in_session(sid, ctx.app.db.delete_session, sid)).items():
+            counts[table] = counts.get(table, 0) + n
+    # then the rest: interactions and online state under the user's id, late sessions
+    for table, n in (await run_in_threadpool(ctx.app.db.delete_user, user_id)).items():
+        counts[table] = counts.get(table, 0) + n
+    return {"deleted": counts}
 
 
 def _session(ctx: ApiContext, session_id: str) -> dict[str, Any]:

@@ -99,6 +99,8 @@ class TurnRunner:
 
         def work() -> None:
             with self.locks.hold(session_id):
+                if not self.app.db.session_exists(session_id):  # deleted while it waited
+                    raise ApiError(404, "session_not_found", f"No session {session_id!r}.")
                 request_context.run(self._turn, session_id, text, put, queued_at)
 
         def finish(error: BaseException | None) -> None:
