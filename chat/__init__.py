@@ -6,6 +6,7 @@ deeper is theirs to import):
   session.py          one turn: guard → understand → dialogue → recall/rank → reply
   search.py           the recommender on a fresh dialogue state (no conversation)
   state.py events.py errors.py   the dialogue state, the typed events, domain errors
+  tracing.py          OpenTelemetry spans of a turn's stages
   understand/  reading a message      dialogue/  state tracker, policy, acts, phrases
   reply/       copy, checks, cards    persist/   database, interactions, feedback
   learn/       `recochat train`       llm/       LLM backends behind one protocol

@@ -146,7 +146,8 @@ class App:
             threads=s.threads,
             greedy=s.greedy,
             engine=s.llm_engine,
-            slots=s.turn_threads,  # the engine runs as many turns at once as the server does
+            slots=s.llm_slots,
+            wait_s=s.llm_wait,
         )
 
     @cached_property

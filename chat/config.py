@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
     # (RECOCHAT_LLM=scripted is a dev/load-test fake that writes no real copy.)
     llm_backend: Literal["local", "openai", "langchain"] = "local"
+    llm_slots: int = Field(default=4, ge=1)  # generations at once on the OpenVINO engine
+    llm_wait: float = Field(default=8.0, gt=0)  # seconds a turn waits for a slot
     openai_base_url: str | None = None  # e.g. http://127.0.0.1:8000/v1 (vLLM, TGI, llama.cpp)
     openai_model: str | None = None  # default: the `llm` setting
     openai_api_key: SecretStr | None = None
@@ -94,7 +96,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = 65_536
     max_ingest_bytes: int = 50_000_000  # admin catalog upload
     admin_key: SecretStr | None = None
-    turn_threads: int = 4  # turns of different sessions that run at once
+    # Turns of different sessions that run at once (recall, ranking, cards); their
+    # generations share the model's `llm_slots`, and a turn that waits `llm_wait`
+    # seconds for a slot answers with a template reply instead (chat/llm/slots.py).
+    turn_threads: int = 16
     # the Gradio chat at /chat on the API server: off unless asked for, since it runs model
     # turns with no API key and no rate limit (a private network's tool, not a shop's page)
     serve_gradio: bool = False

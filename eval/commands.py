@@ -96,6 +96,13 @@ def register_api(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=48, help="reply length cap for the models")
     p.add_argument("--search-requests", type=int, default=400)
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for search")
+    p.add_argument(
+        "--load-model",
+        default="scripted",
+        help="LLM of the concurrency run (scripted: no generation, hash embedder)",
+    )
+    p.add_argument("--load-sessions", type=int, default=20, help="sessions at once in the load run")
+    p.add_argument("--load-turns", type=int, default=10, help="turns per session in the load run")
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench_api)
 

@@ -37,7 +37,8 @@ def api_routes(routes, prefix: str = ""):
 
 
 def session_routes(api) -> list[tuple[str, str, str]]:
-    """(method, path, where the id goes) for every route that takes a session id."""
+    """(method, path, where the id goes: path, body or query) for every route that
+    takes a session id."""
     found = []
     for prefix, route in api_routes(api.routes):
         path = prefix + route.path
@@ -45,11 +46,14 @@ def session_routes(api) -> list[tuple[str, str, str]]:
             "session_id" in getattr(p.field_info.annotation, "model_fields", {})
             for p in route.dependant.body_params
         )
+        in_query = any(p.name == "session_id" for p in route.dependant.query_params)
         for method in sorted(route.methods):
             if "{session_id}" in path:
                 found.append((method, path, "path"))
             elif in_body:
                 found.append((method, path, "body"))
+            elif in_query:
+                found.append((method, path, "query"))
     return found
 
 
@@ -58,7 +62,8 @@ def call(client, method: str, path: str, where: str, sid: str, headers: dict):
     if where == "body":
         body["session_id"] = sid
     url = path.replace("{session_id}", sid)
-    return client.request(method, url, headers=headers, json=body or None)
+    params = {"session_id": sid} if where == "query" else None
+    return client.request(method, url, headers=headers, json=body or None, params=params)
 
 
 @pytest.fixture

@@ -56,8 +56,12 @@ def test_a_turn_makes_a_span_per_stage_under_the_request(traced):
         assert got[name].context.trace_id == request.context.trace_id
     assert got["recochat.state"].attributes["recochat.intent"] == "recommend"
     assert got["recochat.llm"].start_time >= got["recochat.rank"].end_time
-    # what the user wrote is in no span
-    assert not any("earbuds" in str(s.attributes) for s in spans.get_finished_spans())
+    # what the user wrote is in no span, nor the key in the demo page's address
+    assert client.get("/demo?key=rc_not_for_traces").status_code == 200
+    assert not any(
+        "earbuds" in str(s.attributes) or "rc_not_for_traces" in str(s.attributes)
+        for s in spans.get_finished_spans()
+    )
 
 
 def test_tracing_is_off_unless_an_exporter_is_named(monkeypatch, home):

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from opentelemetry.sdk.trace.export import SpanExporter
 
-NOT_TRACED = "healthz,readyz,metrics,widget.js,images"
+# probes, static files, and /demo, whose query string holds an API key
+NOT_TRACED = "healthz,readyz,metrics,widget.js,images,demo"
 
 
 def exporter_for(name: str | None) -> SpanExporter | None:
