@@ -5,7 +5,8 @@ shared ones of database.py (`?` becomes psycopg's `%s`).
 Migrations run in one transaction under an advisory lock, so workers starting
 together upgrade the schema once; `recochat_schema` records how many ran. A
 session's turns are serialised across workers with a session-level advisory lock
-held on its own connection for the length of the turn.
+held for the length of the turn on a connection of a second pool, so turns waiting
+for or holding locks never starve the queries of the pool they need to finish.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from chat.errors import ChatError
 from chat.persist.database import MIGRATIONS, Database, Rows, postgres_sql, statements
 
 MIGRATION_LOCK = 7_211_001  # the advisory lock id taken while migrating
-POOL_SIZE = 8
+POOL_SIZE = 8  # connections for queries, per process
+LOCK_POOL_SIZE = 32  # connections holding session locks (at most one per running turn)
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -85,6 +87,15 @@ class PostgresDatabase(Database):
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
             self._migrate()
+            # opened empty: only used without Redis (chat/frontends/api/session_locks.py)
+            self._lock_pool = ConnectionPool(
+                url,
+                min_size=0,
+                max_size=LOCK_POOL_SIZE,
+                kwargs={"autocommit": True},
+                open=True,
+                name="recochat-locks",
+            )
         except Exception as e:  # psycopg's errors, or a ChatError from the migration
             self._pool.close()
             if isinstance(e, ChatError):
@@ -135,7 +146,7 @@ class PostgresDatabase(Database):
         """pg_advisory_lock on a pooled connection for the turn's length; released
         (and the connection returned) whatever the turn does."""
         key = _lock_id(session_id)
-        with self._pool.connection() as conn:
+        with self._lock_pool.connection() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (key,))
             try:
                 yield
@@ -143,4 +154,5 @@ class PostgresDatabase(Database):
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def close(self) -> None:
+        self._lock_pool.close()
         self._pool.close()

@@ -97,6 +97,29 @@ def test_a_session_lock_excludes_another_process(postgres):
     second.close()
 
 
+@pytest.mark.e2e
+def test_turns_holding_locks_do_not_starve_the_queries(postgres):
+    """More turns at once than the query pool has connections (the server runs 16
+    turn threads): each holds its session's lock and still reads and writes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chat.persist.postgres import POOL_SIZE
+
+    db = open_database(postgres.fresh_database("t" + uuid.uuid4().hex[:12]), "")
+    sids = [db.create_session() for _ in range(2 * POOL_SIZE)]
+    barrier = threading.Barrier(len(sids), timeout=20)
+
+    def turn(sid: str) -> dict:
+        with db.session_lock(sid):
+            barrier.wait()  # every lock is held at once
+            db.save_turn(sid, {"turns": 1}, [])
+            return db.load_state(sid)
+
+    with ThreadPoolExecutor(len(sids)) as pool:
+        assert list(pool.map(turn, sids)) == [{"turns": 1}] * len(sids)
+    db.close()
+
+
 def test_turns_are_stored_in_order_with_their_state(db):
     sid = db.create_session("u1")
     assert db.session_exists(sid) and not db.session_exists("nope")
