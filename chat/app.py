@@ -224,6 +224,10 @@ class App:
             )
         self.catalog_changed()
 
+    def catalog_check_due(self) -> bool:
+        """Cheap: whether `sync_catalog` would ask the database now."""
+        return time.monotonic() - self._catalog_checked >= self.settings.catalog_poll_seconds
+
     def sync_catalog(self) -> bool:
         """Follow another process's catalog change (polled at most every
         `catalog_poll_seconds`). True when this call rebuilt."""

@@ -144,7 +144,8 @@ def require(role: str):
         except ApiError:
             ctx.metrics.rate_limited.inc()
             raise
-        await run_in_threadpool(ctx.app.sync_catalog)  # another worker's catalog change
+        if ctx.app.catalog_check_due():  # another worker's catalog change, at most every N s
+            await run_in_threadpool(ctx.app.sync_catalog)
         return key
 
     return dependency
