@@ -223,6 +223,13 @@ def test_bad_messages_are_422_in_one_shape_never_500(client, key, api_app, body,
     assert api_app.db.history(sid) == []  # nothing was stored
 
 
+def test_a_range_bound_must_be_a_number(client, key):
+    body = {"query": "tea", "filters": {"ranges": {"price": {"min": True}}}}
+    assert_error(client.post("/v1/search", headers=key, json=body), 422)
+    body["filters"]["ranges"]["price"] = {"min": 5, "max": 20.5}
+    assert client.post("/v1/search", headers=key, json=body).status_code == 200
+
+
 def test_lone_surrogates_anywhere_are_422(client, key):
     sid = session(client, key)
     headers = {**key, "Content-Type": "application/json"}

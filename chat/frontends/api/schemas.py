@@ -166,8 +166,9 @@ class SessionHistory(BaseModel):
 
 
 class RangeIn(Strict):
-    min: float | None = None
-    max: float | None = None
+    # strict: `true` is no bound (lax floats would read it as 1.0)
+    min: StrictFloat | None = None
+    max: StrictFloat | None = None
 
 
 # One type per list: the store compares like with like ("$in" of mixed types is refused).
