@@ -164,6 +164,22 @@ def register_learning(sub) -> None:
     p.add_argument("--synthetic", type=int, default=100_000, help="items in the synthetic catalog")
     p.set_defaults(func=_latency)
 
+    p = evsub.add_parser(
+        "scale-out",
+        help="sessions x turns over several workers on PostgreSQL + Redis + a Chroma server",
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--sessions", type=int, default=50)
+    p.add_argument("--turns", type=int, default=10)
+    p.add_argument("--clients", type=int, default=8, help="sessions driven at once")
+    p.set_defaults(func=_scale_out)
+
+
+def _scale_out(args) -> int:
+    from eval.perf.scale_out import run
+
+    return run(args)
+
 
 def _online(args) -> int:
     from eval.offline.online_sim import run_online
