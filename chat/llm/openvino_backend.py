@@ -33,6 +33,13 @@ from .slots import Slots
 log = logging.getLogger(__name__)
 
 LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
+# OpenVINO GenAI's `step()` holds Python's GIL for the whole forward pass (tens of
+# milliseconds; a long prompt's prefill, a second): stepping back to back starved
+# every other thread of the server, the event loop included. With 20 sessions at
+# once a turn's cards waited 28 s (p50) for the GIL though they were ready in 3 s;
+# a 20 ms pause after each step while several requests run brought that to 4.6 s
+# (`recochat bench-api --load-model`). One request alone pauses only briefly.
+STEP_PAUSE_S = {False: 0.002, True: 0.02}  # keyed by "more than one request running"
 READ_WAIT_S = 1.0  # how long a message reading waits for a generation slot
 KV_CACHE_TOKENS = 8_192  # shared by all slots and the prefix cache: ~100 MB for 0.5B
 # The CPU plugin's default u8 KV cache makes a reply depend on whether its prompt's
@@ -106,6 +113,7 @@ class _Scheduler:
                 self.changed.notify_all()
             if self.error is not None:
                 return
+            time.sleep(STEP_PAUSE_S[self.pipe.get_metrics().requests > 1])  # see STEP_PAUSE_S
 
 
 class OpenVINOLLM(LocalEngine):

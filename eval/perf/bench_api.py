@@ -66,6 +66,17 @@ def _pct(values: list[float]) -> dict[str, float]:
     return {"p50": round(at(0.5) * 1000), "p95": round(at(0.95) * 1000)}
 
 
+def _mean_ms(metrics: str, histogram: str) -> float | None:
+    """The mean of a Prometheus histogram in /metrics text, in milliseconds."""
+    found = dict(
+        line.rsplit(" ", 1)
+        for line in metrics.splitlines()
+        if line.startswith((f"{histogram}_sum ", f"{histogram}_count "))
+    )
+    count = float(found.get(f"{histogram}_count", 0))
+    return round(1000 * float(found[f"{histogram}_sum"]) / count) if count else None
+
+
 class Server:
     def __init__(self, env: dict[str, str], log: Path):
         self.port = _free_port()
@@ -270,6 +281,7 @@ def bench_concurrency(
             persisted = sum(
                 len(client.get(f"/v1/sessions/{sid}").json()["messages"]) for sid in ids
             )
+            metrics = client.get("/metrics").text
         statuses = [r.status for r in results]
         return {
             "model": model,
@@ -285,6 +297,13 @@ def bench_concurrency(
             "turns_failed": sum(r.problem is not None for r in results),
             "failures": sorted({r.problem for r in results if r.problem is not None})[:5],
             "copy": dict(Counter(r.copy or "none" for r in results)),
+            # mean wait in the server before a turn starts (behind the session's
+            # earlier turns and for a free turn thread), from its /metrics
+            "server_queue_ms_mean": _mean_ms(metrics, "recochat_turn_queue_seconds"),
+            "server_stages_ms": {  # the server's own timings of each stage of a turn
+                stage: _pct([r.timings[stage] for r in results if stage in r.timings])
+                for stage in sorted({k for r in results for k in r.timings})
+            },
             "messages_persisted": persisted,
             "messages_expected": 2 * sessions * turns,
             "server_rss_mb": server.rss_mb(),
