@@ -6,6 +6,7 @@ group; prints the tables, writes report.json, report.md and a Recall@k plot."""
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -176,7 +177,7 @@ def run_turns(args) -> int:
     try:
         turns, split, stats, index = _read(args, notes)
     except EvalInputError as e:
-        print(f"error: {e}")
+        print(f"Error: {e}", file=sys.stderr)
         return 2
     vectors = embed_texts([t.text for t in turns], args.embedder)
     for t, v in zip(turns, vectors, strict=True):

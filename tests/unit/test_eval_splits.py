@@ -102,3 +102,17 @@ def test_a_bad_turns_line_stops_with_its_line_number(tmp_path):
     path.write_text('{"dialog_id": 1, "context": ["a"], "rec": ["b"]}\n{"context": "x"}\n')
     with pytest.raises(EvalInputError, match=r"turns.jsonl:2: not a turn.*dialog_id"):
         read_rows(path)
+
+
+def test_eval_turns_refuses_bad_input_in_one_line(tmp_path, capsys):
+    from chat.frontends.cli import main
+
+    turns = tmp_path / "turns.jsonl"
+    turns.write_text('{"dialog_id": 1, "context": ["a"], "rec": ["b"]}\n')
+    missing = ["eval", "turns", "--catalog", str(tmp_path / "none.jsonl"), "--turns", str(turns)]
+    assert main(missing) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "none.jsonl is not a file" in err and "Traceback" not in err
+    both = ["eval", "turns", "--catalog", str(turns), "--turns", str(turns), "--train", str(turns)]
+    assert main([*both, "--holdout-fold", "1"]) == 2
+    assert "leave it out with --train" in capsys.readouterr().err
