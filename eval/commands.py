@@ -230,6 +230,11 @@ def _turns_parser(p, catalog, turns, preset: str, ratings, out: str) -> None:
     p.add_argument(
         "--no-ablations", dest="ablations", action="store_false", help="skip the ablation rows"
     )
+    p.add_argument(
+        "--ablate",
+        action="append",
+        help="only the ablation rows whose signal group contains this text (repeatable)",
+    )
     p.set_defaults(func=_turns)
 
 

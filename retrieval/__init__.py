@@ -47,6 +47,7 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     Query,
+    SharedFacetsChannel,
     dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
@@ -83,6 +84,7 @@ __all__ = [
     "CatalogIndex",
     "Channel",
     "ContentChannel",
+    "SharedFacetsChannel",
     "DenseChannel",
     "DialogueConfig",
     "DialogueModels",

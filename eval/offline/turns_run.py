@@ -18,7 +18,14 @@ from chat import fold_of
 from eval.offline.data import file_digest, load_index, load_ratings
 from eval.offline.metrics import beyond_accuracy, rank_metrics
 from eval.offline.ml_models import train_models
-from eval.offline.protocols import PROTOCOLS, protocol_rows, repeat_ranks, samples_of
+from eval.offline.protocols import (
+    PROTOCOLS,
+    bootstrap,
+    per_sample,
+    protocol_rows,
+    repeat_ranks,
+    samples_of,
+)
 from eval.offline.report import beyond_table, markdown_rows, plot_curves, write_json
 from eval.offline.splits import TEST, Split, cold_items, plan
 from eval.offline.turns import (
@@ -30,6 +37,7 @@ from eval.offline.turns import (
     TurnScores,
     embed_texts,
     evaluate,
+    facet_fields,
     fit_and_rank,
     popularity_ranks,
     single_signal_ranks,
@@ -41,14 +49,20 @@ from retrieval import (
     DenseChannel,
     ModelChannel,
     Query,
+    SharedFacetsChannel,
     make_embedder,
 )
 
-COLUMNS = ["ranker", "R@1", "R@10", "R@50", "NDCG@10", "NDCG@50", "MRR", "samples"]
+SIGNAL_COLUMNS = ["ranker", "R@1", "R@10", "R@50", "NDCG@10", "MRR", "samples"]
 # feature groups removed together in the ablation rows
 GROUPS = {
     "dense (semantic)": ["semantic", "in_dense", "rr_semantic"],
     "content": ["content", "in_content", "rr_content"],
+    "shared_facets (knowledge-graph paths)": [
+        "shared_facets",
+        "in_shared_facets",
+        "rr_shared_facets",
+    ],
     "co_mention": ["co_mention", "in_co_mention", "rr_co_mention"],
     "picked_after (dialogues)": ["picked_after", "in_picked_after", "rr_picked_after"],
     "asked_for (facets → picks)": ["asked_for", "in_asked_for", "rr_asked_for"],
@@ -66,6 +80,7 @@ GROUPS = {
         "rr_semantic",
         "rr_facet_match",
         "rr_content",
+        "rr_shared_facets",
         "rr_co_interaction",
         "rr_cf",
         "rr_sequence",
@@ -82,6 +97,7 @@ GROUPS = {
 SINGLE = [
     "semantic",
     "content",
+    "shared_facets",
     "co_mention",
     "picked_after",
     "asked_for",
@@ -104,6 +120,12 @@ def build_fixed_channels(index, embedder: str, ratings_path: str | None, notes: 
     fixed = [
         TurnScores(index, "dense", DenseChannel(index, make_embedder(embedder).embed), -np.inf),
         TurnScores(index, "content", ContentChannel(index), 0.0),
+        TurnScores(
+            index,
+            "shared_facets",
+            SharedFacetsChannel(index, facet_fields(index), recency=OPTIONS.recency),
+            0.0,
+        ),
     ]
     if ratings_path is None or not Path(ratings_path).is_file():
         notes.append(f"no MovieLens ratings at {ratings_path}: ML channels left out")
@@ -193,17 +215,17 @@ def run_turns(args) -> int:
         "repeat the context": baselines["repeat"],
         "fused": {"excl": fused["excl"], "incl": fused["incl"]},
     }
-    scopes = {}
     scope_folds = {
         "cross-validated": list(split.cv_folds),
         "held-out": [TEST] if split.test else [],
     }
-    for scope, folds in scope_folds.items():
-        ranked = [n for n, t in enumerate(turns) if t.fold in folds]
-        if ranked:
-            scopes[scope] = _scope_rows(turns, ranked, rankers)
-    dev = [n for n, t in enumerate(turns) if t.fold in split.cv_folds]
-    signals = _signal_rows(args, turns, data, split, dev, fused)
+    ranked_by_scope = {
+        scope: ranked
+        for scope, folds in scope_folds.items()
+        if (ranked := [n for n, t in enumerate(turns) if t.fold in folds])
+    }
+    scopes = {s: _scope_rows(turns, ranked, rankers) for s, ranked in ranked_by_scope.items()}
+    signals = _signal_rows(args, turns, data, split, ranked_by_scope, fused)
     lists = [fused["lists"][n] for n in sorted(fused["lists"])]
     beyond = _beyond_accuracy(index, lists, baselines["popularity_lists"])
     pool_hits = sum(
@@ -230,7 +252,7 @@ def run_turns(args) -> int:
         "stats": stats,
         "protocols": PROTOCOLS,
         "scopes": scopes,
-        "signals_excluding_mentioned": signals,
+        "signals_mentioned_excluded": signals,
         "weights_by_fold": fused["weights"],
         "beyond_accuracy": beyond,
         "notes": notes,
@@ -331,28 +353,42 @@ def _scope_rows(turns: list[Turn], ranked: list[int], rankers: dict) -> dict[str
     return {name: protocol_rows(samples, flat, keep) for name, keep in subsets.items()}
 
 
-def _signal_rows(args, turns, data, split: Split, dev: list[int], fused: dict) -> list[dict]:
-    """Mentioned excluded, over the development turns (where choices are made):
-    each signal alone, the fusion, and (with --ablations) the fusion without each group."""
+def _signal_rows(args, turns, data, split: Split, scopes: dict, fused: dict) -> dict:
+    """Mentioned excluded, per scope: each signal alone, the fusion, and the fusion
+    without each signal group (all with --ablations, or those --ablate names), with
+    its paired difference to the fusion and that difference's 95 % interval."""
     names = set(data["names"])
-    rows = []
-
-    def add(label: str, by_turn: dict[int, list[int]]) -> None:
-        rows.append({"ranker": label, **rank_metrics([r for n in dev for r in by_turn[n]])})
-
-    for name in SINGLE:
-        if name in names:
-            add(f"only {name}", single_signal_ranks(turns, data, name))
-    add("fused (all signals)", fused["excl"])
+    rankers = {f"only {n}": single_signal_ranks(turns, data, n) for n in SINGLE if n in names}
+    rankers["fused (all signals)"] = fused["excl"]
+    ablated = []
     for label, group in GROUPS.items() if args.ablations else ():
-        if names & set(group):
+        wanted = not args.ablate or any(a in label for a in args.ablate)
+        if wanted and names & set(group):
+            ablated.append(f"  - {label}")
             res = fit_and_rank(turns, data, split, set(group), learner=OPTIONS.learner)
-            add(f"  - {label}", res["excl"])
-    return rows
+            rankers[ablated[-1]] = res["excl"]
+    out = {}
+    for scope, ranked in scopes.items():
+        clusters = [f"{turns[n].fold}:{turns[n].dialog}" for n in ranked for _ in turns[n].gold]
+        base = per_sample(np.array([r for n in ranked for r in fused["excl"][n]]))
+        rows = []
+        for label, by_turn in rankers.items():
+            ranks = [r for n in ranked for r in by_turn[n]]
+            row = {"ranker": label, **rank_metrics(ranks)}
+            if label in ablated:
+                diff = bootstrap(per_sample(np.array(ranks)) - base, clusters)
+                row["diff_vs_fused"] = {k: diff[k] for k in ("R@10", "R@50")}
+            rows.append(row)
+        out[scope] = rows
+    return out
 
 
 def _cell(f: dict) -> str:
     return f"{f['value']:.3f} ({f['low']:.3f}–{f['high']:.3f})"
+
+
+def _number(v) -> str:
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
 def _markdown(args, report: dict) -> str:
@@ -379,15 +415,17 @@ def _markdown(args, report: dict) -> str:
                     for r in rows
                 ],
             )
-    lines += ["", "## Signals, mentioned excluded, development turns", ""]
-    lines += markdown_rows(
-        COLUMNS,
-        [
-            [str(r["ranker"])]
-            + [f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS[1:]]
-            for r in report["signals_excluding_mentioned"]
-        ],
-    )
+    for scope, rows in report["signals_mentioned_excluded"].items():
+        lines += ["", f"## Signals, mentioned excluded: {titles[scope]}", ""]
+        lines += markdown_rows(
+            [*SIGNAL_COLUMNS, "ΔR@10 vs fused", "ΔR@50 vs fused"],
+            [
+                [str(r["ranker"])]
+                + [_number(r.get(c)) for c in SIGNAL_COLUMNS[1:]]
+                + [_cell(d) for d in r.get("diff_vs_fused", {}).values()]
+                for r in rows
+            ],
+        )
     lines += ["", "## Protocols", ""] + [f"- {k}: {v}" for k, v in report["protocols"].items()]
     lines += ["", "## Run", ""] + [f"- {k}: {v}" for k, v in stats.items()]
     lines += [f"- note: {n}" for n in report["notes"]]

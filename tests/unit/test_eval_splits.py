@@ -112,7 +112,9 @@ def test_eval_turns_refuses_bad_input_in_one_line(tmp_path, capsys):
     missing = ["eval", "turns", "--catalog", str(tmp_path / "none.jsonl"), "--turns", str(turns)]
     assert main(missing) == 2
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and "none.jsonl is not a file" in err and "Traceback" not in err
+    assert (
+        err.startswith("Error: ") and "none.jsonl is not a file" in err and "Traceback" not in err
+    )
     both = ["eval", "turns", "--catalog", str(turns), "--turns", str(turns), "--train", str(turns)]
     assert main([*both, "--holdout-fold", "1"]) == 2
     assert "leave it out with --train" in capsys.readouterr().err
