@@ -1,15 +1,17 @@
-"""`recochat eval redial`: the standard ReDial recommendation protocol.
+"""`recochat eval turns` (and its ReDial alias `eval redial`): the standard
+recommendation-turn protocol on any catalog and turns file.
 
-At every recommendation turn the whole catalog is ranked and each gold movie is
-one sample (CRSLab / UniCRS / iEvaLM convention); Recall@1/10/50, NDCG and MRR,
-with and without excluding the movies already mentioned in the context.
+At every recommendation turn the whole catalog is ranked and each gold item is
+one sample (CRSLab / UniCRS / iEvaLM convention); Recall@1/10/50, NDCG and MRR
+under the protocols of eval/offline/protocols.py.
 
 What the ranker sees at a turn: the context's text, all of it (dense channel,
-"said", similar requests), the movies it mentions, linked by title (content,
-co-mention, dialogue EASE, MovieLens co-interaction, EASE and SASRec
-channels), the genres and people it names (facet match), and popularity.
-Nothing from the catalog's `redial_mentions` field is used: it counts
-mentions in the test dialogues.
+"said", similar requests), the items it mentions, linked by title (content,
+shared facets, co-mention, dialogue EASE, MovieLens co-interaction, EASE and
+SASRec channels), the facet values it names (the catalog's categorical facets:
+genres and people on ReDial, also writers and languages on OpenDialKG), and
+popularity. Nothing from ReDial's `redial_mentions` field is used (the preset
+drops it): it counts mentions in the test dialogues.
 
 Learned from the other folds' dialogues: co-mentions (item-kNN over
 dialogues) and EASE over the same dialogues ("dialogue_cf"), mention
@@ -38,12 +40,13 @@ features down to rank 200 (.184/.381); channel scores scaled by their maximum
 likes are not told from dislikes. Of the gold movies outside the pool (pool
 recall .80), 70 % were never named in the training folds' dialogues.
 
-Everything learned from the turns file (dialogue co-mentions, popularity,
-fusion weights) is cross-validated by dialog_id folds: fold f is scored by
+Everything learned from the turns (dialogue co-mentions, popularity, fusion
+weights) follows the split plan of eval/offline/splits.py: fold f is scored by
 models that never saw its dialogues, and the fusion weights for fold f are
 learned on the other folds' turns, each featurised by models that excluded
 both f and that turn's own fold (nested), so no training example's features
-leak its own answer. MovieLens models use no ReDial data.
+leak its own answer; held-out test turns reach no model at all. MovieLens
+models use no dialogue data.
 
 Ranking is the product's two-stage pipeline: every channel recalls its top
 `--pool` items, the union is fused, and the rest of the catalog follows by
