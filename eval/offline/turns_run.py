@@ -127,7 +127,10 @@ def build_fixed_channels(index, embedder: str, ratings_path: str | None, notes: 
             0.0,
         ),
     ]
-    if ratings_path is None or not Path(ratings_path).is_file():
+    if ratings_path is None:
+        notes.append("MovieLens channels left out (no --ratings, or --no-movielens)")
+        return fixed
+    if not Path(ratings_path).is_file():
         notes.append(f"no MovieLens ratings at {ratings_path}: ML channels left out")
         return fixed
     ratings = load_ratings(Path(ratings_path), index)
@@ -423,6 +426,7 @@ def _markdown(args, report: dict) -> str:
                 [str(r["ranker"])]
                 + [_number(r.get(c)) for c in SIGNAL_COLUMNS[1:]]
                 + [_cell(d) for d in r.get("diff_vs_fused", {}).values()]
+                + [""] * (2 - len(r.get("diff_vs_fused", {})))
                 for r in rows
             ],
         )
