@@ -24,7 +24,7 @@ from retrieval.items.catalog import (
     read_rows,
 )
 from retrieval.items.embedders import HashEmbedder, make_embedder
-from retrieval.items.facets import Facet, discover_facets
+from retrieval.items.facets import Facet, categorical_fields
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.linking import FacetMatcher, TitleLinker
@@ -92,7 +92,7 @@ __all__ = [
     "Example",
     "FacetMatcher",
     "Facet",
-    "discover_facets",
+    "categorical_fields",
     "FeatureBuilder",
     "FeatureConfig",
     "FieldMap",

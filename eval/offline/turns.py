@@ -78,8 +78,8 @@ from retrieval import (
     PopularChannel,
     Query,
     TitleLinker,
+    categorical_fields,
     dialogue_channels,
-    discover_facets,
     learn_fusion,
     learn_tree_fusion,
 )
@@ -106,11 +106,6 @@ class Featurised:
     chosen: list[int] = field(default_factory=list)
 
 
-def facet_fields(index: CatalogIndex) -> tuple[str, ...]:
-    """The catalog's categorical facets (genres, people, …): what a request can name."""
-    return tuple(n for n, f in discover_facets(index.metas).items() if f.kind == "categorical")
-
-
 class TurnReader:
     """Turns files (JSONL: dialog_id, context, rec) linked to one catalog: the
     context's items by title, its facet values, the gold titles by exact title."""
@@ -120,7 +115,7 @@ class TurnReader:
         self.linker = TitleLinker(
             {i: m["title"] for i, m in zip(index.ids, index.metas, strict=True)}
         )
-        self.fields = facet_fields(index)
+        self.fields = categorical_fields(index.metas)
         self.facets = FacetMatcher(index.metas, self.fields)
         self.by_title: dict[str, list[int]] = {}
         for p, meta in enumerate(index.metas):

@@ -37,7 +37,6 @@ from eval.offline.turns import (
     TurnScores,
     embed_texts,
     evaluate,
-    facet_fields,
     fit_and_rank,
     popularity_ranks,
     single_signal_ranks,
@@ -50,6 +49,7 @@ from retrieval import (
     ModelChannel,
     Query,
     SharedFacetsChannel,
+    categorical_fields,
     make_embedder,
 )
 
@@ -123,7 +123,7 @@ def build_fixed_channels(index, embedder: str, ratings_path: str | None, notes: 
         TurnScores(
             index,
             "shared_facets",
-            SharedFacetsChannel(index, facet_fields(index), recency=OPTIONS.recency),
+            SharedFacetsChannel(index, categorical_fields(index.metas), recency=OPTIONS.recency),
             0.0,
         ),
     ]

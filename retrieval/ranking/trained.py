@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from retrieval.items.facets import categorical_fields
 from retrieval.items.index import CatalogIndex
 from retrieval.models.array_model import ArrayFormatError, ItemScorer
 from retrieval.models.artifacts import Artifact, ArtifactError, load_artifact
@@ -28,6 +29,7 @@ from retrieval.ranking.channels import (
     DenseChannel,
     ModelChannel,
     PopularChannel,
+    SharedFacetsChannel,
     dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
@@ -58,6 +60,7 @@ class Trained:
         return [
             DenseChannel(index, embed),
             ContentChannel(index),
+            SharedFacetsChannel(index, categorical_fields(index.metas)),
             *self.channels,
             *(dialogue_channels(self.dialogues, index) if self.dialogues is not None else []),
             PopularChannel(index),
