@@ -12,7 +12,7 @@ from conftest import MODEL_CACHE, shared_file
 from chat.frontends.cli import main
 
 pytestmark = pytest.mark.e2e
-TRAIN_DIALOGS, TEST_DIALOGS = 120, 40
+TRAIN_DIALOGS, TEST_DIALOGS = 90, 30
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,8 @@ def report(tmp_path_factory):
                 str(work / "test.jsonl"),
                 "--cold-items",
                 "0.2",
+                "--folds",
+                "3",
                 "--no-ablations",
                 "--out",
                 str(work / "out"),
