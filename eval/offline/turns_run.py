@@ -309,8 +309,16 @@ def _read(args, notes: list[str]) -> tuple[list[Turn], Split, dict, CatalogIndex
         stats = {"train": stats, "test": test_stats}
     else:
         turns, stats = reader.read(Path(args.turns), fold, args.limit_dialogs)
-    if not any(t.fold in split.cv_folds for t in turns):
+    # a fold no dialogue hashes to is neither ranked nor learned from
+    present = {t.fold for t in turns}
+    split = Split(tuple(f for f in split.cv_folds if f in present), split.test)
+    if not split.cv_folds:
         raise EvalInputError(f"no usable training turns in {args.train or args.turns}.")
+    if split.test and TEST not in present:
+        raise EvalInputError(
+            f"fold {args.holdout_fold} of {args.turns} holds no dialogue; "
+            f"pick one of {sorted(present)} for --holdout-fold."
+        )
     notes.append(f"facets read from requests: {', '.join(reader.fields)}")
     return turns, split, stats, index
 
