@@ -118,3 +118,23 @@ def test_eval_turns_refuses_bad_input_in_one_line(tmp_path, capsys):
     both = ["eval", "turns", "--catalog", str(turns), "--turns", str(turns), "--train", str(turns)]
     assert main([*both, "--holdout-fold", "1"]) == 2
     assert "leave it out with --train" in capsys.readouterr().err
+
+
+def test_an_empty_holdout_fold_says_which_folds_hold_dialogues(tmp_path, monkeypatch, capsys):
+    from chat import fold_of
+    from chat.frontends.cli import main
+
+    monkeypatch.setenv("RECOCHAT_CACHE_DIR", str(tmp_path / "cache"))
+    dialogs = [str(n) for n in range(40) if fold_of(str(n), 5) in (0, 1)][:6]
+    turns = tmp_path / "turns.jsonl"
+    turns.write_text(
+        "\n".join(
+            json.dumps({"dialog_id": d, "context": ["Alien (1979)?"], "rec": ["The Others (2001)"]})
+            for d in dialogs
+        )
+        + "\n"
+    )
+    args = ["eval", "turns", "--catalog", str(FIXTURES / "movies_small.jsonl"), "--turns"]
+    args += [str(turns), "--preset", "redial", "--embedder", "hash", "--holdout-fold", "4"]
+    assert main(args) == 2
+    assert "fold 4 of" in (err := capsys.readouterr().err) and "pick one of [0, 1]" in err
