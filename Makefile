@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test unit install browser lint bench dialogues clean
+.PHONY: demo test unit install browser services lint bench dialogues clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL and Redis for the scale-out tests (each test session starts its own
+# throw-away servers on free loopback ports: tests/helpers/services.py; nothing is left running).
+services:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
+
 # ruff, the layering contracts (import-linter, see .importlinter) and the type checker
 lint: install
 	$(BIN)/ruff check chat retrieval prompts eval tests docs
@@ -37,7 +44,7 @@ lint: install
 
 # The whole suite, as CI runs it: lint, unit tests and the end-to-end tests (real models,
 # Chroma, servers on loopback, headless Chromium).
-test: install browser lint
+test: install browser services lint
 	$(BIN)/pytest -q --durations=20
 
 # The fast part: no models, no servers, no browser (under two minutes).

@@ -6,6 +6,7 @@ deeper is theirs to import):
   session.py          one turn: guard → understand → dialogue → recall/rank → reply
   search.py           the recommender on a fresh dialogue state (no conversation)
   state.py events.py errors.py   the dialogue state, the typed events, domain errors
+  tracing.py          OpenTelemetry spans of a turn's stages
   understand/  reading a message      dialogue/  state tracker, policy, acts, phrases
   reply/       copy, checks, cards    persist/   database, interactions, feedback
   learn/       `recochat train`       llm/       LLM backends behind one protocol
@@ -30,6 +31,7 @@ from chat.events import (
 from chat.learn.dialogue_training import FEATURES, TREES, fold_of, train_dialogues
 from chat.learn.training import TrainConfig, TrainingRefused, train
 from chat.llm import LLM, ModelError, ScriptedLLM, make_llm
+from chat.persist.connect import is_shared, open_database
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.feedback import FeedbackLog
@@ -86,7 +88,9 @@ __all__ = [
     "description",
     "detect",
     "fold_of",
+    "is_shared",
     "load_settings",
+    "open_database",
     "make_llm",
     "money",
     "query_for",

@@ -4,14 +4,23 @@
 the database, and builds the recommender, tracker and copy writer; `app.session()`
 starts or resumes a conversation. The LLM loads lazily on first use, so
 commands that never generate (ingest, doctor) stay fast.
+
+Scaled out (the database in PostgreSQL, the items in a Chroma server) nothing
+embedded is written, so there is no lock and several workers open the same
+settings. Each catalog change bumps the database's catalog version; a worker
+compares it with its own at most every `catalog_poll_seconds` (on the next request
+after that) and rebuilds what it derived from the catalog when it moved: an item
+upserted through one worker is recalled by every worker within that delay.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,6 +30,8 @@ from chat.dialogue.tracker import StateTracker
 from chat.errors import ChatError
 from chat.llm import LLM, ScriptedLLM, Usage, make_llm
 from chat.llm.base import Message
+from chat.persist import pii
+from chat.persist.connect import is_shared, open_database
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.interactions import InteractionStore
@@ -62,6 +73,7 @@ class _LoadTestLLM(ScriptedLLM):
             yield piece
 
 
+CATALOG_COUNTER = "catalog"  # the catalog version in the database's counters
 EMPTY_CATALOG = (
     "The catalog is empty. Run 'recochat ingest --demo' (or 'recochat ingest FILE') first"
 )
@@ -75,9 +87,17 @@ class App:
     db: Database
     llm_override: LLM | None = None
 
+    def __post_init__(self) -> None:
+        self._catalog_seen = self.db.counter(CATALOG_COUNTER)
+        self._catalog_checked = time.monotonic()
+        self._catalog_lock = threading.Lock()
+
     @classmethod
     def open(cls, settings: Settings, *, llm: LLM | None = None) -> App:
-        home = DataDir(settings.home).acquire()
+        pii.install_log_masking()  # before anything of the session can be logged
+        home = DataDir(settings.home)
+        if not cls.shares_storage(settings):
+            home.acquire()
         try:
             embedder = make_embedder(settings.embedder)
             if settings.chroma_host:
@@ -86,11 +106,17 @@ class App:
                 )
             else:
                 store = ItemStore.persistent(str(home.chroma), embedder, settings.collection)
-            db = Database(home.database)
+            db = open_database(settings.database_url, home.database)
         except BaseException:
             home.release()
             raise
         return cls(settings, home, store, db, llm)
+
+    @staticmethod
+    def shares_storage(settings: Settings) -> bool:
+        """Everything written lives in servers (PostgreSQL, a Chroma server): several
+        processes may serve the same settings at once."""
+        return is_shared(settings.database_url) and bool(settings.chroma_host)
 
     @cached_property
     def llm(self) -> LLM:
@@ -120,7 +146,8 @@ class App:
             threads=s.threads,
             greedy=s.greedy,
             engine=s.llm_engine,
-            slots=s.turn_threads,  # the engine runs as many turns at once as the server does
+            slots=s.llm_slots,
+            wait_s=s.llm_wait,
         )
 
     @cached_property
@@ -153,9 +180,10 @@ class App:
         warned about and skipped)."""
         from retrieval import Recommender
 
-        return Recommender.build(
-            self.store, self.interactions, self.home.artifacts, self.settings.learning
-        )
+        learning = self.settings.learning
+        if self.settings.chroma_host:  # the server's index answers the dense stage
+            learning = replace(learning, dense_from_store=True)
+        return Recommender.build(self.store, self.interactions, self.home.artifacts, learning)
 
     @cached_property
     def interactions(self) -> InteractionStore:
@@ -163,9 +191,10 @@ class App:
 
     def warm_up(self) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender) and the model. A missing model fails here, with its
-        install hint (a ModelError). Returns the loaded model."""
+        (tracker, recommender), the personal-data masker and the model. A missing model
+        fails here, with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
+        pii.warm_up()
         return self.llm.load()
 
     def require_catalog(self, why: str = "") -> None:
@@ -177,6 +206,43 @@ class App:
         """Forget what was derived from the catalog (after an ingest)."""
         for name in ("tracker", "checker", "policy", "recommender"):
             self.__dict__.pop(name, None)
+
+    def catalog_changed(self) -> None:
+        """This process changed the catalog: rebuild here, and tell the other workers."""
+        self.refresh()
+        with self._catalog_lock:
+            self._catalog_seen = self.db.bump(CATALOG_COUNTER)
+
+    def artifacts_changed(self, names: Sequence[str]) -> None:
+        """After `recochat train`: the artifacts' metadata goes into the database (what
+        every worker serves, for `recochat doctor` and operators), and running workers
+        rebuild their recommender with the new files, as after a catalog change."""
+        for name in names:
+            manifest = json.loads((self.home.artifacts / name / "manifest.json").read_text())
+            self.db.record_artifact(
+                name, manifest["kind"], manifest["sha256"], manifest.get("info", {})
+            )
+        self.catalog_changed()
+
+    def catalog_check_due(self) -> bool:
+        """Cheap: whether `sync_catalog` would ask the database now."""
+        return time.monotonic() - self._catalog_checked >= self.settings.catalog_poll_seconds
+
+    def sync_catalog(self) -> bool:
+        """Follow another process's catalog change (polled at most every
+        `catalog_poll_seconds`). True when this call rebuilt."""
+        now = time.monotonic()
+        if now - self._catalog_checked < self.settings.catalog_poll_seconds:
+            return False
+        with self._catalog_lock:
+            self._catalog_checked = now
+            version = self.db.counter(CATALOG_COUNTER)
+            if version == self._catalog_seen:
+                return False
+            self._catalog_seen = version
+            self.store.reload()
+            self.refresh()
+        return True
 
     def session(self, session_id: str | None = None, user_id: str | None = None) -> Session:
         if session_id is None or not self.db.session_exists(session_id):

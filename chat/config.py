@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -26,6 +26,8 @@ from pydantic_settings import (
 
 from chat.errors import ConfigError
 from retrieval import LearningConfig
+
+OtelExporter = Literal["console", "otlp", "none"]
 
 
 class TurnSettings(BaseModel):
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     collection: str = "items"
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
+    # Scale-out (several `recochat serve` workers): sessions, events and keys in PostgreSQL
+    # (postgresql://user@host:port/db; unset: SQLite in the data directory), rate limits
+    # and session locks in Redis (redis://host:port/0; unset: in the database / in memory)
+    database_url: str | None = None
+    redis_url: str | None = None
+    catalog_poll_seconds: float = 2.0  # how often a worker checks for another's catalog change
     host: str = "127.0.0.1"
     port: int = 7860  # `recochat web`
     serve_port: int = 8080  # `recochat serve` (8000 is a local Chroma server's)
@@ -71,6 +79,8 @@ class Settings(BaseSettings):
     # --- LLM backend: local transformers, any OpenAI-compatible server, or LangChain ---
     # (RECOCHAT_LLM=scripted is a dev/load-test fake that writes no real copy.)
     llm_backend: Literal["local", "openai", "langchain"] = "local"
+    llm_slots: int = Field(default=4, ge=1)  # generations at once on the OpenVINO engine
+    llm_wait: float = Field(default=8.0, gt=0)  # seconds a turn waits for a slot
     openai_base_url: str | None = None  # e.g. http://127.0.0.1:8000/v1 (vLLM, TGI, llama.cpp)
     openai_model: str | None = None  # default: the `llm` setting
     openai_api_key: SecretStr | None = None
@@ -86,8 +96,16 @@ class Settings(BaseSettings):
     max_request_bytes: int = 65_536
     max_ingest_bytes: int = 50_000_000  # admin catalog upload
     admin_key: SecretStr | None = None
-    turn_threads: int = 4  # turns of different sessions that run at once
-    serve_gradio: bool = True  # the Gradio chat at /chat on the API server
+    # Turns of different sessions that run at once (recall, ranking, cards); their
+    # generations share the model's `llm_slots`, and a turn that waits `llm_wait`
+    # seconds for a slot answers with a template reply instead (chat/llm/slots.py).
+    turn_threads: int = 16
+    # the Gradio chat at /chat on the API server: off unless asked for, since it runs model
+    # turns with no API key and no rate limit (a private network's tool, not a shop's page)
+    serve_gradio: bool = False
+    # traces per turn stage (chat/frontends/api/telemetry.py): "console" or "otlp"; off when
+    # unset, unless the standard OTEL_TRACES_EXPORTER or an OTLP endpoint is set
+    otel_exporter: OtelExporter | None = Field(default_factory=lambda: _standard_otel_exporter())
     # A person to hand the conversation to, offered by the widget: a contact page, an
     # e-mail address, and/or a webhook that receives the conversation (http(s) only).
     handoff_url: str | None = None
@@ -134,6 +152,16 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _standard_otel_exporter() -> OtelExporter | None:
+    """The trace exporter the standard OpenTelemetry variables ask for, if any."""
+    named = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    for known in get_args(OtelExporter):
+        if named == known:
+            return known
+    endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    return "otlp" if any(os.environ.get(k) for k in endpoints) else None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -38,9 +38,10 @@ from chat.recommend import ranked_cards, shortlist
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
+from chat.tracing import stage
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
-from chat.understand.reading import MessageReading
+from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from retrieval import ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
@@ -96,15 +97,19 @@ class Session:
             return
 
         t = time.perf_counter()
-        msg = self.tracker.read(self.state, text)
-        if self.llm_reader is not None:  # the LLM's reading, where the rules are unsure
-            t = _lap(timings, "rules", t)
-            msg = self.llm_reader.improve(self.tracker, self.state, msg)
-            t = _lap(timings, "reading", t)
-        if (refusal := _refusal(msg)) is not None:
+        with stage("state") as span:
+            msg = self.tracker.read(self.state, text)
+            if self.llm_reader is not None:  # the LLM's reading, where the rules are unsure
+                t = _lap(timings, "rules", t)
+                msg = self.llm_reader.improve(self.tracker, self.state, msg)
+                t = _lap(timings, "reading", t)
+            span.set_attribute("recochat.intent", msg.intent)
+            refusal = _refusal(msg)
+            if refusal is None:
+                state = self.tracker.apply(self.state, msg)
+        if refusal is not None:
             yield refusal
             return
-        state = self.tracker.apply(self.state, msg)
         t = _lap(timings, "state", t)
 
         for item_id, kind in msg.feedback:  # the online learners hear it before recall
@@ -113,7 +118,9 @@ class Session:
         recalled: Shortlist | None = None
         pool: int | None = None
         if msg.intent in _RETRIEVING:
-            recalled, pool = self._retrieve(state, stages)
+            with stage("recall") as span:
+                recalled, pool = self._retrieve(state, stages)
+                span.set_attribute("recochat.pool", pool)
             t = _lap(timings, "recall", t)
         candidates = [i.meta for i in recalled.items] if recalled else []
         decision = self.policy.decide(state, msg.intent, candidates, pool or 0, force=msg.force)
@@ -247,6 +254,8 @@ class Session:
             text = acts.smalltalk(msg, lang)
         elif act in ("refuse", "unclear", "reset", "acknowledge"):
             text = say(lang, act)
+        elif act == "clarify":  # a reference before anything was shown (see _refusal)
+            text = say(lang, NOTHING_SHOWN)
         else:  # pragma: no cover - every act of the policy is handled above
             text = say(lang, "unclear")
         yield from _words(text)
@@ -261,10 +270,13 @@ class Session:
     ) -> Iterator[Event]:
         t = time.perf_counter()
         stages = debug["stages_ms"]
-        recalled = recalled or self._recall(state, stages)
-        found = ranked_cards(
-            self.recommender, recalled, state, self.config.recommend_k, timings=stages
-        )
+        if recalled is None:
+            with stage("recall"):
+                recalled = self._recall(state, stages)
+        with stage("rank", **{"recochat.candidates": len(recalled.items)}):
+            found = ranked_cards(
+                self.recommender, recalled, state, self.config.recommend_k, timings=stages
+            )
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)
@@ -281,19 +293,21 @@ class Session:
             yield TextDelta(prefix)
         writer = self.writer
         request = " ".join(state.request[-2:]) or msg.text
-        for piece in writer.write(
-            request,
-            cards,
-            [i.meta for i in found.items],
-            state.language,
-            wants="",  # small models echo it; the reasons already say what matched
-            allowed_ids=set(state.anchors) | set(state.liked_ids),
-        ):
-            if piece.replace:
-                yield TextReplace(prefix + piece.text, piece.reason)
-            else:
-                yield TextDelta(piece.text)
-        result = writer.last
+        with stage("llm", **{"recochat.model": writer.llm.name}) as span:
+            for piece in writer.write(
+                request,
+                cards,
+                [i.meta for i in found.items],
+                state.language,
+                wants="",  # small models echo it; the reasons already say what matched
+                allowed_ids=set(state.anchors) | set(state.liked_ids),
+            ):
+                if piece.replace:
+                    yield TextReplace(prefix + piece.text, piece.reason)
+                else:
+                    yield TextDelta(piece.text)
+            result = writer.last
+            span.set_attribute("recochat.copy_source", result.source)
         if result.first_token_s is not None:
             timings["llm_first_token"] = round(result.first_token_s, 4)
         if result.first_text_s is not None:  # the first checked words the user sees
@@ -358,10 +372,11 @@ def _lap(timings: dict[str, float], stage: str, since: float) -> float:
 
 def _refusal(msg: MessageReading) -> ErrorEvent | None:
     """A message the turn stops at: a language we do not speak, or a reference to
-    nothing (e.g. "the third one" when two were shown)."""
+    nothing (e.g. "the third one" when two were shown). A reference before anything
+    was shown is no refusal: the policy's "clarify" act answers it."""
     if msg.unsupported:
         return ErrorEvent("unsupported_language", UNSUPPORTED)
-    if msg.intent == "problem" and msg.problem:
+    if msg.intent == "problem" and msg.problem and msg.problem[0] != NOTHING_SHOWN:
         return ErrorEvent(*msg.problem)
     return None
 

@@ -42,6 +42,11 @@ TOPIC_FIELDS = (
     "offer",
     "focus",
 )
+# fields that hold item ids: stored exactly, never masked as personal data (an id may look
+# like a phone number); the debug record of a turn names them the same way
+ITEM_ID_FIELDS = frozenset(
+    {"anchors", "passed", "liked_ids", "disliked_ids", "seen_ids", "excluded_ids", "shown", "focus"}
+)
 
 
 @dataclass

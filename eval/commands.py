@@ -96,6 +96,13 @@ def register_api(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=48, help="reply length cap for the models")
     p.add_argument("--search-requests", type=int, default=400)
     p.add_argument("--clients", type=int, default=4, help="concurrent clients for search")
+    p.add_argument(
+        "--load-model",
+        default="scripted",
+        help="LLM of the concurrency run (scripted: no generation, hash embedder)",
+    )
+    p.add_argument("--load-sessions", type=int, default=20, help="sessions at once in the load run")
+    p.add_argument("--load-turns", type=int, default=10, help="turns per session in the load run")
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench_api)
 
@@ -160,6 +167,22 @@ def register_learning(sub) -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--synthetic", type=int, default=100_000, help="items in the synthetic catalog")
     p.set_defaults(func=_latency)
+
+    p = evsub.add_parser(
+        "scale-out",
+        help="sessions x turns over several workers on PostgreSQL + Redis + a Chroma server",
+    )
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--sessions", type=int, default=50)
+    p.add_argument("--turns", type=int, default=10)
+    p.add_argument("--clients", type=int, default=8, help="sessions driven at once")
+    p.set_defaults(func=_scale_out)
+
+
+def _scale_out(args) -> int:
+    from eval.perf.scale_out import run
+
+    return run(args)
 
 
 def _online(args) -> int:

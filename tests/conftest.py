@@ -59,3 +59,33 @@ def app(home, shop_catalog):
     application.refresh()
     yield application
     application.close()
+
+
+# --- real services, one of each per test session (tests/helpers/services.py) ---------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from helpers import services
+
+    server = services.postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from helpers import services
+
+    server = services.redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chroma_server():
+    from helpers import services
+
+    server = services.chroma()
+    yield server
+    server.stop()

@@ -24,6 +24,8 @@ TEXT = {
         "unclear": "Sorry, I did not understand that. Tell me what you are looking for, "
         "for example a kind of item, a budget or something you liked.",
         "reset": "Okay, let's start over. What are you looking for?",
+        "nothing_shown": "I have not shown you any items yet. What are you looking for? "
+        "Tell me the kind of item, a budget or something you liked.",
         "acknowledge": "Okay. What should I change — the budget, the kind of item, something else?",
         "nothing": "I could not find anything that matches yet. Could you tell me a bit more?",
         "ask_kind": "What kind of item are you looking for — {options}, or something else?",
@@ -61,6 +63,7 @@ TEXT = {
         "refuse": "我只能帮你在这个目录里找东西。你想找什么呢？",
         "unclear": "抱歉，我没看懂。告诉我你想找什么，比如类别、预算或者你喜欢的东西。",
         "reset": "好的，我们重新开始。你想找什么？",
+        "nothing_shown": "我还没有给你推荐任何商品。你想找什么？告诉我类别、预算或者你喜欢的东西。",
         "acknowledge": "好的。要改哪一点——预算、类别，还是别的？",
         "nothing": "暂时没有找到符合的。能再多说一点吗？",
         "ask_kind": "你想要哪一类？比如{options}，还是别的？",

@@ -61,6 +61,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.close()
 
         report = app.store.upsert(loaded.items, sync=args.sync, progress=progress)
+        if report.added or report.updated or report.deleted:
+            app.catalog_changed()  # running workers on the same database follow
         facets = app.store.facets()
         print(
             f"Ingested {path}: {report.added} added, {report.updated} updated, "
@@ -272,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     from chat.frontends.learn_cli import register as register_learning  # interactions, train
 
     register_learning(sub)
+    from chat.frontends.data_cli import register as register_data  # a person's data
+
+    register_data(sub)
     for ep in importlib.metadata.entry_points(group="recochat.commands"):
         register: Callable = ep.load()
         register(sub)

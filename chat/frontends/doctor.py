@@ -139,7 +139,9 @@ def store_line(line: CheckLog, settings: Settings) -> None:
             line(
                 True,
                 "store",
-                f"{n} items{hint}; facets: {facets}; database schema v{app.db.schema_version}",
+                f"{n} items{hint}; facets: {facets}; database {app.db.dialect} "
+                f"schema v{app.db.schema_version}"
+                + (f" at {app.db.url}" if app.db.dialect != "sqlite" else ""),
             )
         finally:
             app.close()

@@ -135,6 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             reports.append(
                 train_dialogues(args.dialogues, app.store, app.home.artifacts, None, progress)
             )
+        app.artifacts_changed([name for r in reports for name in r.built])
     finally:
         app.close()
     shown_keys = ("events", "users", "examples", "loss", "decisions", "dialogs", "lists")

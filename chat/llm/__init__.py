@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from .base import LLM, BaseLLM, Generation, ScriptedLLM, Usage
 from .engines import ENGINES, make_llm
-from .errors import ModelError
+from .errors import ModelBusy, ModelError
 
 __all__ = [
     "ENGINES",
     "LLM",
     "BaseLLM",
     "Generation",
+    "ModelBusy",
     "ModelError",
     "ScriptedLLM",
     "Usage",

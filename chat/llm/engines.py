@@ -37,13 +37,16 @@ def make_local(
     threads: int | None = None,
     greedy: bool = True,
     slots: int = 4,
+    wait_s: float | None = None,
 ) -> BaseLLM:
     """A local model on a named engine ("openvino" or "transformers"); nothing loads yet."""
     if engine == "openvino":
         from .openvino_backend import OpenVINOLLM
 
-        return OpenVINOLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots)
-    if engine == "transformers":  # one generation at a time: `slots` does not apply
+        return OpenVINOLLM(
+            name, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots, wait_s=wait_s
+        )
+    if engine == "transformers":  # one generation at a time, in line: no slots, no wait limit
         from .local import TransformersLLM
 
         return TransformersLLM(name, cache_dir=cache_dir, threads=threads, greedy=greedy)
@@ -103,14 +106,22 @@ def make_llm(
     greedy: bool = True,
     engine: str = "auto",
     slots: int = 4,
+    wait_s: float | None = None,
 ) -> BaseLLM:
     """A local model by registry name, .gguf path, transformers directory or cached
     Hugging Face id, on `engine`. Nothing loads until first use (or `.load()`).
-    `slots`: how many generations the OpenVINO engine runs at once."""
+    `slots`: how many generations the OpenVINO engine runs at once; `wait_s`: how long
+    a caller waits for one before `ModelBusy` (None: as long as it takes)."""
 
     def on(engine: str) -> BaseLLM:
         return make_local(
-            name, engine, cache_dir=cache_dir, threads=threads, greedy=greedy, slots=slots
+            name,
+            engine,
+            cache_dir=cache_dir,
+            threads=threads,
+            greedy=greedy,
+            slots=slots,
+            wait_s=wait_s,
         )
 
     if engine != "auto":

@@ -63,3 +63,16 @@ class ModelError(Exception):
         if cache_entry is not None:
             fix += f" and delete {cache_entry}"
         return cls(f"Model file {path} is corrupt: expected {expected}, got {got}. {fix}.")
+
+
+class ModelBusy(ModelError):
+    """Every generation slot stayed taken for longer than the caller may wait: the
+    turn goes on without the model (a template reply, the rules' reading)."""
+
+    @classmethod
+    def waited(cls, name: str, slots: int, wait_s: float) -> ModelBusy:
+        return cls(
+            f"{name} is busy: its {slots} generation slots stayed taken for {wait_s:g} s. "
+            "Try again in a few seconds; a server with more cores can raise RECOCHAT_LLM_SLOTS, "
+            "and RECOCHAT_LLM_WAIT sets how long a turn waits for a slot."
+        )

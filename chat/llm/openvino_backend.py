@@ -24,14 +24,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import openvino_cache, registry
+from . import openvino_cache, pages, registry
 from .base import Message, Usage
 from .errors import ModelError
 from .local_engine import LocalEngine
+from .slots import Slots
 
 log = logging.getLogger(__name__)
 
 LOOP_NGRAM = 8  # a reply whose last 8 tokens already appeared in it is looping
+READ_WAIT_S = 1.0  # how long a message reading waits for a generation slot
 KV_CACHE_TOKENS = 8_192  # shared by all slots and the prefix cache: ~100 MB for 0.5B
 # The CPU plugin's default u8 KV cache makes a reply depend on whether its prompt's
 # start came from the prefix cache or was just computed; f16 keeps greedy replies
@@ -120,9 +122,11 @@ class OpenVINOLLM(LocalEngine):
         greedy: bool = True,
         seed: int | None = None,
         slots: int = 4,
+        wait_s: float | None = None,
     ):
         super().__init__(model, cache_dir=cache_dir, threads=threads, greedy=greedy, seed=seed)
         self.slots = slots
+        self._admission = Slots(model, slots, wait_s)  # never more requests than slots
         self._tokenizer: Any = None
         self._scheduler: _Scheduler | None = None
 
@@ -150,7 +154,15 @@ class OpenVINOLLM(LocalEngine):
         self._tokenizer = pipe.get_tokenizer()
         self._scheduler = _Scheduler(pipe, self.name)
         self.context_length = build.stamp.get("context_length")
+        self._warm_up()
+        pages.release(build.directory / "openvino_model.bin")
         return "gguf" if build.built else "cache"
+
+    def _warm_up(self) -> None:
+        """One token of a tiny prompt: the engine compiles and repacks the weights
+        now, at load, instead of on the first customer's turn."""
+        ids = self._tokenizer.encode("Hi", add_special_tokens=False).input_ids
+        "".join(self._run(ids, 1, self._config(1, []), Usage()))
 
     def _open(self, directory: Path) -> Any:
         import openvino_genai
@@ -203,8 +215,11 @@ class OpenVINOLLM(LocalEngine):
     def complete_json(
         self, messages: Sequence[Message], schema: dict[str, Any], *, max_tokens: int = 64
     ) -> str:
-        """Decoding constrained to the JSON schema (OpenVINO's structured output)."""
-        return "".join(self._generate(list(messages), max_tokens, [], Usage(), schema))
+        """Decoding constrained to the JSON schema (OpenVINO's structured output).
+        A reading helps the rules but is not worth a wait: with every slot taken for
+        `READ_WAIT_S` it is skipped (ModelBusy) and the rules' reading stands."""
+        generation = self._generate(list(messages), max_tokens, [], Usage(), schema, READ_WAIT_S)
+        return "".join(generation)
 
     def _pieces(
         self, messages: list[Message], max_tokens: int, stop: list[str], usage: Usage
@@ -218,13 +233,20 @@ class OpenVINOLLM(LocalEngine):
         stop: list[str],
         usage: Usage,
         schema: dict[str, Any] | None,
+        wait_s: float | None = None,
     ) -> Iterator[str]:
         self.load()
         input_ids = self._encode(messages, max_tokens)
         usage.prompt_tokens, usage.completion_tokens = int(input_ids.shape[1]), 0
+        with self._admission.slot(wait_s):
+            config = self._config(max_tokens, stop, schema)
+            yield from self._run(input_ids, max_tokens, config, usage)
+
+    def _run(self, input_ids: Any, max_tokens: int, config: Any, usage: Usage) -> Iterator[str]:
+        """One request on the pipeline, streamed; cancelled when the reader leaves."""
         scheduler = self._scheduler
         assert scheduler is not None  # `_load` sets it together with the pipe
-        handle = scheduler.submit(input_ids, self._config(max_tokens, stop, schema))
+        handle = scheduler.submit(input_ids, config)
         ids: list[int] = []
         sent = ""
         seen = scheduler.steps
@@ -269,7 +291,7 @@ def _check_finished(handle: Any, name: str) -> None:
     if handle.get_status() == openvino_genai.GenerationStatus.IGNORED:
         raise ModelError(
             f"OpenVINO dropped a request to {name}: its KV cache is full. Fewer concurrent "
-            "turns (turn_threads) or a shorter prompt fit in it."
+            "generations at once (RECOCHAT_LLM_SLOTS) or a shorter prompt fit in it."
         )
 
 

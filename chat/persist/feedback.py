@@ -32,12 +32,11 @@ class FeedbackLog:
 
     def record(self, session_id: str, item_id: str, kind: str, source: str) -> FeedbackRecord:
         rec = FeedbackRecord(session_id, item_id, kind, source, time.time())
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO item_feedback (session_id, item_id, kind, source, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (rec.session_id, rec.item_id, rec.kind, rec.source, rec.created_at),
-            )
+        self.db.execute(
+            "INSERT INTO item_feedback (session_id, item_id, kind, source, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (rec.session_id, rec.item_id, rec.kind, rec.source, rec.created_at),
+        )
         return rec
 
     def of_session(self, session_id: str) -> list[FeedbackRecord]:

@@ -103,19 +103,16 @@ class InteractionStore:
 
     def add(self, events: list[Interaction]) -> int:
         """Insert events; returns how many were new (repeats are ignored)."""
-        with self.db.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO interactions "
+        with self.db.transaction() as tx:
+            return tx.executemany(
+                "INSERT INTO interactions "
                 "(user_id, item_id, kind, value, ts, session_id, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (e.user_id, e.item_id, e.kind, e.value, e.ts, e.session_id, e.source)
                     for e in events
                 ],
             )
-            added = conn.total_changes - before
-        return added
 
     def import_file(
         self, path: str | Path, mapping: ImportMapping, catalog: dict[str, dict[str, Any]]
@@ -227,13 +224,12 @@ class InteractionStore:
         return json.loads(row[0]) if row else None
 
     def save_online(self, key: str, state: dict) -> None:
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO online_state (key, version, state_json, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET version = excluded.version, "
-                "state_json = excluded.state_json, updated_at = excluded.updated_at",
-                (key, int(state.get("version", 0)), json.dumps(state), time.time()),
-            )
+        self.db.execute(
+            "INSERT INTO online_state (key, version, state_json, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+            "state_json = excluded.state_json, updated_at = excluded.updated_at",
+            (key, int(state.get("version", 0)), json.dumps(state), time.time()),
+        )
 
 
 def _id_map(

@@ -37,7 +37,7 @@ from typing import Any
 
 import prompts
 from chat.events import ItemCard
-from chat.llm import LLM
+from chat.llm import LLM, ModelBusy
 from chat.reply.claims import ItemFacts, data_only
 from chat.reply.copycheck import CopyChecker, Problem, trouble_start
 from chat.reply.explain import facts, label, money
@@ -181,7 +181,7 @@ class CopyWriter:
             return
         result.problems.append("; ".join(p.detail for p in first.problems))
         retry = _Attempt()
-        if first.problems[0].kind not in ("llm_failed", "empty"):  # worth telling the model
+        if first.problems[0].kind not in ("llm_failed", "busy", "empty"):  # worth telling the model
             yield from self._retry(request, cards, metas, draft, first, retry)
             if not retry.problems:
                 return
@@ -279,6 +279,9 @@ class CopyWriter:
                         released = text[:end]
             finally:
                 gen.close()  # stops generation when we leave early (the protocol's Generation)
+        except ModelBusy as e:  # under load: the template answers now, not in a minute
+            log.info("copy without the model: %s", e)
+            problems = [Problem("busy", str(e))]
         except Exception as e:  # a broken backend must not break the turn
             log.exception("LLM failed while writing copy")
             problems = [Problem("llm_failed", f"the model failed: {e}")]

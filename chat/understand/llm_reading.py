@@ -35,7 +35,7 @@ from typing import Any
 
 import chat.understand.intents as cues
 import prompts
-from chat.llm import LLM
+from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
 from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
@@ -141,6 +141,9 @@ class LLMReader:
             answer = self.llm.complete_json(
                 messages, self.settings["schema"], max_tokens=self.settings["max_tokens"]
             )
+        except ModelBusy:  # every slot taken: the rules' reading stands, without a wait
+            log.info("LLM reading skipped: the model is busy")
+            return None
         except Exception:  # a broken backend must not break the turn: the rules stand
             log.exception("LLM reading failed")
             return None

@@ -15,7 +15,7 @@ import re
 import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit
-from chat.understand.reading import MessageReading
+from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
 from chat.understand.text import singular, tokenize
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
@@ -56,17 +56,16 @@ def _read_refs(
     msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon)
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
-        if ref.missing is not None:
+        if ref.missing is not None and not state.shown:
+            # "the last one" before any list: an ordinary message, answered in the chat
+            msg.problem = (NOTHING_SHOWN, "Nothing has been shown yet.")
+        elif ref.missing is not None:
             n = len(state.shown)
             which = "the last one" if ref.missing == -1 else f"item {ref.missing}"
             msg.problem = (
                 "bad_reference",
                 f"I showed {n} item{'s' if n != 1 else ''}, so there is no {which}. "
-                + (
-                    "Say which one you mean: " + ", ".join(str(k) for k in range(1, n + 1)) + "."
-                    if n
-                    else "Tell me what you are looking for first."
-                ),
+                + ("Say which one you mean: " + ", ".join(str(k) for k in range(1, n + 1)) + "."),
             )
 
 

@@ -15,6 +15,10 @@ from chat.understand.ranges import Reading
 from chat.understand.references import ShownRef, TitleHit
 from chat.understand.text import Token
 
+# the one problem that is no error: a reference ("the last one") before anything was shown
+# gets an ordinary reply that says so (chat/session.py), not a refusal
+NOTHING_SHOWN = "nothing_shown"
+
 
 @dataclass
 class MessageReading:

@@ -357,7 +357,7 @@ def run_bench(args) -> int:
         print("Error: --queries must be at least 1.", file=sys.stderr)
         return EXIT_USER_ERROR
 
-    from chat import Database, StateTracker
+    from chat import StateTracker, open_database
     from retrieval import PRESETS, FieldMap, load_catalog, make_embedder, read_rows
 
     started = time.perf_counter()
@@ -380,7 +380,7 @@ def run_bench(args) -> int:
 
         # As the app builds them (chat.app.App): from the catalog as ingested.
         tracker = StateTracker(store.facets(), store.all_metas())
-        db = Database(Path(tmp) / "recochat.db")
+        db = open_database(None, Path(tmp) / "recochat.db")
         recommender = fresh_recommender(store, db, Path(tmp) / "artifacts")
         queries = load_queries(turns, args.queries)
         recall = bench_recall(queries, tracker, recommender, embedder)

@@ -8,9 +8,10 @@ HTTP the way the widget drives it:
    cards) and to the first text token, p50/p95 over a set of shop requests, one
    turn at a time, and the server's resident memory afterwards;
 2. search-only calls (/v1/search, MiniLM): requests per second at a few clients;
-3. the concurrency run: 20 sessions x 10 turns at once with the scripted LLM
-   (RECOCHAT_LLM=scripted, no generation) and the hash embedder: turns/s, latency
-   p50/p95, 5xx count, every turn persisted, server memory.
+3. the concurrency run: 20 sessions x 10 turns at once, by default with the scripted
+   LLM (RECOCHAT_LLM=scripted, no generation) and the hash embedder; `--load-model M`
+   runs it with a real model and MiniLM instead, as the widget would be used:
+   turns/s, latency p50/p95, 5xx count, every turn persisted, server memory.
 
 The 1-minute load average is printed with the figures: on a shared 2-core
 machine other work slows everything down, and the number says how much.
@@ -27,8 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 EXIT_USER_ERROR = 2
 QUERIES = [
@@ -122,12 +125,21 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
-def timed_turn(client, sid: str, text: str) -> tuple:
-    """(first event, first text event, whole turn) in seconds, the status, and the
-    server's own stage timings (from the `done` event)."""
+class Turn(NamedTuple):
+    first: float | None  # seconds to the first SSE event (the cards)
+    first_text: float | None  # … to the first words of the reply
+    total: float
+    status: int
+    timings: dict  # the server's own stage timings (from the `done` event)
+    problem: str | None  # None when the turn ended with `done`: else the error or status
+    copy: str | None  # who wrote the reply: "llm", "retry" or "template"
+
+
+def timed_turn(client, sid: str, text: str) -> Turn:
     started = time.perf_counter()
-    first = first_text = None
+    first = first_text = copy = None
     timings: dict = {}
+    problem: str | None = "no done event"
     with client.stream(
         "POST", f"/v1/sessions/{sid}/messages", json={"message": text, "stream": True}
     ) as r:
@@ -138,8 +150,15 @@ def timed_turn(client, sid: str, text: str) -> tuple:
                 if line.split(":", 1)[1].strip() == "text":
                     first_text = first_text or now
             elif line.startswith("data:") and '"type": "done"' in line:
-                timings = json.loads(line[5:]).get("timings", {})
-    return first, first_text, time.perf_counter() - started, r.status_code, timings
+                done = json.loads(line[5:])
+                timings, problem = done.get("timings", {}), None
+                copy = done.get("debug", {}).get("copy", {}).get("source")
+            elif line.startswith("data:") and '"type": "error"' in line:
+                problem = json.loads(line[5:]).get("message", "error event")
+    if r.status_code != 200:
+        problem = f"HTTP {r.status_code}"
+    total = time.perf_counter() - started
+    return Turn(first, first_text, total, r.status_code, timings, problem, copy)
 
 
 def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path) -> dict:
@@ -157,7 +176,7 @@ def bench_model(home: Path, model: str, turns: int, max_tokens: int, logs: Path)
             timed_turn(client, sid, "hello")  # warm-up: first-call costs are not the figure
             for i in range(turns):
                 sid = client.post("/v1/sessions", json={}).json()["session_id"]
-                first, first_text, total, _, timings = timed_turn(
+                first, first_text, total, _, timings, _, _ = timed_turn(
                     client, sid, QUERIES[i % len(QUERIES)]
                 )
                 if "llm_first_token" in timings:  # the model's own first token, server side
@@ -214,21 +233,27 @@ def bench_search(home: Path, requests: int, clients: int, logs: Path) -> dict:
         server.stop()
 
 
-def bench_concurrency(home: Path, sessions: int, turns: int, logs: Path) -> dict:
+def bench_concurrency(
+    home: Path, sessions: int, turns: int, logs: Path, model: str = "scripted"
+) -> dict:
+    """`sessions` conversations of `turns` turns at once; a real `model` uses MiniLM's store."""
     import httpx
 
-    env = _env(home, llm="scripted", embedder="hash", rate_limit="1000000/minute")
-    _cli(env, "ingest", "--demo")
+    if model == "scripted":
+        env = _env(home, llm="scripted", embedder="hash", rate_limit="1000000/minute")
+        _cli(env, "ingest", "--demo")
+    else:
+        env = _env(home, llm=model, embedder="minilm", rate_limit="1000000/minute")
     key = _cli(env, "keys", "create", "bench-load")
     server = Server(env, logs / "serve-load.log")
     try:
         server.wait_ready()
         headers = {"Authorization": f"Bearer {key}"}
-        results: list[tuple] = []
+        results: list[Turn] = []
         with httpx.Client(
             base_url=server.url,
             headers=headers,
-            timeout=120,
+            timeout=600,
             limits=httpx.Limits(max_connections=sessions + 4),
         ) as client:
 
@@ -245,17 +270,21 @@ def bench_concurrency(home: Path, sessions: int, turns: int, logs: Path) -> dict
             persisted = sum(
                 len(client.get(f"/v1/sessions/{sid}").json()["messages"]) for sid in ids
             )
-        statuses = [r[3] for r in results]
+        statuses = [r.status for r in results]
         return {
+            "model": model,
             "sessions": sessions,
             "turns_each": turns,
             "turns": len(results),
             "wall_s": round(wall, 2),
             "turns_per_s": round(len(results) / wall, 1),
-            "first_event_ms": _pct([r[0] for r in results]),
-            "turn_ms": _pct([r[2] for r in results]),
-            "mean_turn_ms": round(1000 * statistics.mean(r[2] for r in results)),
+            "first_event_ms": _pct([r.first for r in results if r.first is not None]),
+            "turn_ms": _pct([r.total for r in results]),
+            "mean_turn_ms": round(1000 * statistics.mean(r.total for r in results)),
             "status_5xx": sum(s >= 500 for s in statuses),
+            "turns_failed": sum(r.problem is not None for r in results),
+            "failures": sorted({r.problem for r in results if r.problem is not None})[:5],
+            "copy": dict(Counter(r.copy or "none" for r in results)),
             "messages_persisted": persisted,
             "messages_expected": 2 * sessions * turns,
             "server_rss_mb": server.rss_mb(),
@@ -293,12 +322,16 @@ def run_bench_api(args) -> int:
             f"over {s['requests']} ({s['non_200']} not 200) | server RSS {s['server_rss_mb']} MB"
         )
         print("concurrency run …", file=sys.stderr, flush=True)
-        c = figures["concurrency"] = bench_concurrency(work / "hash", 20, 10, logs)
+        load_home = work / "hash" if args.load_model == "scripted" else minilm
+        c = figures["concurrency"] = bench_concurrency(
+            load_home, args.load_sessions, args.load_turns, logs, args.load_model
+        )
         print(
-            f"  {c['sessions']} sessions x {c['turns_each']} turns (scripted LLM, hash embedder): "
+            f"  {c['sessions']} sessions x {c['turns_each']} turns ({c['model']}): "
             f"{c['turns_per_s']} turns/s, turn p50 {c['turn_ms']['p50']} ms p95 "
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
-            f"{c['status_5xx']} 5xx, {c['messages_persisted']}/{c['messages_expected']} messages "
+            f"{c['status_5xx']} 5xx, {c['turns_failed']} turns without a reply "
+            f"{c['failures']}, replies by {c['copy']}, {c['messages_persisted']}/{c['messages_expected']} messages "
             f"persisted | server RSS {c['server_rss_mb']} MB"
         )
     except RuntimeError as e:

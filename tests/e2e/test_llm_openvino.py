@@ -13,7 +13,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in these tests may touch the netwo
 
 import pytest
 
-from chat.llm import make_llm, openvino_cache, registry
+from chat.llm import ModelBusy, make_llm, openvino_cache, registry
 from chat.llm.openvino_backend import OpenVINOLLM
 
 pytestmark = pytest.mark.e2e
@@ -126,3 +126,17 @@ def test_a_begun_reply_is_continued_from_its_last_word(cold):
     ]
     rest = cold.complete(begun, max_tokens=8)
     assert rest.startswith(" Paris"), rest  # only the continuation, its space kept
+
+
+def test_a_turn_that_waits_too_long_for_a_slot_is_told_the_model_is_busy(cold, model_cache):
+    """The real engine with one slot: while a reply is being read, another caller
+    waits at most `wait_s` and then gets ModelBusy; once the slot is free it runs."""
+    one = make_llm(MODEL, cache_dir=model_cache, engine="openvino", slots=1, wait_s=0.3).load()
+    first = one.stream(MESSAGES, max_tokens=64)
+    assert next(iter(first))  # generating, holding the only slot
+    started = time.perf_counter()
+    with pytest.raises(ModelBusy, match="busy"):
+        one.complete(MESSAGES, max_tokens=4)
+    assert time.perf_counter() - started < 5
+    first.close()  # the reader left: the slot is free again
+    assert one.complete(MESSAGES, max_tokens=4)

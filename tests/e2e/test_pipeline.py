@@ -52,7 +52,8 @@ app = App.open(load_settings())
 session = app.session()
 events = [e.to_dict() for e in session.turn("a waterproof tent for camping under $150")]
 metas = {i: app.store.get(i) for e in events if e["type"] == "items" for i in [c["id"] for c in e["items"]]}
-print(json.dumps({"events": events, "metas": metas, "state": session.state.to_dict()}))
+torch = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
+print(json.dumps({"events": events, "metas": metas, "state": session.state.to_dict(), "torch": torch}))
 """
     proc = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
@@ -69,6 +70,7 @@ print(json.dumps({"events": events, "metas": metas, "state": session.state.to_di
         assert meta["price"] <= 150  # satisfies the extracted filter
     assert any("tent" in c["title"].lower() for c in cards)
     assert len(out["events"][-1]["reply"]) > 20  # copy was produced
+    assert out["torch"] == []  # MiniLM and the LLM both run on OpenVINO: no torch loaded
 
 
 def test_terminal_chat_transcript(env):

@@ -56,7 +56,7 @@ def client(api_app):
 def keys(api_app):
     from chat.frontends.api.keys import KeyStore
 
-    store = KeyStore(api_app.db.path)
+    store = KeyStore(api_app.db)
     yield store
     store.close()
 
@@ -223,6 +223,13 @@ def test_bad_messages_are_422_in_one_shape_never_500(client, key, api_app, body,
     assert api_app.db.history(sid) == []  # nothing was stored
 
 
+def test_a_range_bound_must_be_a_number(client, key):
+    body = {"query": "tea", "filters": {"ranges": {"price": {"min": True}}}}
+    assert_error(client.post("/v1/search", headers=key, json=body), 422)
+    body["filters"]["ranges"]["price"] = {"min": 5, "max": 20.5}
+    assert client.post("/v1/search", headers=key, json=body).status_code == 200
+
+
 def test_lone_surrogates_anywhere_are_422(client, key):
     sid = session(client, key)
     headers = {**key, "Content-Type": "application/json"}
@@ -235,6 +242,40 @@ def test_lone_surrogates_anywhere_are_422(client, key):
         ("/v1/chat/completions", b'{"model": "\\ud800", "messages": []}'),
     ]:
         assert_error(client.post(path, headers=headers, content=body), 422)
+
+
+def test_nul_and_control_characters_in_ids_are_422(client, key):
+    sid = session(client, key)
+    headers = {**key, "Content-Type": "application/json"}
+    for path, body in [
+        ("/v1/sessions", b'{"user_id": "visitor\\u0000admin"}'),
+        (f"/v1/sessions/{sid}/feedback", b'{"item_id": "w1\\u0000", "kind": "like"}'),
+        (
+            "/v1/chat/completions",
+            b'{"user": "a\\u0000", "messages": [{"role": "user", "content": "x"}]}',
+        ),
+        (
+            "/v1/chat/completions",
+            b'{"session_id": "a\\nb", "messages": [{"role": "user", "content": "x"}]}',
+        ),
+    ]:
+        error = assert_error(client.post(path, headers=headers, content=body), 422)
+        assert "control characters" in error["message"], (path, error)
+    for path in ("/v1/items/w1%00", f"/v1/sessions/{sid}%00"):
+        assert_error(client.get(path, headers=key), 422)
+
+
+def test_a_lone_surrogate_in_an_ingested_row_is_422_naming_the_line(client):
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    body = b'{"id": "ok", "title": "Tea", "description": "green"}\n'
+    body += b'{"id": "s1", "title": "Tea \\ud800", "description": "green"}\n'
+    r = client.post("/v1/admin/ingest?format=jsonl", headers=admin, content=body)
+    error = assert_error(r, 422, "invalid_catalog")
+    assert "body:2: field 'title': holds a lone surrogate" in error["message"]
+    nul = b'{"id": "n\\u00001", "title": "Tea", "description": "green"}\n'
+    r = client.post("/v1/admin/ingest?format=jsonl", headers=admin, content=nul)
+    assert "body:1: field 'id': must not hold control characters" in assert_error(r, 422)["message"]
+    assert client.get("/healthz").status_code == 200  # the connection and server are fine
 
 
 def test_unknown_session_route_and_method_are_4xx_in_one_shape(client, key):
@@ -472,7 +513,7 @@ def test_the_openai_client_works_unchanged(client, keys):
 
     # The client resends the history: the same session continues.
     follow = oa.chat.completions.create(
-        model="gpt-4o-mini",  # whatever a widget is configured with: the recommender answers
+        model="recochat",
         messages=[
             {"role": "system", "content": "You are a shop assistant."},
             {"role": "user", "content": "coffee"},
@@ -503,6 +544,10 @@ def test_the_openai_client_works_unchanged(client, keys):
         oa.chat.completions.create(model="recochat", messages=[{"role": "user", "content": " "}])
     with pytest.raises(openai.PermissionDeniedError, match="llm"):
         oa.chat.completions.create(model="scripted", messages=[{"role": "user", "content": "x"}])
+    # a model we do not serve is refused as OpenAI refuses it, not silently answered
+    with pytest.raises(openai.NotFoundError, match="recochat") as refused:
+        oa.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    assert refused.value.code == "model_not_found"
 
 
 def test_the_sse_stream_ends_with_done(client, key):
@@ -666,7 +711,8 @@ def test_serve_refuses_several_workers_and_a_busy_port(home, capsys):
     from chat.frontends.cli import main
 
     assert main(["serve", "--workers", "2"]) == 2
-    assert "one process per data directory" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "one process per data directory" in err and "RECOCHAT_DATABASE_URL" in err
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -797,3 +843,25 @@ def test_the_web_chat_inlines_recochat_pictures_and_refuses_other_schemes(tmp_pa
     assert _image_url("https://shop.example/a.png", images) == "https://shop.example/a.png"
     assert _image_url("javascript:alert(1)", images) is None
     assert _image_url("/images/missing.svg", images) is None
+
+
+def test_recochat_ingest_names_the_line_of_a_lone_surrogate(home, tmp_path, capsys):
+    from chat.frontends.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "s1", "title": "Tea \\ud800", "description": "green"}\n')
+    assert main(["ingest", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: field 'title': holds a lone surrogate" in err and "Traceback" not in err
+
+
+def test_the_gradio_chat_is_off_unless_asked_for(api_app):
+    """/chat/ runs model turns with no key and no limit: not mounted by default."""
+    from fastapi.testclient import TestClient
+
+    from chat.frontends.api.server import create_api
+
+    assert api_app.settings.serve_gradio is False
+    with TestClient(create_api(api_app)) as c:
+        assert c.post("/chat/gradio_api/call/send", json={"data": ["tea", []]}).status_code == 404
+        assert c.post("/chat/gradio_api/queue/join", json={}).status_code == 404

@@ -114,3 +114,22 @@ def test_redial_preset_never_keeps_test_mentions():
     assert len(items) == 6583
     assert all("redial_mentions" not in i.meta for i in items)
     assert any(i.meta.get("rating_count") for i in items)
+
+
+def test_lone_surrogates_and_control_characters_in_ids_name_the_line(tmp_path):
+    p = tmp_path / "c.jsonl"
+    rows = [
+        b'{"id": "a", "title": "Tea", "description": "green"}',
+        b'{"id": "b", "title": "Tea", "description": "green", "tags": ["x\\udfff"]}',
+        b'{"id": "c", "title": "Tea", "description": "green", "\\ud800": 1}',
+        b'{"id": "d\\u0000", "title": "Tea", "description": "green"}',
+    ]
+    p.write_bytes(b"\n".join(rows) + b"\n")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(p)
+    text = str(e.value)
+    assert ":2: field 'tags': holds a lone surrogate" in text
+    assert ":3: field '\\ud800': holds a lone surrogate" in text
+    assert ":4: field 'id': must not hold control characters" in text
+    text.encode("utf-8")  # the message itself can be printed
+    assert [i.id for i in load_catalog(p, skip_bad=True).items] == ["a"]

@@ -68,6 +68,17 @@ def test_a_question_about_a_shown_item_is_answered_from_the_catalog(app):
     assert "in stock" in done(events).reply.lower()
 
 
+@pytest.mark.parametrize("text", ["what about the last one?", "I like the second one"])
+def test_a_reference_before_anything_was_shown_gets_a_chat_reply(app, text):
+    session = app.session()
+    events = run(session, text)
+    assert not any(isinstance(e, ErrorEvent) for e in events)
+    reply = done(events).reply
+    assert "not shown you any items yet" in reply and "What are you looking for?" in reply
+    assert [m.role for m in app.db.history(session.id)] == ["user", "assistant"]
+    assert not session.state.liked_ids  # "I like" it: there was nothing to like
+
+
 def test_a_reference_beyond_what_was_shown_changes_nothing(app):
     session = app.session()
     first = shown(run(session, "a tent for camping"))

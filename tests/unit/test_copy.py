@@ -10,7 +10,7 @@ from helpers.trackers import TRACKERS
 
 import prompts
 from chat.events import ItemCard
-from chat.llm import ScriptedLLM
+from chat.llm import ModelBusy, ScriptedLLM
 from chat.reply.claims import lead
 from chat.reply.copycheck import CopyChecker, numbers
 from chat.reply.copywriter import CopyWriter
@@ -306,3 +306,14 @@ def test_three_items_in_the_same_phrasing_are_no_loop_but_a_loop_is():
     assert repetitive("It is quiet enough. It is very good. It is quiet enough.")
     looping = "it matches what you asked for and buyers rate it well, " * 3
     assert repetitive(looping)
+
+
+def test_a_busy_model_gives_the_template_at_once_without_a_retry():
+    def busy(messages):
+        raise ModelBusy.waited("m", 4, 8.0)
+
+    llm = ScriptedLLM(fn=busy)
+    writer, pieces = write(llm)
+    assert writer.last.source == "template" and len(llm.calls) == 1
+    assert "busy" in writer.last.problems[0]
+    assert lead("".join(p.text for p in pieces), TITLES) == CARDS[0].title

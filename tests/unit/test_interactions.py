@@ -8,8 +8,8 @@ import json
 import pytest
 
 from chat.frontends.cli import main
-from chat.persist.database import Database
 from chat.persist.interactions import ImportMapping, InteractionError, InteractionStore
+from chat.persist.sqlite import SqliteDatabase
 
 CATALOG = {
     "m1": {"title": "One", "ml_movieId": "10"},
@@ -25,7 +25,7 @@ ML = ImportMapping(
 
 @pytest.fixture
 def store(tmp_path):
-    db = Database(tmp_path / "r.sqlite3")
+    db = SqliteDatabase(tmp_path / "r.sqlite3")
     yield InteractionStore(db)
     db.close()
 

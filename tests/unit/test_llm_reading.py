@@ -9,7 +9,7 @@ import json
 import pytest
 from helpers.trackers import TRACKERS
 
-from chat.llm import ScriptedLLM
+from chat.llm import ModelBusy, ScriptedLLM
 from chat.state import DialogueState
 from chat.understand.llm_reading import LLMReader, parse, unsure
 
@@ -159,3 +159,14 @@ def test_only_a_model_that_reads_well_is_asked(app):
     app.llm.reads = False  # as the registry declares smollm2-135m
     assert app.session().llm_reader is None
     assert not registry.reads("smollm2-135m") and registry.reads("qwen2.5-coder-0.5b")
+
+
+def test_a_busy_model_leaves_the_rules_reading():
+    class Busy(ScriptedLLM):
+        def complete_json(self, messages, schema, *, max_tokens=64):
+            raise ModelBusy.waited("m", 4, 8.0)
+
+    state = DialogueState()
+    before = SHOP.read(state, "what time do you open on sunday")
+    after = LLMReader(Busy()).improve(SHOP, state, SHOP.read(state, before.text))
+    assert after.intent == before.intent

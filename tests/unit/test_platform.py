@@ -9,8 +9,9 @@ import pytest
 import prompts
 from chat.config import load_settings
 from chat.errors import ConfigError, DataDirInUse
-from chat.persist.database import MIGRATIONS, Database
+from chat.persist.database import MIGRATIONS
 from chat.persist.datadir import DataDir
+from chat.persist.sqlite import SqliteDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,12 +51,12 @@ def test_invalid_settings_say_where_to_look(home, monkeypatch):
 
 
 def test_database_migrates_and_refuses_a_newer_schema(tmp_path):
-    db = Database(tmp_path / "r.sqlite3")
+    db = SqliteDatabase(tmp_path / "r.sqlite3")
     assert db.schema_version == len(MIGRATIONS)
     db._conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     db.close()
     with pytest.raises(Exception, match="newer recochat"):
-        Database(tmp_path / "r.sqlite3")
+        SqliteDatabase(tmp_path / "r.sqlite3")
 
 
 def test_prompts_render_strictly():
@@ -153,3 +154,25 @@ def test_import_chat_stays_light():
         ).stdout.strip()
         == "False"
     )
+
+
+def test_trained_artifacts_are_recorded_and_other_workers_follow_changes(app):
+    import numpy as np
+
+    from chat.persist.sqlite import SqliteDatabase
+    from retrieval.models.artifacts import Artifact, save_artifact
+
+    app.settings.catalog_poll_seconds = 0.0
+    assert app.sync_catalog() is False  # nothing changed yet
+    save_artifact(app.home.artifacts, Artifact("cf", "ease", ["a1"], {"w": np.zeros(1)}, {"n": 2}))
+    before = app.db.counter("catalog")
+    app.artifacts_changed(["cf"])
+    got = app.db.artifacts()["cf"]
+    assert got["kind"] == "ease" and got["info"] == {"n": 2} and len(got["sha256"]) == 64
+    assert app.db.counter("catalog") == before + 1
+    assert app.sync_catalog() is False  # its own change: already rebuilt
+    other_worker = SqliteDatabase(app.home.database)
+    other_worker.bump("catalog")
+    other_worker.close()
+    recommender = app.recommender
+    assert app.sync_catalog() is True and app.recommender is not recommender

@@ -174,3 +174,36 @@ def test_cards_of_other_brands_need_no_detail():
     ]
     metas = [{"brand": "Ridgeway", "color": "green"}, {"brand": "TrailMate", "color": "blue"}]
     assert [c.detail for c in tell_apart(cards, metas)] == [None, None]
+
+
+def test_a_list_never_shows_one_product_twice(home):
+    """Same title and brand twice in the catalog (a re-listing): one card. The same
+    title from another brand, or with no brand at all, may stand beside it."""
+    from chat.app import App
+    from chat.config import load_settings
+    from chat.llm import ScriptedLLM
+    from retrieval import Item
+
+    def tent(i: str, brand: str | None, price: float) -> Item:
+        meta: dict = {"title": "Two-Person Dome Tent", "price": price}
+        if brand:
+            meta["brand"] = brand
+        return Item(i, meta["title"], "A waterproof dome tent for two.", meta)
+
+    app = App.open(load_settings(embedder="hash"), llm=ScriptedLLM())
+    try:
+        app.store.upsert(
+            [
+                tent("t1", "Ridgeway", 129.0),
+                tent("t2", "Ridgeway", 129.0),
+                tent("t3", "Trail", 79.0),
+                tent("t4", None, 99.0),  # no brand: nothing says it is the same product
+                tent("t5", None, 89.0),
+            ]
+        )
+        app.refresh()
+        cards = search(app.recommender, request_state("dome tent for two"), 5).cards
+    finally:
+        app.close()
+    ids = [c.id for c in cards]
+    assert len(ids) == 4 and {"t3", "t4", "t5"} <= set(ids) and len({"t1", "t2"} & set(ids)) == 1

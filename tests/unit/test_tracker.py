@@ -374,7 +374,7 @@ CASES = [
     ("shop", [], "two", "the third one", {"problem": "bad_reference"}),
     ("shop", [], "two", "I like the fourth one", {"problem": "bad_reference"}),
     ("shop", [], "earbuds", "I've seen it", {"problem": "ambiguous_reference"}),
-    ("shop", [], None, "the second one", {"problem": "bad_reference"}),
+    ("shop", [], None, "the second one", {"problem": "nothing_shown"}),
     ("movies", [], "films", "I've seen the second one", {"seen_ids": ["m08"]}),
     (
         "movies",

@@ -9,6 +9,7 @@
   context.py      what routes share, and the API-key dependency
   keys.py         API keys (hashed) and roles       limits.py   413 and 429
   errors.py       one JSON error shape              metrics.py  Prometheus
+  telemetry.py    OpenTelemetry traces (off unless an exporter is named)
   schemas.py      request and response bodies       commands.py `serve`, `keys`
 
 Importing this package is light; FastAPI loads with the modules that need it.

@@ -21,7 +21,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, help="default: RECOCHAT_SERVE_PORT (8080)")
     p.add_argument("--workers", type=int, help="default: RECOCHAT_WORKERS (1)")
     p.add_argument("--model", help="LLM name, local path or Hugging Face id")
-    p.add_argument("--no-gradio", action="store_true", help="do not mount the Gradio chat")
+    p.add_argument(
+        "--gradio",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also mount the Gradio chat at /chat/ (no API key, no rate limit: private networks "
+        "only); default: RECOCHAT_SERVE_GRADIO (off)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="create, list and revoke API keys for `recochat serve`")
@@ -50,13 +56,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(
         llm=args.model, host=args.host, serve_port=args.port, workers=args.workers
     )
-    if settings.workers != 1:
+    if settings.workers < 1:
+        raise ChatError(f"--workers must be 1 or more, not {settings.workers}.")
+    if settings.workers > 1 and not App.shares_storage(settings):
         raise ChatError(
-            "recochat serves from one process per data directory (the embedded Chroma and "
-            "SQLite allow one writer). Use RECOCHAT_WORKERS=1, and scale out with several "
-            "servers, each on its own RECOCHAT_HOME, behind a load balancer."
+            f"--workers {settings.workers} needs storage every worker shares: set "
+            "RECOCHAT_DATABASE_URL=postgresql://… and RECOCHAT_CHROMA_HOST (a `chroma run` "
+            "server). With the embedded SQLite and Chroma, recochat serves from one process "
+            "per data directory: use --workers 1."
         )
-    app = App.open(settings)
+    app = App.open(settings)  # checks the database and the Chroma server, and migrates once
     try:
         if app.store.count() == 0:  # served anyway: the admin API can ingest one
             print(
@@ -69,23 +78,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "(the server checks keys on every request; no restart needed).",
                 file=sys.stderr,
             )
-        from chat.frontends.api.server import serve
+        from chat.frontends.api.server import serve, serve_workers
 
-        serve(
-            app,
-            host=settings.host,
-            port=settings.serve_port,
-            gradio=False if args.no_gradio else None,
-        )
+        if settings.workers == 1:
+            serve(
+                app,
+                host=settings.host,
+                port=settings.serve_port,
+                gradio=args.gradio,
+            )
+            return 0
     finally:
         app.close()
+    serve_workers(settings, args.model)  # each worker opens its own App
     return 0
 
 
 def _any_key(app) -> bool:
     from chat.frontends.api.keys import KeyStore
 
-    store = KeyStore(app.db.path)
+    store = KeyStore(app.db)
     try:
         return bool(store.list())
     finally:
@@ -93,11 +105,14 @@ def _any_key(app) -> bool:
 
 
 def _store():
-    from chat import DataDir, load_settings
+    from chat import DataDir, load_settings, open_database
     from chat.frontends.api.keys import KeyStore
 
-    # No writer lock: keys live in SQLite, which a running server shares safely.
-    return KeyStore(DataDir(load_settings().home).database)
+    # No writer lock: a running server shares the database safely (SQLite's WAL, or
+    # PostgreSQL).
+    settings = load_settings()
+    db = open_database(settings.database_url, DataDir(settings.home).database)
+    return KeyStore(db, owns_db=True)
 
 
 def _when(t: float | None) -> str:

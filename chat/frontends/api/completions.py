@@ -3,8 +3,7 @@
 
 Two models live behind it:
 
-- "recochat" (the default, and any name that is not the raw model's): the
-  recommender. The last user message is a turn of a recochat session; the reply
+- "recochat" (the default): the recommender. The last user message is a turn of a recochat session; the reply
   is the turn's copy, and the items shown ride along in an extra top-level field,
   `recommendations` (in the first stream chunk that has them, and in the whole
   response), with `session_id`. Clients resend the whole history each time: we
@@ -14,6 +13,8 @@ Two models live behind it:
 - the LLM's own name (e.g. "smollm2-135m"): the raw model, for keys with the
   `llm` role. This is how one recochat serves generation to others
   (RECOCHAT_LLM_BACKEND=openai pointed at it), as vLLM or TGI would.
+
+Any other name is a 404 `model_not_found`, as OpenAI answers it.
 """
 
 from __future__ import annotations
@@ -232,17 +233,26 @@ async def chat_completions(
     key: ApiKey = Depends(require("chat")),
     ctx: ApiContext = Depends(context),
 ):
-    if body.model != RECOMMENDER and body.model == ctx.app.llm.name:
-        if not key.allows("llm"):
-            raise ApiError(
-                403,
-                "forbidden",
-                f"The raw model {body.model!r} needs a key with the 'llm' role "
-                "(`recochat keys create NAME --role llm`); use model 'recochat' for recommendations.",
-                param="model",
-            )
-        return await _raw(body, ctx)
-    return await _recommend(body, key, ctx)
+    if body.model == RECOMMENDER:
+        return await _recommend(body, key, ctx)
+    if body.model != ctx.app.llm.name:
+        served = RECOMMENDER + (f"' or '{ctx.app.llm.name}" if key.allows("llm") else "")
+        raise ApiError(
+            404,
+            "model_not_found",
+            f"The model {body.model!r} does not exist here. Use '{served}' "
+            "(GET /v1/models lists them).",
+            param="model",
+        )
+    if not key.allows("llm"):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"The raw model {body.model!r} needs a key with the 'llm' role "
+            "(`recochat keys create NAME --role llm`); use model 'recochat' for recommendations.",
+            param="model",
+        )
+    return await _raw(body, ctx)
 
 
 # --- the recommender ---------------------------------------------------------------------
@@ -262,11 +272,11 @@ async def _recommend(body: ChatCompletionIn, key: ApiKey, ctx: ApiContext):
     prior = _dialogue(body.messages[:-1])
     session_id = body.session_id
     if session_id is not None:
-        ctx.need_session(session_id)
+        ctx.need_session(session_id, key)
     elif prior:
         session_id = ctx.conversations.find(_history_hash(key.id, prior))
     if session_id is None:
-        session_id = ctx.app.db.create_session(body.user)
+        session_id = ctx.app.db.create_session(body.user, key_id=key.id)
     events = ctx.runner.run_turn(session_id, text)
     after = [*prior, ("user", text.strip())]
 

@@ -6,16 +6,15 @@ any App without globals."""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from chat import MessageRejected, clean_message
+from chat import Database, MessageRejected, clean_message
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import ApiKey, KeyStore
 from chat.frontends.api.limits import RateLimiter
@@ -30,51 +29,37 @@ class FeedbackAudit:
     """Which key sent which feedback, in the api_feedback table. The feedback itself is
     the session's (`Session.feedback`, logged in item_feedback); this only adds the key."""
 
-    def __init__(self, database_path):
-        self._conn = sqlite3.connect(
-            database_path, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        self._lock = threading.Lock()
+    def __init__(self, db: Database):
+        self.db = db
 
     def record(self, session_id: str, item_id: str, kind: str, key_id: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO api_feedback (session_id, item_id, kind, key_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (session_id, item_id, kind, key_id, time.time()),
-            )
-
-    def close(self) -> None:
-        self._conn.close()
+        self.db.execute(
+            "INSERT INTO api_feedback (session_id, item_id, kind, key_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (session_id, item_id, kind, key_id, time.time()),
+        )
 
 
 class Conversations:
     """OpenAI-style clients resend the whole history each time; this maps a hash of
     (key, history so far) to the recochat session that continues it."""
 
-    def __init__(self, database_path):
-        self._conn = sqlite3.connect(
-            database_path, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        self._lock = threading.Lock()
+    def __init__(self, db: Database):
+        self.db = db
 
     def find(self, prefix_hash: str) -> str | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT session_id FROM api_conversations WHERE prefix_hash = ?", (prefix_hash,)
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT session_id FROM api_conversations WHERE prefix_hash = ?", (prefix_hash,)
+        ).fetchone()
         return row[0] if row else None
 
     def remember(self, prefix_hash: str, session_id: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO api_conversations (prefix_hash, session_id, created_at) "
-                "VALUES (?, ?, ?)",
-                (prefix_hash, session_id, time.time()),
-            )
-
-    def close(self) -> None:
-        self._conn.close()
+        self.db.execute(
+            "INSERT INTO api_conversations (prefix_hash, session_id, created_at) "
+            "VALUES (?, ?, ?) ON CONFLICT (prefix_hash) DO UPDATE SET "
+            "session_id = excluded.session_id, created_at = excluded.created_at",
+            (prefix_hash, session_id, time.time()),
+        )
 
 
 @dataclass
@@ -89,8 +74,10 @@ class ApiContext:
     readiness: dict[str, str] = field(default_factory=lambda: {"model": "loading"})
     _fields: tuple[dict, set[str]] | None = None
 
-    def need_session(self, session_id: str) -> None:
-        if not self.app.db.session_exists(session_id):
+    def need_session(self, session_id: str, key: ApiKey) -> None:
+        """404 unless the session exists and `key` created it: another key's session is
+        answered exactly like one that does not exist, so its id reveals nothing."""
+        if not self.app.db.session_owned_by(session_id, key.id):
             raise ApiError(
                 404,
                 "session_not_found",
@@ -114,8 +101,6 @@ class ApiContext:
 
     def close(self) -> None:
         self.keys.close()
-        self.feedback.close()
-        self.conversations.close()
 
 
 def context(request: Request) -> ApiContext:
@@ -152,10 +137,15 @@ def require(role: str):
                 f"`recochat keys create NAME --role {role}`.",
             )
         try:
-            ctx.limiter.hit(key.id, key.rate_limit)
+            if ctx.limiter.shared:
+                await run_in_threadpool(ctx.limiter.hit, key.id, key.rate_limit)
+            else:
+                ctx.limiter.hit(key.id, key.rate_limit)
         except ApiError:
             ctx.metrics.rate_limited.inc()
             raise
+        if ctx.app.catalog_check_due():  # another worker's catalog change, at most every N s
+            await run_in_threadpool(ctx.app.sync_catalog)
         return key
 
     return dependency

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chat import USER_ERRORS
 from chat.frontends.turn_guard import INTERNAL
-from chat.llm.errors import ModelError
+from chat.llm import ModelBusy, ModelError
 
 log = logging.getLogger("recochat.api")
 
@@ -170,6 +170,10 @@ def install(app: FastAPI) -> None:
             status, code = 422, "invalid_json"
             message = "The body could not be read as JSON text; send UTF-8 JSON."
         return error_response(status, code, message, headers=getattr(e, "headers", None))
+
+    @app.exception_handler(ModelBusy)
+    async def _busy(request: Request, e: ModelBusy):
+        return error_response(503, "model_busy", str(e), headers={"Retry-After": "5"})
 
     @app.exception_handler(ModelError)
     async def _model(request: Request, e: ModelError):

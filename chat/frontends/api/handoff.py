@@ -60,6 +60,7 @@ async def handoff(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
+    ctx.need_session(session_id, key)
     webhook = ctx.app.settings.handoff_webhook
     if not webhook:
         raise ApiError(
@@ -67,7 +68,6 @@ async def handoff(
             "handoff_unavailable",
             "This shop has no hand-off webhook; set RECOCHAT_HANDOFF_WEBHOOK to offer one.",
         )
-    ctx.need_session(session_id)
     body = body or HandoffIn()
     messages = await run_in_threadpool(ctx.app.db.history, session_id)
     payload = {

@@ -10,9 +10,9 @@ Roles, each including the ones before it:
   llm    also the raw model through /v1/chat/completions (for other recochat servers)
   admin  also catalog changes (upsert, delete, ingest)
 
-The store has its own SQLite connection, so `recochat keys` works while a server
-runs on the same data directory (SQLite's WAL mode lets them share the file), and
-a revoked key stops working on the next request.
+The store reads the database on every check, so `recochat keys` works while a
+server runs (on SQLite's WAL file or a shared PostgreSQL), and a revoked key stops
+working on the next request, in every worker.
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ import builtins
 import hashlib
 import hmac
 import secrets
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from chat import ChatError, Database
 
@@ -56,13 +53,9 @@ def hash_key(secret: str) -> str:
 
 
 class KeyStore:
-    def __init__(self, database_path: str | Path, *, admin_key: str | None = None):
-        Database(database_path).close()  # runs the migrations if nobody has yet
-        self._conn = sqlite3.connect(
-            database_path, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        self._conn.execute("PRAGMA busy_timeout = 10000")
-        self._lock = threading.Lock()
+    def __init__(self, db: Database, *, admin_key: str | None = None, owns_db: bool = False):
+        self.db = db
+        self._owns_db = owns_db
         self._admin_key = admin_key or None
         self._last_used: dict[str, float] = {}
 
@@ -79,12 +72,11 @@ class KeyStore:
             check_rate_limit(rate_limit)
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey("key_" + secrets.token_hex(4), name, role, rate_limit, time.time())
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO api_keys (id, name, secret_hash, role, rate_limit, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (key.id, key.name, hash_key(secret), key.role, key.rate_limit, key.created_at),
-            )
+        self.db.execute(
+            "INSERT INTO api_keys (id, name, secret_hash, role, rate_limit, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key.id, key.name, hash_key(secret), key.role, key.rate_limit, key.created_at),
+        )
         return key, secret
 
     def list(self, *, include_revoked: bool = False) -> list[ApiKey]:
@@ -93,19 +85,18 @@ class KeyStore:
         )
         if not include_revoked:
             sql += " WHERE revoked_at IS NULL"
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY created_at").fetchall()
+        rows = self.db.execute(sql + " ORDER BY created_at").fetchall()
         return [ApiKey(*r) for r in rows]
 
     def revoke(self, id_or_name: str) -> builtins.list[ApiKey]:  # `list` is a method here
         """Revoke the key with this id, or every live key with this name."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.db.transaction() as tx:
+            rows = tx.execute(
                 "SELECT id FROM api_keys WHERE revoked_at IS NULL AND (id = ? OR name = ?)",
                 (id_or_name, id_or_name),
             ).fetchall()
             ids = [r[0] for r in rows]
-            self._conn.executemany(
+            tx.executemany(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ?", [(time.time(), i) for i in ids]
             )
         if not ids:
@@ -125,12 +116,11 @@ class KeyStore:
             return ADMIN_SETTING
         if not secret.startswith(KEY_PREFIX):
             return None
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT id, name, role, rate_limit, created_at, last_used_at, revoked_at "
-                "FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL",
-                (hash_key(secret),),
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT id, name, role, rate_limit, created_at, last_used_at, revoked_at "
+            "FROM api_keys WHERE secret_hash = ? AND revoked_at IS NULL",
+            (hash_key(secret),),
+        ).fetchone()
         if row is None:
             return None
         key = ApiKey(*row)
@@ -143,15 +133,13 @@ class KeyStore:
             return
         self._last_used[key_id] = now
         try:
-            with self._lock:
-                self._conn.execute(
-                    "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now, key_id)
-                )
-        except sqlite3.OperationalError:  # busy: the timestamp is a courtesy, not a record
+            self.db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now, key_id))
+        except Exception:  # busy: the timestamp is a courtesy, not a record
             pass
 
     def close(self) -> None:
-        self._conn.close()
+        if self._owns_db:
+            self.db.close()
 
 
 def check_rate_limit(text: str) -> None:

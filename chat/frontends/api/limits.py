@@ -1,9 +1,10 @@
 """Request limits: body size (413) and per-key rate limits (429 + Retry-After).
 
 Rate limits use the `limits` library (the engine under slowapi) with a moving
-window per key, kept in memory: one server process owns a data directory, so
-its counters are the whole truth. The limit is the key's own (`recochat keys
-create --rate-limit`) or RECOCHAT_RATE_LIMIT.
+window per key, kept in memory when one process serves, or in Redis
+(RECOCHAT_REDIS_URL) so that several workers share each key's counters. The
+limit is the key's own (`recochat keys create --rate-limit`) or
+RECOCHAT_RATE_LIMIT.
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ import time
 
 from fastapi import HTTPException
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chat import ChatError
 from chat.frontends.api.errors import ApiError, error_response
 
 
 class RateLimiter:
-    def __init__(self, default: str):
+    def __init__(self, default: str, storage_url: str | None = None):
         self.default = default
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.shared = bool(storage_url)  # counted in a server (a network call per hit)
+        storage: Storage = RedisStorage(storage_url) if storage_url else MemoryStorage()
+        if storage_url and not storage.check():
+            raise ChatError(
+                f"Cannot reach Redis at RECOCHAT_REDIS_URL ({storage_url.split('@')[-1]}) for "
+                "the shared rate limits. Start it, fix the URL, or unset it (one worker)."
+            )
+        self._limiter = MovingWindowRateLimiter(storage)
         self._parsed: dict[str, list[RateLimitItem]] = {}
 
     def _items(self, text: str) -> list[RateLimitItem]:
@@ -32,10 +41,20 @@ class RateLimiter:
         return self._parsed[text]
 
     def hit(self, key_id: str, limit: str | None = None) -> None:
-        """Count one request for this key, or raise a 429 that says when to retry."""
-        items = self._items(limit or self.default)
-        for item in items:
-            if not self._limiter.test(item, "key", key_id):
+        """Count one request for this key, or raise a 429 that says when to retry.
+        Each window is taken in one atomic step (a script in Redis), so workers
+        counting at the same moment never let more through than the limit."""
+        for item in self._items(limit or self.default):
+            try:
+                allowed = self._limiter.hit(item, "key", key_id)
+            except Exception as e:  # the shared store went away: say so, not a 500
+                raise ApiError(
+                    503,
+                    "rate_limit_unavailable",
+                    f"The rate limit store is unreachable ({type(e).__name__}); retry shortly.",
+                    headers={"Retry-After": "5"},
+                ) from None
+            if not allowed:
                 reset = self._limiter.get_window_stats(item, "key", key_id).reset_time
                 wait = max(1, math.ceil(reset - time.time()))
                 raise ApiError(
@@ -45,8 +64,6 @@ class RateLimiter:
                     "or ask for a key with a higher limit.",
                     headers={"Retry-After": str(wait)},
                 )
-        for item in items:
-            self._limiter.hit(item, "key", key_id)
 
 
 def _too_large_message(limit: int) -> str:

@@ -23,6 +23,7 @@ from chat.frontends.api.context import ApiContext, context, require
 from chat.frontends.api.errors import ApiError, documented
 from chat.frontends.api.keys import ApiKey
 from chat.frontends.api.schemas import (
+    NO_CONTROL,
     SSE_EVENT_SCHEMA,
     DeletedOut,
     FeedbackIn,
@@ -43,8 +44,9 @@ from retrieval import PRESETS, CatalogError, Filter, load_catalog
 router = APIRouter()
 chat_key = Depends(require("chat"))
 admin_key = Depends(require("admin"))
-SessionId = Annotated[str, PathParam(min_length=1, max_length=200)]
-ItemId = Annotated[str, PathParam(min_length=1, max_length=200)]
+# ids in paths: no NUL or other control characters (as `Id` in bodies)
+SessionId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
+ItemId = Annotated[str, PathParam(min_length=1, max_length=200, pattern=NO_CONTROL)]
 GUARD_CODES = {"empty_message", "message_too_long", "binary_message", "invalid_encoding"}
 SSE_DOC = {
     "description": "the turn's events as Server-Sent Events when streaming: `event: <type>` "
@@ -79,7 +81,9 @@ async def create_session(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    sid = await run_in_threadpool(ctx.app.db.create_session, body.user_id if body else None)
+    sid = await run_in_threadpool(
+        ctx.app.db.create_session, body.user_id if body else None, None, key.id
+    )
     return {"session_id": sid}
 
 
@@ -97,7 +101,7 @@ async def send_message(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     ctx.check_message(body.message)
     events = ctx.runner.run_turn(session_id, body.message)
     if wants_stream(body.stream, request):
@@ -129,7 +133,7 @@ async def send_message(
 async def get_history(
     session_id: SessionId, key: ApiKey = chat_key, ctx: ApiContext = Depends(context)
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     messages = await run_in_threadpool(ctx.app.db.history, session_id)
     return {
         "session_id": session_id,
@@ -155,7 +159,7 @@ async def post_feedback(
     key: ApiKey = chat_key,
     ctx: ApiContext = Depends(context),
 ):
-    ctx.need_session(session_id)
+    ctx.need_session(session_id, key)
     if ctx.app.store.get(body.item_id) is None:
         raise ApiError(
             404, "item_not_found", f"No item {body.item_id!r} in the catalog.", param="item_id"
@@ -233,7 +237,7 @@ def _ingest(ctx: ApiContext, path: Path, preset: str, sync: bool, skip_bad: bool
         # Name what the client sent, not our temporary file.
         raise ApiError(422, "invalid_catalog", str(e).replace(str(path), shown)) from None
     report = ctx.app.store.upsert(loaded.items, sync=sync)
-    ctx.app.refresh()  # the catalog changed: the next call rebuilds recommender and tracker
+    ctx.app.catalog_changed()  # rebuilds recommender and tracker here and in other workers
     return {
         "added": report.added,
         "updated": report.updated,
@@ -282,7 +286,7 @@ async def delete_item(item_id: ItemId, key: ApiKey = admin_key, ctx: ApiContext 
     def work() -> int:
         deleted = ctx.app.store.delete([item_id])
         if deleted:
-            ctx.app.refresh()
+            ctx.app.catalog_changed()
         return deleted
 
     deleted = await run_in_threadpool(work)

@@ -5,6 +5,7 @@ tests check, so response models are exact about what is always there and open
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -42,8 +43,25 @@ def _valid_json(value: Any) -> Any:
     return value
 
 
+def _valid_id(value: str) -> str:
+    """An id is stored and compared exactly, and shown in logs: no NUL or other control
+    characters, which are never part of a real id and hide what follows them."""
+    _valid_text(value)
+    if CONTROL.search(value):
+        raise ValueError("must not contain control characters (NUL, newline, tab …)")
+    return value
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"  # the same rule, as the schema states it for clients
 Text = Annotated[str, AfterValidator(_valid_text)]
-Id = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
+Id = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NO_CONTROL}),
+    AfterValidator(_valid_id),
+]
+# a catalog field's name in search filters: any text (a name no item has matches nothing)
+FieldName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_valid_text)]
 
 
 class Strict(BaseModel):
@@ -148,8 +166,9 @@ class SessionHistory(BaseModel):
 
 
 class RangeIn(Strict):
-    min: float | None = None
-    max: float | None = None
+    # strict: `true` is no bound (lax floats would read it as 1.0)
+    min: StrictFloat | None = None
+    max: StrictFloat | None = None
 
 
 # One type per list: the store compares like with like ("$in" of mixed types is refused).
@@ -162,11 +181,13 @@ Values = (
 
 
 class FiltersIn(Strict):
-    equals: dict[Id, Values] = Field(
+    equals: dict[FieldName, Values] = Field(
         default_factory=dict, description='field → accepted values, e.g. {"category": ["toys"]}'
     )
-    excludes: dict[Id, Values] = Field(default_factory=dict, description="field → rejected values")
-    ranges: dict[Id, RangeIn] = Field(
+    excludes: dict[FieldName, Values] = Field(
+        default_factory=dict, description="field → rejected values"
+    )
+    ranges: dict[FieldName, RangeIn] = Field(
         default_factory=dict, description='field → bounds, e.g. {"price": {"max": 50}}'
     )
 
@@ -206,6 +227,10 @@ class IngestOut(BaseModel):
 
 class DeletedOut(BaseModel):
     deleted: int
+
+
+class DataDeletedOut(BaseModel):
+    deleted: dict[str, int]  # rows deleted per table
 
 
 class Health(BaseModel):

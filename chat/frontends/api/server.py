@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import socket
 import threading
@@ -21,20 +22,22 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat import ChatError
-from chat.frontends.api import completions, errors, handoff, routes
+from chat.frontends.api import completions, data_rights, errors, handoff, routes, telemetry
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.keys import KeyStore, check_rate_limit
 from chat.frontends.api.limits import BodySizeLimit, RateLimiter
 from chat.frontends.api.metrics import Metrics, RequestMetrics
 from chat.frontends.api.schemas import Health, Ready
+from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.api.turns import TurnRunner
 from chat.frontends.images import Images
 
 if TYPE_CHECKING:
-    from chat import App
+    from chat import App, Settings
 
 log = logging.getLogger("recochat.api")
 
@@ -48,11 +51,17 @@ Conversational recommendations over HTTP.
 * **Auth**: every `/v1` route needs an API key (`recochat keys create NAME`), sent as
   `Authorization: Bearer KEY` or `X-API-Key: KEY`. Errors share one JSON shape:
   `{"error": {"message", "type", "code", "param"}}`.
-* The chat widget is at `/widget.js` (demo: `/demo?key=KEY`), the Gradio chat at `/chat/`.
+* The chat widget is at `/widget.js` (demo: `/demo?key=KEY`); the Gradio chat at `/chat/`
+  when the server runs with `--gradio` (it needs no key: private networks only).
 * **Hand-off to a person**: `GET /v1/handoff` lists what the shop configured
   (RECOCHAT_HANDOFF_URL, _EMAIL, _WEBHOOK); `POST /v1/sessions/{id}/handoff` sends
   the conversation to the webhook.
 """
+GRADIO_WARNING = (
+    "Warning: the Gradio chat at /chat/ runs model turns with no API key and no rate limit. "
+    "Serve it only where everyone who reaches it may use it; drop --gradio (or "
+    "RECOCHAT_SERVE_GRADIO) to turn it off."
+)
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 COLOR = re.compile(r"^(#[0-9A-Fa-f]{3,8}|[A-Za-z]{3,20})$")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -76,19 +85,21 @@ def _warm_up(ctx: ApiContext) -> None:
         ctx.readiness["model"] = f"failed: {e}"
 
 
-def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
+def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) -> FastAPI:
     s = app.settings
     check_rate_limit(s.rate_limit)
     metrics = Metrics()
     admin = s.admin_key.get_secret_value() if s.admin_key else None
     ctx = ApiContext(
         app=app,
-        keys=KeyStore(app.db.path, admin_key=admin),
-        limiter=RateLimiter(s.rate_limit),
+        keys=KeyStore(app.db, admin_key=admin),
+        limiter=RateLimiter(s.rate_limit, s.redis_url),
         metrics=metrics,
-        runner=TurnRunner(app, metrics, threads=s.turn_threads),
-        feedback=FeedbackAudit(app.db.path),
-        conversations=Conversations(app.db.path),
+        runner=TurnRunner(
+            app, metrics, threads=s.turn_threads, locks=SessionLocks(app.db, s.redis_url)
+        ),
+        feedback=FeedbackAudit(app.db),
+        conversations=Conversations(app.db),
     )
     app.llm  # noqa: B018 - built once here, not by two worker threads at once
 
@@ -98,6 +109,8 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
         yield
         await ctx.runner.drain()
         ctx.close()
+        if owns_app:
+            app.close()
 
     api = FastAPI(
         title="recochat",
@@ -111,6 +124,7 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
     api.include_router(routes.router)
     api.include_router(completions.router)
     api.include_router(handoff.router)
+    api.include_router(data_rights.router)
     _operations(api, app)
 
     api.add_middleware(
@@ -127,8 +141,13 @@ def create_api(app: App, *, gradio: bool | None = None) -> FastAPI:
         max_age=600,
     )
     api.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees every status
+    if s.workers > 1:
+        api.add_middleware(WorkerHeader)
 
+    if (exporter := telemetry.exporter_for(s.otel_exporter)) is not None:
+        telemetry.install(api, exporter, batch=s.otel_exporter != "console")
     if s.serve_gradio if gradio is None else gradio:
+        log.warning(GRADIO_WARNING)
         _mount_gradio(api, app)
     return api
 
@@ -259,6 +278,58 @@ def bind(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+class WorkerHeader:
+    """With several workers, each response names its worker process (X-Recochat-Worker:
+    its pid), so a client or a test can see the load spread."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.header = (b"x-recochat-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+def worker_api() -> FastAPI:
+    """What each worker process of `serve_workers` builds: its own App from the
+    settings in the environment (the parent wrote the command line's there)."""
+    from chat import App, load_settings
+
+    return create_api(App.open(load_settings()), gradio=False, owns_app=True)
+
+
+def serve_workers(settings: Settings, model: str | None) -> None:
+    """`recochat serve --workers N` (chat/frontends/api/workers.py). The Gradio chat is
+    not mounted: its queue lives in one process."""
+    from chat.frontends.api.workers import supervise
+
+    if model:
+        os.environ["RECOCHAT_LLM"] = model
+    os.environ["RECOCHAT_WORKERS"] = str(settings.workers)
+    host, port = settings.host, settings.serve_port
+    config = {
+        "app": "chat.frontends.api.server:worker_api",
+        "factory": True,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 30,
+        "server_header": False,
+    }
+    where = f"http://{host}:{port}"
+    print(
+        f"recochat API on {where} with {settings.workers} workers — docs {where}/docs, "
+        f"widget demo {where}/demo?key=KEY (no Gradio chat with several workers). "
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
+    supervise(host, port, settings.workers, config)
 
 
 def serve(app: App, *, host: str, port: int, gradio: bool | None = None) -> None:

@@ -9,12 +9,14 @@ Ordering: each session has a chain of turns. A new turn waits for the previous
 one of its session before it starts, so messages to one session are processed in
 the order the server received them and never interleave; turns of different
 sessions run side by side, up to the pool size. A turn runs to the end even when
-its client goes away, so what was said is always persisted.
+its client goes away, so what was said is always persisted. Across worker
+processes, each turn also holds its session's lock (session_locks.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -26,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from chat import Done, ItemsShown, TextDelta
 from chat.frontends.api.errors import ApiError
 from chat.frontends.api.metrics import Metrics
+from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.turn_guard import guarded
+from chat.tracing import turn_span
 
 if TYPE_CHECKING:
     from chat import App
@@ -64,9 +68,18 @@ class EventStream:
 
 
 class TurnRunner:
-    def __init__(self, app: App, metrics: Metrics, *, threads: int, max_queued: int = 16):
+    def __init__(
+        self,
+        app: App,
+        metrics: Metrics,
+        *,
+        threads: int,
+        max_queued: int = 16,
+        locks: SessionLocks | None = None,
+    ):
         self.app = app
         self.metrics = metrics
+        self.locks = locks or SessionLocks(app.db)
         self.max_queued = max_queued
         self.executor = ThreadPoolExecutor(max(1, threads), thread_name_prefix="turn")
         self._tails: dict[str, asyncio.Future] = {}
@@ -81,9 +94,14 @@ class TurnRunner:
         loop = asyncio.get_running_loop()
         put = _putter(loop, stream)
         queued_at = time.perf_counter()
+        # the request's context (its trace span) goes with the turn into the worker thread
+        request_context = contextvars.copy_context()
 
         def work() -> None:
-            self._turn(session_id, text, put, queued_at)
+            with self.locks.hold(session_id):
+                if not self.app.db.session_exists(session_id):  # deleted while it waited
+                    raise ApiError(404, "session_not_found", f"No session {session_id!r}.")
+                request_context.run(self._turn, session_id, text, put, queued_at)
 
         def finish(error: BaseException | None) -> None:
             if error is not None:  # pragma: no cover - the pool is shutting down
@@ -104,7 +122,8 @@ class TurnRunner:
                 result.set_exception(error)
 
         def work() -> None:
-            value = fn(*args)
+            with self.locks.hold(session_id):
+                value = fn(*args)
             loop.call_soon_threadsafe(result.set_result, value)
 
         self._in_order(session_id, work, finish)
@@ -162,22 +181,24 @@ class TurnRunner:
             return self.app.session(session_id).turn(text)
 
         try:
-            for event in guarded(turn, session_id):
-                now = time.perf_counter()
-                if first is None:
-                    first = now
-                    m.first_event_seconds.observe(now - started)
-                if isinstance(event, TextDelta):
-                    if first_text is None:
-                        first_text = now
-                        m.first_token_seconds.observe(now - started)
-                    m.tokens.labels(model).inc()
-                elif isinstance(event, ItemsShown):
-                    m.recommendations.inc(len(event.items))
-                elif isinstance(event, Done):
-                    m.observe_timings(event.timings)
-                    outcome = "done"
-                put(event)
+            with turn_span(session_id) as span:
+                for event in guarded(turn, session_id):
+                    now = time.perf_counter()
+                    if first is None:
+                        first = now
+                        m.first_event_seconds.observe(now - started)
+                    if isinstance(event, TextDelta):
+                        if first_text is None:
+                            first_text = now
+                            m.first_token_seconds.observe(now - started)
+                        m.tokens.labels(model).inc()
+                    elif isinstance(event, ItemsShown):
+                        m.recommendations.inc(len(event.items))
+                    elif isinstance(event, Done):
+                        m.observe_timings(event.timings)
+                        outcome = "done"
+                    put(event)
+                span.set_attribute("recochat.outcome", outcome)
         finally:
             m.turns.labels(outcome).inc()
             m.turns_running.dec()
@@ -228,6 +249,7 @@ class TurnRunner:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=60)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.locks.close()
 
 
 def _putter(loop: asyncio.AbstractEventLoop, stream: EventStream) -> Callable[[Any], None]:

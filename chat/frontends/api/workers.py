@@ -1,0 +1,85 @@
+"""`recochat serve --workers N`: N worker processes, each with its own listening
+socket on the same port (SO_REUSEPORT), so the kernel spreads new connections
+evenly over them. (One socket shared by all, as uvicorn's own --workers does,
+lets whichever worker wakes first take nearly every connection on a busy machine:
+500 of 500 turns went to one of two workers when measured.)
+
+Each worker builds its own App from the settings in the environment; a worker
+that dies is started again; SIGTERM or Ctrl+C stops them all (each finishes its
+running turns first).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+from chat import ChatError
+
+RESTART_PAUSE_S = 1.0
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise ChatError(
+            f"Cannot serve on {host}:{port}: the port is in use or not allowed here. "
+            "Pass --port with another number (or set RECOCHAT_SERVE_PORT)."
+        ) from None
+    sock.listen(2048)
+    return sock
+
+
+def _worker(sock: socket.socket, config: dict[str, Any]) -> None:
+    import uvicorn
+
+    uvicorn.Server(uvicorn.Config(**config)).run(sockets=[sock])
+
+
+def supervise(host: str, port: int, workers: int, config: dict[str, Any]) -> None:
+    """Run `workers` processes of uvicorn.Config(**config) until SIGTERM / SIGINT."""
+    spawn = multiprocessing.get_context("spawn")
+    sockets = [reuse_port_socket(host, port) for _ in range(workers)]
+    stopping = False
+
+    def start(sock: socket.socket) -> Any:
+        process = spawn.Process(target=_worker, args=(sock, config), daemon=False)
+        process.start()
+        return process
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    processes = [start(sock) for sock in sockets]
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for n, process in enumerate(processes):
+                if not process.is_alive() and not stopping:
+                    print(f"worker {process.pid} exited ({process.exitcode}); starting another")
+                    time.sleep(RESTART_PAUSE_S)
+                    processes[n] = start(sockets[n])
+    finally:
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.join(60)
+            if process.is_alive():
+                process.kill()
+        for sock in sockets:
+            sock.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
