@@ -124,22 +124,26 @@ def register_learning(sub) -> None:
         p.add_argument("--embedder", default="minilm")
         p.add_argument("--out", default=out, help="folder for the JSON report and plots")
 
-    p = evsub.add_parser("redial", help="ReDial recommendation protocol, cross-validated")
-    common(p, "reports/redial")
-    p.add_argument("--turns", default=str(DEFAULT_TURNS), help="turns file (JSONL)")
-    p.add_argument("--ratings", default=str(DEFAULT_RATINGS), help="MovieLens ratings.csv")
-    p.add_argument("--no-movielens", action="store_true", help="leave the ML channels out")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--pool", type=int, default=200, help="items each channel recalls")
-    p.add_argument("--limit-dialogs", type=int, help="only the first N dialogs (by id)")
-    p.add_argument(
-        "--recency", type=float, default=0.7, help="weight decay of older mentions (1: none)"
+    _turns_parser(
+        evsub.add_parser(
+            "turns",
+            help="recommendation turns of any dataset: cross-validated, or --train FILE "
+            "learned from one split and measured on another",
+        ),
+        catalog=None,
+        turns=None,
+        preset="shop",
+        ratings=None,
+        out="reports/turns",
     )
-    p.add_argument("--scaling", choices=["max", "raw"], default="raw", help="channel scores")
-    p.add_argument(
-        "--no-ablations", dest="ablations", action="store_false", help="skip the ablation rows"
+    _turns_parser(
+        evsub.add_parser("redial", help="`eval turns` on the ReDial files in ../shared/data"),
+        catalog=str(DEFAULT_CATALOG),
+        turns=str(DEFAULT_TURNS),
+        preset="redial",
+        ratings=str(DEFAULT_RATINGS),
+        out="reports/redial",
     )
-    p.set_defaults(func=_redial)
 
     p = evsub.add_parser("movielens", help="MovieLens leave-one-out next-item ranking")
     common(p, "reports/movielens")
@@ -199,7 +203,65 @@ def _movielens(args) -> int:
     return run_movielens(args)
 
 
-def _redial(args) -> int:
-    from eval.offline.redial_run import run_redial
+def _turns_parser(p, catalog, turns, preset: str, ratings, out: str) -> None:
+    """`recochat eval turns` and its ReDial alias: one command, two sets of defaults."""
+    from retrieval import PRESETS
 
-    return run_redial(args)
+    p.add_argument("--catalog", default=catalog, required=catalog is None, help="catalog file")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=preset,
+        help=f"the catalog's field map, as for `recochat ingest` (default {preset})",
+    )
+    p.add_argument(
+        "--turns",
+        default=turns,
+        required=turns is None,
+        help="turns to rank (JSONL: dialog_id, context, rec); cross-validated by dialog_id "
+        "unless --train is given",
+    )
+    p.add_argument("--train", help="learn everything from these turns and rank --turns")
+    p.add_argument(
+        "--holdout-fold",
+        type=int,
+        help="hold this dialog_id fold of --turns out of all learning and measure on it, "
+        "next to the cross-validation of the other folds (nested split)",
+    )
+    p.add_argument(
+        "--cold-items",
+        type=float,
+        default=0.0,
+        help="share of catalog items treated as added after training (no interactions, no "
+        "dialogue mentions), reported as cold-start rows, e.g. 0.1",
+    )
+    p.add_argument("--embedder", default="minilm")
+    p.add_argument("--out", default=out, help="folder for report.json, report.md and the plot")
+    p.add_argument(
+        "--ratings", default=ratings, help="MovieLens ratings.csv (linked by ml_movieId)"
+    )
+    p.add_argument("--no-movielens", action="store_true", help="leave the MovieLens channels out")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--pool", type=int, default=200, help="items each channel recalls")
+    p.add_argument(
+        "--limit-dialogs", type=int, help="only the first N dialogs (by id) of each file"
+    )
+    p.add_argument(
+        "--recency", type=float, default=0.7, help="weight decay of older mentions (1: none)"
+    )
+    p.add_argument("--scaling", choices=["max", "raw"], default="raw", help="channel scores")
+    p.add_argument(
+        "--no-ablations", dest="ablations", action="store_false", help="skip the ablation rows"
+    )
+    p.add_argument(
+        "--ablate",
+        action="append",
+        help="only the ablation rows whose signal group contains this text (repeatable)",
+    )
+    p.set_defaults(func=_turns)
+
+
+def _turns(args) -> int:
+    from eval.offline.turns_run import run_turns
+
+    return run_turns(args)

@@ -24,7 +24,7 @@ from retrieval.items.catalog import (
     read_rows,
 )
 from retrieval.items.embedders import HashEmbedder, make_embedder
-from retrieval.items.facets import Facet
+from retrieval.items.facets import Facet, categorical_fields
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.linking import FacetMatcher, TitleLinker
@@ -47,6 +47,7 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     Query,
+    SharedFacetsChannel,
     dialogue_channels,
 )
 from retrieval.ranking.features import FeatureBuilder, FeatureConfig
@@ -83,6 +84,7 @@ __all__ = [
     "CatalogIndex",
     "Channel",
     "ContentChannel",
+    "SharedFacetsChannel",
     "DenseChannel",
     "DialogueConfig",
     "DialogueModels",
@@ -90,6 +92,7 @@ __all__ = [
     "Example",
     "FacetMatcher",
     "Facet",
+    "categorical_fields",
     "FeatureBuilder",
     "FeatureConfig",
     "FieldMap",

@@ -68,6 +68,7 @@ FEATURES = FeatureConfig(
         "semantic",
         "facet_match",
         "content",
+        "shared_facets",
         "co_interaction",
         "cf",
         "sequence",

@@ -27,6 +27,9 @@ FAMILY = {
     "cf": "people",
     "in_cf": "people",
     "in_content": "content",
+    # shares a director, an actor or a genre with a liked item: a content reason
+    "shared_facets": "content",
+    "in_shared_facets": "content",
     "in_sequence": "sequence",
     "catalog_popularity": "popularity",
     "popular": "popularity",

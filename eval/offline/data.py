@@ -54,11 +54,14 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def load_index(catalog: Path, embedder: str = "minilm", progress: bool = True) -> CatalogIndex:
-    """The catalog with item vectors; vectors are computed once per (content, embedder)."""
+def load_index(
+    catalog: Path, embedder: str = "minilm", preset: str = "redial", progress: bool = True
+) -> CatalogIndex:
+    """The catalog (read with an ingest preset) with item vectors; vectors are
+    computed once per (content, embedder)."""
     from retrieval import make_embedder
 
-    items = load_catalog(catalog, PRESETS["redial"], skip_bad=True).items
+    items = load_catalog(catalog, PRESETS[preset], skip_bad=True).items
     key = digest([it.content_hash for it in items], embedder)
     path = cache_dir() / f"vectors-{key}.npy"
     if path.is_file():

@@ -33,8 +33,8 @@ from tqdm import tqdm
 from eval.offline.data import Ratings, file_digest, load_index, load_ratings, sequences
 from eval.offline.metrics import beyond_accuracy, rank_metrics
 from eval.offline.ml_models import popularity_counts, train_models
-from eval.offline.redial import Featurised, rank_pool
 from eval.offline.report import beyond_table, table, write_json
+from eval.offline.turns import Featurised, rank_pool
 from retrieval import (
     HISTORY_TAIL,
     ContentChannel,

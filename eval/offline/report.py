@@ -32,6 +32,14 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> st
     return "\n".join(lines)
 
 
+def markdown_rows(columns: list[str], rows: list[list[str]]) -> list[str]:
+    """A markdown table's lines; the first column left-aligned, the others right."""
+    lines = ["| " + " | ".join(columns) + " |"]
+    lines.append("|" + "|".join([":---"] + ["---:"] * (len(columns) - 1)) + "|")
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
 def beyond_table(beyond: dict[str, dict[str, Any]], title: str) -> str:
     """The beyond-accuracy figures of several rankers as one table (exposure per
     category stays in the JSON)."""

@@ -63,6 +63,12 @@ def discover_facets(metas: list[dict[str, Any]]) -> dict[str, Facet]:
     return facets
 
 
+def categorical_fields(metas: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The categorical facets' names (genres, people, brands …): what a request can
+    name and what items can share."""
+    return tuple(n for n, f in discover_facets(metas).items() if f.kind == "categorical")
+
+
 def facets_to_json(facets: dict[str, Facet]) -> dict[str, Any]:
     return {name: asdict(f) for name, f in facets.items()}
 

@@ -4,9 +4,12 @@ People name items the way the catalog titles them ("It Follows (2014)") or
 without the year ("I loved It Follows"). The linker indexes every title by its
 last word, so a scan costs one dict look-up per word of the message, and prefers
 the longest title that ends at a word: "The Dark Knight Rises" over "The Dark
-Knight". Titles without a year are only linked when they are at least two words
-long and written with a capital letter, so "up" in a sentence is not the movie Up
-and "Have you seen" does not name a film called "Have".
+Knight". A title named without its year is only linked when it is at least two
+words long and written with a capital letter, so "up" in a sentence is not the
+movie Up and "Have you seen" does not name a film called "Have". A catalog whose
+titles carry no year at all (OpenDialKG) links them under the same rule, except
+that one-word titles count too when capitalised away from a sentence's start:
+"Prometheus" is a film, "you", "drama" and "Yes, I have" name none.
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ class TitleLinker:
             words = tuple(_norm(title))
             if not words:
                 continue
-            self._by_last[words[-1]].append((words, item_id, True))
             bare = _YEAR.sub("", title)
+            # a title as the catalog spells it: exact when it carries a year
+            self._by_last[words[-1]].append((words, item_id, bare != title))
             if bare != title:
                 bare_words = tuple(_norm(bare))
                 if len(bare_words) >= 2:
@@ -42,7 +46,8 @@ class TitleLinker:
 
     def link(self, text: str) -> list[str]:
         """Item ids named in the text, in order of first mention, without repeats."""
-        raw = _WORD.findall(text)
+        found_words = list(_WORD.finditer(text))
+        raw = [m.group() for m in found_words]
         words = _norm(text)
         # every (start, end) span that spells a title; overlaps are settled below
         spans: dict[tuple[int, int], tuple[bool, list[str]]] = {}
@@ -53,6 +58,12 @@ class TitleLinker:
                 if start < 0 or n > MAX_TITLE_WORDS or tuple(words[start : end + 1]) != title_words:
                     continue
                 if not with_year and not _looks_like_a_name(raw[start : end + 1]):
+                    continue
+                if (
+                    not with_year
+                    and n == 1
+                    and _starts_a_sentence(text, found_words[start].start())
+                ):
                     continue
                 key = (start, end)
                 old = spans.get(key)
@@ -71,6 +82,11 @@ class TitleLinker:
         for _, _, ids in sorted(taken):
             found += [i for i in ids if i not in found]
         return found
+
+
+def _starts_a_sentence(text: str, offset: int) -> bool:
+    before = text[:offset].rstrip()
+    return not before or before[-1] in '.!?\n"“'
 
 
 def _looks_like_a_name(raw_words: list[str]) -> bool:

@@ -218,6 +218,52 @@ class ContentChannel(Channel):
         return s
 
 
+class SharedFacetsChannel(Channel):
+    """Items one step from the liked items in the catalog's knowledge graph: they
+    share facet values with them (a director, an actor, a writer, a genre). Each
+    item is its TF-IDF vector over (field, value) pairs, so a shared director
+    counts for more than a shared "Drama"; the score is the cosine to the liked
+    items' weighted mean (older seeds weigh recency**age)."""
+
+    name = "shared_facets"
+    min_score = 0.0
+
+    def __init__(self, index: CatalogIndex, fields: tuple[str, ...], recency: float = 1.0):
+        from scipy import sparse
+
+        super().__init__(index)
+        self.recency = recency
+        vocab: dict[tuple[str, str], int] = {}
+        pairs = set()
+        for p, meta in enumerate(index.metas):
+            for name in fields:
+                have = meta.get(name)
+                for v in have if isinstance(have, list) else [have]:
+                    if isinstance(v, str) and v.strip():
+                        pairs.add((p, vocab.setdefault((name, v.lower()), len(vocab))))
+        rows = np.array([p for p, _ in pairs], dtype=np.int64)
+        cols = np.array([c for _, c in pairs], dtype=np.int64)
+        m = sparse.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(len(index), max(1, len(vocab)))
+        )
+        df = np.asarray(m.sum(axis=0)).ravel()
+        # a value only one item has links nothing
+        idf = np.where(df > 1, np.log(len(index) / np.maximum(df, 1)), 0.0).astype(np.float32)
+        m = sparse.csr_matrix(m.multiply(idf[None, :]))
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        self._items = sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ m)
+
+    def scores(self, query: Query) -> np.ndarray | None:
+        liked = self.index.positions(query.seeds()[-HISTORY_TAIL:])
+        if len(liked) == 0 or self._items.nnz == 0:
+            return None
+        weights = self.recency ** np.arange(len(liked) - 1, -1, -1, dtype=np.float64)
+        profile = np.asarray(self._items[liked].T @ weights).ravel() / weights.sum()
+        s = np.asarray(self._items @ profile, dtype=np.float32).ravel()
+        s[liked] = -np.inf  # neighbours, not the seeds themselves
+        return s
+
+
 class ModelChannel(Channel):
     """Wraps a model scoring its own item space (cf.ItemKNN, cf.EASE, cf.Transitions,
     sequence.SASRec) and maps it onto the catalog: items unknown to the model score 0."""

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from retrieval.items.facets import categorical_fields
 from retrieval.items.index import CatalogIndex
 from retrieval.models.array_model import ArrayFormatError, ItemScorer
 from retrieval.models.artifacts import Artifact, ArtifactError, load_artifact
@@ -28,6 +29,7 @@ from retrieval.ranking.channels import (
     DenseChannel,
     ModelChannel,
     PopularChannel,
+    SharedFacetsChannel,
     StoreDenseChannel,
     StoreSearch,
     dialogue_channels,
@@ -66,6 +68,7 @@ class Trained:
             if store_search is None
             else StoreDenseChannel(index, embed, store_search),
             ContentChannel(index),
+            SharedFacetsChannel(index, categorical_fields(index.metas)),
             *self.channels,
             *(dialogue_channels(self.dialogues, index) if self.dialogues is not None else []),
             PopularChannel(index),

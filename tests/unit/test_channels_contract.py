@@ -21,6 +21,7 @@ from retrieval.ranking.channels import (
     PopularChannel,
     PriorChannel,
     Query,
+    SharedFacetsChannel,
     SimilarRequestsChannel,
     merge,
 )
@@ -56,6 +57,7 @@ def channels(index):
     return {
         "dense": DenseChannel(index, embed),
         "content": ContentChannel(index),
+        "shared_facets": SharedFacetsChannel(index, ("category", "brand")),
         "item_knn": ModelChannel(index, ItemKNN(50).fit(data), "co_interaction"),
         "ease": ModelChannel(index, EASE(50.0).fit(data), "cf"),
         "sasrec": ModelChannel(index, sasrec, "sequence", use_history_order=True),
@@ -78,6 +80,7 @@ def channels(index):
 ALL = [
     "dense",
     "content",
+    "shared_facets",
     "item_knn",
     "ease",
     "sasrec",
@@ -87,7 +90,8 @@ ALL = [
     "similar",
     "prior",
 ]
-BEHAVIOUR = ["content", "item_knn", "ease", "sasrec", "picked_after"]  # learn from liked items
+# learn from liked items
+BEHAVIOUR = ["content", "shared_facets", "item_knn", "ease", "sasrec", "picked_after"]
 
 
 def query_for(index, category: str, flt: Filter | None = None) -> Query:
@@ -132,7 +136,14 @@ def test_deterministic(channels, index, name):
 
 
 # chance is 1/11 (eleven categories); SASRec sees only 132 ten-item sequences
-FLOORS = {"content": 0.6, "item_knn": 0.6, "ease": 0.6, "sasrec": 0.25, "picked_after": 0.6}
+FLOORS = {
+    "content": 0.6,
+    "shared_facets": 0.9,
+    "item_knn": 0.6,
+    "ease": 0.6,
+    "sasrec": 0.25,
+    "picked_after": 0.6,
+}
 # channels that learn from the request (facets, text) rather than liked items
 REQUEST = {"asked_for": 0.6, "similar": 0.6}
 
@@ -159,7 +170,9 @@ def test_quality_floor_from_the_request(channels, index, name):
     assert np.mean(shares) >= REQUEST[name], shares
 
 
-@pytest.mark.parametrize("name", ["item_knn", "ease", "sasrec", "content", "picked_after"])
+@pytest.mark.parametrize(
+    "name", ["item_knn", "ease", "sasrec", "content", "shared_facets", "picked_after"]
+)
 def test_no_seeds_means_no_opinion(channels, index, name):
     assert channels[name].recall(Query(text="anything"), 5) == []
 
@@ -198,3 +211,19 @@ def test_pipeline_contract_and_contributions(channels, index):
         assert item.score == pytest.approx(sum(item.contributions.values()), abs=1e-4)
         assert item.channels  # provenance: at least one channel recalled it
     assert category_share(index, [i.id for i in first], "outdoor") == 1.0
+
+
+def test_shared_facets_weigh_a_rare_shared_value_over_a_common_one():
+    from retrieval import CatalogIndex
+
+    metas = [
+        {"genres": ["drama"], "director": ["Ava"]},  # the liked film
+        {"genres": ["drama"], "director": ["Ava"]},  # same rare director
+        {"genres": ["drama", "war"], "director": ["Bo"]},  # only the common genre
+        *({"genres": ["drama"], "director": [f"D{n}"]} for n in range(6)),
+        {"genres": ["comedy"], "director": ["Cy"]},  # nothing shared
+    ]
+    index = CatalogIndex([str(n) for n in range(len(metas))], metas)
+    s = SharedFacetsChannel(index, ("genres", "director")).scores(Query(liked=["0"]))
+    assert s[0] == -np.inf  # the seed itself is not its own neighbour
+    assert s[1] > s[2] > s[9] == 0

@@ -282,6 +282,12 @@ def test_title_linker_prefers_the_longest_title_and_needs_a_name_without_year():
     assert linker.link("the dark knight (2008) and Up (2009)") == ["1", "4"]
 
 
+def test_a_catalog_without_years_links_titles_written_as_names_only():
+    linker = TitleLinker({"1": "You", "2": "Prometheus", "3": "Wreck-It Ralph", "4": "Yes"})
+    assert linker.link("Could you recommend something like wreck-it ralph?") == []
+    assert linker.link("Yes, I enjoyed Prometheus and Wreck-It Ralph. You?") == ["2", "3"]
+
+
 def test_facet_matcher_reads_genres_and_people():
     metas = [{"genres": ["horror", "comedy"], "stars": ["Tom Hanks"]}] * 2
     found = FacetMatcher(metas, ("genres", "stars")).match("any comedies with tom hanks?")

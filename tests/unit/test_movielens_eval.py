@@ -8,7 +8,7 @@ import numpy as np
 
 from eval.offline.data import Ratings
 from eval.offline.movielens import choose_fusion, example, fused_margins, list_mrr, split
-from eval.offline.redial import Featurised
+from eval.offline.turns import Featurised
 from retrieval.ranking.fusion import Example
 
 

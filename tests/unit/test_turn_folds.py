@@ -1,4 +1,4 @@
-"""What eval/offline/redial.py learns per fold variant: dialogues of the excluded folds
+"""What eval/offline/turns.py learns per fold variant: dialogues of the excluded folds
 reach none of the models (popularity, co-mentions, the dialogue EASE, the
 request kNN), and the dialogue channels score what went with the context."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from helpers.learn import demo_index
 
-from eval.offline.redial import Turn, build_pipeline, fold_models
+from eval.offline.turns import Turn, build_pipeline, fold_models
 from retrieval.ranking.channels import Query
 
 

@@ -1,15 +1,17 @@
-"""`recochat eval redial`: the standard ReDial recommendation protocol.
+"""`recochat eval turns` (and its ReDial alias `eval redial`): the standard
+recommendation-turn protocol on any catalog and turns file.
 
-At every recommendation turn the whole catalog is ranked and each gold movie is
-one sample (CRSLab / UniCRS / iEvaLM convention); Recall@1/10/50, NDCG and MRR,
-with and without excluding the movies already mentioned in the context.
+At every recommendation turn the whole catalog is ranked and each gold item is
+one sample (CRSLab / UniCRS / iEvaLM convention); Recall@1/10/50, NDCG and MRR
+under the protocols of eval/offline/protocols.py.
 
 What the ranker sees at a turn: the context's text, all of it (dense channel,
-"said", similar requests), the movies it mentions, linked by title (content,
-co-mention, dialogue EASE, MovieLens co-interaction, EASE and SASRec
-channels), the genres and people it names (facet match), and popularity.
-Nothing from the catalog's `redial_mentions` field is used: it counts
-mentions in the test dialogues.
+"said", similar requests), the items it mentions, linked by title (content,
+shared facets, co-mention, dialogue EASE, MovieLens co-interaction, EASE and
+SASRec channels), the facet values it names (the catalog's categorical facets:
+genres and people on ReDial, also writers and languages on OpenDialKG), and
+popularity. Nothing from ReDial's `redial_mentions` field is used (the preset
+drops it): it counts mentions in the test dialogues.
 
 Learned from the other folds' dialogues: co-mentions (item-kNN over
 dialogues) and EASE over the same dialogues ("dialogue_cf"), mention
@@ -38,12 +40,13 @@ features down to rank 200 (.184/.381); channel scores scaled by their maximum
 likes are not told from dislikes. Of the gold movies outside the pool (pool
 recall .80), 70 % were never named in the training folds' dialogues.
 
-Everything learned from the turns file (dialogue co-mentions, popularity,
-fusion weights) is cross-validated by dialog_id folds: fold f is scored by
+Everything learned from the turns (dialogue co-mentions, popularity, fusion
+weights) follows the split plan of eval/offline/splits.py: fold f is scored by
 models that never saw its dialogues, and the fusion weights for fold f are
 learned on the other folds' turns, each featurised by models that excluded
 both f and that turn's own fold (nested), so no training example's features
-leak its own answer. MovieLens models use no ReDial data.
+leak its own answer; held-out test turns reach no model at all. MovieLens
+models use no dialogue data.
 
 Ranking is the product's two-stage pipeline: every channel recalls its top
 `--pool` items, the union is fused, and the rest of the catalog follows by
@@ -54,12 +57,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from chat import FEATURES, TREES, fold_of
+from chat import FEATURES, TREES
+from eval.offline.splits import Split
 from retrieval import (
     CatalogIndex,
     Channel,
@@ -73,24 +78,25 @@ from retrieval import (
     PopularChannel,
     Query,
     TitleLinker,
+    categorical_fields,
     dialogue_channels,
     learn_fusion,
     learn_tree_fusion,
 )
 
 TRAIN_POOL = 50  # per channel, for fusion training lists
-FACET_FIELDS = ("genres", "stars", "director")
 
 
 @dataclass
 class Turn:
     dialog: str
-    fold: int
+    fold: int  # a hash fold of the dialog id, or splits.TEST
     text: str
     mentioned: list[int]  # catalog positions, in order of mention
     gold: list[list[int]]  # per gold title: its catalog positions (a few titles repeat)
     facets: dict[str, list[str]]
     vector: np.ndarray | None = None
+    recent: list[int] = field(default_factory=list)  # mentioned, most recently named first
 
 
 @dataclass
@@ -100,71 +106,128 @@ class Featurised:
     chosen: list[int] = field(default_factory=list)
 
 
-def read_turns(
-    path: Path, index: CatalogIndex, folds: int, limit_dialogs: int | None
-) -> tuple[list[Turn], dict]:
-    linker = TitleLinker({i: m["title"] for i, m in zip(index.ids, index.metas, strict=True)})
-    facets = FacetMatcher(index.metas, FACET_FIELDS)
-    by_title: dict[str, list[int]] = {}
-    for p, meta in enumerate(index.metas):
-        by_title.setdefault(meta["title"].lower(), []).append(p)
-    rows = [
-        json.loads(line)
-        for line in Path(path).read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    if limit_dialogs:
-        keep = sorted({r["dialog_id"] for r in rows})[:limit_dialogs]
-        rows = [r for r in rows if r["dialog_id"] in set(keep)]
-    turns, unknown_gold = [], 0
-    for r in rows:
-        context = [u for u in r["context"] if u.strip()]
-        mentioned = [index.pos[i] for i in linker.link(" \n ".join(context))]
-        gold = []
-        for title in r["rec"]:
-            found = by_title.get(title.lower())
-            if found:
-                gold.append(found)
-            else:
-                unknown_gold += 1
-        if not gold:
-            continue
-        text = " ".join(context)
-        turns.append(
-            Turn(
-                str(r["dialog_id"]),
-                fold_of(str(r["dialog_id"]), folds),
-                text,
-                mentioned,
-                gold,
-                facets.match(" ".join(context)),
-            )
+class TurnReader:
+    """Turns files (JSONL: dialog_id, context, rec) linked to one catalog: the
+    context's items by title, its facet values, the gold titles by exact title."""
+
+    def __init__(self, index: CatalogIndex):
+        self.index = index
+        self.linker = TitleLinker(
+            {i: m["title"] for i, m in zip(index.ids, index.metas, strict=True)}
         )
-    stats = {
-        "turns": len(turns),
-        "dialogs": len({t.dialog for t in turns}),
-        "samples": sum(len(t.gold) for t in turns),
-        "gold_not_in_catalog": unknown_gold,
-        "mentions_linked": sum(len(t.mentioned) for t in turns),
-    }
-    return turns, stats
+        self.fields = categorical_fields(index.metas)
+        self.facets = FacetMatcher(index.metas, self.fields)
+        self.by_title: dict[str, list[int]] = {}
+        for p, meta in enumerate(index.metas):
+            self.by_title.setdefault(meta["title"].lower(), []).append(p)
+
+    def read(
+        self, path: Path, fold: Callable[[str], int], limit_dialogs: int | None = None
+    ) -> tuple[list[Turn], dict]:
+        rows = read_rows(path)
+        if limit_dialogs:
+            keep = set(sorted({str(r["dialog_id"]) for r in rows})[:limit_dialogs])
+            rows = [r for r in rows if str(r["dialog_id"]) in keep]
+        turns, unknown_gold = [], 0
+        for r in rows:
+            context = [u for u in r["context"] if u.strip()]
+            mentioned = [self.index.pos[i] for i in self.linker.link(" \n ".join(context))]
+            gold = []
+            for title in r["rec"]:
+                found = self.by_title.get(title.lower())
+                if found:
+                    gold.append(found)
+                else:
+                    unknown_gold += 1
+            if not gold:
+                continue
+            dialog = str(r["dialog_id"])
+            text = " ".join(context)
+            turns.append(
+                Turn(
+                    dialog,
+                    fold(dialog),
+                    text,
+                    mentioned,
+                    gold,
+                    self.facets.match(text),
+                    recent=self.most_recent_first(context, mentioned),
+                )
+            )
+        stats = {
+            "turns": len(turns),
+            "dialogs": len({t.dialog for t in turns}),
+            "samples": sum(len(t.gold) for t in turns),
+            "gold_not_in_catalog": unknown_gold,
+            "mentions_linked": sum(len(t.mentioned) for t in turns),
+        }
+        return turns, stats
+
+    def most_recent_first(self, context: list[str], mentioned: list[int]) -> list[int]:
+        """The mentioned items ordered by the last utterance that names them."""
+        last = {p: -1 for p in mentioned}
+        for n, utterance in enumerate(context):
+            for i in self.linker.link(utterance):
+                if self.index.pos[i] in last:
+                    last[self.index.pos[i]] = n
+        order = {p: k for k, p in enumerate(mentioned)}
+        return sorted(mentioned, key=lambda p: (-last[p], -order[p]))
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The turns file's rows; a bad line stops with its line number and what to fix."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise EvalInputError(f"Cannot read the turns file {path}: {e}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            ok = (
+                isinstance(row, dict)
+                and isinstance(row.get("context"), list)
+                and isinstance(row.get("rec"), list)
+                and "dialog_id" in row
+            )
+        except json.JSONDecodeError:
+            ok = False
+        if not ok:
+            raise EvalInputError(
+                f"{path}:{n}: not a turn; each line must be a JSON object with dialog_id, "
+                'context (a list of utterances) and rec (a list of titles), e.g. {"dialog_id": '
+                '"1", "context": ["Hi, a horror movie?"], "rec": ["The Shining"]}'
+            )
+        row["context"] = [str(u) for u in row["context"]]
+        row["rec"] = [str(t) for t in row["rec"]]
+        rows.append(row)
+    return rows
+
+
+class EvalInputError(Exception):
+    """A file given to an evaluation command cannot be used; the message says why."""
 
 
 def fold_models(turns: list[Turn], index: CatalogIndex, excluded: frozenset[int]) -> DialogueModels:
     """What is learned from the dialogues outside a set of folds: the dialogue
-    models `recochat train --dialogues` serves (retrieval/models/dialogue.py)."""
+    models `recochat train --dialogues` serves (retrieval/models/dialogue.py).
+    Cold items (OPTIONS.cold) were added after these dialogues: never learned."""
     config = DialogueConfig(shrink=OPTIONS.shrink, recency=OPTIONS.recency)
+    cold = OPTIONS.cold
     decisions = [
         PastPick(
             t.dialog,
             t.text,
-            [index.ids[p] for p in t.mentioned],
-            [index.ids[g[0]] for g in t.gold],
+            [index.ids[p] for p in t.mentioned if p not in cold],
+            chosen,
             t.facets,
             t.vector,
         )
         for t in turns
         if t.fold not in excluded
+        and (chosen := [index.ids[g[0]] for g in t.gold if g[0] not in cold])
     ]
     return DialogueModels(index.ids, config).fit(decisions)
 
@@ -213,7 +276,12 @@ def featurise(pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: b
     # to the list by hand would teach the fusion that "recalled by no channel"
     # marks the answer (the in_<channel> flags would learn negative weights).
     chosen_pos = (
-        [p for g in turn.gold for p in g[:1] if p in pool and p not in turn.mentioned]
+        [
+            p
+            for g in turn.gold
+            for p in g[:1]
+            if p in pool and p not in turn.mentioned and p not in OPTIONS.cold
+        ]
         if with_gold
         else []
     )
@@ -239,6 +307,7 @@ class Options:
     # turns: R@10/50 .189/.380 vs .184/.367 (mentioned excluded), same features
     learner: str = "trees"
     shrink: float = 5.0  # of the "picked after" / "asked for" frequencies
+    cold: frozenset[int] = frozenset()  # items added after training (splits.cold_items)
 
 
 OPTIONS = Options()
@@ -321,40 +390,38 @@ def evaluate(
     turns: list[Turn],
     index: CatalogIndex,
     fixed: list[Channel],
-    folds: int,
+    split: Split,
     pool_k: int,
     progress=lambda it, **kw: it,
 ) -> dict:
-    """Featurise every turn for its test fold and (nested) for training the other
-    folds' fusion; returns everything the report needs."""
-    fold_data = {
-        ex: fold_models(turns, index, ex)
-        for ex in {frozenset({f}) for f in range(folds)}
-        | {frozenset({f, g}) for f in range(folds) for g in range(folds) if f != g}
-    }
+    """Featurise every ranked turn with the models of its fold and (nested) every
+    training turn for the fusion of each other ranked fold; returns everything
+    the report needs."""
+    fold_data = {ex: fold_models(turns, index, ex) for ex in split.variants()}
     pipes = {ex: build_pipeline(index, fixed, fd) for ex, fd in fold_data.items()}
-    queries = {id(t): make_query(t, index) for t in turns}
     test: dict[int, Featurised] = {}
-    train: dict[tuple[int, int], Featurised] = {}  # (test fold, turn) → example
+    train: dict[tuple[int, int], Featurised] = {}  # (ranked fold, turn) → example
     names = next(iter(pipes.values())).feature_names()
+    # kept alive for the whole loop: TurnScores knows a query by its id()
+    queries = [make_query(t, index) for t in turns]
     started = time.perf_counter()
     for n, t in enumerate(progress(turns, desc="featurising turns")):
-        q = queries[id(t)]
-        ex = frozenset({t.fold})
-        use_fold(index, fold_data[ex])
-        test[n] = featurise(pipes[ex], q, t, pool_k, with_gold=False)
-        for f in range(folds):
-            if f == t.fold:
-                continue
-            ex = frozenset({f, t.fold})
+        q = queries[n]
+        if t.fold in split.scored:
+            ex = split.ranking(t.fold)
             use_fold(index, fold_data[ex])
-            train[(f, n)] = featurise(pipes[ex], q, t, TRAIN_POOL, with_gold=True)
+            test[n] = featurise(pipes[ex], q, t, pool_k, with_gold=False)
+        for f in split.scored:
+            if split.teaches(f, t.fold):
+                ex = split.training(f, t.fold)
+                use_fold(index, fold_data[ex])
+                train[(f, n)] = featurise(pipes[ex], q, t, TRAIN_POOL, with_gold=True)
     return {
         "names": names,
         "test": test,
         "train": train,
         "fold_popularity": {
-            f: fold_data[frozenset({f})].popularity_on(index) for f in range(folds)
+            f: fold_data[split.ranking(f)].popularity_on(index) for f in split.scored
         },
         "featurise_s": time.perf_counter() - started,
     }
@@ -362,22 +429,24 @@ def evaluate(
 
 def fit_and_rank(
     turns: list[Turn],
-    index: CatalogIndex,
     data: dict,
-    folds: int,
+    split: Split,
     drop: set[str],
-    exclude_both: bool,
     learner: str = "listwise",
 ) -> dict:
-    """Learn fold f's fusion on the other folds' (nested) training lists, rank
-    fold f's turns. learner: "listwise" (linear softmax, fusion.learn_fusion) or
-    "trees" (LightGBM LambdaRank, fusion.learn_tree_fusion)."""
+    """Learn each ranked fold's fusion on the other folds' (nested) training lists
+    and rank that fold's turns. learner: "listwise" (linear softmax,
+    fusion.learn_fusion) or "trees" (LightGBM LambdaRank, fusion.learn_tree_fusion).
+    Returns per ranked turn its gold ranks with mentioned items excluded ("excl")
+    and not ("incl"), and its top 10 without the mentioned items ("lists")."""
     names = data["names"]
     keep = [i for i, n in enumerate(names) if n not in drop]
     kept_names = [names[i] for i in keep]
-    ranks = {"excl": [], "incl": []}
-    weights, lists = {}, []
-    for f in range(folds):
+    excl: dict[int, list[int]] = {}
+    incl: dict[int, list[int]] = {}
+    lists: dict[int, list[int]] = {}
+    weights = {}
+    for f in split.scored:
         examples = [
             Example(ex.matrix[:, keep], ex.chosen)
             for (tf, _), ex in data["train"].items()
@@ -392,26 +461,26 @@ def fit_and_rank(
             weights[f] = model.weights
             w = np.array([model.weights[n] for n in kept_names])
             score = lambda m, w=w: m @ w  # noqa: E731
+        pop = data["fold_popularity"][f]
         for n, t in enumerate(turns):
             if t.fold != f:
                 continue
             ft = data["test"][n]
             s = score(ft.matrix[:, keep])
-            pop = data["fold_popularity"][f]
-            ranks["excl"] += rank_pool(ft, s, t, True, pop)
+            excl[n] = rank_pool(ft, s, t, True, pop)
+            incl[n] = rank_pool(ft, s, t, False, pop)
             s_ex = np.where(np.isin(ft.positions, t.mentioned), -np.inf, s)
-            lists.append(ft.positions[np.lexsort((ft.positions, -s_ex))[:10]].tolist())
-            if exclude_both:
-                ranks["incl"] += rank_pool(ft, s, t, False, pop)
-    return {"ranks": ranks, "weights": weights, "lists": lists}
+            lists[n] = ft.positions[np.lexsort((ft.positions, -s_ex))[:10]].tolist()
+    return {"excl": excl, "incl": incl, "lists": lists, "weights": weights}
 
 
-def single_signal_ranks(turns, index, data, name: str) -> list[int]:
+def single_signal_ranks(turns: list[Turn], data: dict, name: str) -> dict[int, list[int]]:
+    """Per ranked turn, the gold ranks by one feature column alone (mentioned excluded)."""
     col = data["names"].index(name)
-    out = []
-    for n, t in enumerate(turns):
-        ft = data["test"][n]
+    out = {}
+    for n, ft in data["test"].items():
+        t = turns[n]
         pop = data["fold_popularity"][t.fold]
         s = ft.matrix[:, col].astype(np.float64) + 1e-6 * np.log1p(pop[ft.positions])
-        out += rank_pool(ft, s, t, True, pop)
+        out[n] = rank_pool(ft, s, t, True, pop)
     return out
