@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 
 _YEAR = re.compile(r"\s*\((?:\d{4}(?:[-–]\d{0,4})?|[IVX]+)\)\s*$")
-_ARTICLES = ("the", "a", "an")
+ARTICLES = frozenset({"the", "a", "an"})
 
 
 def tokens(text: str) -> tuple[str, ...]:
@@ -47,7 +47,7 @@ def aliases(title: str, others: Iterable[str] = ()) -> list[tuple[str, ...]]:
             toks = tokens(form)
             if toks:
                 names.add(toks)
-            if len(toks) > 1 and toks[0] in _ARTICLES:
+            if len(toks) > 1 and toks[0] in ARTICLES:
                 names.add(toks[1:])
     return sorted(names, key=lambda t: (-len(t), t))
 

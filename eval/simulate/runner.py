@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from chat import Done, ErrorEvent, ItemsShown, Question
 from eval.simulate.agenda import AgendaSeeker, BotReply, Draft
-from eval.simulate.leakage import LeakGuard
+from eval.simulate.leakage import ARTICLES, LeakGuard
 from eval.simulate.targets import Target
 
 
@@ -70,7 +70,7 @@ def guarded(
         if name is None:
             return draft
         leaks.append({"turn": turn, "text": draft.text, "name": name})
-        avoid |= set(name.split())
+        avoid |= set(name.split()) - ARTICLES  # "the shining": leave out "shining"
     return None
 
 

@@ -9,10 +9,10 @@ import pytest
 from conftest import FIXTURES
 
 from chat import Done, ItemCard, ItemsShown, Question
-from eval.simulate.agenda import AgendaSeeker, BotReply
+from eval.simulate.agenda import REJECTIONS, AgendaSeeker, BotReply
 from eval.simulate.leakage import LeakGuard, aliases
 from eval.simulate.report import summarize
-from eval.simulate.runner import simulate
+from eval.simulate.runner import observe, simulate
 from eval.simulate.targets import Target, facts_of, pick_targets
 
 # --- the leakage guard ------------------------------------------------------------------
@@ -246,19 +246,43 @@ def test_the_real_tracker_reads_the_agenda_and_moves_past_rejected_lists(home):
         app.store.upsert(load_catalog(FIXTURES / "movies_small.jsonl", PRESETS["redial"]).items)
         app.refresh()
         metas = app.store.all_metas()
-        found = rejected = 0
+        found = 0
         for item in ("m08", "m19", "m25", "m30", "m13", "m03"):
             target = Target(item, metas[item]["title"], facts_of(metas[item], COMMON_WORDS))
             record = simulate(app, target, seed=0, max_turns=5)
             first = record["turns"][0]
             assert first["state"]["equals"]["genres"]  # the opening's genre is read
-            lists = [t["listed"] for t in record["turns"] if t["listed"]]
             for turn in record["turns"]:
                 assert turn["act"] in ("recommend", "ask", "no_match"), turn
-            for before, after in zip(lists, lists[1:], strict=False):
-                assert not set(before) & set(after)  # "none of these" moved past them
             found += record["hit_turn"] is not None
-            rejected += len(lists) - 1
-        assert found >= 4 and rejected >= 1
+        assert found >= 4
+        for rejection in REJECTIONS:  # every rejection of the bank moves past the list
+            session = app.session()
+            first = observe(list(session.turn("Just show me some horror movies.")))
+            then = observe(list(session.turn(f"{rejection} Something with Jack Nicholson.")))
+            assert first.shown and then.act == "recommend", rejection
+            assert set(first.shown) <= set(session.state.passed), rejection
+            assert not set(first.shown) & set(then.shown), rejection
     finally:
         app.close()
+
+
+# --- the LLM-phrased seeker -------------------------------------------------------------
+
+
+def test_the_llm_rewording_goes_through_the_guard_like_any_utterance():
+    from chat import ScriptedLLM
+    from eval.simulate.phrasing import LLMPhraser
+
+    # the model "recognises" the plot and names the movie once, then words it plainly
+    llm = ScriptedLLM(["you mean the shining?", "any scary 80s movies?", "", *["ok"] * 10])
+    phraser = LLMPhraser(llm, seed=0)
+    app = FakeApp("m08")
+    record = simulate(app, SHINING, seed=0, max_turns=3, phraser=phraser)
+    heard = app.sessions[0].heard
+    assert record["leaks"][0]["name"] == "the shining" and record["leaks"][0]["turn"] == 1
+    assert heard[0] == "any scary 80s movies?"
+    assert phraser.unusable == 1 and heard[1] == record["turns"][1]["seeker"] != ""
+    prompt = llm.calls[0]
+    assert prompt[-1]["content"] == AgendaSeeker(SHINING, 0).draft(None).text
+    assert "shining" not in " ".join(m["content"] for m in prompt).lower()
