@@ -201,6 +201,11 @@ def register_simulate(sub) -> None:
     p.add_argument("--max-turns", type=int, default=5, help="seeker utterances per dialogue")
     p.add_argument("--list", type=int, default=10, help="items the bot lists per recommendation")
     p.add_argument(
+        "--facts",
+        default="genre,star,director,writer,era,plot",
+        help="the kinds of fact the seekers know (e.g. genre,era,plot: no people)",
+    )
+    p.add_argument(
         "--tries",
         type=int,
         default=3,

@@ -142,7 +142,7 @@ def _text(summary: dict[str, Any], ks: list[int], top: str) -> str:
     lines = [
         f"Simulated seekers: {summary['dialogues']} {s['catalog']} targets, "
         f"{s['phrasing']} phrasing, seed {s['seed']}, up to {s['max_turns']} turns, "
-        f"{s['list']} items a list",
+        f"{s['list']} items a list, facts: {','.join(s.get('facts', []))}",
         table(summary["by_turn"], ["turn", *[f"success@{k}" for k in ks]], ""),
     ]
     se = summary["standard_error"].get(top)

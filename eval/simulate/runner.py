@@ -12,7 +12,6 @@ counted, and never a success.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -149,34 +148,31 @@ def run_simulation(
 
 
 def run_command(args) -> int:
-    from chat import ChatError, TurnSettings
+    from chat import COMMON_WORDS, InputError, TurnSettings
     from eval.scripted.runner import catalog_source, open_app
     from eval.simulate.report import summarize, write_report
-    from eval.simulate.targets import pick_targets
+    from eval.simulate.targets import FACT_FIELDS, pick_targets
 
-    turns = (
-        Path(args.turns)
-        if args.turns
-        else Path(catalog_source(args.catalog)[0]).with_name("dev_turns.jsonl")
-    )
+    kinds = [k.strip() for k in args.facts.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(FACT_FIELDS):
+        raise InputError(f"--facts takes some of {','.join(FACT_FIELDS)}, got {args.facts!r}.")
+    for flag in ("targets", "max_turns", "list", "tries"):
+        if getattr(args, flag) < 1:
+            raise InputError(f"--{flag.replace('_', '-')} must be at least 1.")
+    if args.turns:
+        turns = Path(args.turns)
+    else:
+        turns = Path(catalog_source(args.catalog)[0]).with_name("dev_turns.jsonl")
     if not turns.is_file():
-        print(
-            f"No turns file at {turns}; give one with --turns FILE (JSONL, a 'rec' list per line).",
-            file=sys.stderr,
+        raise InputError(
+            f"No turns file at {turns}: give one with --turns FILE (JSON lines with a 'rec' list)."
         )
-        return 2
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="recochat-simulate-") as tmp:
         home = Path(args.home) if args.home else Path(tmp)
+        app = open_app(args.catalog, home, model=args.model or "scripted", embedder=args.embedder)
         try:
-            app = open_app(
-                args.catalog, home, model=args.model or "scripted", embedder=args.embedder
-            )
-        except ChatError as e:
-            print(str(e), file=sys.stderr)
-            return 2
-        try:
-            # the bot lists `--list` items; without a model, the rules alone read messages
+            # the bot lists `--list` items; without a model the rules alone read messages
             turn = TurnSettings(
                 **{
                     **app.settings.turn.model_dump(),
@@ -185,14 +181,13 @@ def run_command(args) -> int:
                 }
             )
             app.settings = app.settings.model_copy(update={"turn": turn})
-            from chat import COMMON_WORDS
-
-            targets = pick_targets(
-                turns, app.store.all_metas(), args.targets, args.seed, COMMON_WORDS
-            )
+            try:
+                metas = app.store.all_metas()
+                targets = pick_targets(turns, metas, args.targets, args.seed, COMMON_WORDS, kinds)
+            except ValueError as e:
+                raise InputError(f"{e}; each line of --turns must be a JSON object.") from None
             if not targets:
-                print(f"No gold item of {turns} is in the {args.catalog} catalog.", file=sys.stderr)
-                return 2
+                raise InputError(f"No gold item of {turns} is in the {args.catalog} catalog.")
             phraser = None
             if args.phrasing == "llm":
                 from eval.simulate.phrasing import LLMPhraser
@@ -220,6 +215,7 @@ def run_command(args) -> int:
         "seed": args.seed,
         "max_turns": args.max_turns,
         "list": args.list,
+        "facts": kinds,
         "tries": args.tries,
         "phrasing": args.phrasing,
         "phrasing_model": args.phrasing_model if args.phrasing == "llm" else None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,12 @@ def pick_targets(
     n: int,
     seed: int,
     stopwords: frozenset[str] = frozenset(),
+    kinds: Collection[str] = tuple(FACT_FIELDS),
 ) -> list[Target]:
     """`n` gold items found in the catalog (by exact title, case-insensitive), drawn
-    with a fixed seed; items the catalog says nothing about are left out."""
+    with a fixed seed; items the catalog says nothing about are left out. The seekers
+    know only the facts of `kinds`; the same items are drawn whatever the kinds, so
+    runs that differ only in them compare like with like."""
     by_title = {str(m.get("title", "")).lower(): i for i, m in sorted(metas.items())}
     found = []
     for title in gold_titles(turns_file):
@@ -111,5 +115,7 @@ def pick_targets(
         if facts:
             found.append(Target(item, str(metas[item]["title"]), facts, aliases_of(metas[item])))
     found = list({t.id: t for t in found}.values())
-    rng = random.Random(seed)
-    return rng.sample(found, min(n, len(found)))
+    picked = random.Random(seed).sample(found, min(n, len(found)))
+    for target in picked:
+        target.facts = {k: v for k, v in target.facts.items() if k in kinds}
+    return picked

@@ -141,6 +141,10 @@ def test_targets_are_the_gold_items_found_in_the_catalog_drawn_with_a_seed(tmp_p
     assert [t.id for t in pick_targets(turns, metas, 1, seed=3)] == [
         t.id for t in pick_targets(turns, metas, 1, seed=3)
     ]
+    metas["h"]["year"] = 1995
+    no_genres = pick_targets(turns, metas, 1, seed=3, kinds=("era",))
+    assert [t.id for t in no_genres] == [t.id for t in pick_targets(turns, metas, 1, seed=3)]
+    assert all(set(t.facts) <= {"era"} for t in no_genres)
 
 
 # --- dialogues with a fake bot ----------------------------------------------------------
@@ -286,3 +290,24 @@ def test_the_llm_rewording_goes_through_the_guard_like_any_utterance():
     prompt = llm.calls[0]
     assert prompt[-1]["content"] == AgendaSeeker(SHINING, 0).draft(None).text
     assert "shining" not in " ".join(m["content"] for m in prompt).lower()
+
+
+# --- the command's bad input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--turns", "/nonexistent/turns.jsonl"], "No turns file at /nonexistent/turns.jsonl"),
+        (["--targets", "0"], "--targets must be at least 1."),
+        (["--max-turns", "0"], "--max-turns must be at least 1."),
+        (["--facts", "genre,title"], "--facts takes some of genre,star"),
+        (["--catalog", "demo"], "give one with --turns FILE"),
+    ],
+)
+def test_bad_arguments_get_one_line_that_says_what_to_do(home, capsys, argv, message):
+    from chat.frontends.cli import main
+
+    assert main(["eval", "simulate", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
