@@ -3,14 +3,23 @@ utterance (prompts/simulate.yaml), so the bot meets words no template bank
 holds. The model sees only the agenda's utterance, which names nothing of the
 target; what it writes still goes through the leakage guard, because a model
 that recognises a plot may name the movie. A retry (after a leak) asks for
-another style, so a greedy model writes something else."""
+another style, so a greedy model writes something else.
+
+Nothing the model writes is used unchecked: the runner (runner.py `guarded`)
+sends a rewording only when it names nothing of the target and is `faithful`:
+it keeps every fact it was given and names nobody the message did not (a small
+model answers as the assistant, "here's The Dark Knight by Christopher Nolan").
+Otherwise the agenda's own words are sent, and that is counted."""
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import prompts
+from eval.simulate.leakage import tokens
 
 STYLES = [
     "casually, in lower case",
@@ -26,8 +35,6 @@ class LLMPhraser:
         self.llm = llm
         self.rng = random.Random(f"phrasing:{seed}")
         self.settings = prompts.settings("simulate")
-        self.calls = 0
-        self.unusable = 0  # empty or overlong rewrites, replaced by the agenda's words
 
     @classmethod
     def open(cls, app: Any, model: str, seed: int) -> LLMPhraser:
@@ -42,6 +49,7 @@ class LLMPhraser:
         return cls(llm.load(), seed)
 
     def rephrase(self, text: str, attempt: int) -> str:
+        """The model's rewording ("" when it wrote nothing usable)."""
         style = STYLES[(self.rng.randrange(len(STYLES)) + attempt) % len(STYLES)]
         messages = prompts.render("simulate", message=text, style=style)
         out = self.llm.complete(
@@ -49,9 +57,28 @@ class LLMPhraser:
             max_tokens=int(self.settings.get("max_tokens", 48)),
             stop=list(self.settings.get("stop", [])),
         )
-        self.calls += 1
         out = out.strip().strip('"').strip()
-        if not out or len(out) > MAX_CHARS:
-            self.unusable += 1
-            return text
-        return out
+        return out if len(out) <= MAX_CHARS else ""
+
+
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+def faithful(original: str, reworded: str, facts: Sequence[tuple[str, str]] = ()) -> bool:
+    """Does the rewording keep every fact (a plot fact: one of its words; a decade:
+    "1990s" or "90s") and name nobody the original did not?"""
+    said = set(tokens(reworded))
+    for kind, value in facts:
+        words = set(tokens(value))
+        if kind == "era":
+            words = {value.lower(), value.lower()[2:]}
+            if not words & said:
+                return False
+        elif kind == "plot":
+            if not words & said:
+                return False
+        elif not words <= said:
+            return False
+    known = set(tokens(original))
+    added = {w.lower() for w in _NAME.findall(reworded.strip())} - known - {"i"}
+    return not added

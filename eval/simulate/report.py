@@ -56,6 +56,10 @@ def summarize(records: list[dict[str, Any]], setup: dict[str, Any]) -> dict[str,
             "dropped": sum(r["dropped"] for r in records),
             "successes_with_a_leak": _leaked_successes(records),
         },
+        "rewording": {
+            key: sum(r.get("rewording", {}).get(key, 0) for r in records)
+            for key in ("used", "unfaithful", "empty")
+        },
         "facts_read": facts_read(records),
         "acts": _acts(records),
     }
@@ -162,6 +166,12 @@ def _text(summary: dict[str, Any], ks: list[int], top: str) -> str:
         f"(rate {leak['rate']:.3f}, {leak['leaking_drafts']} drafts redrawn), "
         f"{leak['dropped']} dropped, {leak['successes_with_a_leak']} successes with a leak"
     )
+    if s["phrasing"] == "llm":
+        w = summary["rewording"]
+        lines.append(
+            f"LLM rewordings sent: {w['used']}; replaced by the agenda's words: "
+            f"{w['unfaithful']} (lost a fact or added a name), {w['empty']} (empty)"
+        )
     read = summary["facts_read"]
     lines.append(
         "facts the bot's state kept (read/told): "

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from chat import Done, ErrorEvent, ItemsShown, Question
 from eval.simulate.agenda import AgendaSeeker, BotReply, Draft
 from eval.simulate.leakage import ARTICLES, LeakGuard
+from eval.simulate.phrasing import faithful
 from eval.simulate.targets import Target
 
 
@@ -53,22 +54,37 @@ def guarded(
     guard: LeakGuard,
     tries: int,
     phraser: Phraser | None,
-    leaks: list[dict[str, Any]],
+    record: dict[str, Any],
     turn: int,
 ) -> Draft | None:
     """The seeker's next utterance that names nothing of the target, drafted at most
-    `tries` times; each leaked name's words are left out of the next draft."""
+    `tries` times; each leaked name's words are left out of the next draft. With a
+    phraser, its rewording is checked first: one that leaks counts as a leaking
+    draft, one that loses a fact or adds a name is replaced by the agenda's words."""
     avoid: frozenset[str] = frozenset()
     for attempt in range(tries):
         draft = seeker.draft(last, avoid)
         if draft is None:
             return None
+        texts = [draft.text]
         if phraser is not None:
-            draft.text = phraser.rephrase(draft.text, attempt) or draft.text
-        name = guard.leak(draft.text)
+            reworded = phraser.rephrase(draft.text, attempt)
+            if (
+                reworded
+                and guard.leak(reworded) is None
+                and not faithful(draft.text, reworded, draft.facts)
+            ):
+                record["rewording"]["unfaithful"] += 1
+            elif reworded:
+                texts = [reworded]
+            else:
+                record["rewording"]["empty"] += 1
+        name = guard.leak(texts[0])
         if name is None:
+            record["rewording"]["used"] += phraser is not None and texts[0] != draft.text
+            draft.text = texts[0]
             return draft
-        leaks.append({"turn": turn, "text": draft.text, "name": name})
+        record["leaks"].append({"turn": turn, "text": texts[0], "name": name})
         avoid |= set(name.split()) - ARTICLES  # "the shining": leave out "shining"
     return None
 
@@ -93,10 +109,11 @@ def simulate(
         "dropped": False,
         "hit_turn": None,
         "hit_rank": None,
+        "rewording": {"used": 0, "unfaithful": 0, "empty": 0},
     }
     last: BotReply | None = None
     for turn in range(1, max_turns + 1):
-        draft = guarded(seeker, last, guard, tries, phraser, record["leaks"], turn)
+        draft = guarded(seeker, last, guard, tries, phraser, record, turn)
         if draft is None:
             record["dropped"] = bool(record["leaks"])  # else: nothing left to say
             break

@@ -55,7 +55,7 @@ def facts_of(meta: dict[str, Any], stopwords: frozenset[str] = frozenset()) -> d
             if isinstance(value, (int, float)) and value > 1800:
                 facts[kind] = [f"{int(value) // 10 * 10}s"]
         elif kind == "plot":
-            words = [w.lower() for w in _WORD.findall(str(value))]
+            words = [w.lower() for w in _WORD.findall(str(value)) if "'" not in w]
             words = [w for w in dict.fromkeys(words) if w not in stopwords]
             if words:
                 facts[kind] = words

@@ -278,15 +278,25 @@ def test_the_llm_rewording_goes_through_the_guard_like_any_utterance():
     from chat import ScriptedLLM
     from eval.simulate.phrasing import LLMPhraser
 
-    # the model "recognises" the plot and names the movie once, then words it plainly
-    llm = ScriptedLLM(["you mean the shining?", "any scary 80s movies?", "", *["ok"] * 10])
+    # the model "recognises" the plot and names the movie once, then words it plainly;
+    # then it writes nothing, then it answers as the assistant would (a made-up pick)
+    llm = ScriptedLLM(
+        [
+            "you mean the shining?",
+            "any horror or drama movies from the 80s?",
+            "",
+            "Sure! Try Psycho by Alfred Hitchcock.",
+            *["ok"] * 10,
+        ]
+    )
     phraser = LLMPhraser(llm, seed=0)
     app = FakeApp("m08")
     record = simulate(app, SHINING, seed=0, max_turns=3, phraser=phraser)
     heard = app.sessions[0].heard
     assert record["leaks"][0]["name"] == "the shining" and record["leaks"][0]["turn"] == 1
-    assert heard[0] == "any scary 80s movies?"
-    assert phraser.unusable == 1 and heard[1] == record["turns"][1]["seeker"] != ""
+    assert heard[0] == "any horror or drama movies from the 80s?"
+    assert record["rewording"]["empty"] == 1 and heard[1] == record["turns"][1]["seeker"] != ""
+    assert record["rewording"]["unfaithful"] >= 1 and "Hitchcock" not in " ".join(heard)
     prompt = llm.calls[0]
     assert prompt[-1]["content"] == AgendaSeeker(SHINING, 0).draft(None).text
     assert "shining" not in " ".join(m["content"] for m in prompt).lower()
@@ -311,3 +321,20 @@ def test_bad_arguments_get_one_line_that_says_what_to_do(home, capsys, argv, mes
     assert main(["eval", "simulate", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "original, reworded, facts, kept",
+    [
+        ("With Tom Hanks.", "hey, any movie with tom hanks?", [("star", "Tom Hanks")], True),
+        ("From the 1990s.", "something from the 90s?", [("era", "1990s")], True),
+        ("From the 1990s.", "something old?", [("era", "1990s")], False),
+        ("The plot involves a, b and pirates.", "one with pirates", [("plot", "pirates x")], True),
+        ("A comedy movie.", "a funny one?", [("genre", "comedy")], False),
+        ("None of these.", "None of these. One directed by Ridley Scott.", [], False),
+    ],
+)
+def test_a_rewording_must_keep_the_facts_and_add_no_name(original, reworded, facts, kept):
+    from eval.simulate.phrasing import faithful
+
+    assert faithful(original, reworded, facts) is kept
