@@ -7,8 +7,10 @@ another style, so a greedy model writes something else.
 
 Nothing the model writes is used unchecked: the runner (runner.py `guarded`)
 sends a rewording only when it names nothing of the target and is `faithful`:
-it keeps every fact it was given and names nobody the message did not (a small
-model answers as the assistant, "here's The Dark Knight by Christopher Nolan").
+it keeps every fact it was given, names nobody the message did not (a small
+model answers as the assistant, "here's The Dark Knight by Christopher Nolan"),
+and brings in no decade and none of the prompt's example facts ("pirates look
+for treasure on an island") that the message did not have.
 Otherwise the agenda's own words are sent, and that is counted."""
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class LLMPhraser:
 
 
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_DECADE = re.compile(r"^(?:\d{2})?\d0s$")
+EXAMPLE_FACTS = frozenset(str(w).lower() for w in prompts.settings("simulate")["example_facts"])
 
 
 def faithful(original: str, reworded: str, facts: Sequence[tuple[str, str]] = ()) -> bool:
@@ -81,4 +85,7 @@ def faithful(original: str, reworded: str, facts: Sequence[tuple[str, str]] = ()
             return False
     known = set(tokens(original))
     added = {w.lower() for w in _NAME.findall(reworded.strip())} - known - {"i"}
+    decades = {w[-3:] for w in known if _DECADE.match(w)}  # "1990s" and "90s" are one
+    added |= {w for w in said - known if _DECADE.match(w) and w[-3:] not in decades}
+    added |= (said - known) & EXAMPLE_FACTS
     return not added

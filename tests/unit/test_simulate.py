@@ -332,6 +332,8 @@ def test_bad_arguments_get_one_line_that_says_what_to_do(home, capsys, argv, mes
         ("The plot involves a, b and pirates.", "one with pirates", [("plot", "pirates x")], True),
         ("A comedy movie.", "a funny one?", [("genre", "comedy")], False),
         ("None of these.", "None of these. One directed by Ridley Scott.", [], False),
+        ("With Tom Hanks.", "with tom hanks, one where pirates look for treasure?", [], False),
+        ("With Tom Hanks.", "tom hanks, famous in the 1990s", [("star", "Tom Hanks")], False),
     ],
 )
 def test_a_rewording_must_keep_the_facts_and_add_no_name(original, reworded, facts, kept):
