@@ -26,6 +26,7 @@ def register(sub) -> None:
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench)
     register_learning(sub)
+    register_simulate(sub)
 
 
 def _bench(args) -> int:
@@ -265,3 +266,59 @@ def _turns(args) -> int:
     from eval.offline.turns_run import run_turns
 
     return run_turns(args)
+
+
+def register_simulate(sub) -> None:
+    """`recochat eval simulate` (issue 15): simulated seekers against the real Session."""
+    from eval.scripted import CATALOGS
+
+    p = eval_group(sub).add_parser(
+        "simulate",
+        help="simulated seekers who know a gold item only by its attributes; success per turn",
+    )
+    p.add_argument("--catalog", choices=CATALOGS, default="redial", help="catalog to ingest")
+    p.add_argument(
+        "--turns",
+        help="turns file whose 'rec' items are the targets (default: the catalog's dev_turns.jsonl)",
+    )
+    p.add_argument("--targets", type=int, default=200, help="simulated seekers (one target each)")
+    p.add_argument("--seed", type=int, default=0, help="draws the targets and the phrasings")
+    p.add_argument("--max-turns", type=int, default=5, help="seeker utterances per dialogue")
+    p.add_argument("--list", type=int, default=10, help="items the bot lists per recommendation")
+    p.add_argument(
+        "--facts",
+        default="genre,star,director,writer,era,plot",
+        help="the kinds of fact the seekers know (e.g. genre,era,plot: no people)",
+    )
+    p.add_argument(
+        "--tries",
+        type=int,
+        default=3,
+        help="drafts of a leaking utterance before the dialogue is dropped",
+    )
+    p.add_argument(
+        "--phrasing",
+        choices=["agenda", "llm"],
+        default="agenda",
+        help="agenda: the template bank; llm: the local model rewords each utterance",
+    )
+    p.add_argument(
+        "--phrasing-model", default="qwen2.5-coder-0.5b", help="model for --phrasing llm"
+    )
+    p.add_argument(
+        "--model", help="the bot's LLM (copy and reading); default: no model, rules read, no copy"
+    )
+    p.add_argument("--embedder", default="minilm", help="embedder for the item store")
+    p.add_argument(
+        "--home", help="data directory to ingest into and reuse (default: a temporary one)"
+    )
+    p.add_argument(
+        "--out", default="reports/simulate", help="folder for simulate.json and simulate.png"
+    )
+    p.set_defaults(func=_simulate)
+
+
+def _simulate(args) -> int:
+    from eval.simulate.runner import run_command
+
+    return run_command(args)
