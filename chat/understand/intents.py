@@ -8,7 +8,8 @@ short answers a question or an offer expects (yes / no / "no preference").
 The patterns here only say what the words suggest; `state.StateTracker` decides
 with what else it found (facet values, titles, references), because "is it in
 stock?" is a question while "is there anything in stock?" is a request.
-All patterns read the lower-cased, glossed text (Chinese already in English).
+All patterns read the lower-cased, glossed text (Chinese already in English), with
+negations spelled out ("don't", "dont" → "do not"; text.spell_negations).
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ REQUEST = re.compile(
 FORCE = re.compile(
     r"\b(just (?:recommend|show|pick|give)|surprise me|anything (?:is fine|works|goes)|"
     r"you (?:choose|pick|decide)|whatever you (?:think|like|recommend)|dealer's choice|"
-    r"show me (?:anything|something|what you have)|don't ask)\b"
+    r"show me (?:anything|something|what you have)|do not ask)\b"
 )
 NO_PREFERENCE = re.compile(
-    r"\b(no preference|any(?:thing)?(?: is fine| works| will do)?$|doesn't matter|does not matter|"
-    r"don't care|do not care|whatever|not sure|no idea|i don't know|dunno|either|any of them|"
+    r"\b(no preference|any(?:thing)?(?: is fine| works| will do)?$|does not matter|"
+    r"do not care|whatever|not sure|no idea|i do not know|dunno|either|any of them|"
     r"all of them|i'm open|im open|open to anything|no particular|nothing in particular|"
     r"not really|随便|都可以)\b"
 )
@@ -94,11 +95,13 @@ SEEN = re.compile(
     r"not new to me)\b|^\s*(?:and )?(?:i've |i have |already )?(?:seen|watched)\b"
 )
 DISLIKE = re.compile(
-    r"\b(i (?:don't|do not|didn't|did not) (?:like|love|want|enjoy|care for)|i (?:really )?"
+    r"\b(i (?:do|did) not (?:like|love|want|enjoy|care for)|i (?:really )?"
     r"(?:hate|hated|dislike|disliked)|(?:that|this|it)(?:'s| is| was) (?:bad|boring|ugly|"
     r"terrible|awful|meh|not for me|not my thing)|not for me|no thanks|not interested|"
+    r"not (?:really |much of |a (?:big |huge )?)?fan of|not (?:really )?(?:into|keen on)|"
+    r"not (?:my|really my) (?:thing|style|taste|kind of thing|cup of tea)|"
     r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
-    r"^\s*(?:and )?(?:i )?(?:hated|disliked|didn't like|couldn't stand|can't stand)\b"
+    r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
 )
 LIKE = re.compile(
     r"\b(i (?:really |do )?(?:like|love|liked|loved|enjoyed|adore|adored)|looks? (?:good|great|"

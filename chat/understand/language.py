@@ -88,7 +88,7 @@ ZH_GLOSSARY: dict[str, str] = {
     "不想要": "no",
     "别": "no",
     "除了": "except",
-    "不喜欢": "don't like",
+    "不喜欢": "do not like",
     "讨厌": "hate",
     "喜欢": "like",
     "看过了": "seen it",

@@ -203,9 +203,10 @@ def _read_words(
     for hit, polarity in msg.values:
         if polarity != "+":
             negated |= set(range(hit.start, hit.end))
+    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
     for i, tok in enumerate(msg.tokens):
-        if i in used:
-            continue
+        if i in used or (tok.text in negation_words and _cue_at(tracker, msg, i)):
+            continue  # "not a fan of horror": "fan" is part of the cue, no word to avoid
         polarity = tracker.negation_of(msg, i)
         if polarity != "+":
             negated.add(i)
@@ -214,7 +215,6 @@ def _read_words(
         elif tracker.is_content(tok.text):
             msg.content.append(tok.text)
     # keep the words that are not negated and not a negation cue
-    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
     referring = {i for r in msg.refs for i in range(r.start, r.end)}
     kept = [
         t.raw

@@ -23,7 +23,7 @@ STOPWORDS = frozenset(
     im i'd id i've ive let lets let's got go going around over under between up down out off
     only own same other another such each every both few many much lot lots bit little enough
     pick picks choose option options item items buy buying bought not no none nothing
-    never don't dont doesn't isn't aren't without except please preference preferences looks
+    never without except please preference preferences looks
     looked sounds seems seem particular""".split()
 )
 
@@ -94,15 +94,11 @@ HARD_NEGATIONS = (
     "no",
     "nothing",
     "never",
-    "don't want",
-    "dont want",
     "do not want",
-    "don't show",
+    "do not show",
     "avoid",
     "skip",
     "none of",
-    "isn't",
-    "aren't",
     "not a",
     "not an",
 )
@@ -111,16 +107,17 @@ SOFT_NEGATIONS = (
     "hates",
     "dislike",
     "dislikes",
-    "don't like",
-    "dont like",
     "do not like",
-    "don't love",
+    "do not love",
     "not a fan of",
     "not a big fan of",
+    "not really a fan of",
+    "not much of a fan of",
+    "not keen on",
+    "not really keen on",
     "not into",
     "not really into",
-    "can't stand",
-    "cant stand",
+    "can not stand",
     "too much",
     "not too",
 )
