@@ -52,3 +52,47 @@ def test_negated_contractions_read_like_not(case):
 def test_negations_are_spelled_out_once(typed, spelled):
     assert spell_negations(typed) == spelled
     assert words(typed) == words(spelled)  # titles and messages tokenise alike
+
+
+PRICES = [
+    # number words, wherever a price cue or a currency makes them money
+    ("shop", [], None, "a desk lamp under three hundred", {"ranges": {"price": [None, 300.0]}}),
+    ("shop", [], None, "a teapot for about a hundred", {"ranges": {"price": [80.0, 120.0]}}),
+    ("shop", [], None, "twenty-five bucks at most", {"ranges": {"price": [None, 25.0]}}),
+    ("shop", [], None, "no more than a hundred and fifty", {"ranges": {"price": [None, 150.0]}}),
+    ("shop", [], None, "less than a twenty for a mug", {"ranges": {"price": [None, 20.0]}}),
+    # bare amounts: a span or "about N" that ends the phrase
+    ("shop", [], None, "a backpack, 40 to 70", {"ranges": {"price": [40.0, 70.0]}}),
+    ("shop", [], None, "headphones 80-120 please", {"ranges": {"price": [80.0, 120.0]}}),
+    ("shop", [], None, "a kettle for approximately 60", {"ranges": {"price": [48.0, 72.0]}}),
+    ("shop", [], None, "a mug for 15ish", {"ranges": {"price": [12.0, 18.0]}}),
+    ("shop", [], None, "a rug, 90 or so", {"ranges": {"price": [72.0, 108.0]}}),
+    # …never counts, ages, people or other numbers
+    ("shop", [], None, "a game for 2 to 4 players", {"no_range": ["price"]}),
+    ("shop", [], None, "a puzzle for ages 8 to 10", {"no_range": ["price"]}),
+    ("shop", [], None, "a novel about seven brothers", {"no_range": ["price"]}),
+    ("shop", [], None, "a tent for two people", {"no_range": ["price"]}),
+    ("shop", [], None, "I like the first one", {"no_range": ["price"]}),
+    # Chinese amounts in numerals
+    ("shop", [], None, "五百元以下的椅子", {"ranges": {"price": [None, 500.0]}}),
+    ("shop", [], None, "一百五十块左右的背包", {"ranges": {"price": [120.0, 180.0]}}),
+    ("shop", [], None, "二十到四十块的杯子", {"ranges": {"price": [20.0, 40.0]}}),
+    ("shop", [], None, "不超过八十美元的耳机", {"ranges": {"price": [None, 80.0]}}),
+]
+
+
+@pytest.mark.parametrize("case", PRICES, ids=[c[3] for c in PRICES])
+def test_prices_in_words_bare_numbers_and_chinese_numerals(case):
+    check_case(case)
+
+
+def test_a_price_in_words_covers_its_words():
+    """The words of "under two hundred" are read once, as the price, never as
+    a facet value or a title."""
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    msg = TRACKERS["shop"].read(DialogueState(), "a lamp under two hundred please")
+    (hit,) = msg.reading.ranges
+    assert msg.prepared[hit.start : hit.end] == "under two hundred"
