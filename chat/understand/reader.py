@@ -53,7 +53,10 @@ def _read_refs(
     """References to the items on screen ("the second one"); one that points past
     them becomes the message's problem."""
     shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
-    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon)
+    low = msg.prepared.lower()
+    # an item named by part of its title is asked about or judged, not requested
+    by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
+    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon, by_name=by_name)
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
         if ref.missing is not None:

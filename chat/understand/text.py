@@ -34,6 +34,39 @@ def spell_negations(text: str) -> str:
     return _NEGATED.sub(_negated_pair, text)
 
 
+# Text-speak for the words the cue patterns need ("wat is the 3rd one made of").
+# Only spellings that are no other word: "u" and "ur" are, in a chat, nothing else.
+TEXT_SPEAK = {
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "whats": "what is",
+    "wats": "what is",
+    "u": "you",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
+    "smth": "something",
+    "sth": "something",
+    "sumthing": "something",
+    "somethin": "something",
+    "abt": "about",
+    "idk": "i do not know",
+    "wanna": "want to",
+    "gimme": "give me",
+    "thx": "thanks",
+    "hw": "how",
+    "hows": "how is",
+}
+_TEXT_SPEAK = re.compile(r"\b(" + "|".join(TEXT_SPEAK) + r")\b", re.IGNORECASE)
+
+
+def spell_out(text: str) -> str:
+    """Negations and text-speak in plain words, case kept where it matters
+    ("Isn't" → "Is not", "wat" → "what")."""
+    return _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0).lower()], spell_negations(text))
+
+
 def normalize(text: str) -> str:
     """Lower case, NFKC, typographic apostrophes made plain, '&' read as 'and'."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()

@@ -75,10 +75,10 @@ def test_off_topic_is_taken_only_when_no_catalog_word_was_read():
 
 
 def test_a_question_about_a_shown_item_needs_that_item_on_screen():
-    msg, llm = reading("and how heavy is the ridgeway?", answer("question", 2), TENTS)
+    msg, llm = reading("and how heavy is the roomier model?", answer("question", 2), TENTS)
     assert len(llm.calls) == 1
     assert (msg.intent, msg.targets) == ("question", ["out-002"])
-    msg, _ = reading("and how heavy is the ridgeway?", answer("question", 7), TENTS)
+    msg, _ = reading("and how heavy is the roomier model?", answer("question", 7), TENTS)
     # item 7 was never shown: the LLM's question is not taken, the rules' reading stands
     assert not any("used: a question" in note for note in msg.notes), msg.notes
 

@@ -96,3 +96,63 @@ def test_a_price_in_words_covers_its_words():
     msg = TRACKERS["shop"].read(DialogueState(), "a lamp under two hundred please")
     (hit,) = msg.reading.ranges
     assert msg.prepared[hit.start : hit.end] == "under two hundred"
+
+
+ITEMS_BY_NAME = [
+    # a shown item named by words of its title or brand, in a question or a judgement
+    (
+        "shop",
+        [],
+        "tents",
+        "how heavy is the Backpacker tent?",
+        {"intent": "question", "targets": ["out-007"]},
+    ),
+    (
+        "shop",
+        [],
+        "tents",
+        "what colour is the Ridgeway model?",
+        {"intent": "question", "targets": ["out-001"]},
+    ),
+    (
+        "shop",
+        [],
+        "two",
+        "does the Whisper grinder come in black?",
+        {"intent": "question", "targets": ["kit-007"]},
+    ),
+    (
+        "shop",
+        [],
+        "tents",
+        "the dome tents look too small",  # two of three: both are meant
+        {"no_range": ["price"]},
+    ),
+    ("shop", [], "two", "I already own the blade grinder", {"seen_ids": ["kit-009"]}),
+    ("shop", [], "tents", "not keen on the backpacker one", {"disliked_ids": ["out-007"]}),
+    # a request that shares words with the shown titles is still a request
+    ("shop", [], "tents", "a tent for the beach", {"targets": []}),
+    # text-speak in questions
+    (
+        "shop",
+        [],
+        "earbuds",
+        "wat does the 2nd one cost",
+        {"intent": "question", "targets": ["el-005"]},
+    ),
+    ("shop", [], "tents", "hw heavy is the last one", {"intent": "question", "targets": ["out-007"]}),
+]
+
+
+@pytest.mark.parametrize("case", ITEMS_BY_NAME, ids=[c[3] for c in ITEMS_BY_NAME])
+def test_shown_items_named_by_part_of_their_name(case):
+    check_case(case)
+
+
+def test_a_name_shared_by_every_shown_item_points_at_none():
+    """ "the earbuds" when all three are earbuds singles nothing out."""
+    from helpers.trackers import TRACKERS, state_after
+
+    tracker = TRACKERS["shop"]
+    msg = tracker.read(state_after(tracker, [], "earbuds"), "are the sport earbuds waterproof?")
+    assert not [r for r in msg.refs if r.how == "name"]
