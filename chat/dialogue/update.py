@@ -14,6 +14,7 @@ from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.text import singular
 from chat.understand.vocabulary import CatalogVocabulary
+from chat.understand.words import GENERIC_WORDS
 
 YEAR_STEP = 1
 PRICE_STEP = 0.01
@@ -153,8 +154,13 @@ def _apply_value(
     replaced: set[str],
 ) -> None:
     facet, value = hit.facet, hit.value
-    hard = facet in tracker.hard and not (
-        facet == tracker.kind_facet and tracker.plain_use(msg, hit)
+    spoken = tuple(t.text for t in msg.tokens[hit.start : hit.end])
+    # "Nolan films" where "Film" is a genre: a word that names the domain only ranks
+    generic = len(spoken) == 1 and spoken[0] in GENERIC_WORDS
+    hard = (
+        facet in tracker.hard
+        and not generic
+        and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
     )
     if polarity == "+":
         _remove(new.excludes, facet, value)
