@@ -18,7 +18,9 @@ import re
 
 RESET = re.compile(
     r"\b(start (?:over|again|afresh|from scratch)|reset|restart|new search|begin again|"
-    r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said)|"
+    r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said|that|about (?:that|it))|"
+    r"scrap (?:that|this|all (?:of )?that|everything)|never ?mind (?:that|all (?:of )?that)|"
+    r"cancel (?:that|all (?:of )?that)|ignore (?:that|all (?:of )?that|what i said)|"
     r"clear (?:everything|all|my preferences))\b"
 )
 GREETING = re.compile(

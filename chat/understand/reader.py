@@ -166,10 +166,12 @@ def _read_feedback(
             targets.append(item)
         if not kind:
             # "something like the first one": a shown item as an example, like a title
+            # ("more like the first two": each of them)
             for ref in msg.refs:
-                if ref.ids and len(ref.ids) == 1 and inside(*_span_of(msg, ref.start, ref.end)):
+                if ref.ids and inside(*_span_of(msg, ref.start, ref.end)):
                     if _example_cue(msg, ref.start):
-                        msg.titles.append((TitleHit(ref.ids, ref.start, ref.end), "anchor"))
+                        for item in ref.ids:
+                            msg.titles.append((TitleHit((item,), ref.start, ref.end), "anchor"))
         if not targets and kind:
             found, why = tracker.pronoun_targets(clause, state)
             if why == "ambiguous" and not msg.problem:

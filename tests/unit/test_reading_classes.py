@@ -140,7 +140,13 @@ ITEMS_BY_NAME = [
         "wat does the 2nd one cost",
         {"intent": "question", "targets": ["el-005"]},
     ),
-    ("shop", [], "tents", "hw heavy is the last one", {"intent": "question", "targets": ["out-007"]}),
+    (
+        "shop",
+        [],
+        "tents",
+        "hw heavy is the last one",
+        {"intent": "question", "targets": ["out-007"]},
+    ),
 ]
 
 
@@ -156,3 +162,38 @@ def test_a_name_shared_by_every_shown_item_points_at_none():
     tracker = TRACKERS["shop"]
     msg = tracker.read(state_after(tracker, [], "earbuds"), "are the sport earbuds waterproof?")
     assert not [r for r in msg.refs if r.how == "name"]
+
+
+RESETS_AND_EXAMPLES = [
+    # a reset in other words carries the new request
+    (
+        "shop",
+        ["a wooden toy under $40"],
+        None,
+        "scrap that, I want a desk lamp",
+        {"intent": "recommend", "new_topic": True, "no_range": ["price"]},
+    ),
+    (
+        "movies",
+        ["a scary movie"],
+        None,
+        "forget that, something funny",
+        {"equals": {"genres": ["comedy"]}, "no_equals": []},
+    ),
+    ("shop", ["a wooden toy"], None, "never mind that", {"intent": "reset"}),
+    # shown items as examples, several at once
+    ("shop", [], "earbuds", "more like the first two", {"anchors": ["el-003", "el-005"]}),
+    (
+        "shop",
+        [],
+        "tents",
+        "something similar to the last two please",
+        {"anchors": ["out-002", "out-007"]},
+    ),
+    ("shop", [], "tents", "like the second one but cheaper", {"anchors": ["out-002"]}),
+]
+
+
+@pytest.mark.parametrize("case", RESETS_AND_EXAMPLES, ids=[c[3] for c in RESETS_AND_EXAMPLES])
+def test_resets_in_other_words_and_several_shown_examples(case):
+    check_case(case)
