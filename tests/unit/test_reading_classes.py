@@ -197,3 +197,17 @@ RESETS_AND_EXAMPLES = [
 @pytest.mark.parametrize("case", RESETS_AND_EXAMPLES, ids=[c[3] for c in RESETS_AND_EXAMPLES])
 def test_resets_in_other_words_and_several_shown_examples(case):
     check_case(case)
+
+
+MISSPELT_NAMES = [
+    ("shop", [], None, "earbuds by Voltara", {"equals": {"brand": ["Voltera"]}}),
+    ("shop", [], None, "a tent from Trailmat", {"equals": {"brand": ["TrailMate"]}}),
+    ("shop", [], None, "headphones by Voltrea please", {"equals": {"brand": ["Voltera"]}}),
+    # an ordinary word after "with" is no misspelt name
+    ("shop", [], None, "a mug with flowers", {"no_equals": ["brand"]}),
+]
+
+
+@pytest.mark.parametrize("case", MISSPELT_NAMES, ids=[c[3] for c in MISSPELT_NAMES])
+def test_misspelt_names_after_a_name_cue(case):
+    check_case(case)
