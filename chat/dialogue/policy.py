@@ -188,7 +188,9 @@ class Policy:
         if pool <= cfg.small_pool:
             return Decision("recommend", f"only {pool} item(s) qualify")
         if need_known(state):
-            return Decision("recommend", "the need is known (a kind, a name, a topic or an example)")
+            return Decision(
+                "recommend", "the need is known (a kind, a name, a topic or an example)"
+            )
         return None
 
     def _ask_or_recommend(self, state: DialogueState, candidates: list[dict[str, Any]]) -> Decision:

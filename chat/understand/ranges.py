@@ -262,9 +262,7 @@ class RangeReader:
         def back(start: int, end: int) -> tuple[int, int]:
             return starts[start], ends[end - 1] if end > start else starts[start]
 
-        out.ranges = [
-            RangeHit(r.facet, r.low, r.high, *back(r.start, r.end)) for r in out.ranges
-        ]
+        out.ranges = [RangeHit(r.facet, r.low, r.high, *back(r.start, r.end)) for r in out.ranges]
         out.comparatives = [
             Comparative(c.facet, c.direction, *back(c.start, c.end)) for c in out.comparatives
         ]

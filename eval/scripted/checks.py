@@ -251,9 +251,7 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
             ids = _ids(want, lists[:-1] or lists)
             hit = set(ids) & set(shown)
             # later turns are checked when the dialogue ends (settle_later_turns)
-            out.append(
-                {"type": kind, "passed": not hit, "detail": _shown_again(hit), "ids": ids}
-            )
+            out.append({"type": kind, "passed": not hit, "detail": _shown_again(hit), "ids": ids})
             continue
         elif kind == "ordered_by":
             field, reverse = str(want).lstrip("-"), str(want).startswith("-")

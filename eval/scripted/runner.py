@@ -39,7 +39,7 @@ import yaml
 
 from chat import ChatError
 from eval.scripted import CATALOGS
-from eval.scripted.checks import settle_later_turns, check_turn, observe
+from eval.scripted.checks import check_turn, observe, settle_later_turns
 from eval.scripted.expressions import SuiteError, resolve
 
 ASSERTIONS = {

@@ -11,7 +11,6 @@ from helpers.trackers import SHOWN, TRACKERS, check_case, state_after
 
 from chat.state import DialogueState
 
-
 # (catalog, earlier messages, shown before this one, utterance, expectations)
 CASES = [
     # --- categorical values, synonyms, plurals, misspellings ------------------------
