@@ -78,7 +78,7 @@ def need_known(state: DialogueState) -> bool:
     ("a gift", "recommend me a movie") the policy asks."""
     named = [
         v
-        for vs in (*state.equals.values(), *state.head.values())
+        for vs in (*state.equals.values(), *state.liked.values(), *state.head.values())
         for v in vs
         if not (isinstance(v, str) and v.lower() in GENERIC_WORDS)
     ]

@@ -14,7 +14,7 @@ from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.text import singular
 from chat.understand.vocabulary import CatalogVocabulary
-from chat.understand.words import GENERIC_WORDS
+from chat.understand.words import GENERIC_WORDS, PEOPLE_AND_OCCASIONS, is_everyday_word
 
 YEAR_STEP = 1
 PRICE_STEP = 0.01
@@ -48,7 +48,7 @@ def apply_message(
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
     _apply_avoid_terms(new, msg)
-    _extend_request(state, new, msg)
+    _extend_request(tracker, state, new, msg)
     tracker.resolve_price_level(new)
     for facet in list(new.equals) + list(new.liked) + list(new.ranges):
         if facet not in new.answered:
@@ -94,7 +94,9 @@ def _apply_avoid_terms(new: DialogueState, msg: MessageReading) -> None:
             new.avoid_terms.append(term)
 
 
-def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReading) -> None:
+def _extend_request(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
     """What the user is talking about and asking for, in their words (the dense
     query), and the items they are done with."""
     if msg.targets:
@@ -108,8 +110,15 @@ def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReadin
         if msg.intent == "recommend" or wanted:
             new.request.append(msg.positive_text.strip())
     if msg.intent in ("recommend", "refine", "answer") or msg.constraints:
+        # a detail says what the thing is or is for, in words the catalog uses: who it
+        # is for and the occasion ("my coworker is leaving") leave the need open
         for word in msg.content:
-            if word not in new.details:
+            describes = (
+                word not in PEOPLE_AND_OCCASIONS
+                and tracker.lexicon.known_word(word)
+                and not is_everyday_word(word)
+            )
+            if describes and word not in new.details:
                 new.details.append(word)
     if msg.force:
         new.answered = list(dict.fromkeys(new.answered + ["*"]))

@@ -44,7 +44,8 @@ REQUEST = re.compile(
     r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
-    r"pick)|in the mood for|i'm after|im after)\b"
+    r"pick)|in the mood for|i'm after|im after|what (?:to|should i|could i|can i|do i) "
+    r"(?:get|buy|give))\b"
 )
 FORCE = re.compile(
     r"\b(just (?:recommend|show|pick|give)|surprise me|anything (?:is fine|works|goes)|"

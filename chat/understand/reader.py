@@ -19,6 +19,7 @@ from chat.understand.reading import MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
 from chat.understand.text import singular, tokenize
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
+from chat.understand.words import OCCASIONS
 
 
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
@@ -256,6 +257,7 @@ def _read_intent(
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
+    domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"

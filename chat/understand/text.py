@@ -61,10 +61,28 @@ TEXT_SPEAK = {
 _TEXT_SPEAK = re.compile(r"\b(" + "|".join(TEXT_SPEAK) + r")\b", re.IGNORECASE)
 
 
+_STRETCHED = re.compile(r"\b\w*(\w)\1\1\w*\b")
+
+
+def _unstretched(m: re.Match[str]) -> str:
+    """ "hiii" → "hi", "sooo" → "so", "cooool" → "cool": a letter typed three or
+    more times once, or twice when that makes an English word."""
+    from wordfreq import zipf_frequency
+
+    word = m.group(0)
+    if not word.isalpha() or word.lower() == "www":
+        return word
+    once = re.sub(r"(\w)\1{2,}", r"\1", word)
+    twice = re.sub(r"(\w)\1{2,}", r"\1\1", word)
+    more_common = zipf_frequency(twice.lower(), "en") > zipf_frequency(once.lower(), "en")
+    return twice if more_common else once
+
+
 def spell_out(text: str) -> str:
-    """Negations and text-speak in plain words, case kept where it matters
-    ("Isn't" → "Is not", "wat" → "what")."""
-    return _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0).lower()], spell_negations(text))
+    """Stretched words, negations and text-speak in plain words, case kept where it
+    matters ("hiii" → "hi", "Isn't" → "Is not", "wat" → "what")."""
+    text = spell_negations(_STRETCHED.sub(_unstretched, text))
+    return _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0).lower()], text)
 
 
 def normalize(text: str) -> str:

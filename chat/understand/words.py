@@ -53,6 +53,31 @@ GENERIC_WORDS = frozenset(
     recommendations suggestion suggestions option options one ones watch watching tonight""".split()
 )
 
+# Who a thing is for and the occasion: they say nothing about what it is, so a
+# message of only these ("a present for my coworker who is leaving") leaves the
+# need open and the policy asks.
+PEOPLE = frozenset(
+    """coworker coworkers colleague colleagues boss friend friends bestie mate mates dad daddy
+    mum mummy mom mommy mother mothers father fathers parent parents sister sisters brother
+    brothers wife husband partner girlfriend boyfriend fiance fiancee son sons daughter
+    daughters nephew niece cousin aunt auntie uncle grandma granny grandmother grandpa
+    grandad grandfather grandparents teacher neighbour neighbor someone somebody everyone
+    everybody herself himself themselves""".split()
+)
+# an occasion for a present: a message about one is a request, even without a cue
+OCCASIONS = frozenset(
+    """birthday christmas xmas anniversary wedding graduation housewarming retirement
+    retiring leaving farewell valentine valentines easter gift gifts present presents""".split()
+)
+PEOPLE_AND_OCCASIONS = (
+    PEOPLE
+    | OCCASIONS
+    | frozenset(
+        """occasion party holiday holidays weekend friday saturday sunday monday tuesday
+        wednesday thursday tomorrow honestly literally basically everything""".split()
+    )
+)
+
 # Cue words that introduce an item title as a reference ("like Inception").
 TITLE_CUES = (
     "like",
@@ -230,3 +255,15 @@ def is_english_word(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") >= ENGLISH_ZIPF
+
+
+EVERYDAY_ZIPF = 5.7  # "help", "first", "people", "day": too common to say what a thing is
+
+
+@functools.cache
+def is_everyday_word(word: str) -> bool:
+    """One of the few thousand commonest English words, which says little about
+    an item on its own ("help", "people"); "runs", "cooks" and "zombie" are not."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= EVERYDAY_ZIPF

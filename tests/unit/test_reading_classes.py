@@ -211,3 +211,34 @@ MISSPELT_NAMES = [
 @pytest.mark.parametrize("case", MISSPELT_NAMES, ids=[c[3] for c in MISSPELT_NAMES])
 def test_misspelt_names_after_a_name_cue(case):
     check_case(case)
+
+
+def test_who_it_is_for_and_the_occasion_leave_the_need_open():
+    """The policy asks when the message says who a thing is for or why, but not what
+    it is; a word of what it is or is for is enough to show items."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_policy import decide
+
+    for vague in (
+        "it's my neighbour's birthday on saturday",
+        "something for my boss, she is retiring",
+        "need a present for my nephew",
+    ):
+        decision, state = decide("shop", [vague])
+        assert decision.act == "ask", (vague, decision.reason, state.details)
+    for known in ("something for my dad, he loves gardening", "my sister bakes a lot"):
+        decision, _ = decide("shop", [known])
+        assert decision.act == "recommend", (known, decision.reason)
+
+
+@pytest.mark.parametrize(
+    "typed, plain",
+    [("heyyy", "hey"), ("sooo good", "so good"), ("cooool", "cool"), ("www.shop", "www.shop")],
+)
+def test_stretched_words_are_read_plainly(typed, plain):
+    from chat.understand.text import spell_out
+
+    assert spell_out(typed) == plain
