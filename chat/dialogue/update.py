@@ -47,6 +47,7 @@ def apply_message(
     for title, kind in msg.titles:
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
+    _apply_different(tracker, state, new, msg)
     _apply_avoid_terms(new, msg)
     _extend_request(tracker, state, new, msg)
     tracker.resolve_price_level(new)
@@ -92,6 +93,22 @@ def _apply_avoid_terms(new: DialogueState, msg: MessageReading) -> None:
         # "no blade grinders" while asking for a grinder: avoid blades, not grinders
         if term not in new.avoid_terms and term not in asked_for:
             new.avoid_terms.append(term)
+
+
+def _apply_different(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
+    """ "a different brand": the values of that field among the items just shown are
+    ruled out (those of the item talked about, when there is one)."""
+    items = [state.focus] if state.focus in state.shown else list(state.shown)
+    for facet in msg.different:
+        for item in items:
+            value = tracker.metas.get(item, {}).get(facet)
+            for v in value if isinstance(value, list) else [value]:
+                if v is not None:
+                    _remove(new.equals, facet, v)
+                    _remove(new.liked, facet, v)
+                    _add(new.excludes, facet, v)
 
 
 def _extend_request(

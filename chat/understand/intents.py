@@ -227,3 +227,50 @@ def clauses(text: str) -> list[tuple[int, int]]:
     if start < len(text):
         spans.append((start, len(text)))
     return spans or [(0, len(text))]
+
+
+# "a different brand", "another director", "other colours": change that facet from
+# what was shown. Spoken names of item fields → the field.
+DIFFERENT = re.compile(r"\b(?:different|another|other|new|some other)\s+([a-z]+)")
+FIELD_NAMES = {
+    "brand": "brand",
+    "brands": "brand",
+    "make": "brand",
+    "maker": "brand",
+    "manufacturer": "brand",
+    "company": "brand",
+    "director": "director",
+    "directors": "director",
+    "filmmaker": "director",
+    "author": "author",
+    "authors": "author",
+    "writer": "writer",
+    "writers": "writer",
+    "actor": "stars",
+    "actors": "stars",
+    "actress": "stars",
+    "cast": "stars",
+    "star": "stars",
+    "colour": "color",
+    "colours": "color",
+    "color": "color",
+    "colors": "color",
+    "genre": "genres",
+    "genres": "genres",
+    "category": "category",
+    "material": "material",
+    "language": "language",
+}
+
+
+def different_fields(text: str, fields: set[str]) -> list[str]:
+    """Item fields the message asks to change: "by a different director" → director
+    (only fields the catalog has; "genre" is "genres" or "genre", whichever it has)."""
+    out = []
+    for m in DIFFERENT.finditer(text):
+        name = FIELD_NAMES.get(m.group(1))
+        for candidate in (name, name.rstrip("s") if name else None, f"{name}s" if name else None):
+            if candidate and candidate in fields and candidate not in out:
+                out.append(candidate)
+                break
+    return out

@@ -251,6 +251,8 @@ def _read_reset(tracker: CatalogVocabulary, msg: MessageReading, low: str, wants
 def _read_intent(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
 ) -> None:
+    if state.shown:
+        msg.different = cues.different_fields(low, tracker.fields)
     positive = [h for h, p in msg.values if p == "+"]
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
@@ -258,6 +260,7 @@ def _read_intent(
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
     domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
+    domain = domain or bool(msg.different)
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"

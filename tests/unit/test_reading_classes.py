@@ -242,3 +242,50 @@ def test_stretched_words_are_read_plainly(typed, plain):
     from chat.understand.text import spell_out
 
     assert spell_out(typed) == plain
+
+
+DIFFERENT = [
+    # "a different <field>" rules out the shown items' values of that field
+    (
+        "shop",
+        ["Voltera earbuds"],
+        "earbuds",
+        "could I see another brand?",
+        {
+            "intent": "refine",
+            "excludes": {"brand": ["Voltera", "Everyday Basics", "Kestrel Audio"]},
+            "no_equals": ["brand"],
+        },
+    ),
+    (
+        "shop",
+        ["a tent"],
+        "tents",
+        "any other colours?",
+        {"excludes": {"color": ["green", "blue", "yellow"]}},
+    ),
+    (
+        "shop",
+        ["a tent"],
+        "tents",
+        "ok, some other make then",
+        {"excludes": {"brand": ["Ridgeway Gear", "TrailMate"]}},
+    ),
+    (
+        "movies",
+        ["a scary movie"],
+        "films",
+        "same idea, a different director",
+        {
+            "excludes": {"director": ["Alejandro Amenábar", "Stanley Kubrick", "Ari Aster"]},
+            "intent": "refine",
+        },
+    ),
+    # "a different one" names no field
+    ("shop", ["a tent"], "tents", "a different one", {"no_excludes": ["brand", "color"]}),
+]
+
+
+@pytest.mark.parametrize("case", DIFFERENT, ids=[c[3] for c in DIFFERENT])
+def test_a_different_field_rules_out_the_shown_values(case):
+    check_case(case)
