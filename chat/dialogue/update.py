@@ -239,7 +239,13 @@ def _apply_ranges(
                 for t in msg.targets
                 if isinstance(tracker.metas.get(t, {}).get(comp.facet), (int, float))
             ] or values
-        step = PRICE_STEP if comp.facet == "price" else YEAR_STEP
+        step = (
+            PRICE_STEP
+            if comp.facet == "price"
+            else YEAR_STEP
+            if comp.facet == tracker.ranges.year
+            else 0.01  # "too heavy": any lighter
+        )
         before = new.ranges.get(comp.facet, [None, None])
         # "cheaper" than what was shown: below the middle of those prices, so the
         # cheaper half stays in reach ("cheaper than the first one": below that one)

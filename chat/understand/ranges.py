@@ -92,7 +92,9 @@ _COMPARE = re.compile(
 _LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower priced", "older"}
 # a complaint about what was shown asks for the other side: "too pricey" → cheaper,
 # "too old" → newer ("not too expensive" is a mild wish, read by the price levels)
-_TOO = re.compile(r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern)\b")
+_TOO = re.compile(
+    r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern|heavy|bulky)\b"
+)
 _TOO_MEANS = {
     "expensive": ("price", "lower"),
     "pricey": ("price", "lower"),
@@ -103,6 +105,8 @@ _TOO_MEANS = {
     "new": ("year", "lower"),
     "recent": ("year", "lower"),
     "modern": ("year", "lower"),
+    "heavy": ("kg", "lower"),
+    "bulky": ("kg", "lower"),
 }
 
 _UNIT_ALIASES = {
@@ -117,7 +121,7 @@ _UNIT_ALIASES = {
 }
 _GENERIC = re.compile(
     r"\b(under|below|less than|at most|up to|no more than|over|above|more than|at least|min(?:imum)?)"
-    r"\s*(\d+(?:\.\d+)?)\s*\+?\s*([a-z]+)"
+    r"\s*(\d+(?:\.\d+)?|an?|one)\s*\+?\s*([a-z]+)"
     r"|\b(\d+(?:\.\d+)?)\s*\+\s*([a-z]+)"
     r"|\b(\d(?:\.\d)?)\s*stars?\s*(?:or more|and up|or better|\+)"
     r"|\brated\s*(?:above|over|at least)?\s*(\d(?:\.\d)?)"
@@ -287,7 +291,7 @@ class RangeReader:
                 out.spans.append(m.span())
         for m in _TOO.finditer(text):
             kind, direction = _TOO_MEANS[m.group(1)]
-            facet = self.price if kind == "price" else self.year
+            facet = {"price": self.price, "year": self.year}.get(kind) or self._by_unit.get(kind)
             if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
                 out.spans.append(m.span())
@@ -380,8 +384,8 @@ class RangeReader:
             if out.covers(*m.span()):
                 continue
             g = m.groups()
-            if g[0]:
-                word, value, unit = g[0], float(g[1]), g[2]
+            if g[0]:  # "under a kilo": one of the unit
+                word, value, unit = g[0], float(g[1]) if g[1][0].isdigit() else 1.0, g[2]
             elif g[3]:
                 word, value, unit = "at least", float(g[3]), g[4]
             else:

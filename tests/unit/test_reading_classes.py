@@ -289,3 +289,28 @@ DIFFERENT = [
 @pytest.mark.parametrize("case", DIFFERENT, ids=[c[3] for c in DIFFERENT])
 def test_a_different_field_rules_out_the_shown_values(case):
     check_case(case)
+
+
+OTHER_MEASURES = [
+    # "too heavy" and "under a kilo" narrow the weight as "too pricey" narrows the price
+    (
+        "shop",
+        ["a tent"],
+        "tents",
+        "hmm, too heavy",
+        {"intent": "refine", "ranges": {"weight_kg": [None, 2.79]}},
+    ),
+    (
+        "shop",
+        ["a tent"],
+        "tents",
+        "all too bulky, anything under a kilo?",
+        {"intent": "refine", "ranges": {"weight_kg": [None, 1.0]}},
+    ),
+    ("shop", [], None, "a speaker that lasts more than a day", {"no_range": ["price"]}),
+]
+
+
+@pytest.mark.parametrize("case", OTHER_MEASURES, ids=[c[3] for c in OTHER_MEASURES])
+def test_other_measures_relative_to_the_shown_items(case):
+    check_case(case)
