@@ -276,7 +276,10 @@ def _read_intent(
         if index is not None and options and (1 <= index <= len(options) or index == -1):
             msg.option = options[index - 1] if index > 0 else options[-1]
             msg.refs, msg.feedback, msg.targets, msg.problem = [], [], [], None
-    if msg.reset:
+    if cues.INSTRUCTIONS.search(low):
+        msg.intent = "out_of_scope"
+        msg.notes.append("instructions to the assistant: refused")
+    elif msg.reset:
         _read_reset(tracker, msg, low, bool(positive))
     elif msg.problem and not msg.option:
         msg.intent = "problem"
