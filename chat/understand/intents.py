@@ -102,7 +102,7 @@ REFINE = re.compile(
 
 # Feedback on an item: cue → kind. Checked per clause, longest cue wins.
 SEEN = re.compile(
-    r"\b(i(?:'ve| have)? (?:already |just )?(?:seen|watched|read)|(?:seen|watched|read) "
+    r"\b(i(?:'ve| have)? (?:already |just )?(?:seen|watched|read|saw)|(?:seen|watched|read) "
     r"(?:it|that|this|them|those|these|both|all)|already (?:seen|watched|read|have|own|bought|"
     r"got)|i (?:already )?(?:own|have) (?:it|that|this|them|those|one)|got (?:it|that|one) "
     r"already|have (?:it|that|one) already|(?:seen|watched) (?:it|that) already|seen it|"
@@ -114,6 +114,7 @@ DISLIKE = re.compile(
     r"terrible|awful|meh|not for me|not my thing)|not for me|no thanks|not interested|"
     r"not (?:really |much of |a (?:big |huge )?)?fan of|not (?:really )?(?:into|keen on)|"
     r"not (?:my|really my) (?:thing|style|taste|kind of thing|cup of tea)|"
+    r"(?:hated|disliked|loathed|could not stand) (?:it|that|this|them)|"
     r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
     r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
 )
@@ -175,7 +176,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "who's in",
         "who stars",
     ),
-    "writer": ("writer", "written by", "screenplay"),
+    "writer": ("writer", "written by", "screenplay", "who wrote"),
     "author": ("author", "who wrote", "written by"),
     "brand": ("brand", "who makes", "made by", "manufacturer", "maker"),
     "genres": ("genre", "genres", "what kind of movie", "what type of movie"),
@@ -216,10 +217,10 @@ def is_question(text: str) -> bool:
 
 def feedback_kind(clause: str) -> str | None:
     """'seen', 'dislike', 'like' or None for one clause of a message."""
+    if DISLIKE.search(clause):  # "saw it and hated it": the dislike says more
+        return "dislike"
     if SEEN.search(clause):
         return "seen"
-    if DISLIKE.search(clause):
-        return "dislike"
     if LIKE.search(clause):
         return "like"
     return None

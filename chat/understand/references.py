@@ -226,7 +226,8 @@ class TitleIndex:
 
 
 def _year_near(words_: list[str], start: int, end: int) -> int | None:
-    for j in list(range(end, min(len(words_), end + 3))) + list(range(max(0, start - 2), start)):
+    # "Alien from 1979", "the 2011 remake of The Thing"
+    for j in list(range(end, min(len(words_), end + 3))) + list(range(max(0, start - 3), start)):
         if _YEAR.match(words_[j]):
             return int(words_[j])
     return None

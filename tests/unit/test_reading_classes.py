@@ -345,3 +345,25 @@ def test_ordinary_requests_with_those_words_are_requests(text):
     from chat.state import DialogueState
 
     assert TRACKERS["shop"].read(DialogueState(), text).intent == "recommend"
+
+
+FEEDBACK_IN_TEXT = [
+    ("movies", [], None, "I saw Inception and hated it", {"disliked_ids": ["m07"]}),
+    ("movies", [], None, "watched Titanic last week, disliked it", {"disliked_ids": ["m17"]}),
+    ("movies", [], None, "I saw Alien last year", {"seen_ids": ["m02"]}),
+    # a year a few words before the title picks the version
+    ("movies", [], None, "the 2018 version of Halloween, loathed it", {"disliked_ids": ["m06"]}),
+    ("movies", [], "films", "the second one, could not stand it", {"disliked_ids": ["m08"]}),
+]
+
+
+@pytest.mark.parametrize("case", FEEDBACK_IN_TEXT, ids=[c[3] for c in FEEDBACK_IN_TEXT])
+def test_feedback_told_in_a_sentence(case):
+    check_case(case)
+
+
+def test_who_wrote_asks_for_the_writer_where_the_catalog_has_no_author():
+    from chat.understand.intents import attributes_asked
+
+    assert attributes_asked("who wrote it?", {"writer", "title"}) == ["writer"]
+    assert attributes_asked("who wrote it?", {"author", "title"}) == ["author"]
