@@ -295,7 +295,16 @@ def _read_intent(
         msg.intent = "question"
     elif _bare_reference(msg):
         msg.intent = "question"  # "the cheaper one": tell me about it
-    elif not domain and cues.OUT_OF_SCOPE.search(low):
+    elif cues.OUT_OF_SCOPE.search(low) and (
+        not domain
+        # "what's the capital of Australia?": a question of another kind, even when a
+        # word of it is in the catalog, unless it asks for items or points at them
+        or (
+            cues.is_question(low)
+            and not (request or msg.refs or msg.titles or msg.head)
+            and not any(h.facet in tracker.hard for h in positive)
+        )
+    ):
         msg.intent = "out_of_scope"
     elif not domain and (
         cues.GREETING.search(low)

@@ -367,3 +367,22 @@ def test_who_wrote_asks_for_the_writer_where_the_catalog_has_no_author():
 
     assert attributes_asked("who wrote it?", {"writer", "title"}) == ["writer"]
     assert attributes_asked("who wrote it?", {"author", "title"}) == ["author"]
+
+
+@pytest.mark.parametrize(
+    "catalog, text, intent",
+    [
+        ("movies", "what's the capital of france?", "out_of_scope"),
+        ("movies", "who won the election in 2016?", "out_of_scope"),
+        ("shop", "what's the weather doing tomorrow?", "out_of_scope"),
+        # a kind of item asked for is a request, whatever the topic
+        ("shop", "any good books about politics?", "recommend"),
+        ("movies", "a comedy about an election?", "recommend"),
+    ],
+)
+def test_questions_of_another_kind_are_off_topic_even_with_a_catalog_word(catalog, text, intent):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    assert TRACKERS[catalog].read(DialogueState(), text).intent == intent
