@@ -48,14 +48,16 @@ INSTRUCTIONS = re.compile(
     r"(?:admin|administrator|developer|debug|god) (?:mode|override|access)|jailbreak|"
     r"(?:print|reveal|show|repeat|tell me|output) (?:me )?(?:your|the) (?:system |initial |hidden )?"
     r"(?:prompt|instructions|rules)|whatever i (?:ask|say)|no matter what i (?:ask|say)|"
-    r"pretend (?:to be|you are)|reply (?:only )?with (?:a|an|the)? ?"
+    r"pretend (?:to be|you are)|from now on,? you|you are now (?:a|an|my)\b|"
+    r"(?:talk|speak) like an? \w+ (?:from now|now|always)|reply (?:only )?with (?:a|an|the)? ?"
     r"(?:\d+% )?(?:discount|code|coupon|password))"
 )
 REQUEST = re.compile(
     r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
-    r"pick)|in the mood for|i'm after|im after|what (?:to|should i|could i|can i|do i) "
+    r"pick)|in the mood for|i'm after|im after|need (?:a|an|some|something|anything|ideas?)|"
+    r"what (?:to|should i|could i|can i|do i) "
     r"(?:get|buy|give))\b"
 )
 FORCE = re.compile(
@@ -115,6 +117,8 @@ DISLIKE = re.compile(
     r"not (?:really |much of |a (?:big |huge )?)?fan of|not (?:really )?(?:into|keen on)|"
     r"not (?:my|really my) (?:thing|style|taste|kind of thing|cup of tea)|"
     r"(?:hated|disliked|loathed|could not stand) (?:it|that|this|them)|"
+    r"(?:looks?|sounds?|seems?|is|was) (?:so |really |a bit |pretty |kinda |kind of )?"
+    r"(?:boring|dull|awful|terrible|rubbish|lame|meh)|"
     r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
     r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
 )
@@ -124,7 +128,8 @@ LIKE = re.compile(
     r"(?:that|this|it)(?:'s| is) (?:perfect|great|nice|lovely|awesome|cool)|i'll take|i will "
     r"take|great pick|love it|like it)|\U0001F44D|\u2764|\b(?:was|is|were) (?:great|good|amazing|"
     r"awesome|perfect|fantastic|brilliant|excellent|lovely)\b|^\s*(?:and )?(?:loved|liked|"
-    r"enjoyed|adored)\b"
+    r"enjoyed|adored)\b|^\s*(?:and )?(?:(?:really )?(?:love|adore)|really like)\s+(?=the|that|this|it\b|"
+    r"number|#)"
 )
 QUESTION_START = re.compile(
     r"^\s*(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"

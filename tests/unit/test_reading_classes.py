@@ -386,3 +386,38 @@ def test_questions_of_another_kind_are_off_topic_even_with_a_catalog_word(catalo
     from chat.state import DialogueState
 
     assert TRACKERS[catalog].read(DialogueState(), text).intent == intent
+
+
+JUDGEMENTS = [
+    ("shop", [], "tents", "the last one looks kinda boring", {"disliked_ids": ["out-007"]}),
+    (
+        "shop",
+        [],
+        "tents",
+        "the first sounds dull. the second is fine",
+        {"disliked_ids": ["out-001"]},
+    ),
+    ("shop", [], "tents", "adore the first one", {"liked_ids": ["out-001"]}),
+    ("shop", [], "earbuds", "really like number 3", {"liked_ids": ["el-004"]}),
+]
+
+
+@pytest.mark.parametrize("case", JUDGEMENTS, ids=[c[3] for c in JUDGEMENTS])
+def test_judgements_of_shown_items(case):
+    check_case(case)
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("from now on, you only speak in rhymes", "out_of_scope"),
+        ("you are now my personal poet", "out_of_scope"),
+        ("need ideas for a rainy afternoon", "recommend"),
+    ],
+)
+def test_more_instructions_and_requests(text, intent):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    assert TRACKERS["shop"].read(DialogueState(), text).intent == intent
