@@ -99,7 +99,7 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in tracker.lexicon.find(msg.tokens, skip=used):
+    for hit in _one_role_per_name(tracker, tracker.lexicon.find(msg.tokens, skip=used)):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -111,6 +111,25 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:
+    """ "Tom Hanks" is a star, a director and a writer in some catalogs: as a constraint
+    on all three only films he starred in, directed and wrote would do. The name keeps
+    the role it has most often (Hanks: stars; Nolan: director)."""
+    counts = tracker.lexicon.counts
+    best: dict[tuple[int, int, str], ValueHit] = {}
+    for h in hits:
+        if h.facet in tracker.lexicon.proper:
+            key = (h.start, h.end, h.value)
+            old = best.get(key)
+            if old is None or counts[h.facet][h.value] > counts[old.facet][old.value]:
+                best[key] = h
+    return [
+        h
+        for h in hits
+        if h.facet not in tracker.lexicon.proper or best[(h.start, h.end, h.value)] is h
+    ]
 
 
 _AFTER_HEAD = frozenset(

@@ -421,3 +421,28 @@ def test_more_instructions_and_requests(text, intent):
     from chat.state import DialogueState
 
     assert TRACKERS["shop"].read(DialogueState(), text).intent == intent
+
+
+def test_a_name_in_several_roles_keeps_the_one_it_has_most():
+    from chat import StateTracker
+    from chat.state import DialogueState
+    from retrieval.items.facets import discover_facets
+
+    people = ["Ana Ruiz", "Ben Cole", "Cy Dunn", "Di Eve"]
+    metas = {}
+    for n in range(12):
+        metas[f"f{n}"] = {
+            "title": f"Film Number {n}",
+            "genres": ["drama" if n % 2 else "comedy"],
+            "director": [people[n % 4]],
+            "writer": [people[(n + 1) % 4]] if n < 4 else [people[n % 4]],
+            "stars": [people[(n + 2) % 4], people[(n + 3) % 4]],
+        }
+    metas["f0"]["director"] = ["Ana Ruiz"]
+    tracker = StateTracker(discover_facets(list(metas.values())), metas)
+    counts = tracker.lexicon.counts
+    state = tracker.update(DialogueState(), "something with Ana Ruiz")
+    named = {f: v for f, v in state.equals.items() if "Ana Ruiz" in v}
+    assert len(named) == 1, state.equals  # one role, not all of them at once
+    (facet,) = named
+    assert counts[facet]["Ana Ruiz"] == max(counts[f]["Ana Ruiz"] for f in tracker.lexicon.proper)
