@@ -75,14 +75,17 @@ def need_known(state: DialogueState) -> bool:
     """Is it known what the user needs: a kind or a name they must have ("a war film",
     "Nolan"), a word of what it is for or about ("zombies", "for my runs"), or an
     example item? Then a question only delays the answer; without any of these
-    ("a gift", "recommend me a movie") the policy asks."""
+    ("a gift", "recommend me a movie") the policy asks. Once it has asked, an option
+    picked from its question is no such word: the questions go on (up to the budget)
+    until the user says something of their own."""
     named = [
         v
         for vs in (*state.equals.values(), *state.liked.values(), *state.head.values())
         for v in vs
         if not (isinstance(v, str) and v.lower() in GENERIC_WORDS)
     ]
-    return bool(named or state.details or state.anchors or state.liked_ids)
+    said = bool(state.details or state.anchors or state.liked_ids)
+    return said or (bool(named) and not state.questions)
 
 
 class Policy:
