@@ -18,9 +18,7 @@ TENTS = ["out-001", "out-002", "out-007"]
 
 
 def answer(intent="shop", item=0, thing="", low=None, high=None) -> str:
-    return json.dumps(
-        {"i": intent, "n": item, "k": thing, "lo": low, "hi": high}
-    )
+    return json.dumps({"i": intent, "n": item, "k": thing, "lo": low, "hi": high})
 
 
 def reading(text: str, llm_says: str, shown: list[str] | None = None):

@@ -446,3 +446,27 @@ def test_a_name_in_several_roles_keeps_the_one_it_has_most():
     assert len(named) == 1, state.equals  # one role, not all of them at once
     (facet,) = named
     assert counts[facet]["Ana Ruiz"] == max(counts[f]["Ana Ruiz"] for f in tracker.lexicon.proper)
+
+
+def test_after_a_question_an_option_picked_asks_on_and_own_words_show_items():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from helpers.trackers import TRACKERS
+    from test_policy import decide, policy_for
+
+    tracker, policy = TRACKERS["shop"], policy_for("shop")
+    first, state = decide("shop", ["a present for my nephew"])
+    assert first.act == "ask"
+    state.questions, state.asked = 1, [first.facet]
+    state.pending = {"facet": first.facet, "options": first.options}
+
+    def after(text):
+        s = tracker.update(state, text)
+        flt = s.filter()
+        pooled = [m for i, m in tracker.metas.items() if flt.matches(i, m)]
+        return policy.decide(s, "answer", pooled[:50], policy.pool_size(flt))
+
+    assert after("the first one").act == "ask"  # an option: one more question
+    assert after("he is mad about dinosaurs").act == "recommend"  # his own words
