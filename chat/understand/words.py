@@ -53,7 +53,7 @@ GENERIC_WORDS = frozenset(
     recommendations suggestion suggestions option options one ones watch watching tonight""".split()
 )
 
-# Who a thing is for and the occasion: they say nothing about what it is, so a
+# Who a thing is for, the occasion and the mood: they say nothing about what it is, so a
 # message of only these ("a present for my coworker who is leaving") leaves the
 # need open and the policy asks.
 PEOPLE = frozenset(
@@ -74,7 +74,8 @@ PEOPLE_AND_OCCASIONS = (
     | OCCASIONS
     | frozenset(
         """occasion party holiday holidays weekend friday saturday sunday monday tuesday
-        wednesday thursday tomorrow honestly literally basically everything""".split()
+        wednesday thursday tomorrow honestly literally basically everything
+        bored tired stressed lonely""".split()
     )
 )
 
