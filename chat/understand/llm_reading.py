@@ -46,7 +46,7 @@ from chat.understand.words import COMMON_WORDS
 log = logging.getLogger(__name__)
 
 INTENTS = ("shop", "question", "feedback", "chat", "off_topic")
-FIELDS = {"i", "n", "k", "lo", "hi"}  # intent, item, thing, min and max price (read.yaml)
+FIELDS = {"intent", "item", "thing", "min_price", "max_price"}
 # words that say a number ("under two hundred"): a price the LLM read from them is
 # backed by the message even without digits
 _NUMBER_WORDS = re.compile(
@@ -78,18 +78,18 @@ def parse(text: str) -> LLMReading | None:
         data = json.loads(text[start : end + 1])
     except ValueError:
         return None
-    if not isinstance(data, dict) or not FIELDS <= data.keys() or data["i"] not in INTENTS:
+    if not isinstance(data, dict) or not FIELDS <= data.keys() or data["intent"] not in INTENTS:
         return None
-    item, thing = data["n"], data["k"] or ""
+    item, thing = data["item"], data["thing"] or ""
     if not isinstance(item, int) or isinstance(item, bool) or not isinstance(thing, str):
         return None
-    prices = [data.get("lo"), data.get("hi")]
+    prices = [data.get("min_price"), data.get("max_price")]
     if any(
         p is not None and (isinstance(p, bool) or not isinstance(p, int | float)) for p in prices
     ):
         return None
     low, high = (float(p) if p is not None and p > 0 else None for p in prices)
-    return LLMReading(data["i"], item, thing.strip()[:40], low, high)
+    return LLMReading(data["intent"], item, thing.strip()[:40], low, high)
 
 
 def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) -> str | None:

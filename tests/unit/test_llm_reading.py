@@ -18,7 +18,9 @@ TENTS = ["out-001", "out-002", "out-007"]
 
 
 def answer(intent="shop", item=0, thing="", low=None, high=None) -> str:
-    return json.dumps({"i": intent, "n": item, "k": thing, "lo": low, "hi": high})
+    return json.dumps(
+        {"intent": intent, "item": item, "thing": thing, "min_price": low, "max_price": high}
+    )
 
 
 def reading(text: str, llm_says: str, shown: list[str] | None = None):
@@ -31,10 +33,10 @@ def reading(text: str, llm_says: str, shown: list[str] | None = None):
 @pytest.mark.parametrize(
     "text",
     [
-        '{"i": "shop"}',  # fields missing
-        '{"i": "buy", "n": 0, "k": "", "lo": null, "hi": null}',
-        '{"i": "shop", "n": "two", "k": "", "lo": null, "hi": null}',
-        '{"i": "shop", "n": 0, "k": "", "lo": "cheap", "hi": null}',
+        '{"intent": "shop"}',  # fields missing
+        '{"intent": "buy", "item": 0, "thing": "", "min_price": null, "max_price": null}',
+        '{"intent": "shop", "item": "two", "thing": "", "min_price": null, "max_price": null}',
+        '{"intent": "shop", "item": 0, "thing": "", "min_price": "cheap", "max_price": null}',
         "Sure! The customer wants a tent.",
         "",
     ],
