@@ -56,7 +56,7 @@ REQUEST = re.compile(
     r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
-    r"pick)|in the mood for|i'm after|im after|need (?:a|an|some|something|anything|ideas?)|"
+    r"pick)|in the mood for|i'm after|im after|^\s*need (?:a|an|some|something|anything|ideas?)|"
     r"what (?:to|should i|could i|can i|do i) "
     r"(?:get|buy|give))\b"
 )
@@ -122,6 +122,7 @@ DISLIKE = re.compile(
     r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
     r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
 )
+REFUSAL = re.compile(r"not (?:that|this) one|not the \w+(?: one)?|no thanks|not interested")
 LIKE = re.compile(
     r"\b(i (?:really |do )?(?:like|love|liked|loved|enjoyed|adore|adored)|looks? (?:good|great|"
     r"nice|perfect|interesting|cool)|sounds? (?:good|great|nice|perfect|interesting|cool)|"
@@ -222,7 +223,10 @@ def is_question(text: str) -> bool:
 
 def feedback_kind(clause: str) -> str | None:
     """'seen', 'dislike', 'like' or None for one clause of a message."""
-    if DISLIKE.search(clause):  # "saw it and hated it": the dislike says more
+    dislike = DISLIKE.search(clause)
+    # "saw it and hated it": the judgement says more; "not the 2nd, already got it":
+    # a refusal with a reason, and the reason is that they have it
+    if dislike and not (REFUSAL.fullmatch(dislike.group(0)) and SEEN.search(clause)):
         return "dislike"
     if SEEN.search(clause):
         return "seen"

@@ -470,3 +470,28 @@ def test_after_a_question_an_option_picked_asks_on_and_own_words_show_items():
 
     assert after("the first one").act == "ask"  # an option: one more question
     assert after("he is mad about dinosaurs").act == "recommend"  # his own words
+
+
+SEEN_OR_DISLIKED = [
+    (
+        "shop",
+        [],
+        "tents",
+        "no, not the first, already own that one",
+        {"seen_ids": ["out-001"], "disliked_ids": []},
+    ),
+    ("shop", [], "tents", "not that one, got it already", {"seen_ids": [], "disliked_ids": []}),
+    ("shop", [], "tents", "I have the last one and it is awful", {"disliked_ids": ["out-007"]}),
+    (
+        "shop",
+        ["a tent for camping"],
+        "tents",
+        "we are four now, need a bigger one",
+        {"new_topic": False, "query_has": "tent"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SEEN_OR_DISLIKED, ids=[c[3] for c in SEEN_OR_DISLIKED])
+def test_a_refusal_with_a_reason_is_seen_a_judgement_is_a_dislike(case):
+    check_case(case)
