@@ -118,9 +118,9 @@ def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str)
         meta = metas.get(item_id)
         if meta is None:
             continue
-        if checks and not msg.fields:
-            out += [phrases.value_check(meta, h.facet, h.value, language) for h in checks]
-        else:
+        # "is it available in grey?" checks the value and answers the field asked
+        out += [phrases.value_check(meta, h.facet, h.value, language) for h in checks]
+        if msg.fields or not checks:
             out.append(phrases.answer(meta, msg.fields, language))
     return " ".join(out) or phrases.say(language, "unclear")
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat.state import DialogueState
+from chat.understand.words import GENERIC_WORDS
 from retrieval import Facet, Filter
 
 NOT_ASKED = {"in_stock", "currency", "rating", "rating_count", "tags", "title"}
@@ -68,6 +69,23 @@ _DIRECT = {
     "unclear": ("unclear", "no word of the message relates to the catalog"),
     "decline_offer": ("acknowledge", "the user declined the relaxation"),
 }
+
+
+def need_known(state: DialogueState) -> bool:
+    """Is it known what the user needs: a kind or a name they must have ("a war film",
+    "Nolan"), a word of what it is for or about ("zombies", "for my runs"), or an
+    example item? Then a question only delays the answer; without any of these
+    ("a gift", "recommend me a movie") the policy asks. Once it has asked, an option
+    picked from its question is no such word: the questions go on (up to the budget)
+    until the user says something of their own."""
+    named = [
+        v
+        for vs in (*state.equals.values(), *state.liked.values(), *state.head.values())
+        for v in vs
+        if not (isinstance(v, str) and v.lower() in GENERIC_WORDS)
+    ]
+    said = bool(state.details or state.anchors or state.liked_ids)
+    return said or (bool(named) and not state.questions)
 
 
 class Policy:
@@ -172,6 +190,10 @@ class Policy:
             )
         if pool <= cfg.small_pool:
             return Decision("recommend", f"only {pool} item(s) qualify")
+        if need_known(state):
+            return Decision(
+                "recommend", "the need is known (a kind, a name, a topic or an example)"
+            )
         return None
 
     def _ask_or_recommend(self, state: DialogueState, candidates: list[dict[str, Any]]) -> Decision:

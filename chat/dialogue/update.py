@@ -14,6 +14,7 @@ from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.text import singular
 from chat.understand.vocabulary import CatalogVocabulary
+from chat.understand.words import GENERIC_WORDS, PEOPLE_AND_OCCASIONS, is_everyday_word
 
 YEAR_STEP = 1
 PRICE_STEP = 0.01
@@ -46,8 +47,9 @@ def apply_message(
     for title, kind in msg.titles:
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
+    _apply_different(tracker, state, new, msg)
     _apply_avoid_terms(new, msg)
-    _extend_request(state, new, msg)
+    _extend_request(tracker, state, new, msg)
     tracker.resolve_price_level(new)
     for facet in list(new.equals) + list(new.liked) + list(new.ranges):
         if facet not in new.answered:
@@ -93,7 +95,25 @@ def _apply_avoid_terms(new: DialogueState, msg: MessageReading) -> None:
             new.avoid_terms.append(term)
 
 
-def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReading) -> None:
+def _apply_different(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
+    """ "a different brand": the values of that field among the items just shown are
+    ruled out (those of the item talked about, when there is one)."""
+    items = [state.focus] if state.focus in state.shown else list(state.shown)
+    for facet in msg.different:
+        for item in items:
+            value = tracker.metas.get(item, {}).get(facet)
+            for v in value if isinstance(value, list) else [value]:
+                if v is not None:
+                    _remove(new.equals, facet, v)
+                    _remove(new.liked, facet, v)
+                    _add(new.excludes, facet, v)
+
+
+def _extend_request(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
     """What the user is talking about and asking for, in their words (the dense
     query), and the items they are done with."""
     if msg.targets:
@@ -107,8 +127,15 @@ def _extend_request(state: DialogueState, new: DialogueState, msg: MessageReadin
         if msg.intent == "recommend" or wanted:
             new.request.append(msg.positive_text.strip())
     if msg.intent in ("recommend", "refine", "answer") or msg.constraints:
+        # a detail says what the thing is or is for, in words the catalog uses: who it
+        # is for and the occasion ("my coworker is leaving") leave the need open
         for word in msg.content:
-            if word not in new.details:
+            describes = (
+                word not in PEOPLE_AND_OCCASIONS
+                and tracker.lexicon.known_word(word)
+                and not is_everyday_word(word)
+            )
+            if describes and word not in new.details:
                 new.details.append(word)
     if msg.force:
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
@@ -153,8 +180,13 @@ def _apply_value(
     replaced: set[str],
 ) -> None:
     facet, value = hit.facet, hit.value
-    hard = facet in tracker.hard and not (
-        facet == tracker.kind_facet and tracker.plain_use(msg, hit)
+    spoken = tuple(t.text for t in msg.tokens[hit.start : hit.end])
+    # "Nolan films" where "Film" is a genre: a word that names the domain only ranks
+    generic = len(spoken) == 1 and spoken[0] in GENERIC_WORDS
+    hard = (
+        facet in tracker.hard
+        and not generic
+        and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
     )
     if polarity == "+":
         _remove(new.excludes, facet, value)
@@ -207,7 +239,13 @@ def _apply_ranges(
                 for t in msg.targets
                 if isinstance(tracker.metas.get(t, {}).get(comp.facet), (int, float))
             ] or values
-        step = PRICE_STEP if comp.facet == "price" else YEAR_STEP
+        step = (
+            PRICE_STEP
+            if comp.facet == "price"
+            else YEAR_STEP
+            if comp.facet == tracker.ranges.year
+            else 0.01  # "too heavy": any lighter
+        )
         before = new.ranges.get(comp.facet, [None, None])
         # "cheaper" than what was shown: below the middle of those prices, so the
         # cheaper half stays in reach ("cheaper than the first one": below that one)

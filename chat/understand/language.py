@@ -88,7 +88,7 @@ ZH_GLOSSARY: dict[str, str] = {
     "不想要": "no",
     "别": "no",
     "除了": "except",
-    "不喜欢": "don't like",
+    "不喜欢": "do not like",
     "讨厌": "hate",
     "喜欢": "like",
     "看过了": "seen it",
@@ -164,6 +164,43 @@ ZH_GLOSSARY: dict[str, str] = {
     "电子产品": "electronics",
     "家居": "home",
     "茶": "tea",
+    # common kinds of things people ask a shop for
+    "扫地机器人": "robot vacuum",
+    "吸尘器": "vacuum",
+    "太阳镜": "sunglasses",
+    "墨镜": "sunglasses",
+    "偏光": "polarised",
+    "眼镜": "glasses",
+    "手表": "watch",
+    "背包": "backpack",
+    "双肩包": "backpack",
+    "跑鞋": "running shoes",
+    "鞋子": "shoes",
+    "鞋": "shoes",
+    "椅子": "chair",
+    "台灯": "desk lamp",
+    "灯": "lamp",
+    "杯子": "mug",
+    "毯子": "blanket",
+    "枕头": "pillow",
+    "蜡烛": "candle",
+    "手套": "gloves",
+    "音箱": "speaker",
+    "充电宝": "power bank",
+    "键盘": "keyboard",
+    "鼠标": "mouse",
+    "锅": "pan",
+    "瑜伽垫": "yoga mat",
+    "睡袋": "sleeping bag",
+    "外套": "jacket",
+    "夹克": "jacket",
+    "帽子": "hat",
+    "围巾": "scarf",
+    "袜子": "socks",
+    "香水": "perfume",
+    "面膜": "face mask",
+    "拼图": "puzzle",
+    "积木": "building blocks",
     # prices and time
     "便宜的": "cheap",
     "便宜": "cheap",
@@ -187,6 +224,10 @@ ZH_GLOSSARY: dict[str, str] = {
     "年之后": " or later",
     "年以前": " or earlier",
     "年之前": " or earlier",
+    "左右": " or so",
+    "上下": " or so",
+    "大概": "about",
+    "大约": "about",
     "之间": "",
     "到": " to ",
     "谢谢": "thanks",
@@ -196,6 +237,54 @@ _GLOSS = re.compile("|".join(re.escape(k) for k in sorted(ZH_GLOSSARY, key=len, 
 _ZH_PUNCT = str.maketrans("，。！？；：、（）“”‘’", ",.!?;:,()\"\"''")
 
 
+_ZH_DIGITS = {
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_ZH_NUMBER = re.compile(f"[{''.join(_ZH_DIGITS)}{''.join(_ZH_UNITS)}]+")
+
+
+def _zh_value(run: str) -> int:
+    """三百 → 300, 两百五十 → 250, 十五 → 15, 一千二 → 1200 (the unit left out)."""
+    total, section, digit, last_unit = 0, 0, 0, 1
+    for ch in run:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        elif ch == "万":
+            total, section, digit = (total + section + digit) * 10000, 0, 0
+            last_unit = 10000
+        else:
+            section += (digit or 1) * _ZH_UNITS[ch]
+            digit, last_unit = 0, _ZH_UNITS[ch]
+    if digit and last_unit >= 100 and run[-1] in _ZH_DIGITS and len(run) > 2:
+        digit *= last_unit // 10  # 一千二 is 1200, 两百五 is 250
+    return total + section + digit
+
+
+def _zh_numbers(text: str) -> str:
+    """Chinese numerals that can be amounts as digits: 三百 → 300; a lone 一 ("一副",
+    "one pair") stays unless a currency follows it."""
+
+    def digits(m: re.Match[str]) -> str:
+        run = m.group(0)
+        money = re.match(r"\s*dollars", text[m.end() :])
+        if len(run) == 1 and run in _ZH_DIGITS and not money:
+            return run
+        return f" {_zh_value(run)}"
+
+    return _ZH_NUMBER.sub(digits, text)
+
+
 def gloss(text: str) -> str:
     """English rendering of the Chinese phrases we know; other text is kept."""
     if not _HAN.search(text):
@@ -203,7 +292,7 @@ def gloss(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_ZH_PUNCT)
     # "一部90年代" → "一部 90年代": digits next to Han characters are words of their own
     text = re.sub(r"(?<=[\u3400-\u9fff])(?=\d)|(?<=\d)(?=[\u3400-\u9fff])", " ", text)
-    out = _GLOSS.sub(lambda m: f" {ZH_GLOSSARY[m.group(0)]} ", text)
+    out = _zh_numbers(_GLOSS.sub(lambda m: f" {ZH_GLOSSARY[m.group(0)]} ", text))
     # "90 s" (from 90年代) → "90s"; "50 dollars or less"
     out = re.sub(r"(\d)\s+s\b", r"\1s", out)
     return re.sub(r"\s+", " ", out).strip()

@@ -24,6 +24,8 @@ from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS, is_english_
 from retrieval import Facet
 
 MAX_FORM_WORDS = 6
+# words before a name: "by Spielberg", "with Keanu Reeves", "starring …"
+NAME_CUES = frozenset("by with starring featuring from director directed actor actress".split())
 SKIP_FACETS = {"currency", "id", "url", "image", "imdb_id"}
 
 
@@ -83,6 +85,11 @@ class FacetLexicon:
             if len(f) == 1 and len(f[0]) >= 4 and any(n not in self.proper for n, _ in owners)
         }
         self._fuzzy_choices = sorted(single)
+        self._fuzzy_names = sorted(
+            f[0]
+            for f, owners in self.index.items()
+            if len(f) == 1 and len(f[0]) >= 5 and any(n in self.proper for n, _ in owners)
+        )
 
     @staticmethod
     def _forms(value: str) -> set[tuple[str, ...]]:
@@ -156,9 +163,28 @@ class FacetLexicon:
                     break
             if not matched:
                 fuzzy = self._fuzzy(words_[i])
+                if not fuzzy and i and words_[i - 1] in NAME_CUES:
+                    fuzzy = self._fuzzy_name(words_[i])
                 hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in fuzzy]
                 i += 1
         return hits
+
+    def _fuzzy_name(self, word: str) -> list[tuple[str, str]]:
+        """A misspelt surname after "by", "with" … ("movies by Spielburg"): one edit
+        away (two for long names) from exactly one person or brand's surname."""
+        if len(word) < 5 or self.known_word(word) or is_english_word(word):
+            return []
+        limit = 1 if len(word) <= 7 else 2
+        found = process.extract(
+            word, self._fuzzy_names, scorer=OSA.distance, score_cutoff=limit, limit=4
+        )
+        if not found:
+            return []
+        nearest = min(d for _, d, _ in found)
+        forms = [f for f, d, _ in found if d == nearest]
+        if len(forms) != 1:
+            return []  # two names equally near: no guess
+        return sorted((n, v) for n, v in self.index[(forms[0],)] if n in self.proper)
 
     def _fuzzy(self, word: str) -> list[tuple[str, str]]:
         if len(word) < 4 or word.isdigit() or self.known_word(word) or not self._fuzzy_choices:

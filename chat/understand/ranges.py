@@ -30,17 +30,28 @@ _CEILING = re.compile(
     rf"not more than|within|budget(?: is| of)?|spend(?: up to)?|<)\s*{_NUM}",
 )
 _NO_UNIT = rf"(?!\s*(?:{_UNITS})\b)"
-_CEILING_AFTER = re.compile(rf"{_NUM}\s*(?:or less|or under|or cheaper|max|tops|budget)\b")
+_CEILING_AFTER = re.compile(
+    rf"{_NUM}\s*(?:or less|or under|or below|or cheaper|and under|and below|at (?:the )?most|"
+    rf"max(?:imum)?|tops|budget)\b"
+)
 _FLOOR = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|>)\s*{_NUM}")
-_FLOOR_AFTER = re.compile(rf"{_NUM}\s*(?:or more|and up|\+){_NO_UNIT}")
+_FLOOR_AFTER = re.compile(
+    rf"{_NUM}\s*(?:or more|or above|and up|and above|at (?:the )?least|minimum|\+){_NO_UNIT}"
+)
 _BETWEEN = re.compile(
     rf"\b(?:between|from)\s*{_NUM}\s*(?:and|-|–|to)\s*{_NUM}"
     rf"|{_CUR}{_AMOUNT}\s*(?:-|–|to)\s*{_CUR}?{_AMOUNT}"
     rf"|\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_WORD_CUR}"
 )
+# a bare number is money only where nothing follows it but the end of a phrase
+# ("roughly 150, for a lamp"; never "about 7 sisters" or "3 to 5 players")
+_BARE_END = r"(?=\s*(?:$|[,.;:!?)]|or so\b|-?ish\b|for\b|and\b|please\b|max\b|tops\b))"
 _AROUND = re.compile(
-    rf"\b(?:around|about|roughly|approximately|~)\s*(?:{_CUR}{_AMOUNT}|{_AMOUNT}{_WORD_CUR})"
+    rf"\b(?:around|about|roughly|approximately|approx|circa|~)\s*"
+    rf"(?:{_CUR}{_AMOUNT}|{_AMOUNT}{_WORD_CUR}|{_AMOUNT}{_BARE_END})"
+    rf"|{_NUM}\s*(?:or so|-?ish|give or take)\b"
 )
+_BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}")
 
 _Y = r"((?:19|20)\d\d)"
 _YEAR_BETWEEN = re.compile(
@@ -81,7 +92,9 @@ _COMPARE = re.compile(
 _LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower priced", "older"}
 # a complaint about what was shown asks for the other side: "too pricey" → cheaper,
 # "too old" → newer ("not too expensive" is a mild wish, read by the price levels)
-_TOO = re.compile(r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern)\b")
+_TOO = re.compile(
+    r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern|heavy|bulky)\b"
+)
 _TOO_MEANS = {
     "expensive": ("price", "lower"),
     "pricey": ("price", "lower"),
@@ -92,6 +105,8 @@ _TOO_MEANS = {
     "new": ("year", "lower"),
     "recent": ("year", "lower"),
     "modern": ("year", "lower"),
+    "heavy": ("kg", "lower"),
+    "bulky": ("kg", "lower"),
 }
 
 _UNIT_ALIASES = {
@@ -106,7 +121,7 @@ _UNIT_ALIASES = {
 }
 _GENERIC = re.compile(
     r"\b(under|below|less than|at most|up to|no more than|over|above|more than|at least|min(?:imum)?)"
-    r"\s*(\d+(?:\.\d+)?)\s*\+?\s*([a-z]+)"
+    r"\s*(\d+(?:\.\d+)?|an?|one)\s*\+?\s*([a-z]+)"
     r"|\b(\d+(?:\.\d+)?)\s*\+\s*([a-z]+)"
     r"|\b(\d(?:\.\d)?)\s*stars?\s*(?:or more|and up|or better|\+)"
     r"|\brated\s*(?:above|over|at least)?\s*(\d(?:\.\d)?)"
@@ -152,6 +167,69 @@ class Reading:
         return any(s <= start and end <= e for s, e in self.spans)
 
 
+_UNITS_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_VALUE = {w: i for i, w in enumerate(_UNITS_WORDS)} | {
+    w: 20 + 10 * i for i, w in enumerate(_TENS_WORDS)
+}
+_SMALL = rf"(?:{'|'.join(_TENS_WORDS)})(?:[\s-]+(?:{'|'.join(_UNITS_WORDS[1:10])}))?|{'|'.join(_UNITS_WORDS)}"
+_SCALE = r"hundred|thousand|grand"
+# "two hundred and fifty", "a hundred", "a fifty" (the note), "twenty-five", "fifteen"
+_NUMBER_PHRASE = re.compile(
+    rf"\b(?:(?:a|an|one)\s+)?(?:(?:{_SMALL})\s+)?(?:{_SCALE})(?:\s+(?:and\s+)?(?:{_SMALL}))?\b"
+    rf"|\b(?:an?\s+)?(?:{_SMALL})\b"
+)
+_CURRENCY_AFTER = re.compile(_WORD_CUR)
+
+
+def _number_value(phrase: str) -> int:
+    total, current = 0, 0
+    for word in re.findall(r"[a-z]+", phrase):
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word in ("thousand", "grand"):
+            total, current = total + max(current, 1) * 1000, 0
+        elif word in _NUMBER_VALUE:
+            current += _NUMBER_VALUE[word]
+    return total + current  # "a", "an" and "and" add nothing
+
+
+def spell_numbers(text: str) -> tuple[str, tuple[list[int], list[int]]]:
+    """`text` with number words as digits where they can be money: ten or more
+    ("under twenty", "around a hundred", "below a fifty") or followed by a currency
+    ("five bucks"). Also where each character came from: (start, end) in `text`."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    last = 0
+    for m in _NUMBER_PHRASE.finditer(text):
+        value = _number_value(m.group(0))
+        money = value >= 10 or _CURRENCY_AFTER.match(text, m.end())
+        if re.search(r"\d\s*$", text[: m.start()]):
+            continue  # "2 grand" is no number this reads
+        if not money or (value < 20 and m.group(0).startswith(("a ", "an "))):
+            continue  # "one of them", "a ten" is no amount anyone says
+        for j in range(last, m.start()):
+            out.append(text[j])
+            starts.append(j)
+            ends.append(j + 1)
+        for ch in str(value):
+            out.append(ch)
+            starts.append(m.start())
+            ends.append(m.end())
+        last = m.end()
+    for j in range(last, len(text)):
+        out.append(text[j])
+        starts.append(j)
+        ends.append(j + 1)
+    starts.append(len(text))
+    ends.append(len(text))
+    return "".join(out), (starts, ends)
+
+
 def _money(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -177,6 +255,25 @@ class RangeReader:
                             self._by_unit.setdefault(a, name)
 
     def read(self, text: str) -> Reading:
+        """Ranges in `text`; number words are read as digits ("under two hundred"),
+        and every span refers to `text` as given."""
+        digits, where = spell_numbers(text)
+        out = self._read(digits)
+        if digits == text:
+            return out
+        starts, ends = where
+
+        def back(start: int, end: int) -> tuple[int, int]:
+            return starts[start], ends[end - 1] if end > start else starts[start]
+
+        out.ranges = [RangeHit(r.facet, r.low, r.high, *back(r.start, r.end)) for r in out.ranges]
+        out.comparatives = [
+            Comparative(c.facet, c.direction, *back(c.start, c.end)) for c in out.comparatives
+        ]
+        out.spans = [back(s, e) for s, e in out.spans]
+        return out
+
+    def _read(self, text: str) -> Reading:
         out = Reading()
         if self.year:
             self._years(text, out, self.year)
@@ -194,7 +291,7 @@ class RangeReader:
                 out.spans.append(m.span())
         for m in _TOO.finditer(text):
             kind, direction = _TOO_MEANS[m.group(1)]
-            facet = self.price if kind == "price" else self.year
+            facet = {"price": self.price, "year": self.year}.get(kind) or self._by_unit.get(kind)
             if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
                 out.spans.append(m.span())
@@ -212,9 +309,9 @@ class RangeReader:
         out.spans.append(m.span())
 
     def _money(self, text: str, out: Reading, p: str) -> None:
-        for m in _BETWEEN.finditer(text):
+        for m in (*_BETWEEN.finditer(text), *_BARE_BETWEEN.finditer(text)):
             nums = [g for g in m.groups() if g]
-            if len(nums) == 2 and not out.covers(m.start(), m.end()):
+            if len(nums) == 2 and not out.covers(m.start(), m.end()) and not _about_age(text, m):
                 low, high = sorted(map(_money, nums))
                 self._add(out, p, low, high, m)
         for m in _AROUND.finditer(text):
@@ -287,8 +384,8 @@ class RangeReader:
             if out.covers(*m.span()):
                 continue
             g = m.groups()
-            if g[0]:
-                word, value, unit = g[0], float(g[1]), g[2]
+            if g[0]:  # "under a kilo": one of the unit
+                word, value, unit = g[0], float(g[1]) if g[1][0].isdigit() else 1.0, g[2]
             elif g[3]:
                 word, value, unit = "at least", float(g[3]), g[4]
             else:

@@ -19,6 +19,7 @@ from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
 from chat.understand.text import singular, tokenize
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
+from chat.understand.words import OCCASIONS
 
 
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
@@ -53,7 +54,10 @@ def _read_refs(
     """References to the items on screen ("the second one"); one that points past
     them becomes the message's problem."""
     shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
-    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon)
+    low = msg.prepared.lower()
+    # an item named by part of its title is asked about or judged, not requested
+    by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
+    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon, by_name=by_name)
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
         if ref.missing is not None and not state.shown:
@@ -94,7 +98,7 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in tracker.lexicon.find(msg.tokens, skip=used):
+    for hit in _one_role_per_name(tracker, tracker.lexicon.find(msg.tokens, skip=used)):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -106,6 +110,25 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:
+    """ "Tom Hanks" is a star, a director and a writer in some catalogs: as a constraint
+    on all three only films he starred in, directed and wrote would do. The name keeps
+    the role it has most often (Hanks: stars; Nolan: director)."""
+    counts = tracker.lexicon.counts
+    best: dict[tuple[int, int, str], ValueHit] = {}
+    for h in hits:
+        if h.facet in tracker.lexicon.proper:
+            key = (h.start, h.end, h.value)
+            old = best.get(key)
+            if old is None or counts[h.facet][h.value] > counts[old.facet][old.value]:
+                best[key] = h
+    return [
+        h
+        for h in hits
+        if h.facet not in tracker.lexicon.proper or best[(h.start, h.end, h.value)] is h
+    ]
 
 
 _AFTER_HEAD = frozenset(
@@ -162,10 +185,12 @@ def _read_feedback(
             targets.append(item)
         if not kind:
             # "something like the first one": a shown item as an example, like a title
+            # ("more like the first two": each of them)
             for ref in msg.refs:
-                if ref.ids and len(ref.ids) == 1 and inside(*_span_of(msg, ref.start, ref.end)):
+                if ref.ids and inside(*_span_of(msg, ref.start, ref.end)):
                     if _example_cue(msg, ref.start):
-                        msg.titles.append((TitleHit(ref.ids, ref.start, ref.end), "anchor"))
+                        for item in ref.ids:
+                            msg.titles.append((TitleHit((item,), ref.start, ref.end), "anchor"))
         if not targets and kind:
             found, why = tracker.pronoun_targets(clause, state)
             if why == "ambiguous" and not msg.problem:
@@ -202,9 +227,10 @@ def _read_words(
     for hit, polarity in msg.values:
         if polarity != "+":
             negated |= set(range(hit.start, hit.end))
+    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
     for i, tok in enumerate(msg.tokens):
-        if i in used:
-            continue
+        if i in used or (tok.text in negation_words and _cue_at(tracker, msg, i)):
+            continue  # "not a fan of horror": "fan" is part of the cue, no word to avoid
         polarity = tracker.negation_of(msg, i)
         if polarity != "+":
             negated.add(i)
@@ -213,7 +239,6 @@ def _read_words(
         elif tracker.is_content(tok.text):
             msg.content.append(tok.text)
     # keep the words that are not negated and not a negation cue
-    negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
     referring = {i for r in msg.refs for i in range(r.start, r.end)}
     kept = [
         t.raw
@@ -244,12 +269,16 @@ def _read_reset(tracker: CatalogVocabulary, msg: MessageReading, low: str, wants
 def _read_intent(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
 ) -> None:
+    if state.shown:
+        msg.different = cues.different_fields(low, tracker.fields)
     positive = [h for h, p in msg.values if p == "+"]
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
+    domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
+    domain = domain or bool(msg.different)
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"
@@ -265,7 +294,10 @@ def _read_intent(
         if index is not None and options and (1 <= index <= len(options) or index == -1):
             msg.option = options[index - 1] if index > 0 else options[-1]
             msg.refs, msg.feedback, msg.targets, msg.problem = [], [], [], None
-    if msg.reset:
+    if cues.INSTRUCTIONS.search(low):
+        msg.intent = "out_of_scope"
+        msg.notes.append("instructions to the assistant: refused")
+    elif msg.reset:
         _read_reset(tracker, msg, low, bool(positive))
     elif msg.problem and not msg.option:
         msg.intent = "problem"
@@ -281,7 +313,16 @@ def _read_intent(
         msg.intent = "question"
     elif _bare_reference(msg):
         msg.intent = "question"  # "the cheaper one": tell me about it
-    elif not domain and cues.OUT_OF_SCOPE.search(low):
+    elif cues.OUT_OF_SCOPE.search(low) and (
+        not domain
+        # "what's the capital of Australia?": a question of another kind, even when a
+        # word of it is in the catalog, unless it asks for items or points at them
+        or (
+            cues.is_question(low)
+            and not (request or msg.refs or msg.titles or msg.head)
+            and not any(h.facet in tracker.hard for h in positive)
+        )
+    ):
         msg.intent = "out_of_scope"
     elif not domain and (
         cues.GREETING.search(low)

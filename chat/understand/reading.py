@@ -47,6 +47,8 @@ class MessageReading:
     no_preference: bool = False
     new_topic: bool = False
     reset: bool = False  # "start over", "forget all that" (with or without a new request)
+    # facets to change from what was shown: "a different brand" → ["brand"]
+    different: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -56,4 +58,5 @@ class MessageReading:
             or self.reading.ranges
             or self.reading.levels
             or self.reading.comparatives
+            or self.different
         )

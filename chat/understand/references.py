@@ -22,7 +22,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from chat.understand.lexicon import FacetLexicon, ValueHit
-from chat.understand.text import Token, words
+from chat.understand.text import Token, singular, words
 from chat.understand.words import COMMON_WORDS, TITLE_CUES
 
 MAX_TITLE_WORDS = 12
@@ -87,7 +87,7 @@ class ShownRef:
     ids: tuple[str, ...]
     start: int
     end: int
-    how: str  # "ordinal" | "compare" | "facet" | "all" | "pronoun"
+    how: str  # "ordinal" | "compare" | "facet" | "name" | "all" | "pronoun"
     missing: int | None = None  # an ordinal beyond what was shown ("the third" of two)
 
 
@@ -226,7 +226,8 @@ class TitleIndex:
 
 
 def _year_near(words_: list[str], start: int, end: int) -> int | None:
-    for j in list(range(end, min(len(words_), end + 3))) + list(range(max(0, start - 2), start)):
+    # "Alien from 1979", "the 2011 remake of The Thing"
+    for j in list(range(end, min(len(words_), end + 3))) + list(range(max(0, start - 3), start)):
         if _YEAR.match(words_[j]):
             return int(words_[j])
     return None
@@ -245,15 +246,20 @@ def shown_refs(
     tokens: list[Token],
     shown: list[tuple[str, dict[str, Any]]],
     lexicon: FacetLexicon | None = None,
+    *,
+    by_name: bool = False,
 ) -> list[ShownRef]:
     """Ordinals, comparatives, 'both'/'all of them', facet descriptions and pronouns
-    that point at the items of the last answer."""
+    that point at the items of the last answer; with `by_name` (the message asks
+    about items or judges them) also words of their names: "the Kestrel pair"."""
     w = [t.text for t in tokens]
     ids = [i for i, _ in shown]
     out: list[ShownRef] = []
     i = 0
     while i < len(w):
         ref, used = _one_ref(w, i, ids, shown, lexicon)
+        if ref is None and by_name:
+            ref, used = _name_ref(w, i, shown) or (None, 0)
         if ref:
             out.append(ref)
             i += used
@@ -371,3 +377,32 @@ def _having(shown: _Shown, hits: list[ValueHit]) -> list[str]:
         if ok:
             out.append(item_id)
     return out
+
+
+# words that may follow a name without being part of it: "the Kestrel pair"
+_NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind".split())
+
+
+def _name_words(meta: dict[str, Any]) -> set[str]:
+    named = " ".join(str(meta.get(k) or "") for k in ("title", "brand"))
+    return {singular(x) for x in words(named) if x not in COMMON_WORDS or len(x) > 4}
+
+
+def _name_ref(w: list[str], i: int, shown: _Shown) -> _Found | None:
+    """ "the Kestrel pair", "the Dino Park set", "the touchscreen gloves": words of the
+    title or brand that single out some (not all) of the items on screen."""
+    if not i or w[i - 1] not in ("the", "that", "this", "those", "these") or len(shown) < 2:
+        return None
+    names = [(item_id, _name_words(meta)) for item_id, meta in shown]
+    run: list[str] = []
+    for word in w[i : i + 4]:
+        if singular(word) not in set().union(*(n for _, n in names)):
+            break
+        run.append(singular(word))
+    picked = [item_id for item_id, n in names if run and set(run) <= n]
+    if not picked or len(picked) == len(shown):
+        return None
+    end = i + len(run)
+    if end < len(w) and w[end] in _NAME_NOUNS:
+        end += 1
+    return ShownRef(tuple(picked), i, end, "name"), end - i

@@ -11,6 +11,80 @@ _WORD = re.compile(r"[a-z0-9\u00c0-\u024f\u3400-\u9fff]+(?:'[a-z]+)?")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
+# Negated auxiliaries are read as two words, "do not", however they were typed
+# ("don't", "dont", "do not"), so every cue list says each negation once.
+_AUXILIARIES = (
+    "do does did is are was were has have had could would should must need might"
+).split()
+_IRREGULAR = {"can": "can", "won": "will", "shan": "shall", "ai": "is"}
+_NEGATED = re.compile(
+    r"\b(?:(" + "|".join(_AUXILIARIES) + r")(?:n't|nt)|(can|won|shan|ai)'?n?'?t|(can)not)\b",
+    re.IGNORECASE,
+)
+
+
+def _negated_pair(m: re.Match[str]) -> str:
+    aux = m.group(1) or m.group(2) or m.group(3)
+    plain = _IRREGULAR.get(aux.lower(), aux.lower()) if m.group(2) else aux.lower()
+    return (aux[0] + plain[1:] if aux[0].isupper() else plain) + " not"
+
+
+def spell_negations(text: str) -> str:
+    """ "Isn't" → "Is not", "dont" → "do not", "can't"/"cannot" → "can not"."""
+    return _NEGATED.sub(_negated_pair, text)
+
+
+# Text-speak for the words the cue patterns need ("wat is the 3rd one made of").
+# Only spellings that are no other word: "u" and "ur" are, in a chat, nothing else.
+TEXT_SPEAK = {
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "whats": "what is",
+    "wats": "what is",
+    "u": "you",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
+    "smth": "something",
+    "sth": "something",
+    "sumthing": "something",
+    "somethin": "something",
+    "abt": "about",
+    "idk": "i do not know",
+    "wanna": "want to",
+    "gimme": "give me",
+    "thx": "thanks",
+    "hw": "how",
+    "hows": "how is",
+}
+_TEXT_SPEAK = re.compile(r"\b(" + "|".join(TEXT_SPEAK) + r")\b", re.IGNORECASE)
+
+
+_STRETCHED = re.compile(r"\b\w*(\w)\1\1\w*\b")
+
+
+def _unstretched(m: re.Match[str]) -> str:
+    """ "hiii" → "hi", "sooo" → "so", "cooool" → "cool": a letter typed three or
+    more times once, or twice when that makes an English word."""
+    from wordfreq import zipf_frequency
+
+    word = m.group(0)
+    if not word.isalpha() or word.lower() == "www":
+        return word
+    once = re.sub(r"(\w)\1{2,}", r"\1", word)
+    twice = re.sub(r"(\w)\1{2,}", r"\1\1", word)
+    more_common = zipf_frequency(twice.lower(), "en") > zipf_frequency(once.lower(), "en")
+    return twice if more_common else once
+
+
+def spell_out(text: str) -> str:
+    """Stretched words, negations and text-speak in plain words, case kept where it
+    matters ("hiii" → "hi", "Isn't" → "Is not", "wat" → "what")."""
+    text = spell_negations(_STRETCHED.sub(_unstretched, text))
+    return _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0).lower()], text)
+
+
 def normalize(text: str) -> str:
     """Lower case, NFKC, typographic apostrophes made plain, '&' read as 'and'."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold()
@@ -35,9 +109,15 @@ def tokenize(text: str) -> list[Token]:
     out = []
     for m in _WORD.finditer(lowered):
         word = m.group(0)
+        raw = folded[m.start() : m.end()]
         if word.endswith("'s") and len(word) > 3:
             word = word[:-2]  # "90's" → "90", "ocean's" → "ocean"
-        out.append(Token(word, m.start(), m.end(), folded[m.start() : m.end()]))
+        pair = _NEGATED.fullmatch(word)
+        if pair:  # "don't" is two words on one span: "do", "not"
+            aux, _ = _negated_pair(pair).split()
+            out.append(Token(aux, m.start(), m.end(), raw))
+            word = "not"
+        out.append(Token(word, m.start(), m.end(), raw))
     return out
 
 

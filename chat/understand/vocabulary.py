@@ -19,7 +19,7 @@ from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import RangeReader
 from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex
-from chat.understand.text import Token
+from chat.understand.text import Token, spell_out
 from chat.understand.words import (
     GENERIC_WORDS,
     HARD_NEGATIONS,
@@ -109,7 +109,7 @@ class CatalogVocabulary:
         return out
 
     def prepare(self, text: str) -> str:
-        return gloss(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES))
+        return spell_out(gloss(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)))
 
     def detect(self, text: str) -> Detected:
         return detect(text)

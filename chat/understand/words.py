@@ -23,7 +23,7 @@ STOPWORDS = frozenset(
     im i'd id i've ive let lets let's got go going around over under between up down out off
     only own same other another such each every both few many much lot lots bit little enough
     pick picks choose option options item items buy buying bought not no none nothing
-    never don't dont doesn't isn't aren't without except please preference preferences looks
+    never without except please preference preferences looks
     looked sounds seems seem particular""".split()
 )
 
@@ -51,6 +51,32 @@ GENERIC_WORDS = frozenset(
     """movie movies film films flick flicks show shows series product products item items thing
     things stuff something anything present presents gift gifts idea ideas recommendation
     recommendations suggestion suggestions option options one ones watch watching tonight""".split()
+)
+
+# Who a thing is for, the occasion and the mood: they say nothing about what it is, so a
+# message of only these ("a present for my coworker who is leaving") leaves the
+# need open and the policy asks.
+PEOPLE = frozenset(
+    """coworker coworkers colleague colleagues boss friend friends bestie mate mates dad daddy
+    mum mummy mom mommy mother mothers father fathers parent parents sister sisters brother
+    brothers wife husband partner girlfriend boyfriend fiance fiancee son sons daughter
+    daughters nephew niece cousin aunt auntie uncle grandma granny grandmother grandpa
+    grandad grandfather grandparents teacher neighbour neighbor someone somebody everyone
+    everybody herself himself themselves""".split()
+)
+# an occasion for a present: a message about one is a request, even without a cue
+OCCASIONS = frozenset(
+    """birthday christmas xmas anniversary wedding graduation housewarming retirement
+    retiring leaving farewell valentine valentines easter gift gifts present presents""".split()
+)
+PEOPLE_AND_OCCASIONS = (
+    PEOPLE
+    | OCCASIONS
+    | frozenset(
+        """occasion party holiday holidays weekend friday saturday sunday monday tuesday
+        wednesday thursday tomorrow honestly literally basically everything
+        bored tired stressed lonely""".split()
+    )
 )
 
 # Cue words that introduce an item title as a reference ("like Inception").
@@ -94,15 +120,11 @@ HARD_NEGATIONS = (
     "no",
     "nothing",
     "never",
-    "don't want",
-    "dont want",
     "do not want",
-    "don't show",
+    "do not show",
     "avoid",
     "skip",
     "none of",
-    "isn't",
-    "aren't",
     "not a",
     "not an",
 )
@@ -111,16 +133,17 @@ SOFT_NEGATIONS = (
     "hates",
     "dislike",
     "dislikes",
-    "don't like",
-    "dont like",
     "do not like",
-    "don't love",
+    "do not love",
     "not a fan of",
     "not a big fan of",
+    "not really a fan of",
+    "not much of a fan of",
+    "not keen on",
+    "not really keen on",
     "not into",
     "not really into",
-    "can't stand",
-    "cant stand",
+    "can not stand",
     "too much",
     "not too",
 )
@@ -233,3 +256,15 @@ def is_english_word(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") >= ENGLISH_ZIPF
+
+
+EVERYDAY_ZIPF = 5.7  # "help", "first", "people", "day": too common to say what a thing is
+
+
+@functools.cache
+def is_everyday_word(word: str) -> bool:
+    """One of the few thousand commonest English words, which says little about
+    an item on its own ("help", "people"); "runs", "cooks" and "zombie" are not."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= EVERYDAY_ZIPF

@@ -236,7 +236,100 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
         elif kind == "state_unchanged":
             ok = (session.state.to_dict() == before.to_dict()) == bool(want)
             detail = "unchanged" if ok else "changed"
+        elif kind == "shown_satisfy":
+
+            def lookup_any(ref, name):
+                return metas.get(_ids(ref, lists[:-1] or lists)[0], {}).get(name)
+
+            bad = [i for i in shown if not satisfies(want, metas[i], lookup_any)]
+            honest = not shown and record.get("act") == "no_match"
+            ok = (bool(shown) and not bad) or honest
+            detail = f"failing: {bad}" if bad else f"{len(shown)} items, act={record.get('act')}"
+        elif kind == "reply_states":
+            ok, detail = _states(reply, want, metas, lists)
+        elif kind == "never_shown_again":
+            ids = _ids(want, lists[:-1] or lists)
+            hit = set(ids) & set(shown)
+            # later turns are checked when the dialogue ends (settle_later_turns)
+            out.append({"type": kind, "passed": not hit, "detail": _shown_again(hit), "ids": ids})
+            continue
+        elif kind == "ordered_by":
+            field, reverse = str(want).lstrip("-"), str(want).startswith("-")
+            values = [metas[i].get(field) for i in shown]
+            known = [v for v in values if isinstance(v, (int, float))]
+            ok = len(known) == len(values) and known == sorted(known, reverse=reverse)
+            detail = f"{field}: {values}"
+        elif kind == "no_invented_names":
+            invented = _invented_names(reply, text_of(record, metas, lists), _scan(app))
+            ok = not invented or not want
+            detail = f"not in the records: {invented}" if invented else ""
         out.append({"type": kind, "passed": bool(ok), "detail": detail})
+    return out
+
+
+def _shown_again(hit: set[str]) -> str:
+    return f"shown again: {sorted(hit)}" if hit else ""
+
+
+def settle_later_turns(records: list[dict[str, Any]]) -> None:
+    """ "never shown again" holds over the rest of the dialogue: fail the assertion
+    when a later turn shows one of its items."""
+    for n, record in enumerate(records):
+        for a in record.get("assertions", []):
+            if a["type"] != "never_shown_again":
+                continue
+            later = {i for r in records[n + 1 :] for i in r.get("shown", [])}
+            hit = set(a.pop("ids")) & later
+            if hit:
+                a["passed"], a["detail"] = False, _shown_again(hit) + " in a later turn"
+
+
+def _spoken(value: Any) -> list[str]:
+    """Ways a reply may state a catalog value: "129.99" as "$129.99" or "129.99",
+    4.5 as "4.5", lists by any member, True/False as in stock or not."""
+    if isinstance(value, bool):
+        return ["in stock", "available"] if value else ["out of stock", "not in stock", "sold out"]
+    if isinstance(value, (int, float)):
+        return [f"{value:g}", f"{value:,.2f}", f"{value:.1f}", f"{value:,.0f}"]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _states(reply: str, want, metas, lists) -> tuple[bool, str]:
+    wants = want if isinstance(want, list) else [want]
+    missing = []
+    for w in wants:
+        item = _ids(w.get("item", "@1"), lists[:-1] or lists)[0]
+        value = metas.get(item, {}).get(w.get("field", ""))
+        if value is None or not any(v.lower() in reply.lower() for v in _spoken(value)):
+            missing.append(f"{item}.{w.get('field')}={value!r}")
+    return not missing, ("missing " + ", ".join(missing)) if missing else reply[:120]
+
+
+_NAME = re.compile(r"(?<![\w'])([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)")
+
+
+def text_of(record: dict[str, Any], metas: dict[str, dict[str, Any]], lists) -> str:
+    """What a reply may take names from: the user's words and the records of the
+    items shown so far."""
+    ids = {i for shown in lists for i in shown}
+    facts = [str(v) for i in ids for v in metas.get(i, {}).values()]
+    return " ".join([record.get("user") or "", *facts])
+
+
+def _invented_names(reply: str, allowed: str, scan: TitleScan) -> list[str]:
+    """Runs of two or more capitalised words ("Jaren Jones", "Ridgeway Gear") that are
+    neither in `allowed` nor a catalog title nor made of ordinary words."""
+    known = _norm(allowed)
+    out = []
+    for name in _NAME.findall(reply):
+        core = _norm(name)
+        if core in known or scan.named(name):
+            continue
+        if all(w in COMMON_WORDS for w in core.split()):
+            continue  # "Good Night", "My Pick"
+        out.append(name)
     return out
 
 

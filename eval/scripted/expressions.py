@@ -77,15 +77,16 @@ def _eval(node: ast.AST, meta: dict[str, Any], lookup=None) -> Any:
 
 
 def resolve(ref: str, lists: list[list[str]]) -> str:
-    """'@2' = item 2 of the last list shown; '@3.1' = item 1 shown at turn 3; else an id."""
+    """'@2' = item 2 of the last list shown; '@3.1' = item 1 shown at turn 3; '@last'
+    and '@3.last' = the last item of that list; else an id."""
     if not isinstance(ref, str) or not ref.startswith("@"):
         return ref
-    m = re.fullmatch(r"@(?:(\d+)\.)?(\d+)", ref)
+    m = re.fullmatch(r"@(?:(\d+)\.)?(\d+|last)", ref)
     if not m:
-        raise SuiteError(f"Bad item reference {ref!r}; use @N or @T.N.")
+        raise SuiteError(f"Bad item reference {ref!r}; use @N, @T.N, @last or @T.last.")
     if m.group(1):
         shown = lists[int(m.group(1)) - 1] if int(m.group(1)) <= len(lists) else []
     else:
         shown = next((s for s in reversed(lists) if s), [])
-    index = int(m.group(2)) - 1
+    index = len(shown) - 1 if m.group(2) == "last" else int(m.group(2)) - 1
     return shown[index] if 0 <= index < len(shown) else f"(nothing at {ref})"

@@ -39,7 +39,7 @@ import yaml
 
 from chat import ChatError
 from eval.scripted import CATALOGS
-from eval.scripted.checks import check_turn, observe
+from eval.scripted.checks import check_turn, observe, settle_later_turns
 from eval.scripted.expressions import SuiteError, resolve
 
 ASSERTIONS = {
@@ -62,6 +62,15 @@ ASSERTIONS = {
     "intent": "the intent read from the message",
     "state": "the dialogue state holds these values (a subset)",
     "state_unchanged": "the dialogue state is exactly as before the message",
+    "shown_satisfy": "a filter expression every shown item satisfies; nothing shown passes "
+    "only as an honest no-match (act no_match)",
+    "reply_states": "the reply states this field of this item: {item: '@1.3', field: price} "
+    "(or a list of them)",
+    "never_shown_again": "these items (ids, @N, @T.N) are not shown in this turn or any later one",
+    "ordered_by": "the shown items are in this order of a field: 'price' (lowest first) "
+    "or '-rating' (highest first)",
+    "no_invented_names": "every capitalised name in the reply is in the shown items' records, "
+    "the user's words or the catalog's titles",
 }
 
 
@@ -231,6 +240,7 @@ def run_dialogue(app, dialogue: Dialogue) -> list[dict[str, Any]]:
         lists.append(record.get("shown", []))
         record["assertions"] = check_turn(app, session, turn.expect, record, before, lists)
         records.append(record)
+    settle_later_turns(records)
     return records
 
 

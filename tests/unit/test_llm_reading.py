@@ -75,21 +75,21 @@ def test_off_topic_is_taken_only_when_no_catalog_word_was_read():
 
 
 def test_a_question_about_a_shown_item_needs_that_item_on_screen():
-    msg, llm = reading("and how heavy is the ridgeway?", answer("question", 2), TENTS)
+    msg, llm = reading("and how heavy is the roomier model?", answer("question", 2), TENTS)
     assert len(llm.calls) == 1
     assert (msg.intent, msg.targets) == ("question", ["out-002"])
-    msg, _ = reading("and how heavy is the ridgeway?", answer("question", 7), TENTS)
+    msg, _ = reading("and how heavy is the roomier model?", answer("question", 7), TENTS)
     # item 7 was never shown: the LLM's question is not taken, the rules' reading stands
     assert not any("used: a question" in note for note in msg.notes), msg.notes
 
 
 def test_the_kind_and_the_price_are_read_again_by_the_rules():
     msg, _ = reading(
-        "a board game for game night, 30 to 45", answer("shop", 0, "board game", 30, 45)
+        "a board game for game night, 30 through 45", answer("shop", 0, "board game", 30, 45)
     )
     price = [(r.low, r.high) for r in msg.reading.ranges if r.facet == "price"]
     assert price == [(30.0, 45.0)]
-    assert msg.text == "a board game for game night, 30 to 45"  # the user's words stay theirs
+    assert msg.text == "a board game for game night, 30 through 45"  # the user's words stay theirs
     assert any("between $30 and $45" in note for note in msg.notes)
 
 

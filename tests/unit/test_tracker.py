@@ -7,17 +7,9 @@ metadata only."""
 from __future__ import annotations
 
 import pytest
-from helpers.trackers import TRACKERS
+from helpers.trackers import SHOWN, TRACKERS, check_case, state_after
 
 from chat.state import DialogueState
-
-SHOWN = {
-    # what the previous answer showed, for references ("the second one")
-    "earbuds": ["el-003", "el-005", "el-004"],
-    "tents": ["out-001", "out-002", "out-007"],
-    "two": ["kit-007", "kit-009"],
-    "films": ["m01", "m08", "m24"],
-}
 
 # (catalog, earlier messages, shown before this one, utterance, expectations)
 CASES = [
@@ -420,15 +412,6 @@ CASES = [
 ]
 
 
-def _state_after(tracker, earlier, shown):
-    state = DialogueState()
-    for text in earlier:
-        state = tracker.update(state, text)
-    if shown:
-        state.shown = list(SHOWN[shown])
-    return state
-
-
 def _ids(case):
     return f"{case[0]}: {' / '.join(case[1])}{' → ' if case[1] else ''}{case[3]}"
 
@@ -439,58 +422,12 @@ def test_the_table_has_at_least_a_hundred_utterances():
 
 @pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
 def test_utterance_to_state(case):
-    catalog, earlier, shown, text, expect = case
-    tracker = TRACKERS[catalog]
-    before = _state_after(tracker, earlier, shown)
-    snapshot = before.to_dict()
-    msg = tracker.read(before, text)
-    after = tracker.apply(before, msg)
-    assert before.to_dict() == snapshot, "the input state must not change"
-    for key, want in expect.items():
-        if key in ("equals", "excludes", "ranges", "avoid"):
-            got = getattr(after, key)
-            for facet, values in want.items():
-                if key == "ranges":
-                    assert got.get(facet) == values, (key, facet, got)
-                else:
-                    assert sorted(got.get(facet, [])) == sorted(values), (key, facet, got)
-        elif key == "liked":
-            for facet, values in want.items():
-                assert set(values) <= set(after.liked.get(facet, [])), after.liked
-        elif key in ("no_equals", "no_excludes", "no_range"):
-            field = {"no_equals": "equals", "no_excludes": "excludes", "no_range": "ranges"}[key]
-            for facet in want:
-                assert facet not in getattr(after, field), (field, getattr(after, field))
-        elif key == "avoid_terms":
-            assert set(want) <= set(after.avoid_terms), after.avoid_terms
-        elif key == "no_avoid_terms":
-            assert not set(want) & set(after.avoid_terms), after.avoid_terms
-        elif key in ("anchors", "liked_ids", "seen_ids", "disliked_ids", "passed"):
-            assert getattr(after, key) == want, (key, getattr(after, key))
-        elif key == "price_level":
-            assert after.price_level == want
-        elif key == "range_high_at_most":
-            assert after.ranges["price"][1] is not None and after.ranges["price"][1] <= want
-        elif key == "range_low_at_least":
-            assert after.ranges["price"][0] is not None and after.ranges["price"][0] >= want
-        elif key in ("intent", "new_topic", "force", "targets"):
-            assert getattr(msg, key) == want, (key, getattr(msg, key))
-        elif key == "problem":
-            assert msg.problem and msg.problem[0] == want, msg.problem
-            assert after.to_dict() | {"turns": 0} == before.to_dict() | {"turns": 0}
-        elif key == "language":
-            assert after.language == want
-        elif key == "query_lacks":
-            assert want not in after.query_text().lower(), after.query_text()
-        elif key == "query_has":
-            assert want in after.query_text().lower(), after.query_text()
-        else:  # pragma: no cover - a typo in the table
-            raise AssertionError(f"unknown expectation {key}")
+    check_case(case)
 
 
 def test_a_reference_problem_changes_nothing_but_the_message_is_explained():
     tracker = TRACKERS["shop"]
-    state = _state_after(tracker, ["coffee grinders"], "two")
+    state = state_after(tracker, ["coffee grinders"], "two")
     msg = tracker.read(state, "the third one")
     assert msg.problem[0] == "bad_reference"
     assert "2 items" in msg.problem[1] and "1, 2" in msg.problem[1]
