@@ -71,7 +71,7 @@ def test_the_api_keeps_to_its_schema(api_schema, schema_server):
     # Random ids mostly meet 404s; a real session and item reach the turn and the store.
     headers = {"Authorization": f"Bearer {ADMIN}"}
     sid = httpx.post(schema_server.url + "/v1/sessions", headers=headers).json()["session_id"]
-    real = {"session_id": sid, "item_id": "w1"}
+    real = {"session_id": sid, "item_id": "w1", "user_id": "schema-user"}
     positive, negative = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
     failures, operations = [], 0
     for result in api_schema.get_all_operations():
