@@ -90,8 +90,10 @@ def test_concurrent_turns_all_complete_with_their_own_text(cold):
     # How much they overlap depends on the load (the engine may finish a short reply
     # before its stream is read), so the speed-up is measured by `recochat bench
     # --concurrent`, not asserted here: here every turn completes, with its own text.
-    # batching may change the last bits of a float, rarely a word: most must agree
-    assert sum(together[i] == alone[i] for i in range(3)) >= 2
+    # Batched, a float's last bits may differ and greedy decoding can part ways some
+    # words in (more so since the scheduler pauses between steps and batches the three
+    # together); each reply still begins as it does alone: its own, never another's.
+    assert all(together[i][:24] == alone[i][:24] for i in range(3)), (together, alone)
 
 
 def test_a_json_reading_is_constrained_to_its_schema(cold):
