@@ -13,7 +13,6 @@ import html
 import logging
 import os
 import re
-import socket
 import threading
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -24,7 +23,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chat import ChatError
 from chat.frontends.api import completions, data_rights, errors, handoff, routes, telemetry
 from chat.frontends.api.context import ApiContext, Conversations, FeedbackAudit, context
 from chat.frontends.api.errors import ApiError
@@ -34,6 +32,7 @@ from chat.frontends.api.metrics import Metrics, RequestMetrics
 from chat.frontends.api.schemas import Health, Ready
 from chat.frontends.api.session_locks import SessionLocks
 from chat.frontends.api.turns import TurnRunner
+from chat.frontends.api.workers import bind
 from chat.frontends.images import Images
 
 if TYPE_CHECKING:
@@ -261,23 +260,6 @@ def _mount_gradio(api: FastAPI, app: App) -> None:
     blocks = build_ui(app)
     blocks.queue(default_concurrency_limit=1)
     gr.mount_gradio_app(api, blocks, path="/chat", **page_options())
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Bind before uvicorn starts, so a busy port is a clear error, not a log line."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise ChatError(
-            f"Cannot serve on {host}:{port}: the port is in use or not allowed here. "
-            "Pass --port with another number (or set RECOCHAT_SERVE_PORT)."
-        ) from None
-    sock.set_inheritable(True)
-    return sock
 
 
 class WorkerHeader:

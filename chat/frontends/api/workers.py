@@ -23,11 +23,14 @@ from chat import ChatError
 RESTART_PAUSE_S = 1.0
 
 
-def reuse_port_socket(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Bind before uvicorn starts, so a busy port is a clear error, not a log line.
+    With `reuse_port` several workers each bind their own socket to the port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError:
@@ -36,7 +39,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
             f"Cannot serve on {host}:{port}: the port is in use or not allowed here. "
             "Pass --port with another number (or set RECOCHAT_SERVE_PORT)."
         ) from None
-    sock.listen(2048)
+    sock.set_inheritable(True)
     return sock
 
 
@@ -49,7 +52,9 @@ def _worker(sock: socket.socket, config: dict[str, Any]) -> None:
 def supervise(host: str, port: int, workers: int, config: dict[str, Any]) -> None:
     """Run `workers` processes of uvicorn.Config(**config) until SIGTERM / SIGINT."""
     spawn = multiprocessing.get_context("spawn")
-    sockets = [reuse_port_socket(host, port) for _ in range(workers)]
+    sockets = [bind(host, port, reuse_port=True) for _ in range(workers)]
+    for sock in sockets:
+        sock.listen(2048)
     stopping = False
 
     def start(sock: socket.socket) -> Any:
