@@ -11,9 +11,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers.api import api_client, shop_app
 from helpers.servers import sse_frames
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 ADMIN = "admin-secret-for-tests"
 
 
@@ -23,32 +23,21 @@ def scripted_copy(messages) -> str:
 
 @pytest.fixture
 def api_app(home):
-    from chat.app import App
-    from chat.config import load_settings
     from chat.llm import ScriptedLLM
-    from retrieval import load_catalog
 
-    settings = load_settings(
-        embedder="hash",
+    with shop_app(
+        ScriptedLLM(fn=scripted_copy),
         admin_key=ADMIN,
         rate_limit="1000/minute",
         max_request_bytes=4096,
         cors_origins=["https://shop.example"],
-    )
-    app = App.open(settings, llm=ScriptedLLM(fn=scripted_copy))
-    app.store.upsert(load_catalog(FIXTURES / "web_shop.jsonl").items)
-    app.refresh()
-    yield app
-    app.close()
+    ) as app:
+        yield app
 
 
 @pytest.fixture
 def client(api_app):
-    from fastapi.testclient import TestClient
-
-    from chat.frontends.api.server import create_api
-
-    with TestClient(create_api(api_app, gradio=False), raise_server_exceptions=False) as c:
+    with api_client(api_app) as c:
         yield c
 
 

@@ -4,13 +4,11 @@ table, so a route added later is covered without editing this test."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers.api import api_client, shop_app
 
 from chat.frontends.api.completions import RECOMMENDER
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 SAMPLE_BODIES = {
     # a valid body per route, so a refusal can only come from the ownership check
     "/v1/sessions/{session_id}/messages": {"message": "a tent please"},
@@ -68,22 +66,10 @@ def call(client, method: str, path: str, where: str, sid: str, headers: dict):
 
 @pytest.fixture
 def client(home, monkeypatch):
-    from fastapi.testclient import TestClient
-
-    from chat.app import App
-    from chat.config import load_settings
-    from chat.frontends.api.server import create_api
-    from chat.llm import ScriptedLLM
-    from retrieval import load_catalog
-
     # a webhook nobody answers: the owner gets past the ownership check to a 503
     monkeypatch.setenv("RECOCHAT_HANDOFF_WEBHOOK", "http://127.0.0.1:9/hook")
-    app = App.open(load_settings(embedder="hash", rate_limit="1000/minute"), llm=ScriptedLLM())
-    app.store.upsert(load_catalog(FIXTURES / "web_shop.jsonl").items)
-    app.refresh()
-    with TestClient(create_api(app, gradio=False), raise_server_exceptions=False) as c:
+    with shop_app(rate_limit="1000/minute") as app, api_client(app) as c:
         yield c
-    app.close()
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ table (messages, feedback, interactions, online-learning state)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers.api import api_client, shop_app
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 ADMIN = {"Authorization": "Bearer admin-secret-for-tests"}
 # ids no catalog or reply text contains, so a scan for them finds only their rows
 ANN, BOB, CY, DEE = (f"user-{name}-5f0c9e" for name in ("ann", "bob", "cy", "dee"))
@@ -17,28 +16,13 @@ ANN, BOB, CY, DEE = (f"user-{name}-5f0c9e" for name in ("ann", "bob", "cy", "dee
 
 @pytest.fixture
 def api_app(home):
-    from chat.app import App
-    from chat.config import load_settings
-    from chat.llm import ScriptedLLM
-    from retrieval import load_catalog
-
-    settings = load_settings(
-        embedder="hash", admin_key="admin-secret-for-tests", rate_limit="1000/minute"
-    )
-    app = App.open(settings, llm=ScriptedLLM(fn=lambda messages: "Here are my picks."))
-    app.store.upsert(load_catalog(FIXTURES / "web_shop.jsonl").items)
-    app.refresh()
-    yield app
-    app.close()
+    with shop_app(admin_key="admin-secret-for-tests", rate_limit="1000/minute") as app:
+        yield app
 
 
 @pytest.fixture
 def client(api_app):
-    from fastapi.testclient import TestClient
-
-    from chat.frontends.api.server import create_api
-
-    with TestClient(create_api(api_app, gradio=False), raise_server_exceptions=False) as c:
+    with api_client(api_app) as c:
         yield c
 
 

@@ -3,11 +3,8 @@ with the turn and its stages (state, recall, rank, llm) beneath it, in one trace
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+from helpers.api import shop_app
 
 
 @pytest.fixture
@@ -15,26 +12,19 @@ def traced(home):
     from fastapi.testclient import TestClient
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from chat.app import App
-    from chat.config import load_settings
     from chat.frontends.api import telemetry
     from chat.frontends.api.keys import KeyStore
     from chat.frontends.api.server import create_api
-    from chat.llm import ScriptedLLM
-    from retrieval import load_catalog
 
-    app = App.open(load_settings(embedder="hash"), llm=ScriptedLLM())
-    app.store.upsert(load_catalog(FIXTURES / "web_shop.jsonl").items)
-    app.refresh()
-    api = create_api(app, gradio=False)
-    spans = InMemorySpanExporter()
-    telemetry.install(api, spans, batch=False)
-    keys = KeyStore(app.db)
-    headers = {"Authorization": f"Bearer {keys.create('t')[1]}"}
-    with TestClient(api) as client:
-        yield client, headers, spans
-    keys.close()
-    app.close()
+    with shop_app() as app:
+        api = create_api(app, gradio=False)
+        spans = InMemorySpanExporter()
+        telemetry.install(api, spans, batch=False)
+        keys = KeyStore(app.db)
+        headers = {"Authorization": f"Bearer {keys.create('t')[1]}"}
+        with TestClient(api) as client:
+            yield client, headers, spans
+        keys.close()
 
 
 def test_a_turn_makes_a_span_per_stage_under_the_request(traced):
