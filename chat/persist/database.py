@@ -392,12 +392,7 @@ class Database:
         with self.transaction() as tx:
             rows = tx.execute("SELECT id FROM sessions WHERE user_id = ?", (user_id,)).fetchall()
             counts = _delete_sessions(tx, [r[0] for r in rows])
-            counts["interactions"] += tx.execute(
-                "DELETE FROM interactions WHERE user_id = ?", (user_id,)
-            ).rowcount
-            counts["online_state"] += tx.execute(
-                "DELETE FROM online_state WHERE key = ?", (user_id,)
-            ).rowcount
+            _delete_learned(tx, counts, "user_id", user_id)
         return counts
 
     def _rows_as_dicts(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
@@ -434,14 +429,18 @@ def _delete_sessions(tx: Transaction, session_ids: list[str]) -> dict[str, int]:
             counts[table] += tx.execute(
                 f"DELETE FROM {table} WHERE session_id = ?", (sid,)
             ).rowcount
-        counts["interactions"] += tx.execute(
-            "DELETE FROM interactions WHERE session_id = ?", (sid,)
-        ).rowcount
-        counts["online_state"] += tx.execute(
-            "DELETE FROM online_state WHERE key = ?", (sid,)
-        ).rowcount
+        _delete_learned(tx, counts, "session_id", sid)
         counts["sessions"] += tx.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount
     return counts
+
+
+def _delete_learned(tx: Transaction, counts: dict[str, int], column: str, key: str) -> None:
+    """The interaction log's rows and the online learners' state kept under a user's
+    or a session's id (`column` names which), added to `counts`."""
+    counts["interactions"] += tx.execute(
+        f"DELETE FROM interactions WHERE {column} = ?", (key,)
+    ).rowcount
+    counts["online_state"] += tx.execute("DELETE FROM online_state WHERE key = ?", (key,)).rowcount
 
 
 @contextmanager
