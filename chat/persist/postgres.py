@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,13 @@ def _safe_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     return f"postgresql://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _unusable(verb: str, url: str, reason: str) -> ChatError:
+    return ChatError(
+        f"Cannot {verb} the PostgreSQL database at {url} ({reason}). "
+        "Check RECOCHAT_DATABASE_URL and that the server is running."
+    )
 
 
 class _PgTransaction:
@@ -71,39 +79,22 @@ class PostgresDatabase(Database):
             psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
         except psycopg.Error as e:
             reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise ChatError(
-                f"Cannot connect to the PostgreSQL database at {self.url} ({reason}). "
-                "Check RECOCHAT_DATABASE_URL and that the server is running."
-            ) from None
+            raise _unusable("connect to", self.url, reason) from None
         self.full_url = url  # for another handle on the same database (tests, tools)
-        self._pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=POOL_SIZE,
-            kwargs={"autocommit": True},
-            open=False,
-            name="recochat",
-        )
+        pool = partial(ConnectionPool, url, kwargs={"autocommit": True})
+        self._pool = pool(min_size=1, max_size=POOL_SIZE, open=False, name="recochat")
         try:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
             self._migrate()
             # opened empty: only used without Redis (chat/frontends/api/session_locks.py)
-            self._lock_pool = ConnectionPool(
-                url,
-                min_size=0,
-                max_size=LOCK_POOL_SIZE,
-                kwargs={"autocommit": True},
-                open=True,
-                name="recochat-locks",
+            self._lock_pool = pool(
+                min_size=0, max_size=LOCK_POOL_SIZE, open=True, name="recochat-locks"
             )
         except Exception as e:  # psycopg's errors, or a ChatError from the migration
             self._pool.close()
             if isinstance(e, ChatError):
                 raise
-            raise ChatError(
-                f"Cannot use the PostgreSQL database at {self.url} ({str(e).strip() or type(e).__name__}). "
-                "Check RECOCHAT_DATABASE_URL and that the server is running."
-            ) from None
+            raise _unusable("use", self.url, str(e).strip() or type(e).__name__) from None
 
     def _migrate(self) -> None:
         with self._pool.connection() as conn, conn.transaction():
