@@ -174,14 +174,7 @@ class FacetLexicon:
         away (two for long names) from exactly one person or brand's surname."""
         if len(word) < 5 or self.known_word(word) or is_english_word(word):
             return []
-        limit = 1 if len(word) <= 7 else 2
-        found = process.extract(
-            word, self._fuzzy_names, scorer=OSA.distance, score_cutoff=limit, limit=4
-        )
-        if not found:
-            return []
-        nearest = min(d for _, d, _ in found)
-        forms = [f for f, d, _ in found if d == nearest]
+        forms = nearest_forms(word, self._fuzzy_names, 1 if len(word) <= 7 else 2, most=4)
         if len(forms) != 1:
             return []  # two names equally near: no guess
         return sorted((n, v) for n, v in self.index[(forms[0],)] if n in self.proper)
@@ -191,16 +184,22 @@ class FacetLexicon:
             return []
         if is_english_word(word):  # "whats" is no typo of "hats", nor "pirate" of "pilates"
             return []
-        limit = 1 if len(word) <= 6 else 2
-        found = process.extract(
-            word, self._fuzzy_choices, scorer=OSA.distance, score_cutoff=limit, limit=8
-        )
-        if not found:
+        forms = nearest_forms(word, self._fuzzy_choices, 1 if len(word) <= 6 else 2, most=8)
+        if not forms:
             return []
-        nearest = min(d for _, d, _ in found)
 
         def weight(form: str) -> int:  # the most common value among equally near ones
             return sum(self.counts[n][v] for n, v in self.index[(form,)] if n not in self.proper)
 
-        form = max((f for f, d, _ in found if d == nearest), key=lambda f: (weight(f), f))
+        form = max(forms, key=lambda f: (weight(f), f))
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
+
+
+def nearest_forms(word: str, choices: list[str], max_edits: int, most: int) -> list[str]:
+    """Of the `most` choices nearest to `word` within `max_edits` edits, the nearest
+    ones (several when they tie)."""
+    found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=max_edits, limit=most)
+    if not found:
+        return []
+    nearest = min(d for _, d, _ in found)
+    return [f for f, d, _ in found if d == nearest]
