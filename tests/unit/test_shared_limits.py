@@ -5,6 +5,7 @@ error at start, not a 500 per request."""
 from __future__ import annotations
 
 import pytest
+from helpers.locks import order_through
 
 from chat.errors import ChatError
 from chat.frontends.api.errors import ApiError
@@ -35,9 +36,6 @@ def test_two_workers_limiters_count_one_window(redis_server):
 
 @pytest.mark.e2e
 def test_a_redis_session_lock_excludes_another_worker(redis_server):
-    import threading
-    import time
-
     from chat.frontends.api.session_locks import SessionLocks
     from chat.persist.sqlite import SqliteDatabase
 
@@ -46,16 +44,5 @@ def test_a_redis_session_lock_excludes_another_worker(redis_server):
             pass
 
     a, b = SessionLocks(NoDb(), redis_server.url), SessionLocks(NoDb(), redis_server.url)
-    order = []
-
-    def other():
-        with b.hold("s1"):
-            order.append("b")
-
-    with a.hold("s1"):
-        t = threading.Thread(target=other)
-        t.start()
-        time.sleep(0.3)
-        order.append("a")
-    t.join(10)
-    assert order == ["a", "b"] and a.where == "redis"
+    assert order_through(a.hold("s1"), b.hold("s1")) == ["first", "second"]
+    assert a.where == "redis"

@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+from helpers.locks import order_through
 
 from chat.frontends.api.context import Conversations, FeedbackAudit
 from chat.frontends.api.keys import KeyStore
@@ -78,21 +79,16 @@ def test_a_session_lock_excludes_another_process(postgres):
     """Two handles on one PostgreSQL (as two workers have): the second waits."""
     url = postgres.fresh_database("t" + uuid.uuid4().hex[:12])
     first, second = open_database(url, ""), open_database(url, "")
-    order = []
+    others = []
 
-    def other_worker():
-        with second.session_lock("s1"):
-            order.append("second")
+    def another_session():  # is not held up
+        with second.session_lock("s2"):
+            others.append("s2")
 
-    with first.session_lock("s1"):
-        t = threading.Thread(target=other_worker)
-        t.start()
-        time.sleep(0.5)
-        with second.session_lock("s2"):  # another session is not held up
-            order.append("other session")
-        order.append("first")
-    t.join(10)
-    assert order == ["other session", "first", "second"]
+    order = order_through(
+        first.session_lock("s1"), second.session_lock("s1"), another_session, pause=0.5
+    )
+    assert order == ["first", "second"] and others == ["s2"]
     first.close()
     second.close()
 
