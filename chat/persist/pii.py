@@ -32,7 +32,9 @@ ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "STREET
 # The phone recognizer tries each region's numbering plan in turn; these cover the
 # shops' usual customers and every number written with a leading +country code.
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "CA", "AU", "IN", "IE", "CH")
-_MAYBE_PII = re.compile(r"[0-9@]")
+# Every entity needs an "@" (e-mail) or a digit; a digit of any script, as \d means here,
+# since phonenumbers and the card and address patterns read "０２０ ７９４６ ０１２３" too.
+_MAYBE_PII = re.compile(r"[\d@]")
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
     "terrace|square|sq|parkway|pkwy|highway|hwy|close|crescent|row|alley"

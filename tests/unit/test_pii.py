@@ -38,6 +38,19 @@ def test_each_entity_is_masked_by_its_type(text, entity):
 
 
 @pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("call me on ０２０ ７９４６ ０１２３", "PHONE_NUMBER"),  # fullwidth digits
+        ("phone +٤٤ ٢٠ ٧٩٤٦ ٠١٢٣", "PHONE_NUMBER"),  # Arabic-Indic digits
+        ("I live at ２２１ Baker Street", "STREET_ADDRESS"),
+    ],
+)
+def test_digits_of_other_scripts_are_masked_too(text, entity):
+    masked = pii.mask(text)
+    assert f"<{entity}>" in masked and not any(c.isdigit() for c in masked), masked
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "a waterproof tent for 2 people under $150",
