@@ -31,7 +31,7 @@ from chat.events import (
 from chat.learn.dialogue_training import FEATURES, TREES, fold_of, train_dialogues
 from chat.learn.training import TrainConfig, TrainingRefused, train
 from chat.llm import LLM, ModelError, ScriptedLLM, make_llm
-from chat.persist.connect import is_shared, open_database
+from chat.persist.connect import open_database
 from chat.persist.database import Database
 from chat.persist.datadir import DataDir
 from chat.persist.feedback import FeedbackLog
@@ -88,7 +88,6 @@ __all__ = [
     "description",
     "detect",
     "fold_of",
-    "is_shared",
     "load_settings",
     "open_database",
     "make_llm",
