@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Per-turn latency, split by stage: reading the message into the state, recall,
-# rank, the model's first token, the first checked words shown to the user (the
-# copy check holds back what it cannot judge yet), the whole copy, the whole turn.
-STAGES = ("state", "recall", "rank", "llm_first_token", "first_text", "llm_total", "total")
+# Per-turn latency, split by stage: the LLM's reading of the message (every turn,
+# 0 when the rules' reading was confident; `reading_llm` only the turns it was
+# asked), applying it to the state, recall, rank, the model's first token, the
+# first checked words shown to the user (the copy check holds back what it cannot
+# judge yet), the whole copy, the whole turn.
+STAGES = (
+    "reading",
+    "reading_llm",
+    "state",
+    "recall",
+    "rank",
+    "llm_first_token",
+    "first_text",
+    "llm_total",
+    "total",
+)
 
 
 def _pct(values: list[float], p: float) -> float | None:
@@ -160,7 +172,7 @@ def _figures(summary: dict[str, Any]) -> list[str]:
         "mean questions before the first recommendation: "
         f"{summary['mean_questions_before_first_recommendation']} "
         f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
-        f"copy written by: {summary['copy_sources']}",
+        f"copy written by: {summary['copy_sources']}{_model_share(summary['copy_sources'])}",
         _lead_line(summary),
         *(
             [
@@ -171,6 +183,15 @@ def _figures(summary: dict[str, Any]) -> list[str]:
             else []
         ),
     ]
+
+
+def _model_share(sources: dict[str, int]) -> str:
+    """The share of recommendation copy the model wrote (first draft or retry)."""
+    total = sum(sources.values())
+    if not total:
+        return ""
+    model = sources.get("llm", 0) + sources.get("retry", 0)
+    return f"; by the model {model / total:.1%} (first draft {sources.get('llm', 0) / total:.1%})"
 
 
 def _lead_line(summary: dict[str, Any]) -> str:
