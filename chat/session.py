@@ -318,6 +318,7 @@ class Session:
             "source": result.source,
             "problems": result.problems,
             "replaced": result.replaced,
+            "trimmed": result.trimmed,
             # does the reply lead with the top card? (None: it names no card)
             "leads_with_top": None if first is None else first == cards[0].title,
         }

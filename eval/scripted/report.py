@@ -51,6 +51,7 @@ class _Tally:
     questions_first: list[int] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     sources: Counter[str] = field(default_factory=Counter)
+    trimmed: int = 0  # model copy cut to its sentences before a wrong one
     # the card the copy names first: the top card, another one, or none
     leads: Counter[str] = field(default_factory=Counter)
 
@@ -88,6 +89,7 @@ class _Tally:
             copy = t.get("copy", {})
             if copy.get("source"):
                 self.sources[copy["source"]] += 1
+                self.trimmed += bool(copy.get("trimmed"))
                 top = copy.get("leads_with_top")
                 self.leads["none" if top is None else "top" if top else "other"] += 1
 
@@ -140,6 +142,7 @@ def summarize(
         else None,
         "dialogues_with_a_recommendation": len(n.questions_first),
         "copy_sources": dict(n.sources),
+        "copy_trimmed": n.trimmed,
         "copy_leads_with_top_card": dict(n.leads),
         "lead_share": n.lead_share(),
         "latency_s": {
@@ -172,7 +175,8 @@ def _figures(summary: dict[str, Any]) -> list[str]:
         "mean questions before the first recommendation: "
         f"{summary['mean_questions_before_first_recommendation']} "
         f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
-        f"copy written by: {summary['copy_sources']}{_model_share(summary['copy_sources'])}",
+        f"copy written by: {summary['copy_sources']}{_model_share(summary['copy_sources'])}; "
+        f"cut to the sentences before a wrong one: {summary.get('copy_trimmed', 0)}",
         _lead_line(summary),
         *(
             [
