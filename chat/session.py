@@ -157,7 +157,9 @@ class Session:
         self, state: DialogueState, stages: dict[str, float]
     ) -> tuple[Shortlist | None, int]:
         """How many items pass the constraints, and the shortlist when any do. When
-        enough of them are the thing asked for (the head noun), only those are."""
+        enough of them are the thing asked for (the head noun), only those are; when
+        the user set a limit (a price, a weight …), any number of them is enough: the
+        limit was set for that thing, and other kinds within it are not what was asked."""
         state.head_only = False
         pool = self.policy.pool_size(state.filter())
         if not pool and state.passed:  # passed over everything: start the round again
@@ -166,7 +168,8 @@ class Session:
         if pool and state.head:
             state.head_only = True
             narrowed = self.policy.pool_size(state.filter())
-            if narrowed >= self.config.recommend_k:
+            limited = any(bound is not None for v in state.ranges.values() for bound in v)
+            if narrowed >= (1 if limited else self.config.recommend_k):
                 pool = narrowed
             else:  # one camping stove: show it among the closest others
                 state.head_only = False
@@ -318,6 +321,7 @@ class Session:
             "source": result.source,
             "problems": result.problems,
             "replaced": result.replaced,
+            "trimmed": result.trimmed,
             # does the reply lead with the top card? (None: it names no card)
             "leads_with_top": None if first is None else first == cards[0].title,
         }

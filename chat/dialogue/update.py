@@ -130,15 +130,32 @@ def _extend_request(
         # a detail says what the thing is or is for, in words the catalog uses: who it
         # is for and the occasion ("my coworker is leaving") leave the need open
         for word in msg.content:
-            describes = (
-                word not in PEOPLE_AND_OCCASIONS
-                and tracker.lexicon.known_word(word)
-                and not is_everyday_word(word)
-            )
-            if describes and word not in new.details:
-                new.details.append(word)
+            if _describes(tracker, word) and tracker.lexicon.known_word(word):
+                if word not in new.details:
+                    new.details.append(word)
+        if state.questions and not msg.option:
+            # after a question, a value said in their own words (not an option picked
+            # from it) shows what they want: "he is mad about dinosaurs"
+            for hit, polarity in msg.values:
+                spoken = [t.text for t in msg.tokens[hit.start : hit.end]]
+                described = polarity == "+" and hit.facet not in tracker.hard
+                if described and any(_describes(tracker, w) for w in spoken):
+                    if str(hit.value) not in new.details:
+                        new.details.append(str(hit.value))
     if msg.force:
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
+
+
+def _describes(tracker: CatalogVocabulary, word: str) -> bool:
+    """Does the word say what the thing is or is for, in words the catalog names its
+    items with? Who it is for and the occasion ("my coworker is leaving"), and the
+    commonest words ("gift", "people"), leave the need open."""
+    return (
+        word not in PEOPLE_AND_OCCASIONS
+        and word not in GENERIC_WORDS
+        and tracker.names_things(word)
+        and not is_everyday_word(word)
+    )
 
 
 def _spelled_head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:
@@ -162,10 +179,24 @@ def _implied_kind(tracker: CatalogVocabulary, new: DialogueState, msg: MessageRe
     (category), the request is for that kind, as if the user had named it, so a
     price limit does not let lawn mowers in. A kind the user names wins."""
     kind = tracker.kind_facet
-    named = any(h.facet == kind for h, p in msg.values if p == "+")
+    # "a kettlebell for working out at home": a kind said as a place or a use names
+    # no kind; the head noun's does
+    named = any(
+        h.facet == kind and not tracker.plain_use(msg, h) for h, p in msg.values if p == "+"
+    )
     if not kind or named or new.equals.get(kind):
         return
     kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
+    if len(kinds) > 1:
+        # "gloves for pruning roses": of the kinds the head noun spans (garden, sports,
+        # fashion), the one the other words of the request also describe
+        heads = set(msg.head)
+        described: set[str] = set()
+        for hit, polarity in msg.values:
+            if polarity == "+" and hit.facet != kind and (hit.facet, hit.value) not in heads:
+                if hit.facet not in tracker.lexicon.proper:
+                    described |= tracker.kinds_of(hit.facet, hit.value)
+        kinds &= described
     if len(kinds) == 1:
         new.equals[kind] = list(kinds)
 

@@ -65,6 +65,7 @@ class CopyResult:
     first_text_s: float | None = None  # the first words shown to the user (checked)
     llm_s: float = 0.0
     replaced: bool = False
+    trimmed: bool = False  # the model's sentences after a wrong one were cut off
     started: float = 0.0  # perf_counter() when writing began
 
 
@@ -178,6 +179,9 @@ class CopyWriter:
         result.llm_s = time.perf_counter() - self.last.started
         if not first.problems:
             result.text = first.text
+            result.trimmed = bool(first.trimmed)
+            if first.trimmed:
+                result.problems.append("cut off: " + "; ".join(first.trimmed))
             return
         result.problems.append("; ".join(p.detail for p in first.problems))
         retry = _Attempt()
@@ -221,6 +225,9 @@ class CopyWriter:
         result.llm_s = time.perf_counter() - self.last.started
         if not retry.problems:
             result.text, result.source = retry.text, "retry"
+            result.trimmed = bool(retry.trimmed)
+            if retry.trimmed:
+                result.problems.append("cut off: " + "; ".join(retry.trimmed))
         else:
             result.problems.append("; ".join(p.detail for p in retry.problems))
 
@@ -289,11 +296,14 @@ class CopyWriter:
         if not problems and draft.start and text == draft.start:
             problems = [Problem("empty", "The model wrote nothing after the opening.")]
         problems = problems or draft.check(text, partial=False)
-        if problems and all(p.kind in _DERAILED for p in problems):
-            # a good start, then the model looped or echoed the prompt: keep the whole
-            # sentences before that when they pass the check on their own
-            head = _good_start(text, len(released.rstrip()), draft.check)
+        if problems and not any(p.kind in _NO_TEXT for p in problems):
+            # good sentences, then one that went wrong (a figure of another item, a loop,
+            # an echo of the prompt): keep the whole sentences before it when they pass
+            # every check on their own and say more than the opening; when they end
+            # before what was shown, they replace it (as a retry would, but at once)
+            head = _good_start(text, len(draft.start), draft.check)
             if head:
+                out.trimmed = [p.detail for p in problems]
                 text, problems = head, []
         out.text, out.released, out.problems = text, released, problems
         if not problems:
@@ -340,20 +350,23 @@ class _Attempt:
     text: str = ""
     released: str = ""  # the part shown to the user
     problems: list[Problem] = field(default_factory=list)
+    trimmed: list[str] = field(default_factory=list)  # what the sentences cut off had wrong
 
 
-_DERAILED = ("repetitive", "echo", "variant_loop")
+# failures that leave no sentence of the model's worth keeping
+_NO_TEXT = ("busy", "llm_failed", "empty", "language")
 
 
 def _good_start(text: str, floor: int, check: ReplyCheck) -> str | None:
-    """The whole sentences before the reply goes wrong (`trouble_start`), if they
-    reach past what was shown (`floor`) and pass the full check. (`finish` may
-    already have cut the trouble off: then the whole sentences left.)"""
+    """The longest run of whole sentences from the start, before the reply goes
+    wrong (`trouble_start`: a loop or an echo), that ends past `floor` (the opening
+    written by code) and passes the full check; None when there is none."""
     cut = trouble_start(text)
     if cut is None:
         cut = len(text)
-    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text[:cut]) if m.end() >= floor]
-    if not ends:
-        return None
-    head = text[: ends[-1]].strip()
-    return head if head and not check(head, partial=False) else None
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](?=\s|$)", text[:cut]) if m.end() > floor]
+    for end in reversed(ends):
+        head = text[:end].strip()
+        if head and not check(head, partial=False):
+            return head
+    return None

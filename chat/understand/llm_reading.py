@@ -41,7 +41,7 @@ from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
 from chat.understand.vocabulary import CatalogVocabulary
-from chat.understand.words import COMMON_WORDS
+from chat.understand.words import COMMON_WORDS, OCCASIONS, PEOPLE
 
 log = logging.getLogger(__name__)
 
@@ -215,10 +215,14 @@ def _no_cue(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading)
     shopping ("cut back the hedge and thick branches" is the catalog's language)."""
     low = msg.prepared.lower()
     cued = cues.REQUEST.search(low) or cues.FORCE.search(low) or cues.NO_PREFERENCE.search(low)
+    # who a present is for or the occasion ("my aunt owns everything already") makes
+    # it a shopper's message, however chatty: the policy asks what kind of thing
+    for_someone = any(t.text in PEOPLE or t.text in OCCASIONS for t in msg.tokens)
     return (
         msg.intent in ("recommend", "refine")
         and not _grounded(msg)
         and not cued
+        and not for_someone
         and not state.pending
         and _catalog_share(vocab, msg) < 0.5
     )

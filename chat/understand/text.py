@@ -135,6 +135,21 @@ def singular(word: str) -> str:
     return word
 
 
+_SUFFIXES = ("ing", "ed", "es", "s", "er")
+
+
+def stem(word: str) -> str:
+    """A crude stem that lets a verb or plural meet the catalog's own form of a word
+    ("bakes", "baking" → "bak"; "runs", "running" → "run"); not a lemmatiser."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]  # "runn" → "run"
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
 def plural(word: str) -> str:
     if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
         return word[:-1] + "ies"

@@ -19,7 +19,7 @@ from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import RangeReader
 from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex
-from chat.understand.text import Token, spell_out
+from chat.understand.text import Token, singular, spell_out, stem, words
 from chat.understand.words import (
     GENERIC_WORDS,
     HARD_NEGATIONS,
@@ -59,6 +59,7 @@ class CatalogVocabulary:
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
+        self._naming_stems: set[str] | None = None  # names_things, built when first asked
 
     # -- which facets filter --------------------------------------------------------
 
@@ -77,14 +78,20 @@ class CatalogVocabulary:
         return hard | self.lexicon.proper
 
     def kinds_of(self, facet: str, value: Any) -> set[str]:
-        """The kinds (categories) of the items that have `value` in `facet`."""
+        """The kinds (categories) of the items that have `value` in `facet`, and, for
+        a one-word value, of the items whose title names that thing ("Standing Mat"
+        is a mat although only yoga mats carry the tag "mat")."""
         key = (facet, value)
         if key not in self._kinds:
             kind = self.kind_facet
+            noun = words(str(value))
+            named = singular(noun[0]) if len(noun) == 1 else None
             self._kinds[key] = {
                 str(m[kind])
                 for m in self.metas.values()
-                if kind and m.get(kind) is not None and value in _as_list(m.get(facet))
+                if kind
+                and m.get(kind) is not None
+                and (value in _as_list(m.get(facet)) or (named and title_noun(m) == named))
             }
         return self._kinds[key]
 
@@ -171,6 +178,19 @@ class CatalogVocabulary:
             and word not in _CUE_WORDS
         )
 
+    def names_things(self, word: str) -> bool:
+        """Does the catalog name or tag its items with this word (in a title or a facet
+        value, in any form: "bakes" / "baking")? In a shop of many kinds, a word found
+        only in descriptions ("flat" of "folds flat", "turning") says nothing of what
+        is wanted; in a catalog of one kind (films), plot words do ("zombies")."""
+        if self.kind_facet is None:
+            return True
+        if self._naming_stems is None:
+            names = [str(m.get("title") or "") for m in self.metas.values()]
+            names += [str(v) for c in self.lexicon.counts.values() for v in c]
+            self._naming_stems = {stem(w) for name in names for w in words(name)}
+        return stem(word) in self._naming_stems
+
     def plain_use(self, msg: MessageReading, hit: ValueHit) -> bool:
         start = msg.tokens[hit.start].start
         return bool(_PLAIN_USE.search(msg.prepared[:start]))
@@ -193,6 +213,18 @@ class CatalogVocabulary:
         return (
             word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
         )
+
+
+# where a title's description of the thing ends: "Hammock with Bug Net", "Mat (Blue)"
+_TITLE_TAIL = re.compile(r"\s(?:with|for|and|in|of|by)\s|[(,:–—]|\s-\s", re.I)
+
+
+def title_noun(meta: dict[str, Any]) -> str | None:
+    """The thing an item's title names: the last word of its first phrase, singular
+    ("Anti-Fatigue Standing Mat" → "mat"; English compounds end with their head)."""
+    phrase = _TITLE_TAIL.split(str(meta.get("title") or ""), maxsplit=1)[0]
+    nouns = [w for w in words(phrase) if not any(c.isdigit() for c in w)]
+    return singular(nouns[-1]) if nouns else None
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -77,6 +77,17 @@ def _scan(app) -> TitleScan:
     return scan
 
 
+def _timings(done: Done | None, debug: dict[str, Any]) -> dict[str, float]:
+    """The turn's stage timings, with the reading's also as `reading_llm` when the
+    LLM was asked (its notes say so): the cost of one call, apart from the turns
+    the rules read alone."""
+    timings = dict(done.timings) if done else {}
+    asked = any(str(n).startswith("llm reading") for n in debug.get("reading") or [])
+    if asked and "reading" in timings:
+        timings["reading_llm"] = timings["reading"]
+    return timings
+
+
 def observe(app, session, events, before, text: str) -> dict[str, Any]:
     done = next((e for e in events if isinstance(e, Done)), None)
     error = next((e for e in events if isinstance(e, ErrorEvent)), None)
@@ -96,7 +107,7 @@ def observe(app, session, events, before, text: str) -> dict[str, Any]:
         "reasons": [[r["detail"] for r in c.reasons] for c in cards],
         "question": question.facet if question else None,
         "error": error.code if error else None,
-        "timings": dict(done.timings) if done else {},
+        "timings": _timings(done, debug),
         "copy": debug.get("copy", {}),
     }
     if shown:

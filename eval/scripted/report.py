@@ -11,10 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Per-turn latency, split by stage: reading the message into the state, recall,
-# rank, the model's first token, the first checked words shown to the user (the
-# copy check holds back what it cannot judge yet), the whole copy, the whole turn.
-STAGES = ("state", "recall", "rank", "llm_first_token", "first_text", "llm_total", "total")
+# Per-turn latency, split by stage: the LLM's reading of the message (every turn,
+# 0 when the rules' reading was confident; `reading_llm` only the turns it was
+# asked), applying it to the state, recall, rank, the model's first token, the
+# first checked words shown to the user (the copy check holds back what it cannot
+# judge yet), the whole copy, the whole turn.
+STAGES = (
+    "reading",
+    "reading_llm",
+    "state",
+    "recall",
+    "rank",
+    "llm_first_token",
+    "first_text",
+    "llm_total",
+    "total",
+)
 
 
 def _pct(values: list[float], p: float) -> float | None:
@@ -39,6 +51,7 @@ class _Tally:
     questions_first: list[int] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     sources: Counter[str] = field(default_factory=Counter)
+    trimmed: int = 0  # model copy cut to its sentences before a wrong one
     # the card the copy names first: the top card, another one, or none
     leads: Counter[str] = field(default_factory=Counter)
 
@@ -76,6 +89,7 @@ class _Tally:
             copy = t.get("copy", {})
             if copy.get("source"):
                 self.sources[copy["source"]] += 1
+                self.trimmed += bool(copy.get("trimmed"))
                 top = copy.get("leads_with_top")
                 self.leads["none" if top is None else "top" if top else "other"] += 1
 
@@ -128,6 +142,7 @@ def summarize(
         else None,
         "dialogues_with_a_recommendation": len(n.questions_first),
         "copy_sources": dict(n.sources),
+        "copy_trimmed": n.trimmed,
         "copy_leads_with_top_card": dict(n.leads),
         "lead_share": n.lead_share(),
         "latency_s": {
@@ -160,7 +175,8 @@ def _figures(summary: dict[str, Any]) -> list[str]:
         "mean questions before the first recommendation: "
         f"{summary['mean_questions_before_first_recommendation']} "
         f"(over {summary['dialogues_with_a_recommendation']} dialogues)",
-        f"copy written by: {summary['copy_sources']}",
+        f"copy written by: {summary['copy_sources']}{_model_share(summary['copy_sources'])}; "
+        f"cut to the sentences before a wrong one: {summary.get('copy_trimmed', 0)}",
         _lead_line(summary),
         *(
             [
@@ -171,6 +187,15 @@ def _figures(summary: dict[str, Any]) -> list[str]:
             else []
         ),
     ]
+
+
+def _model_share(sources: dict[str, int]) -> str:
+    """The share of recommendation copy the model wrote (first draft or retry)."""
+    total = sum(sources.values())
+    if not total:
+        return ""
+    model = sources.get("llm", 0) + sources.get("retry", 0)
+    return f"; by the model {model / total:.1%} (first draft {sources.get('llm', 0) / total:.1%})"
 
 
 def _lead_line(summary: dict[str, Any]) -> str:

@@ -225,3 +225,12 @@ def test_too_pricey_refines_to_cheaper_items_than_the_one_referred_to(app):
     events = run(session, "is it cheaper than the others?")  # a question, not a filter
     assert done(events).debug["act"] == "answer" and "$" in done(events).reply
     assert session.state.ranges["price"] == limit
+
+
+def test_with_a_limit_set_only_the_thing_asked_for_is_shown_however_few(app):
+    # one puzzle in the shop: alone it is shown among the closest other items, but
+    # with a price limit the limit was meant for a puzzle, and other toys are not one
+    plain = shown(run(app.session(), "a puzzle"))
+    assert "a5" in plain and len(plain) > 1
+    limited = shown(run(app.session(), "a puzzle under $30"))
+    assert limited == ["a5"]

@@ -135,8 +135,30 @@ def test_good_copy_streams_and_is_kept():
     assert writer.last.source == "llm" and writer.last.first_token_s is not None
 
 
+def test_a_hallucinated_item_is_never_shown_and_the_good_sentences_before_it_stay():
+    llm = ScriptedLLM([GOOD + " " + BAD, "never asked"])
+    writer, pieces = write(llm)
+    assert "Conical" not in "".join(p.text for p in pieces)  # held back, caught, never streamed
+    assert writer.last.text == GOOD and writer.last.source == "llm" and writer.last.trimmed
+    assert len(llm.calls) == 1  # no retry: the model's checked sentences are the reply
+    assert any("Conical Burr Grinder Pro" in p for p in writer.last.problems)
+
+
+def test_a_figure_the_facts_lack_is_cut_off_with_its_sentence():
+    # the words before the figure were already shown: the kept sentences replace them
+    llm = ScriptedLLM([GOOD + " It also has 17 grind settings for any brew.", "never asked"])
+    writer, pieces = write(llm)
+    screen = ""
+    for p in pieces:
+        screen = p.text if p.replace else screen + p.text
+    assert screen == GOOD and "17" not in "".join(p.text for p in pieces)
+    assert writer.last.trimmed and writer.last.replaced and len(llm.calls) == 1
+
+
 def test_a_hallucinated_item_is_never_shown_and_the_retry_replaces_the_copy():
-    llm = ScriptedLLM([GOOD + " " + BAD, GOOD])
+    # no whole sentence before the wrong name: nothing of the first draft is kept
+    first = "The Whisper Burr Coffee Grinder is quiet, unlike the Conical Burr Grinder Pro."
+    llm = ScriptedLLM([first, GOOD])
     writer, pieces = write(llm)
     shown = "".join(p.text for p in pieces if not p.replace)
     assert "Conical" not in shown  # held back, caught, never streamed

@@ -172,7 +172,7 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
                     hallucinated=["q"],
                     unsatisfied=["z"],
                     repeated=[],
-                    copy={"source": "llm", "leads_with_top": True},
+                    copy={"source": "llm", "leads_with_top": True, "trimmed": True},
                 ),
                 _turn("recommend", shown=["w"], timings=rec, passed=False, repeated=["w"]),
             ],
@@ -183,7 +183,10 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
             "passed": 2,
             "total": 2,
             "turns": [
-                _turn("smalltalk", timings={"state": 0.03, "total": 0.04}),
+                _turn(  # the LLM read this one (`reading_llm`), the others the rules alone
+                    "smalltalk",
+                    timings={"reading": 0.9, "reading_llm": 0.9, "state": 0.03, "total": 0.04},
+                ),
                 _turn(
                     "recommend",
                     shown=["v"],
@@ -207,7 +210,10 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
     assert lat["state"]["n"] == 6 and lat["recall"]["n"] == 5 and lat["llm_total"]["n"] == 3
     assert lat["rank"] == {"p50": 0.05, "p95": 0.05, "n": 3}
     assert lat["state"]["p50"] == 0.02 and lat["state"]["p95"] == 0.03
+    assert lat["reading"]["n"] == lat["reading_llm"]["n"] == 1
     assert list(lat) == [
+        "reading",
+        "reading_llm",
         "state",
         "recall",
         "rank",
@@ -223,6 +229,7 @@ def test_the_summary_gives_the_figures_the_evaluation_promises():
         "copy leads with the top card: 50.0% of 2 recommendation turns "
         "(0 name another card first, 1 name none)",
         "mean questions before the first recommendation: 1.0",
+        "by the model 100.0% (first draft 50.0%); cut to the sentences before a wrong one: 1",
         "load average 3.0 2.0 1.0",
     ):
         assert line in s["text"]
@@ -284,3 +291,13 @@ def test_the_title_scan_counts_names_not_ordinary_words():
     assert set(scan.named('I would pick "the perfect match".')) == {"the perfect match"}
     assert set(scan.named("the sport wireless earbuds are light")) == {"sport wireless earbuds"}
     assert set(scan.named("It tells how the American market grew.")) == {"the american"}
+
+
+def test_the_reading_counts_as_a_call_only_when_the_llm_was_asked():
+    from chat import Done
+    from eval.scripted.checks import _timings
+
+    asked = Done("s", "", {"reading": 0.8, "total": 1.0}, {"reading": ["llm reading (x): y"]})
+    alone = Done("s", "", {"reading": 0.0, "total": 0.1}, {"reading": ["a note of the rules"]})
+    assert _timings(asked, asked.debug)["reading_llm"] == 0.8
+    assert "reading_llm" not in _timings(alone, alone.debug)

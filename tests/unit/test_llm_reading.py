@@ -116,6 +116,14 @@ def test_a_broken_model_leaves_the_rules_reading():
     assert any("no valid answer" in note for note in after.notes)
 
 
+@pytest.mark.parametrize(
+    "text", ["my aunt already owns everything, honestly", "it's our anniversary soon, ugh"]
+)
+def test_a_message_about_whom_a_present_is_for_is_not_taken_for_chat(text):
+    msg, _ = reading(text, answer("chat"))
+    assert msg.intent == "recommend"
+
+
 def test_a_vague_request_the_rules_did_not_understand_is_asked_about():
     msg, _ = reading("no clue what to get my nephew for his graduation", answer("shop"))
     assert msg.intent == "recommend"

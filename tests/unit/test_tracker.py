@@ -19,7 +19,22 @@ CASES = [
     ("shop", [], None, "electornics under $60", {"equals": {"category": ["electronics"]}}),
     ("shop", [], None, "a new book", {"equals": {"category": ["books"]}}),
     ("shop", [], None, "kitchen stuff", {"equals": {"category": ["kitchen"]}}),
-    ("shop", [], None, "a kettle for my kitchen", {"no_equals": ["category"]}),
+    # a kind said as a place or a use ("for my kitchen") is not the kind wanted: the
+    # head noun's kind is, when all the items it names are of one kind
+    ("shop", [], None, "a kettle for my kitchen", {"equals": {"category": ["kitchen"]}}),
+    (
+        "shop",
+        [],
+        None,
+        "resistance bands to use in my office",
+        {"equals": {"category": ["sports"]}},
+    ),
+    ("shop", [], None, "a hammock for our garden", {"equals": {"category": ["outdoor"]}}),
+    # the kinds a head noun spans include the items whose title names it ("Desk Lamp"
+    # has no tag "lamp"): "a chair" may be for the office or the campsite; the other
+    # words of the request pick among them
+    ("shop", [], None, "a chair", {"no_equals": ["category"]}),
+    ("shop", [], None, "a lamp for the desk", {"equals": {"category": ["office"]}}),
     ("shop", [], None, "wireless earbuds", {"liked": {"tags": ["wireless", "earbuds"]}}),
     ("shop", [], None, "a dino toy", {"liked": {"tags": ["dinosaurs"]}}),
     ("shop", [], None, "dinosaur stuff", {"liked": {"tags": ["dinosaurs"]}}),
