@@ -291,8 +291,9 @@ def featurise(pipeline: Pipeline, query: Query, turn: Turn, k: int, with_gold: b
     matrix = np.stack([cols[n] for n in names], axis=1).astype(np.float32)
     where = {p: r for r, p in enumerate(positions.tolist())}
     chosen = [where[p] for p in chosen_pos]
-    if with_gold:  # mentioned items are never recommended again in training lists
-        keep = np.ones(len(positions), bool)
+    if with_gold:  # mentioned items are never recommended again in training lists,
+        # and cold items were added after these dialogues: not in their lists at all
+        keep = ~np.isin(positions, np.fromiter(OPTIONS.cold, np.int64, len(OPTIONS.cold)))
         keep[[where[p] for p in turn.mentioned]] = False
         remap = np.cumsum(keep) - 1
         return Featurised(positions[keep], matrix[keep], [int(remap[c]) for c in chosen])

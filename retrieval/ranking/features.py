@@ -38,6 +38,22 @@ ITEM_SIGNALS = (
     "freshness",
 )
 RATING_PRIOR_COUNT = 20  # ratings needed before an item's own mean outweighs the median
+# What an item has the day it is added to the catalog: its text, facets, price
+# and year, and how they relate to the request and to the items named. Every
+# other column is evidence of interactions (mentions, picks, ratings, rating
+# counts), which a new item does not have yet.
+CONTENT_SIGNALS = frozenset(
+    {
+        "semantic",
+        "dense",
+        "facet_match",
+        "negative",
+        "price_fit",
+        "freshness",
+        "content",
+        "shared_facets",
+    }
+)
 
 
 @dataclass
@@ -147,6 +163,19 @@ class FeatureBuilder:
         # Shoppers with a budget tend to want good use of it, not the cheapest thing.
         fit = 1.0 - np.abs(price - 0.75 * budget) / budget
         return np.where(np.isnan(price) | (price > budget), 0.0, np.clip(fit, 0.0, 1.0))
+
+
+def as_cold(matrix: np.ndarray, names: list[str], rows: np.ndarray) -> np.ndarray:
+    """A copy of a candidate list's feature matrix in which `rows` look like items
+    added after every interaction was logged: interaction columns (and their
+    `in_` / `rr_` variants) as a never-seen item gets them (0; novelty 1), content
+    columns unchanged."""
+    out = matrix.copy()
+    for c, name in enumerate(names):
+        base = name[3:] if name.startswith(("rr_", "in_")) else name
+        if base not in CONTENT_SIGNALS:
+            out[rows, c] = 1.0 if name == "novelty" else 0.0
+    return out
 
 
 def _gather(s: np.ndarray | None, positions: np.ndarray, clip: bool = False) -> np.ndarray:

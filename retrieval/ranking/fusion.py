@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from scipy.optimize import minimize
 
+from retrieval.ranking.features import as_cold
+
 if TYPE_CHECKING:
     import lightgbm
 
@@ -283,10 +285,17 @@ def learn_tree_fusion(
     params: dict | None = None,
     negatives: int | None = None,
     seed: int = 0,
+    cold_share: float = 0.0,
 ) -> TreeFusion:
     """LambdaRank over the candidate lists: chosen rows are relevant (1), the
     rest not (0); lists without a chosen row teach nothing and are skipped.
-    `negatives`: keep that many random unchosen rows per list (all if None)."""
+    `negatives`: keep that many random unchosen rows per list (all if None).
+    `cold_share`: that share of the rows, chosen and unchosen alike, is shown to
+    the trees as items added after training (features.as_cold). Without it
+    every chosen item in the lists had been mentioned or rated before, the trees
+    learn "no interactions → never picked", and a new item is never ranked near
+    the top whatever its text; with it they learn to rank such rows by content,
+    and being cold says nothing about being chosen."""
     lgb = _lightgbm()
     examples = [e for e in examples if e.chosen and len(e.features)]
     if not examples:
@@ -301,6 +310,12 @@ def learn_tree_fusion(
             rows = np.r_[np.asarray(e.chosen), np.sort(others)]
             sampled.append(Example(e.features[rows], list(range(len(e.chosen)))))
         examples = sampled
+    if cold_share > 0:
+        rng = np.random.default_rng(seed + 1)
+        examples = [
+            Example(as_cold(e.features, names, rng.random(len(e.features)) < cold_share), e.chosen)
+            for e in examples
+        ]
     X = np.concatenate([e.features for e in examples]).astype(np.float32)
     y = np.zeros(len(X))
     start = 0
@@ -316,6 +331,7 @@ def learn_tree_fusion(
         "examples": len(examples),
         "rows": len(X),
         "rounds": rounds,
+        "cold_share": cold_share,
         "params": p,
     }
     return TreeFusion(list(names), booster.model_to_string(), info)

@@ -12,7 +12,17 @@ from conftest import FIXTURES
 from helpers.learn import demo_index
 
 from eval.offline.splits import TEST, Split, cold_items, plan
-from eval.offline.turns import OPTIONS, EvalInputError, Turn, TurnReader, fold_models, read_rows
+from eval.offline.turns import (
+    OPTIONS,
+    EvalInputError,
+    Turn,
+    TurnReader,
+    build_pipeline,
+    featurise,
+    fold_models,
+    make_query,
+    read_rows,
+)
 from retrieval import PRESETS, CatalogIndex, load_catalog
 
 
@@ -63,6 +73,23 @@ def test_cold_items_reach_no_dialogue_model(monkeypatch):
     models = fold_models(_turns(), index, frozenset({TEST}))
     assert models.mentions[[1, 4]].sum() == 0 and models.recommended[[1, 4]].sum() == 0
     assert models.mentions[[0, 2, 3, 5]].min() > 0  # the others are learned as before
+
+
+def test_cold_items_are_ranked_but_in_no_training_list(monkeypatch):
+    """They were added after the training dialogues: the fusion learns from lists
+    without them (else it learns "never picked" from their absence), and they are
+    ranked like any item."""
+    index = demo_index()
+    monkeypatch.setattr(OPTIONS, "cold", frozenset({1, 4}))
+    turns = _turns()
+    pipe = build_pipeline(index, [], fold_models(turns, index, frozenset({TEST})))
+    t = turns[0]
+    query = make_query(t, index)
+    learn = featurise(pipe, query, t, len(index), with_gold=True)
+    rank = featurise(pipe, query, t, len(index), with_gold=False)
+    assert not {1, 4} & set(learn.positions.tolist())
+    assert {1, 4} <= set(rank.positions.tolist())
+    assert learn.chosen and all(learn.positions[c] in t.gold[0] for c in learn.chosen)
 
 
 def test_cold_items_are_a_fixed_share_of_the_catalog():
