@@ -19,7 +19,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,8 +129,10 @@ def drive(urls: list[str], key: str, sessions: int, turns: int, clients: int = 8
 
 
 def scale_out_env(
-    home: Path, database_url: str, redis_url: str, chroma_port: int
+    home: Path, database_url: str, redis_url: str, chroma_port: int, model: str | None = None
 ) -> dict[str, str]:
+    """Settings of the workers and the CLI: scripted LLM and hash embedder (the
+    platform's own figures), or with `model` that LLM and the default embedder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOCHAT_")}
     env.update(
         RECOCHAT_HOME=str(home),
@@ -145,82 +149,117 @@ def scale_out_env(
         GRADIO_ANALYTICS_ENABLED="False",
         HF_HUB_OFFLINE="1",
     )
+    if model:
+        env["RECOCHAT_LLM"] = model
+        del env["RECOCHAT_EMBEDDER"]
     return env
 
 
-def run(args) -> int:
-    import httpx
-
-    from eval.perf.services import ChromaServer, Postgres, Redis, ServiceMissing, free_port
+@contextmanager
+def services() -> Iterator[tuple[Any, Any, Any]]:
+    """Throw-away PostgreSQL, Redis and Chroma servers (ServiceMissing if one is not
+    installed), stopped on the way out."""
+    from eval.perf.services import ChromaServer, Postgres, Redis
 
     started: list[Any] = []
     try:
         for kind in (Postgres, Redis, ChromaServer):
             started.append(kind())
-    except ServiceMissing as e:
+        yield started[0], started[1], started[2]
+    finally:
         for service in started:
             service.stop()
-        print(e, file=sys.stderr)
-        return 2
-    pg, rd, chroma = started
-    catalog = Path(__file__).parents[2] / "tests" / "fixtures" / "shop_small.jsonl"
-    server = None
-    try:
-        with tempfile.TemporaryDirectory(prefix="recochat-scale-") as tmp:
-            env = scale_out_env(Path(tmp) / "home", pg.url, rd.url, chroma.port)
-            ingest = [RECOCHAT, "ingest", str(catalog) if catalog.is_file() else "--demo"]
-            subprocess.run(ingest, env=env, check=True, capture_output=True)
-            key = subprocess.run(
-                [RECOCHAT, "keys", "create", "load"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            log = open(Path(tmp) / "serve.log", "w")  # noqa: SIM115 - closed below
-            server = subprocess.Popen(
-                [RECOCHAT, "serve", "--workers", str(args.workers), "--port", str(port)],
+
+
+class Serve:
+    """`recochat serve --workers N` on a free port, its output in `log_path`."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int):
+        from eval.perf.services import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [RECOCHAT, "serve", "--workers", str(workers), "--port", str(self.port)],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None:
-                    break
-                time.sleep(0.3)
-            else:
-                server.kill()
-            if server.poll() is not None:
-                log.close()
-                print("the server did not become ready:", file=sys.stderr)
-                print((Path(tmp) / "serve.log").read_text()[-3000:], file=sys.stderr)
-                return 1
-            load = drive([url], key, args.sessions, args.turns, args.clients)
-            figures = {**load.figures(), "load_avg": os.getloadavg()[0]}
-            print(
-                f"{args.sessions} sessions x {args.turns} turns over {args.workers} workers "
-                f"(PostgreSQL + Redis + Chroma server, scripted LLM, {args.clients} clients): "
-                f"{figures['turns']} turns in {figures['seconds']} s = {figures['turns_per_s']} "
-                f"turns/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
-                f"{figures['5xx']} x 5xx; turns per worker {sorted(load.workers.values())}; "
-                f"stored {figures['turns_stored']} turns and {figures['replies_stored']} "
-                f"replies; {figures['sessions_in_order']}/{len(load.sessions)} sessions in "
-                f"order; load average {figures['load_avg']:.2f}"
-            )
-            print(json.dumps(figures))
-            log.close()
-    finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            server.wait(60)
-        for service in started:
-            service.stop()
+
+    def wait(self, timeout: float) -> None:
+        """Until /readyz answers 200; RuntimeError with the log's tail if it never does."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the server did not become ready:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text()[-3000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def prepare(env: dict[str, str], catalog: str | None = None) -> str:
+    """Ingest the catalog (the small shop fixture, or `--demo`) and return a new key."""
+    fixture = Path(__file__).parents[2] / "tests" / "fixtures" / "shop_small.jsonl"
+    source = catalog or (str(fixture) if fixture.is_file() else "--demo")
+    subprocess.run([RECOCHAT, "ingest", source], env=env, check=True, capture_output=True)
+    return subprocess.run(
+        [RECOCHAT, "keys", "create", "load"], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def run(args) -> int:
+    from eval.perf.services import ServiceMissing
+
+    model = getattr(args, "model", None)
+    try:
+        with (
+            services() as (pg, rd, chroma),
+            tempfile.TemporaryDirectory(prefix="recochat-scale-") as tmp,
+        ):
+            env = scale_out_env(Path(tmp) / "home", pg.url, rd.url, chroma.port, model)
+            key = prepare(env, "--demo" if model else None)
+            server = Serve(env, Path(tmp) / "serve.log", args.workers)
+            try:
+                server.wait(900 if model else 300)
+                load = drive([server.url], key, args.sessions, args.turns, args.clients)
+            finally:
+                server.stop()
+    except ServiceMissing as e:
+        print(e, file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        return 1
+    figures = {**load.figures(), "load_avg": os.getloadavg()[0]}
+    llm = f"{model} + MiniLM" if model else "scripted LLM"
+    print(
+        f"{args.sessions} sessions x {args.turns} turns over {args.workers} workers "
+        f"(PostgreSQL + Redis + Chroma server, {llm}, {args.clients} clients): "
+        f"{figures['turns']} turns in {figures['seconds']} s = {figures['turns_per_s']} "
+        f"turns/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms; "
+        f"{figures['5xx']} x 5xx; turns per worker {sorted(load.workers.values())}; "
+        f"stored {figures['turns_stored']} turns and {figures['replies_stored']} "
+        f"replies; {figures['sessions_in_order']}/{len(load.sessions)} sessions in "
+        f"order; load average {figures['load_avg']:.2f}"
+    )
+    print(json.dumps(figures))
     return 0
