@@ -183,6 +183,13 @@ def register_learning(sub) -> None:
         "over the demo catalog, instead of the scripted LLM and the hash embedder",
     )
     p.set_defaults(func=_scale_out)
+    _crash_parser(evsub)
+
+
+def _crash_parser(sub) -> None:
+    from eval.perf.crash import add_parser
+
+    add_parser(sub)
 
 
 def _scale_out(args) -> int:

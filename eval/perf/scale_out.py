@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +42,11 @@ class Load:
     """What the clients saw and what the server stored."""
 
     sessions: dict[str, list[str]] = field(default_factory=dict)  # id → messages sent, in order
+    acknowledged: dict[str, list[str]] = field(default_factory=dict)  # … that got their reply
+    last_worker: str = ""  # the worker that answered the latest turn
+    retried: int = 0  # requests sent again after no complete reply (with `retries`)
+    lost: int = 0  # acknowledged turns not stored, or not with their reply, in order
+    unanswered_stored: int = 0  # user messages stored without a reply after them
     statuses: Counter = field(default_factory=Counter)
     workers: Counter = field(default_factory=Counter)  # X-Recochat-Worker → turns served
     latencies: list[float] = field(default_factory=list)
@@ -70,14 +75,29 @@ class Load:
             "turns_stored": self.turns_stored,
             "replies_stored": self.replies_stored,
             "sessions_in_order": self.stored_in_order,
+            "acknowledged": sum(map(len, self.acknowledged.values())),
+            "lost": self.lost,
+            "retried": self.retried,
+            "unanswered_stored": self.unanswered_stored,
         }
 
 
-def drive(urls: list[str], key: str, sessions: int, turns: int, clients: int = 8) -> Load:
+def drive(
+    urls: list[str],
+    key: str,
+    sessions: int,
+    turns: int,
+    clients: int = 8,
+    *,
+    retries: int = 0,
+    during: Callable[[Load], None] | None = None,
+) -> Load:
     """S sessions x T turns, a session's turns one after another (as a person types),
     sessions side by side; then read back every history. With several URLs (one per
     worker process) a session's turns go round them; with one (`serve --workers N`),
-    each request is a new connection that any worker may accept."""
+    each request is a new connection that any worker may accept. A turn without a
+    complete reply (connection lost, 5xx) is sent again up to `retries` times, as a
+    widget would; `during(load)` runs in a thread alongside the traffic."""
     import httpx
 
     load = Load()
@@ -91,41 +111,83 @@ def drive(urls: list[str], key: str, sessions: int, turns: int, clients: int = 8
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
+    def post(url: str, path: str, body: dict[str, Any]) -> httpx.Response | None:
+        for attempt in range(retries + 1):
+            if attempt:
+                load.retried += 1
+                time.sleep(0.2)
+            try:
+                with fresh(url) as http:
+                    r = http.post(path, json=body)
+            except httpx.TransportError:
+                load.statuses[0] += 1  # 0: the connection was lost
+                continue
+            load.statuses[r.status_code] += 1
+            if r.status_code < 500:
+                return r
+        return None
+
     def converse(n: int) -> None:
-        with fresh(urls[n % len(urls)]) as http:
-            r = http.post("/v1/sessions", json={"user_id": f"load-user-{n}"})
-        load.statuses[r.status_code] += 1
-        if r.status_code != 201:
+        r = post(urls[n % len(urls)], "/v1/sessions", {"user_id": f"load-user-{n}"})
+        if r is None or r.status_code != 201:
             return
         sid = r.json()["session_id"]
         sent = load.sessions.setdefault(sid, [])
+        acked = load.acknowledged.setdefault(sid, [])
         for t in range(turns):
             url = urls[(n + t) % len(urls)]
             text = f"{QUERIES[(n + t) % len(QUERIES)]} (session {n}, turn {t})"
             started = time.perf_counter()
-            with fresh(url) as http:
-                r = http.post(f"/v1/sessions/{sid}/messages", json={"message": text})
+            r = post(url, f"/v1/sessions/{sid}/messages", {"message": text})
             load.latencies.append(time.perf_counter() - started)
-            load.statuses[r.status_code] += 1
-            load.workers[r.headers.get("x-recochat-worker", url)] += 1
             sent.append(text)
+            if r is not None:
+                worker = r.headers.get("x-recochat-worker", url)
+                load.workers[worker] += 1
+                load.last_worker = worker
+                if r.status_code == 200 and r.json().get("reply"):
+                    acked.append(text)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
+    with ThreadPoolExecutor(clients + 1) as pool:
+        side = pool.submit(during, load) if during else None
         list(pool.map(converse, range(sessions)))
+        if side is not None:
+            side.result()
     load.seconds = time.perf_counter() - started
 
     with fresh(urls[-1]) as http:
         for sid, sent in load.sessions.items():
             messages = http.get(f"/v1/sessions/{sid}").json()["messages"]
-            users = [m["content"] for m in messages if m["role"] == "user"]
-            replies = [m for m in messages if m["role"] == "assistant" and m["content"]]
-            load.turns_stored += len(users)
-            load.replies_stored += len(replies)
-            roles = [m["role"] for m in messages]
-            if users == sent and roles == ["user", "assistant"] * len(sent):
-                load.stored_in_order += 1
+            check_history(load, messages, sent, load.acknowledged[sid])
     return load
+
+
+def check_history(
+    load: Load, messages: list[dict[str, Any]], sent: list[str], acked: list[str]
+) -> None:
+    """Count one session's stored turns and replies; whether it is exactly what was sent,
+    each answered; the acknowledged turns missing from it (each must be stored with its
+    reply, in order); user messages stored with no reply (a turn killed mid-way)."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    replies = [m for m in messages if m["role"] == "assistant" and m["content"]]
+    load.turns_stored += len(users)
+    load.replies_stored += len(replies)
+    roles = [m["role"] for m in messages]
+    if users == sent and roles == ["user", "assistant"] * len(sent):
+        load.stored_in_order += 1
+    answered = [
+        m["content"]
+        for m, after in zip(messages, messages[1:] + [{}], strict=True)
+        if m["role"] == "user" and after.get("role") == "assistant" and after.get("content")
+    ]
+    load.unanswered_stored += len(users) - len(answered)
+    position = 0
+    for text in acked:
+        try:
+            position = answered.index(text, position) + 1
+        except ValueError:
+            load.lost += 1
 
 
 def scale_out_env(
