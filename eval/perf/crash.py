@@ -277,7 +277,11 @@ def whole_rows(env: dict[str, str], catalog: Path, probes: int = 30) -> tuple[in
     return stored, half, missed
 
 
-def ingest_crashes(runs: int, items: int, server: bool) -> list[IngestRound]:
+def ingest_crashes(
+    runs: int, items: int, server: bool, within: float | None = None
+) -> list[IngestRound]:
+    """`runs` ingests killed while writing, each into a fresh store; the kill comes a
+    random part of `within` seconds after "Writing" (default: a clean run's write)."""
     with tempfile.TemporaryDirectory(prefix="recochat-crash-ingest-") as tmp:
         catalog = Path(tmp) / "catalog.jsonl"
         synthetic_catalog(catalog, items)
@@ -305,8 +309,9 @@ def ingest_crashes(runs: int, items: int, server: bool) -> list[IngestRound]:
                     )
                 return env
 
-            within = timed_write(env_for(0), catalog)
-            print(f"a clean ingest of {items} items writes for {within:.1f} s", flush=True)
+            if within is None:
+                within = timed_write(env_for(0), catalog)
+                print(f"a clean ingest of {items} items writes for {within:.1f} s", flush=True)
             rounds = []
             for n in range(1, runs + 1):
                 env = env_for(n)

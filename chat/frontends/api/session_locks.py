@@ -60,7 +60,10 @@ class SessionLocks:
         import redis
 
         lock = self._redis.lock(
-            f"recochat:session:{session_id}", timeout=LOCK_SECONDS, blocking_timeout=WAIT_SECONDS
+            f"recochat:session:{session_id}",
+            timeout=LOCK_SECONDS,
+            blocking_timeout=WAIT_SECONDS,
+            thread_local=False,  # renewed from another thread (_renew)
         )
         try:
             acquired = lock.acquire()
