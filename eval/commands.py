@@ -187,9 +187,10 @@ def register_learning(sub) -> None:
 
 
 def _crash_parser(sub) -> None:
-    from eval.perf.crash import add_parser
+    from eval.perf import big_catalog, crash
 
-    add_parser(sub)
+    crash.add_parser(sub)
+    big_catalog.add_parser(sub)
 
 
 def _scale_out(args) -> int:
