@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,10 +71,10 @@ def kill_a_worker(server: Serve, url: str, key: str, n: int, sessions: int, turn
     total = sessions * turns
 
     def killer(load: Load) -> None:
-        while sum(map(len, load.acknowledged.values())) < total // 3:
+        while settled(lambda: sum(map(len, list(load.acknowledged.values())))) < total // 3:
             time.sleep(0.02)
         pid = int(load.last_worker)
-        before.update(load.workers)
+        before.update(settled(lambda: list(load.workers)))
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
 
@@ -90,6 +91,15 @@ def restarted(server: Serve, pid: int, known: set[str], timeout: float = 120) ->
             return False
         time.sleep(0.1)
     return new_worker_answers(server.url, known, deadline - time.monotonic())
+
+
+def settled(read: Callable[[], Any]) -> Any:
+    """`read()` of what the client threads are still changing, tried until it holds still."""
+    while True:
+        try:
+            return read()
+        except RuntimeError:  # changed size during iteration
+            time.sleep(0.001)
 
 
 def new_worker_answers(url: str, known: set[str], timeout: float = 120) -> bool:
@@ -373,6 +383,9 @@ def run(args) -> int:
         print(e, file=sys.stderr)
         return 2
     except RuntimeError as e:
+        import traceback
+
+        traceback.print_exc()
         print(e, file=sys.stderr)
         return 1
     return 1 if failed else 0
