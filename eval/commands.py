@@ -177,7 +177,20 @@ def register_learning(sub) -> None:
     p.add_argument("--sessions", type=int, default=50)
     p.add_argument("--turns", type=int, default=10)
     p.add_argument("--clients", type=int, default=8, help="sessions driven at once")
+    p.add_argument(
+        "--model",
+        help="a real LLM (e.g. qwen2.5-coder-0.5b) and the default embedder in every worker, "
+        "over the demo catalog, instead of the scripted LLM and the hash embedder",
+    )
     p.set_defaults(func=_scale_out)
+    _crash_parser(evsub)
+
+
+def _crash_parser(sub) -> None:
+    from eval.perf import big_catalog, crash
+
+    crash.add_parser(sub)
+    big_catalog.add_parser(sub)
 
 
 def _scale_out(args) -> int:

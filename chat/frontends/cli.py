@@ -53,8 +53,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     app = _open_app(args)
     try:
 
-        def progress(batches, total):
-            bar = tqdm(total=total, unit="item", desc="embedding", disable=None)
+        def progress(batches, total, phase):
+            if total:  # a plain line per phase, also in logs (the bar shows on a terminal)
+                print(f"{phase.capitalize()} {total} items …", file=sys.stderr, flush=True)
+            bar = tqdm(total=total, unit="item", desc=phase, disable=None)
             for batch in batches:
                 yield batch
                 bar.update(len(batch))

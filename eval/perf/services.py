@@ -114,12 +114,14 @@ class Postgres:
 
 
 class Redis:
-    def __init__(self) -> None:
+    """`redis-server` without persistence; `port` starts it again where one was stopped."""
+
+    def __init__(self, port: int | None = None) -> None:
         server = shutil.which("redis-server")
         if server is None:
             missing("Redis", "apt-get install redis-server")
         self.dir = Path(tempfile.mkdtemp(prefix="recochat-redis-"))
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.log = self.dir / "redis.log"
         with open(self.log, "wb") as out:

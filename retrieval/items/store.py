@@ -192,12 +192,16 @@ class ItemStore:
         items: list[Item],
         *,
         sync: bool = False,
-        progress: Callable[[Iterable, int], Iterable] | None = None,
+        progress: Callable[[Iterable, int, str], Iterable] | None = None,
     ) -> IngestReport:
         """Insert new and changed items (by content hash), keep unchanged ones
         without re-embedding, and with sync delete items absent from `items`.
         All vectors are computed before the first write, so an embedding failure
-        leaves the collection as it was."""
+        leaves the collection as it was. Each write is one Chroma upsert of whole
+        rows (id, text, vector, metadata with the content hash), so a process killed
+        while writing leaves whole rows, and the next ingest writes the rest.
+        `progress(batches, total, phase)` wraps the batches of each phase
+        ("embedding", then "writing")."""
         report = IngestReport()
         old = {i: m.get("_hash") for i, m in self.all_metas().items()}
         todo = [it for it in items if old.get(it.id) != it.content_hash]
@@ -206,22 +210,23 @@ class ItemStore:
         report.updated = len(todo) - report.added
         gone = sorted(set(old) - {it.id for it in items}) if sync else []
 
+        def phase(batches: list[list[Item]], name: str) -> Iterable[list[Item]]:
+            return progress(batches, len(todo), name) if progress else batches
+
         batches = [todo[i : i + EMBED_BATCH] for i in range(0, len(todo), EMBED_BATCH)]
-        iterator = progress(batches, len(todo)) if progress else batches
-        vectors = []
-        for batch in iterator:
-            vectors.append(self.embedder.embed([it.text for it in batch]))
+        vectors = [self.embedder.embed([it.text for it in b]) for b in phase(batches, "embedding")]
         report.embedded = len(todo)
 
         step = max(1, min(5000, self.client.get_max_batch_size()))
-        for i in range(0, len(todo), step):
-            chunk = todo[i : i + step]
-            emb = np.concatenate(vectors)[i : i + step] if vectors else None
+        every = np.concatenate(vectors) if vectors else None
+        chunks = [todo[i : i + step] for i in range(0, len(todo), step)]
+        for n, chunk in enumerate(phase(chunks, "writing")):
+            i = n * step
             self.collection.upsert(
                 ids=[it.id for it in chunk],
                 documents=[it.text for it in chunk],
                 metadatas=[{**it.meta, "_hash": it.content_hash} for it in chunk],
-                embeddings=emb,
+                embeddings=every[i : i + step] if every is not None else None,
             )
         for i in range(0, len(gone), step):
             self.collection.delete(ids=gone[i : i + step])

@@ -5,8 +5,10 @@ lets whichever worker wakes first take nearly every connection on a busy machine
 500 of 500 turns went to one of two workers when measured.)
 
 Each worker builds its own App from the settings in the environment; a worker
-that dies is started again; SIGTERM or Ctrl+C stops them all (each finishes its
-running turns first).
+that dies is started again, unless it died MAX_RESTARTS times within
+RESTART_WINDOW_S (a crash loop: a bad setting, a broken model), when the
+supervisor stops them all and says so; SIGTERM or Ctrl+C stops them all (each
+finishes its running turns first).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import os
 import signal
 import socket
 import time
+from collections import deque
 from typing import Any
 
 from chat import ChatError
 
 RESTART_PAUSE_S = 1.0
+MAX_RESTARTS = 5  # restarts of one worker within RESTART_WINDOW_S before giving up
+RESTART_WINDOW_S = 60.0
 
 
 def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
@@ -68,14 +73,28 @@ def supervise(host: str, port: int, workers: int, config: dict[str, Any]) -> Non
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     processes = [start(sock) for sock in sockets]
+    restarts: list[deque[float]] = [deque(maxlen=MAX_RESTARTS) for _ in sockets]
     try:
         while not stopping:
             time.sleep(0.2)
             for n, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    print(f"worker {process.pid} exited ({process.exitcode}); starting another")
-                    time.sleep(RESTART_PAUSE_S)
-                    processes[n] = start(sockets[n])
+                if process.is_alive() or stopping:
+                    continue
+                now = time.monotonic()
+                if len(restarts[n]) == MAX_RESTARTS and now - restarts[n][0] < RESTART_WINDOW_S:
+                    raise ChatError(
+                        f"worker {process.pid} exited ({process.exitcode}), the "
+                        f"{MAX_RESTARTS + 1}th exit of that worker within "
+                        f"{RESTART_WINDOW_S:.0f} s: giving up (a crash loop; its errors "
+                        "are above). Stopping all workers."
+                    )
+                restarts[n].append(now)
+                print(
+                    f"worker {process.pid} exited ({process.exitcode}); starting another",
+                    flush=True,
+                )
+                time.sleep(RESTART_PAUSE_S)
+                processes[n] = start(sockets[n])
     finally:
         for process in processes:
             if process.is_alive() and process.pid is not None:
