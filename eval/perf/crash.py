@@ -193,15 +193,20 @@ def ingest(env: dict[str, str], catalog: Path) -> tuple[int, int, int]:
     return added, updated, unchanged
 
 
-def timed_write(env: dict[str, str], catalog: Path) -> float:
-    """A clean ingest: the seconds from "Writing" to the end."""
-    proc = subprocess.Popen(
+def start_ingest(env: dict[str, str], catalog: Path) -> subprocess.Popen[str]:
+    """`recochat ingest CATALOG` with its progress lines ("Embedding", "Writing") on a pipe."""
+    return subprocess.Popen(
         [RECOCHAT, "ingest", str(catalog)],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
     )
+
+
+def timed_write(env: dict[str, str], catalog: Path) -> float:
+    """A clean ingest: the seconds from "Writing" to the end."""
+    proc = start_ingest(env, catalog)
     assert proc.stderr is not None
     writing = None
     for line in proc.stderr:
@@ -215,13 +220,7 @@ def timed_write(env: dict[str, str], catalog: Path) -> float:
 
 def kill_while_writing(env: dict[str, str], catalog: Path, within: float) -> float:
     """Start an ingest; once it says "Writing", SIGKILL it after a random part of `within`."""
-    proc = subprocess.Popen(
-        [RECOCHAT, "ingest", str(catalog)],
-        env=env,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
+    proc = start_ingest(env, catalog)
     assert proc.stderr is not None
     for line in proc.stderr:
         if line.startswith("Writing"):
