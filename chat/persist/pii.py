@@ -14,15 +14,14 @@ no digit and no "@" holds none of these entities and costs one regex search.
 
 from __future__ import annotations
 
-import importlib.abc
 import logging
 import re
-import sys
 import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from retrieval.lean_imports import import_lean
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
@@ -60,47 +59,16 @@ STREET_ADDRESS = (
 STREET_ADDRESS_DE = r"\b[a-zäöüß-]+(?:straße|strasse|str\.|weg|allee|platz|gasse)\s+\d{1,4}[a-z]?\b"
 
 
-class _KeepModelLibrariesOut(importlib.abc.MetaPathFinder):
-    """Refuses torch and transformers to Presidio and the spaCy it brings (thinc), while
-    the masker is built. They import both when installed, only to offer GPU detection
-    and model-based recognizers, which pattern recognizers never use; each import is
-    guarded (`except ImportError`), so they carry on without. Without this, building
-    the masker loads torch into a server that has no other use for it (measured: +335
-    MB RSS, +18 s start on a busy machine). Only imports made by those packages are
-    refused, so another thread importing torch meanwhile is not affected; once torch is
-    loaded anyway (the transformers LLM engine), they simply share it."""
-
-    REFUSED = ("torch", "transformers")
-    FOR = ("presidio_analyzer", "presidio_anonymizer", "spacy", "thinc")
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.partition(".")[0] in self.REFUSED and _importer().partition(".")[0] in self.FOR:
-            raise ModuleNotFoundError(f"{name} is not needed to mask personal data", name=name)
-        return None
-
-
-def _importer() -> str:
-    """The module whose `import` statement is being run (import machinery skipped)."""
-    frame: FrameType | None = sys._getframe(2)
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if not module.startswith("importlib") and module != __name__:
-            return module
-        frame = frame.f_back
-    return ""
-
-
 class _Masker:
     """Presidio's analyzer and anonymizer, built once (a few seconds)."""
 
     def __init__(self) -> None:
-        guard = _KeepModelLibrariesOut()
-        sys.meta_path.insert(0, guard)
-        try:
-            import presidio_analyzer  # noqa: F401 - imported here, under the guard
-            import presidio_anonymizer  # noqa: F401
-        finally:
-            sys.meta_path.remove(guard)
+        import_lean(
+            ["presidio_analyzer", "presidio_anonymizer"],
+            refused=("torch", "transformers"),
+            by=("presidio_analyzer", "presidio_anonymizer", "spacy", "thinc"),
+            why="not needed to mask personal data",
+        )
         from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
         from presidio_analyzer.nlp_engine import NoOpNlpEngine
         from presidio_analyzer.predefined_recognizers import (

@@ -108,7 +108,7 @@ class Server:
     def rss_mb(self) -> float:
         import psutil
 
-        return round(psutil.Process(self.process.pid).memory_info().rss / 2**20)
+        return round(psutil.Process(self.process.pid).memory_info().rss / 2**20)  # MiB
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,6 +117,11 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()  # reaped, not left a zombie
+
+
+def _rss(mib: float) -> str:
+    """Resident memory in both units: the figure is MiB, a target may be in GB."""
+    return f"{mib:,.0f} MiB ({mib * 2**20 / 1e9:.2f} GB)"
 
 
 def _env(home: Path, **settings: str) -> dict[str, str]:
@@ -332,13 +337,13 @@ def run_bench_api(args) -> int:
                 f"{r['first_event_ms']['p95']} ms | first token p50 {r['first_token_ms']['p50']} "
                 f"ms, p95 {r['first_token_ms']['p95']} ms (model's own first token p50 "
                 f"{(r['model_first_token_ms'] or {}).get('p50')} ms) | turn p50 {r['turn_ms']['p50']} ms "
-                f"| server RSS {r['server_rss_mb']} MB"
+                f"| server RSS {_rss(r['server_rss_mb'])}"
             )
         print("search-only …", file=sys.stderr, flush=True)
         s = figures["search"] = bench_search(minilm, args.search_requests, args.clients, logs)
         print(
             f"  /v1/search (MiniLM, {s['clients']} clients): {s['requests_per_s']} requests/s "
-            f"over {s['requests']} ({s['non_200']} not 200) | server RSS {s['server_rss_mb']} MB"
+            f"over {s['requests']} ({s['non_200']} not 200) | server RSS {_rss(s['server_rss_mb'])}"
         )
         print("concurrency run …", file=sys.stderr, flush=True)
         load_home = work / "hash" if args.load_model == "scripted" else minilm
@@ -351,7 +356,7 @@ def run_bench_api(args) -> int:
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
             f"{c['status_5xx']} 5xx, {c['turns_failed']} turns without a reply "
             f"{c['failures']}, replies by {c['copy']}, {c['messages_persisted']}/{c['messages_expected']} messages "
-            f"persisted | server RSS {c['server_rss_mb']} MB"
+            f"persisted | server RSS {_rss(c['server_rss_mb'])}"
         )
     except RuntimeError as e:
         print(f"Error: {e}\n(logs in {logs})", file=sys.stderr)

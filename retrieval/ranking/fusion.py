@@ -25,8 +25,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from scipy.optimize import minimize
 
+from retrieval.lean_imports import import_lean
 from retrieval.ranking.features import as_cold
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ def learn_fusion(
     `free` names features the L2 penalty leaves alone: with few examples and a
     strong l2 the fusion then stays close to those (e.g. the best single
     channel) and only moves the others where the data insists."""
+    from scipy.optimize import minimize  # here: a serving process never learns (~27 MB)
+
     examples = [e for e in examples if e.chosen and len(e.features)]
     if not examples:
         raise ValueError("no examples with a chosen item to learn fusion weights from")
@@ -339,7 +341,9 @@ def learn_tree_fusion(
 
 def _lightgbm() -> ModuleType:
     try:
-        import lightgbm
+        (lightgbm,) = import_lean(
+            ["lightgbm"], refused=("sklearn", "pandas"), by=("lightgbm",), why="unused here"
+        )
     except ImportError as e:  # pragma: no cover - a pinned dependency
         raise ImportError("tree fusion needs LightGBM: pip install lightgbm==4.7.0") from e
     return lightgbm

@@ -128,3 +128,28 @@ def test_dialogue_signals_become_reasons_on_the_cards():
         "often recommended for requests like yours",
         "close to what you described",
     ]
+
+
+def test_tree_fusion_loads_lightgbm_without_scikit_learn_or_pandas():
+    """LightGBM imports scikit-learn and pandas when installed (its scikit-learn wrappers,
+    DataFrame input); the booster needs neither, and a server must not carry them
+    (about 64 MB). Learning, saving, loading and scoring all run without them, and
+    without SciPy's optimizer, which only the linear fusion's learning needs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from retrieval.ranking.fusion import Example, TreeFusion, learn_tree_fusion\n"
+        "rng = np.random.default_rng(0)\n"
+        "ex = [Example(x, [int(np.argmax(x[:, 0]))]) for x in rng.random((40, 20, 2))]\n"
+        "t = learn_tree_fusion(ex, ['a', 'b'], rounds=10, params={'min_data_in_leaf': 5})\n"
+        "x = rng.random((8, 2))\n"
+        "s, _ = TreeFusion(t.names, t.model).score({'a': x[:, 0], 'b': x[:, 1]})\n"
+        "print(int(np.argmax(s)) == int(np.argmax(x[:, 0])), 'sklearn' in sys.modules, "
+        "'pandas' in sys.modules, 'scipy.optimize' in sys.modules)\n"
+        "import sklearn, pandas\n"  # and both still import for whoever needs them
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "False", "False", "False"]

@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from chat import App, load_settings
+    from chat.frontends.api.workers import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first: App.open starts threads
 
     settings = load_settings(
         llm=args.model, host=args.host, serve_port=args.port, workers=args.workers
