@@ -245,8 +245,9 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
         elif kind == "state":
             ok, detail = _state_has(session.state, want, lists)
         elif kind == "state_unchanged":
-            ok = (session.state.to_dict() == before.to_dict()) == bool(want)
-            detail = "unchanged" if ok else "changed"
+            changed = _state_changes(before.to_dict(), session.state.to_dict())
+            ok = (not changed) == bool(want)
+            detail = f"changed: {changed}" if changed else "unchanged"
         elif kind == "shown_satisfy":
 
             def lookup_any(ref, name):
@@ -271,7 +272,8 @@ def check_turn(app, session, expect: dict[str, Any], record, before, lists) -> l
             ok = len(known) == len(values) and known == sorted(known, reverse=reverse)
             detail = f"{field}: {values}"
         elif kind == "no_invented_names":
-            invented = _invented_names(reply, text_of(record, metas, lists), _scan(app))
+            allowed = text_of(record, metas, lists, _scan(app))
+            invented = _invented_names(reply, allowed, _scan(app))
             ok = not invented or not want
             detail = f"not in the records: {invented}" if invented else ""
         out.append({"type": kind, "passed": bool(ok), "detail": detail})
@@ -318,13 +320,27 @@ def _states(reply: str, want, metas, lists) -> tuple[bool, str]:
     return not missing, ("missing " + ", ".join(missing)) if missing else reply[:120]
 
 
-_NAME = re.compile(r"(?<![\w'])([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)")
+# a capitalised word of any Latin script ("GrandPré", "Żuławski"): an upper-case
+# letter, then letters, at least one of them lower-case
+_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]*[a-zß-ÿ][^\W\d_]*"
+_NAME = re.compile(rf"(?<![\w'])({_WORD}(?:[ -]{_WORD})+)")
+# what a turn counts as, not what the user said: bookkeeping a check of the state ignores
+_BOOKKEEPING = ("turns",)
 
 
-def text_of(record: dict[str, Any], metas: dict[str, dict[str, Any]], lists) -> str:
-    """What a reply may take names from: the user's words and the records of the
-    items shown so far."""
+def _state_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(k for k in after if k not in _BOOKKEEPING and after[k] != before.get(k))
+
+
+def text_of(
+    record: dict[str, Any], metas: dict[str, dict[str, Any]], lists, scan: TitleScan
+) -> str:
+    """What a reply may take names from: the user's words, and the records of the
+    items shown so far and of the items the user or the reply names by title ("who
+    directed Heat?" is answered from Heat's record, shown or not)."""
     ids = {i for shown in lists for i in shown}
+    for text in (record.get("user") or "", record.get("reply") or ""):
+        ids.update(i for found in scan.named(text).values() for i in found)
     facts = [str(v) for i in ids for v in metas.get(i, {}).values()]
     return " ".join([record.get("user") or "", *facts])
 

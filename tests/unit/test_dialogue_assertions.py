@@ -11,7 +11,13 @@ from eval.scripted.expressions import resolve
 METAS = {
     "a": {"title": "Harbour Lamp", "brand": "Lumen Works", "price": 40.0, "in_stock": True},
     "b": {"title": "Ridge Lamp", "brand": "Tallow", "price": 25.5, "in_stock": False},
-    "c": {"title": "Quay Lamp", "brand": "Lumen Works", "price": 60.0, "rating": 4.5},
+    "c": {
+        "title": "Quay Lamp",
+        "brand": "Lumen Works",
+        "price": 60.0,
+        "rating": 4.5,
+        "designer": "Åsa GrandPré",
+    },
 }
 
 
@@ -81,3 +87,29 @@ def test_no_invented_names():
     # a name the user wrote may be said back
     said = "Sorry, nothing by Marta Olsen here; the Harbour Lamp is close."
     assert check({"no_invented_names": True}, shown=shown, reply=said, user="Marta Olsen") == [True]
+
+
+def test_names_may_come_from_an_item_the_user_names_and_any_script_is_read():
+    # "who designed the Quay Lamp?" is answered from its record, though it was never shown
+    user = "who designed the Quay Lamp?"
+    right = "The Quay Lamp was designed by Åsa GrandPré."
+    assert check({"no_invented_names": True}, reply=right, user=user, lists=[]) == [True]
+    # an accented name is a name too: one in no record is caught
+    wrong = "The Quay Lamp was designed by Åsa Lindström."
+    assert check({"no_invented_names": True}, reply=wrong, user=user, lists=[]) == [False]
+    # and the record of an item nobody named is no licence
+    assert check({"no_invented_names": True}, reply="Åsa GrandPré made it.", lists=[]) == [False]
+
+
+def test_an_unchanged_state_ignores_the_turn_counter():
+    def state(**fields):
+        return SimpleNamespace(to_dict=lambda: {"turns": 0, "request": "", **fields})
+
+    def unchanged(after):
+        session = SimpleNamespace(state=after)
+        record = {"user": "what is 2+2", "reply": "", "act": "chitchat", "shown": []}
+        return check_turn(_app(), session, {"state_unchanged": True}, record, state(), [[]])
+
+    assert unchanged(state(turns=1))[0]["passed"]
+    kept = unchanged(state(turns=1, request="what is 2+2"))[0]
+    assert not kept["passed"] and "request" in kept["detail"]
