@@ -23,6 +23,9 @@ def register(sub) -> None:
         "--concurrent", type=int, default=4, help="turns started at once on the openvino engine"
     )
     p.add_argument("--queries", type=int, default=200)
+    p.add_argument(
+        "--repeats", type=int, default=3, help="timed replies per model and prompt (the median)"
+    )
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.set_defaults(func=_bench)
     register_learning(sub)

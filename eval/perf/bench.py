@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 REDIAL = REPO.parent / "shared" / "data" / "redial"
 SHORTLIST_K, RECOMMEND_K = 50, 3  # the session's defaults (chat.TurnSettings)
-MAX_NEW_TOKENS, REPEATS, WARMUP_QUERIES = 96, 3, 10
+MAX_NEW_TOKENS, WARMUP_QUERIES = 96, 10
 EXIT_USER_ERROR = 2
 
 
@@ -229,8 +229,9 @@ def model_worker(job: dict) -> dict:
         llm.complete(messages, max_tokens=4)  # pays one-off setup; caches the fixed prefix
         # cold: a new first message, so the whole prompt is computed (prefill speed);
         # warm: the fixed start as every turn sends it, a new request after it.
-        cold = [_timed_run(llm, _marked(messages, 0, f"Run {i}.")) for i in range(REPEATS)]
-        warm = [_timed_run(llm, _marked(messages, -1, f"Run {i}.")) for i in range(REPEATS)]
+        repeats = job["repeats"]
+        cold = [_timed_run(llm, _marked(messages, 0, f"Run {i}.")) for i in range(repeats)]
+        warm = [_timed_run(llm, _marked(messages, -1, f"Run {i}.")) for i in range(repeats)]
         median = statistics.median
         out.update(
             prompt_tokens=cold[0]["prompt_tokens"],
@@ -269,13 +270,15 @@ def run_worker(job: dict) -> dict:
     return result
 
 
-def bench_model(name: str, engine: str, messages, concurrent: int = 0) -> dict:
+def bench_model(name: str, engine: str, messages, concurrent: int = 0, repeats: int = 3) -> dict:
     with tempfile.TemporaryDirectory(prefix="recochat-bench-models-") as cache:
         job = {"model": name, "cache_dir": cache, "engine": engine}
         cold = run_worker(job)
         if "error" in cold:
             return cold
-        warm = run_worker({**job, "messages": messages, "concurrent": concurrent})
+        warm = run_worker(
+            {**job, "messages": messages, "concurrent": concurrent, "repeats": repeats}
+        )
     if "error" in warm:
         return warm
     if cold["loaded_from"] != "gguf" or warm["loaded_from"] != "cache":
@@ -324,13 +327,13 @@ def bench_models(args, messages) -> dict:
     """Every model on every engine, the same prompt; the engines' ratios side by side."""
     out: dict = {}
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    print_llm_header(messages)
+    print_llm_header(messages, args.repeats)
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         runs = out[name] = {}
         for engine in engines:
             concurrent = args.concurrent if engine == "openvino" else 0
             runs[engine] = {
-                **bench_model(name, engine, messages, concurrent),
+                **bench_model(name, engine, messages, concurrent, args.repeats),
                 "load_avg": load_avg(),
             }
             print_llm_row(name, engine, runs[engine])
@@ -343,6 +346,10 @@ def bench_models(args, messages) -> dict:
 
 
 def run_bench(args) -> int:
+    for flag, value in (("--queries", args.queries), ("--repeats", args.repeats)):
+        if value < 1:
+            print(f"Error: {flag} must be at least 1.", file=sys.stderr)
+            return EXIT_USER_ERROR
     catalog = Path(args.catalog) if args.catalog else REDIAL / "catalog.jsonl"
     turns = REDIAL / "dev_turns.jsonl"
     for path, what in ((catalog, "catalog"), (turns, "ReDial dev turns")):
@@ -353,9 +360,6 @@ def run_bench(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_USER_ERROR
-    if args.queries < 1:
-        print("Error: --queries must be at least 1.", file=sys.stderr)
-        return EXIT_USER_ERROR
 
     from chat import StateTracker, open_database
     from retrieval import PRESETS, FieldMap, load_catalog, make_embedder, read_rows
@@ -450,9 +454,9 @@ def print_recall(r: dict) -> None:
         print(f"  {label:<42}{r[key]['p50']:>9.1f}{r[key]['p95']:>9.1f}")
 
 
-def print_llm_header(messages) -> None:
+def print_llm_header(messages, repeats: int) -> None:
     print(
-        f"\nLLMs: greedy, at most {MAX_NEW_TOKENS} new tokens, median of {REPEATS}; "
+        f"\nLLMs: greedy, at most {MAX_NEW_TOKENS} new tokens, median of {repeats}; "
         f"prompt of {sum(len(m['content']) for m in messages):,} characters. "
         "1st token: whole prompt computed; warm: its fixed start cached (prefix cache)"
     )

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,10 +70,9 @@ def kill_a_worker(server: Serve, url: str, key: str, n: int, sessions: int, turn
     total = sessions * turns
 
     def killer(load: Load) -> None:
-        while settled(lambda: sum(map(len, list(load.acknowledged.values())))) < total // 3:
-            time.sleep(0.02)
-        pid = int(load.last_worker)
-        before.update(settled(lambda: list(load.workers)))
+        latest, answered = load.wait_acknowledged(total // 3)
+        pid = int(latest)
+        before.update(answered)
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
 
@@ -91,15 +89,6 @@ def restarted(server: Serve, pid: int, known: set[str], timeout: float = 120) ->
             return False
         time.sleep(0.1)
     return new_worker_answers(server.url, known, deadline - time.monotonic())
-
-
-def settled(read: Callable[[], Any]) -> Any:
-    """`read()` of what the client threads are still changing, tried until it holds still."""
-    while True:
-        try:
-            return read()
-        except RuntimeError:  # changed size during iteration
-            time.sleep(0.001)
 
 
 def new_worker_answers(url: str, known: set[str], timeout: float = 120) -> bool:

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -39,7 +40,9 @@ ADMIN = "scale-out-admin-key"
 
 @dataclass
 class Load:
-    """What the clients saw and what the server stored."""
+    """What the clients saw and what the server stored. The client threads record
+    each answer under `changed` (a lock with a condition), so a thread beside the
+    traffic reads whole figures and can wait for one without polling."""
 
     sessions: dict[str, list[str]] = field(default_factory=dict)  # id → messages sent, in order
     acknowledged: dict[str, list[str]] = field(default_factory=dict)  # … that got their reply
@@ -54,6 +57,48 @@ class Load:
     stored_in_order: int = 0  # sessions whose history is exactly what was sent, each answered
     turns_stored: int = 0
     replies_stored: int = 0
+    finished: bool = False  # every client is done: nothing more will be acknowledged
+    changed: threading.Condition = field(
+        default_factory=threading.Condition, repr=False, compare=False
+    )
+
+    def count(self, status: int, *, retry: bool = False) -> None:
+        """One request's outcome (0: the connection was lost)."""
+        with self.changed:
+            self.statuses[status] += 1
+            self.retried += retry
+
+    def turn(self, sid: str, text: str, latency: float, worker: str | None, ok: bool) -> None:
+        """A turn sent, answered by `worker` (None: no answer after every retry);
+        `ok`: a 200 with its reply, an acknowledged turn."""
+        with self.changed:
+            self.sessions[sid].append(text)
+            self.latencies.append(latency)
+            if worker is not None:
+                self.workers[worker] += 1
+                self.last_worker = worker
+            if ok:
+                self.acknowledged[sid].append(text)
+                self.changed.notify_all()
+
+    def finish(self) -> None:
+        """Every client is done: wake whoever waits for more acknowledged turns."""
+        with self.changed:
+            self.finished = True
+            self.changed.notify_all()
+
+    def wait_acknowledged(self, turns: int, timeout: float = 600) -> tuple[str, set[str]]:
+        """Block until `turns` turns are acknowledged; then the worker that answered
+        the latest turn and every worker that has answered. RuntimeError when the
+        traffic ends (or `timeout` passes) first."""
+        with self.changed:
+            reached = self.changed.wait_for(
+                lambda: self.finished or sum(map(len, self.acknowledged.values())) >= turns,
+                timeout,
+            )
+            if not reached or sum(map(len, self.acknowledged.values())) < turns:
+                raise RuntimeError(f"{turns} turns were not acknowledged before the traffic ended")
+            return self.last_worker, set(self.workers)
 
     @property
     def server_errors(self) -> int:
@@ -114,15 +159,14 @@ def drive(
     def post(url: str, path: str, body: dict[str, Any]) -> httpx.Response | None:
         for attempt in range(retries + 1):
             if attempt:
-                load.retried += 1
                 time.sleep(0.2)
             try:
                 with fresh(url) as http:
                     r = http.post(path, json=body)
             except httpx.TransportError:
-                load.statuses[0] += 1  # 0: the connection was lost
+                load.count(0, retry=attempt > 0)
                 continue
-            load.statuses[r.status_code] += 1
+            load.count(r.status_code, retry=attempt > 0)
             if r.status_code < 500:
                 return r
         return None
@@ -132,26 +176,24 @@ def drive(
         if r is None or r.status_code != 201:
             return
         sid = r.json()["session_id"]
-        sent = load.sessions.setdefault(sid, [])
-        acked = load.acknowledged.setdefault(sid, [])
+        with load.changed:
+            load.sessions[sid], load.acknowledged[sid] = [], []
         for t in range(turns):
             url = urls[(n + t) % len(urls)]
             text = f"{QUERIES[(n + t) % len(QUERIES)]} (session {n}, turn {t})"
             started = time.perf_counter()
             r = post(url, f"/v1/sessions/{sid}/messages", {"message": text})
-            load.latencies.append(time.perf_counter() - started)
-            sent.append(text)
-            if r is not None:
-                worker = r.headers.get("x-recochat-worker", url)
-                load.workers[worker] += 1
-                load.last_worker = worker
-                if r.status_code == 200 and r.json().get("reply"):
-                    acked.append(text)
+            worker = None if r is None else r.headers.get("x-recochat-worker", url)
+            ok = r is not None and r.status_code == 200 and bool(r.json().get("reply"))
+            load.turn(sid, text, time.perf_counter() - started, worker, ok)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients + 1) as pool:
         side = pool.submit(during, load) if during else None
-        list(pool.map(converse, range(sessions)))
+        try:
+            list(pool.map(converse, range(sessions)))
+        finally:
+            load.finish()
         if side is not None:
             side.result()
     load.seconds = time.perf_counter() - started

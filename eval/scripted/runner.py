@@ -25,7 +25,6 @@ checks.py, item expressions evaluated in expressions.py, the report is report.py
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from typing import Any
 import yaml
 
 from chat import ChatError
+from eval.offline.data import item_vectors
 from eval.scripted import CATALOGS
 from eval.scripted.checks import check_turn, observe, settle_later_turns
 from eval.scripted.expressions import SuiteError, resolve
@@ -185,27 +185,12 @@ class _KnownVectors:
 
 @contextmanager
 def cached_vectors(store, items, cache: Path):
-    """Ingest with item vectors kept in the cache directory, keyed by the embedder
-    and every item text, so a suite run (and `make test`) embeds a catalog once per
-    machine rather than once per run: 6,583 ReDial plots take minutes on two cores.
-    Chat-time queries use the real embedder, as in production."""
-    import numpy as np
-
+    """Ingest with item vectors kept in the cache directory (eval.offline.data.
+    item_vectors), so a suite run (and `make test`) embeds a catalog once per
+    machine rather than once per run. Chat-time queries use the real embedder,
+    as in production."""
     texts = [it.text for it in items]
-    key = hashlib.sha256("\x00".join([store.embedder.spec, *texts]).encode()).hexdigest()[:16]
-    path = cache / f"item-vectors-{key}.npy"
-    vectors = None
-    if path.is_file():
-        try:
-            vectors = np.load(path)
-        except (OSError, ValueError):
-            vectors = None  # a broken cache file is recomputed
-    if vectors is None or len(vectors) != len(texts):
-        vectors = store.embedder.embed(texts)
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, np.asarray(vectors, dtype=np.float32))
-        tmp.replace(path)
+    vectors = item_vectors(texts, store.embedder.spec, cache, store.embedder.embed)
     real = store.embedder
     store.embedder = _KnownVectors(real, dict(zip(texts, vectors, strict=True)))
     try:

@@ -168,13 +168,14 @@ class FeatureBuilder:
 def as_cold(matrix: np.ndarray, names: list[str], rows: np.ndarray) -> np.ndarray:
     """A copy of a candidate list's feature matrix in which `rows` look like items
     added after every interaction was logged: interaction columns (and their
-    `in_` / `rr_` variants) as a never-seen item gets them (0; novelty 1), content
-    columns unchanged."""
+    `in_` / `rr_` variants) as a never-seen item gets them, content columns
+    unchanged. That is 0, except novelty (1 - popularity 0 = 1, the most a row
+    can have), whose rank variant is then the top rank's 1/log2(2) = 1."""
     out = matrix.copy()
     for c, name in enumerate(names):
         base = name[3:] if name.startswith(("rr_", "in_")) else name
         if base not in CONTENT_SIGNALS:
-            out[rows, c] = 1.0 if name == "novelty" else 0.0
+            out[rows, c] = 1.0 if base == "novelty" else 0.0
     return out
 
 

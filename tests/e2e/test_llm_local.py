@@ -11,6 +11,7 @@ import threading
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in these tests may touch the network
 
 import pytest
+from helpers.models import require_installed
 
 from chat.llm import LLM, make_llm, registry
 from chat.llm.local import TransformersLLM
@@ -19,15 +20,6 @@ pytestmark = pytest.mark.e2e
 
 MODEL = registry.FAST_MODEL
 MESSAGES = [{"role": "user", "content": "Name three famous science fiction movies."}]
-
-
-def require_installed(name: str) -> None:
-    report = registry.check(name, "/nonexistent-cache-dir")
-    if report.installed:
-        return
-    if os.environ.get("CI") == "true":  # CI installs every packaged model: missing is a bug
-        pytest.fail(report.problem)
-    pytest.skip(report.problem)
 
 
 @pytest.fixture(scope="session")

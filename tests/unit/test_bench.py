@@ -28,12 +28,21 @@ def test_missing_catalog_is_a_one_line_error(tmp_path):
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "nope.jsonl" in proc.stderr and "--catalog FILE" in proc.stderr
+    proc = subprocess.run(
+        [RECOCHAT, "bench", "--repeats", "0"],
+        env=bench_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.strip() == "Error: --repeats must be at least 1."
 
 
 @pytest.mark.e2e
 @pytest.mark.timeout(1800)
 def test_bench_reports_every_section(tmp_path):
-    # The small demo catalog keeps the test short; the README figures use the movie catalog.
+    # The small demo catalog and one timed reply per prompt (not the median of 3) keep
+    # the test short; the README figures use the movie catalog and the defaults.
     from retrieval import demo_catalog_path
 
     shared_file("redial/dev_turns.jsonl")  # fails in CI when ../shared/data is missing
@@ -50,6 +59,8 @@ def test_bench_reports_every_section(tmp_path):
             "20",
             "--concurrent",
             "2",
+            "--repeats",
+            "1",
             "--json",
             str(out),
         ],
@@ -107,6 +118,7 @@ def test_bench_reports_every_section(tmp_path):
     for heading in (
         "Ingest demo_catalog.jsonl",
         "Recall + rank, 20",
+        "median of 1;",
         "smollm2-135m / openvino",
         "openvino vs transformers",
         "peak RSS",

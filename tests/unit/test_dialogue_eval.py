@@ -275,6 +275,33 @@ def test_item_vectors_are_computed_once_per_machine(tmp_path):
     assert real.texts == 8
 
 
+def test_the_offline_index_and_the_suites_share_one_vector_file(tmp_path, monkeypatch):
+    """A catalog embedded for an offline evaluation is not embedded again for a
+    dialogue suite (or a test) ingesting it, nor the other way round."""
+    import numpy as np
+
+    from eval.offline.data import load_index
+    from eval.scripted.runner import cached_vectors
+    from retrieval import PRESETS, load_catalog, make_embedder
+
+    monkeypatch.setenv("RECOCHAT_CACHE_DIR", str(tmp_path))
+    catalog = Path(__file__).parents[1] / "fixtures" / "shop_small.jsonl"
+    index = load_index(catalog, "hash", "shop", progress=False)
+    [saved] = (tmp_path / "eval").glob("item-vectors-*.npy")
+    np.save(saved, np.asarray(index.vectors) * 0 + 7)  # marks the file: read, not recomputed
+
+    class Store:
+        embedder = make_embedder("hash")
+
+        def upsert(self, items):
+            return self.embedder.embed([it.text for it in items])
+
+    store, items = Store(), load_catalog(catalog, PRESETS["shop"]).items
+    with cached_vectors(store, items, tmp_path / "eval"):
+        vectors = store.upsert(items)
+    assert (vectors == 7).all() and len(list((tmp_path / "eval").glob("*.npy"))) == 1
+
+
 def test_the_title_scan_counts_names_not_ordinary_words():
     from eval.scripted.checks import TitleScan
 

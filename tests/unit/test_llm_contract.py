@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in these tests may touch the network
 
 import pytest
+from helpers.models import require_installed
 
 from chat.llm import LLM, Generation, ModelError, ScriptedLLM, make_llm, registry
 
@@ -78,18 +79,14 @@ def openai_server():
 # --- the backends ------------------------------------------------------------------
 
 
-def require_installed(name: str) -> None:
-    report = registry.check(name, "/nonexistent-cache-dir")
-    if report.installed:
-        return
-    if os.environ.get("CI") == "true":  # CI installs every packaged model: missing is a bug
-        pytest.fail(report.problem)
-    pytest.skip(report.problem)
-
-
 @pytest.fixture(scope="session")
-def engine_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("contract-models")
+def engine_cache():
+    """The per-machine model cache the other end-to-end tests load from: the contract
+    needs a loaded model, not a conversion (tests/e2e/test_llm_local.py and
+    test_llm_openvino.py check those from an empty cache)."""
+    from conftest import MODEL_CACHE
+
+    return MODEL_CACHE / "models"
 
 
 _loaded: dict[str, LLM] = {}
