@@ -162,9 +162,11 @@ def test_max_tokens_bounds_the_reply(llm):
 
 
 def test_closing_the_stream_stops_generation(llm):
-    full = llm.stream(MESSAGES, max_tokens=40)
+    # 80 tokens: the fast engine needs about 2 s for them, so a reader that the OS
+    # leaves waiting a second on a busy machine still closes the stream mid-reply
+    full = llm.stream(MESSAGES, max_tokens=80)
     "".join(full)
-    generation = llm.stream(MESSAGES, max_tokens=40)
+    generation = llm.stream(MESSAGES, max_tokens=80)
     next(generation)
     generation.close()  # the reader walks away
     closed = generation.usage.completion_tokens  # None: the server never said
