@@ -47,6 +47,7 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     Query,
+    FacetItemsChannel,
     SharedFacetsChannel,
     dialogue_channels,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "CatalogIndex",
     "Channel",
     "ContentChannel",
+    "FacetItemsChannel",
     "SharedFacetsChannel",
     "DenseChannel",
     "DialogueConfig",

@@ -77,6 +77,7 @@ FEATURES = FeatureConfig(
         "facet_match",
         "content",
         "shared_facets",
+        "facet_items",
         "co_interaction",
         "cf",
         "sequence",

@@ -52,6 +52,7 @@ CONTENT_SIGNALS = frozenset(
         "freshness",
         "content",
         "shared_facets",
+        "facet_items",
     }
 )
 
