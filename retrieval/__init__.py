@@ -44,10 +44,10 @@ from retrieval.ranking.channels import (
     Channel,
     ContentChannel,
     DenseChannel,
-    FacetItemsChannel,
     ModelChannel,
     PopularChannel,
     Query,
+    FacetItemsChannel,
     SharedFacetsChannel,
     dialogue_channels,
 )

@@ -17,7 +17,6 @@ from retrieval.ranking.channels import (
     AskedForChannel,
     ContentChannel,
     DenseChannel,
-    FacetItemsChannel,
     ModelChannel,
     PopularChannel,
     PriorChannel,
@@ -59,7 +58,6 @@ def channels(index):
         "dense": DenseChannel(index, embed),
         "content": ContentChannel(index),
         "shared_facets": SharedFacetsChannel(index, ("category", "brand")),
-        "facet_items": FacetItemsChannel(index),
         "item_knn": ModelChannel(index, ItemKNN(50).fit(data), "co_interaction"),
         "ease": ModelChannel(index, EASE(50.0).fit(data), "cf"),
         "sasrec": ModelChannel(index, sasrec, "sequence", use_history_order=True),
@@ -83,7 +81,6 @@ ALL = [
     "dense",
     "content",
     "shared_facets",
-    "facet_items",
     "item_knn",
     "ease",
     "sasrec",
@@ -148,7 +145,7 @@ FLOORS = {
     "picked_after": 0.6,
 }
 # channels that learn from the request (facets, text) rather than liked items
-REQUEST = {"asked_for": 0.6, "similar": 0.6, "facet_items": 1.0}
+REQUEST = {"asked_for": 0.6, "similar": 0.6}
 
 
 @pytest.mark.parametrize("name", BEHAVIOUR)
@@ -181,7 +178,6 @@ def test_no_seeds_means_no_opinion(channels, index, name):
 
 
 def test_request_channels_without_known_anchors_have_no_opinion(channels):
-    assert channels["facet_items"].recall(Query(text="garden things"), 5) == []
     assert channels["asked_for"].recall(Query(facets={"category": ["nothing"]}), 5) == []
     assert channels["similar"].recall(Query(text=""), 5) == []
 
@@ -231,22 +227,3 @@ def test_shared_facets_weigh_a_rare_shared_value_over_a_common_one():
     s = SharedFacetsChannel(index, ("genres", "director")).scores(Query(liked=["0"]))
     assert s[0] == -np.inf  # the seed itself is not its own neighbour
     assert s[1] > s[2] > s[9] == 0
-
-
-def test_facet_items_rank_by_the_share_of_named_values_weighed_by_closeness():
-    from retrieval import CatalogIndex
-
-    metas = [
-        {"genres": ["horror"], "stars": ["Ann"]},  # both named values, half-way close
-        {"genres": ["horror"], "stars": ["Bo"]},  # one value, close to the request
-        {"genres": ["horror"], "stars": ["Cy"]},  # one value, far
-        {"genres": ["comedy"], "stars": ["Di"]},  # none: never recalled
-    ]
-    vectors = np.array([[0.6, 0.8], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
-    index = CatalogIndex([str(n) for n in range(4)], metas, vectors)
-    q = Query(text="horror with Ann", facets={"genres": ["Horror"], "stars": ["ann"]})
-    q.vector = np.array([1.0, 0.0], dtype=np.float32)
-    s = FacetItemsChannel(index).scores(q)
-    assert s is not None
-    assert s[0] > s[1] > s[2] > s[3] == 0  # 1 × 0.8, 0.5 × 1, 0.5 × 0.5, nothing named
-    assert [c.id for c in FacetItemsChannel(index).recall(q, 10)] == ["0", "1", "2"]

@@ -148,7 +148,7 @@ def test_a_fresh_install_recommends_without_warnings(app, recwarn):
 
     rec = app.recommender  # nothing trained yet: normal, not worth a warning
     assert not [w for w in recwarn if issubclass(w.category, ArtifactWarning)]
-    assert rec.channel_names == ["dense", "content", "shared_facets", "facet_items", "popular"]
+    assert rec.channel_names == ["dense", "content", "shared_facets", "popular"]
     first = rec.recommend(rec.query("a waterproof tent for camping"), 3, key="s")
     assert first and first[0].title == "Trail Tent 2P"
     assert "semantic" in first[0].contributions
