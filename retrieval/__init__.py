@@ -47,7 +47,6 @@ from retrieval.ranking.channels import (
     ModelChannel,
     PopularChannel,
     Query,
-    FacetItemsChannel,
     SharedFacetsChannel,
     dialogue_channels,
 )
@@ -85,7 +84,6 @@ __all__ = [
     "CatalogIndex",
     "Channel",
     "ContentChannel",
-    "FacetItemsChannel",
     "SharedFacetsChannel",
     "DenseChannel",
     "DialogueConfig",

@@ -77,7 +77,6 @@ FEATURES = FeatureConfig(
         "facet_match",
         "content",
         "shared_facets",
-        "facet_items",
         "co_interaction",
         "cf",
         "sequence",

@@ -30,9 +30,6 @@ FAMILY = {
     # shares a director, an actor or a genre with a liked item: a content reason
     "shared_facets": "content",
     "in_shared_facets": "content",
-    # has the genre or person asked for: the request's own words
-    "facet_items": "asked",
-    "in_facet_items": "asked",
     "in_sequence": "sequence",
     "catalog_popularity": "popularity",
     "popular": "popularity",

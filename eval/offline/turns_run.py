@@ -48,7 +48,6 @@ from retrieval import (
     DenseChannel,
     ModelChannel,
     Query,
-    FacetItemsChannel,
     SharedFacetsChannel,
     categorical_fields,
     make_embedder,
@@ -64,7 +63,6 @@ GROUPS = {
         "in_shared_facets",
         "rr_shared_facets",
     ],
-    "facet_items (the named facets' items)": ["facet_items", "in_facet_items", "rr_facet_items"],
     "co_mention": ["co_mention", "in_co_mention", "rr_co_mention"],
     "picked_after (dialogues)": ["picked_after", "in_picked_after", "rr_picked_after"],
     "asked_for (facets → picks)": ["asked_for", "in_asked_for", "rr_asked_for"],
@@ -83,7 +81,6 @@ GROUPS = {
         "rr_facet_match",
         "rr_content",
         "rr_shared_facets",
-        "rr_facet_items",
         "rr_co_interaction",
         "rr_cf",
         "rr_sequence",
@@ -101,7 +98,6 @@ SINGLE = [
     "semantic",
     "content",
     "shared_facets",
-    "facet_items",
     "co_mention",
     "picked_after",
     "asked_for",
@@ -130,7 +126,6 @@ def build_fixed_channels(index, embedder: str, ratings_path: str | None, notes: 
             SharedFacetsChannel(index, categorical_fields(index.metas), recency=OPTIONS.recency),
             0.0,
         ),
-        TurnScores(index, "facet_items", FacetItemsChannel(index), 0.0),
     ]
     if ratings_path is None:
         notes.append("MovieLens channels left out (no --ratings, or --no-movielens)")

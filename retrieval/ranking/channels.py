@@ -14,8 +14,6 @@ on (no liked items, no trained model) returns None and is simply skipped.
     cf              EASE / item-kNN scores of the user's whole history
     sequence        SASRec next-item scores after the user's history
     popular         popularity within the wanted facets (cold start)
-    facet_items     items with the facet values the request names, by closeness to
-                    the request (cold start too: no interactions needed)
     asked_for       items chosen when the same facet values (or words) were asked
                     for (cf.Transitions over anchors such as "genres=horror")
     similar_requests  items chosen for past requests that read like this one
@@ -263,32 +261,6 @@ class SharedFacetsChannel(Channel):
         profile = np.asarray(self._items[liked].T @ weights).ravel() / weights.sum()
         s = np.asarray(self._items @ profile, dtype=np.float32).ravel()
         s[liked] = -np.inf  # neighbours, not the seeds themselves
-        return s
-
-
-class FacetItemsChannel(Channel):
-    """The items that have the facet values the request names (a genre, a person):
-    the share of those values an item has, weighed by the closeness of its vector
-    to the request ((1 + cosine) / 2, so closeness orders items within a share and
-    at most halves it). Content only, so it recalls an item added yesterday as
-    readily as a famous one: the popularity and interaction channels recall the
-    named genre's well-known items and leave out the rest."""
-
-    name = "facet_items"
-    min_score = 0.0
-
-    def scores(self, query: Query) -> np.ndarray | None:
-        pairs = [(f, v) for f, values in query.facets.items() for v in values]
-        if not pairs:
-            return None
-        share = sum(self.index.has_value(f, v).astype(np.float32) for f, v in pairs) / len(pairs)
-        s = np.asarray(share, dtype=np.float32)
-        having = np.flatnonzero(s > 0)
-        vectors = self.index.vectors
-        if query.vector is not None and vectors is not None and len(having):
-            # only the items that have a value: a small product even on a large catalog
-            cosine = np.clip(vectors[having] @ query.vector, 0.0, 1.0)
-            s[having] = s[having] * (1.0 + cosine) / 2.0
         return s
 
 

@@ -52,7 +52,6 @@ CONTENT_SIGNALS = frozenset(
         "freshness",
         "content",
         "shared_facets",
-        "facet_items",
     }
 )
 
