@@ -5,10 +5,21 @@ Synthetic items (random unit vectors of MiniLM's 384 dimensions, metadata price,
 category, brand) go in batches straight into a throw-away `chroma run` (no
 embedding model: the vectors are the data). At each size in `--sizes` the dense
 stage (ItemStore.query_vector, what a worker's recall runs with a server
-configured) answers random query vectors, k=50, without and with a `where` filter
-(one category and a price ceiling); it prints the build rate, p50/p95 of each, and
-this process's RSS next to the Chroma server's: the catalog stays in the server.
-Building stops at `--minutes` of wall time, and says at which size.
+configured) answers fixed random query vectors, k=50, without and with a `where`
+filter (one category and a price ceiling); it prints the build rate, p50/p95 of
+each, recall@50 against the exact answers (brute force, kept up to date batch by
+batch), this process's RSS next to the Chroma server's and the server's disk.
+Building stops at `--minutes` of wall time, and says at which size. `--worker N`
+then starts a real `recochat serve` on the collection and reports its RSS, how
+long it took to be ready, and N turns' latency.
+
+The build is the server inserting into its HNSW graph (its CPU, not the client,
+HTTP or SQLite: profiled per server thread), so the collection is made with
+ef_construction 40 instead of Chroma's 100 (about 1.5x faster to build; recall
+cost measured in README.md) and sync_threshold 100,000 (the graph and its id map
+are saved to disk every 100k items instead of after every 5,000-item batch; a
+crash replays the rest from Chroma's write-ahead log; no difference was measurable
+at 20k items). Both are settings of a real deployment's collection too.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +35,8 @@ DIM = 384
 BATCH = 5000
 CATEGORIES = 20
 BRANDS = 200
+K = 50
+PRICE_CEILING = 100.0
 
 
 def rss_mb(pid: int) -> float:
@@ -31,48 +45,172 @@ def rss_mb(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
+def disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def insert(store, rng: np.random.Generator, start: int, count: int) -> None:
+def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
     vectors = rng.standard_normal((count, DIM), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    ids = [f"big-{n:08d}" for n in range(start, start + count)]
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+class Exact:
+    """The exact top k of fixed query vectors, by brute force, kept up to date as
+    batches are added (so the catalog's vectors are never held): the truth that the
+    server's HNSW answers are scored against. A query with a category holds only
+    items of that category priced at most PRICE_CEILING (the `where` filter)."""
+
+    def __init__(self, queries: np.ndarray, categories: np.ndarray | None) -> None:
+        self.queries = queries
+        self.categories = categories
+        self.sims = np.full((len(queries), K), -np.inf, dtype=np.float32)
+        self.rows = np.full((len(queries), K), -1, dtype=np.int64)
+
+    def add(self, start: int, vectors: np.ndarray, categories: np.ndarray, prices: np.ndarray):
+        sims = self.queries @ vectors.T
+        if self.categories is not None:
+            allowed = (categories[None, :] == self.categories[:, None]) & (
+                prices[None, :] <= PRICE_CEILING
+            )
+            sims[~allowed] = -np.inf
+        rows = np.broadcast_to(np.arange(start, start + len(vectors)), sims.shape)
+        all_sims = np.concatenate([self.sims, sims], axis=1)
+        all_rows = np.concatenate([self.rows, rows], axis=1)
+        best = np.argpartition(-all_sims, K - 1, axis=1)[:, :K]
+        self.sims = np.take_along_axis(all_sims, best, axis=1)
+        self.rows = np.take_along_axis(all_rows, best, axis=1)
+
+    def truth(self, n: int) -> set[str]:
+        return {item_id(r) for r, s in zip(self.rows[n], self.sims[n], strict=True) if s > -np.inf}
+
+
+def item_id(n: int) -> str:
+    return f"big-{n:08d}"
+
+
+def insert(store, rng: np.random.Generator, start: int, count: int, truths: list[Exact]) -> None:
+    vectors = unit_vectors(rng, count)
+    categories = np.arange(start, start + count) % CATEGORIES
+    prices = rng.uniform(5, 500, count)
+    brands = rng.integers(BRANDS, size=count)
     metas = [
-        {
-            "price": float(rng.uniform(5, 500)),
-            "category": f"cat{n % CATEGORIES}",
-            "brand": f"brand{rng.integers(BRANDS)}",
-        }
-        for n in range(start, start + count)
+        {"price": float(p), "category": f"cat{c}", "brand": f"brand{b}"}
+        for p, c, b in zip(prices, categories, brands, strict=True)
     ]
+    ids = [item_id(n) for n in range(start, start + count)]
     store.collection.add(ids=ids, embeddings=vectors, metadatas=metas)
+    for truth in truths:
+        truth.add(start, vectors, categories, prices)
 
 
-def latencies(store, rng: np.random.Generator, queries: int, flt) -> tuple[list[float], int]:
-    """Seconds per query, and how many answers broke the filter (must be 0)."""
-    seconds, wrong = [], 0
-    for n in range(queries):
-        vector = rng.standard_normal(DIM).astype(np.float32)
-        vector /= np.linalg.norm(vector)
-        f = flt(n) if flt else None
+def measure(store, truth: Exact) -> tuple[list[float], float, int]:
+    """Seconds per query, mean recall@K against the exact answers, and how many
+    answers broke the filter (must be 0)."""
+    from retrieval import Filter
+
+    seconds, recalls, wrong = [], [], 0
+    for n, vector in enumerate(truth.queries):
+        flt = None
+        if truth.categories is not None:
+            category = f"cat{truth.categories[n]}"
+            flt = Filter(equals={"category": [category]}, ranges={"price": (None, PRICE_CEILING)})
         started = time.perf_counter()
-        found = store.query_vector(vector, 50, f)
+        found = store.query_vector(vector, K, flt)
         seconds.append(time.perf_counter() - started)
-        if f is not None:
-            category = f.equals["category"][0]
-            wrong += sum(c.meta["category"] != category or c.meta["price"] > 100 for c in found)
-    return seconds, wrong
+        expected = truth.truth(n)
+        recalls.append(len(expected & {c.id for c in found}) / max(1, len(expected)))
+        if flt is not None:
+            wrong += sum(
+                c.meta["category"] != category or c.meta["price"] > PRICE_CEILING for c in found
+            )
+    return seconds, float(np.mean(recalls)), wrong
+
+
+def create_collection(chroma, args) -> None:
+    """The collection with the build settings (see the module docstring), made
+    before ItemStore opens it (ItemStore keeps a collection's settings)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.HttpClient(
+        host=chroma.host, port=chroma.port, settings=Settings(anonymized_telemetry=False)
+    )
+    hnsw = {
+        "space": "cosine",
+        "ef_construction": args.ef_construction,
+        "max_neighbors": args.max_neighbors,
+        "ef_search": args.ef_search,
+        "sync_threshold": args.sync_threshold,
+    }
+    client.create_collection(
+        "big",
+        metadata={"embedder": f"hash:{DIM}"},  # what ItemStore checks on opening
+        configuration={"hnsw": hnsw},  # type: ignore[typeddict-item]
+        embedding_function=None,
+    )
+
+
+def tree_rss_mb(pid: int) -> float:
+    import psutil
+
+    proc = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
+
+
+def measure_worker(chroma, turns: int) -> dict[str, float]:
+    """A real worker (`recochat serve`, scripted LLM) on the big collection: its RSS
+    when /readyz first answers and after `turns` turns of one session, how long it
+    took to be ready, and the turns' latency."""
+    import subprocess
+    import tempfile
+
+    from eval.perf.scale_out import RECOCHAT, Serve, drive
+
+    with tempfile.TemporaryDirectory(prefix="recochat-big-worker-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECOCHAT_")}
+        env.update(
+            RECOCHAT_HOME=str(Path(tmp) / "home"),
+            RECOCHAT_EMBEDDER=f"hash:{DIM}",
+            RECOCHAT_LLM="scripted",
+            RECOCHAT_CHROMA_HOST=chroma.host,
+            RECOCHAT_CHROMA_PORT=str(chroma.port),
+            RECOCHAT_COLLECTION="big",
+            RECOCHAT_RATE_LIMIT="100000/minute",
+            ANONYMIZED_TELEMETRY="False",
+            HF_HUB_OFFLINE="1",
+        )
+        key = subprocess.run(
+            [RECOCHAT, "keys", "create", "big"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        started = time.monotonic()
+        server = Serve(env, Path(tmp) / "serve.log", 1)
+        try:
+            server.wait(3600)
+            ready_s = time.monotonic() - started
+            ready_rss = tree_rss_mb(server.process.pid)
+            load = drive([server.url], key, 1, turns, 1)
+            return {
+                "worker_ready_s": round(ready_s),
+                "worker_rss_ready_mb": round(ready_rss),
+                "worker_rss_after_turns_mb": round(tree_rss_mb(server.process.pid)),
+                "turns": turns,
+                "turn_p50_ms": round(1000 * percentile(load.latencies, 0.5)),
+                "turn_max_ms": round(1000 * max(load.latencies)),
+                "statuses": dict(load.statuses),
+                "load_avg": round(os.getloadavg()[0], 2),
+            }
+        finally:
+            server.stop()
 
 
 def run(args) -> int:
     from eval.perf.services import ChromaServer, ServiceMissing
-    from retrieval import Filter, ItemStore, make_embedder
-
-    def filtered(n: int) -> Filter:
-        return Filter(equals={"category": [f"cat{n % CATEGORIES}"]}, ranges={"price": (None, 100)})
+    from retrieval import ItemStore, make_embedder
 
     try:
         chroma = ChromaServer()
@@ -80,45 +218,56 @@ def run(args) -> int:
         print(e)
         return 2
     rng = np.random.default_rng(0)
+    plain = Exact(unit_vectors(rng, args.queries), None)
+    where = Exact(unit_vectors(rng, args.queries), np.arange(args.queries) % CATEGORIES)
     try:
+        create_collection(chroma, args)
+        print(f"Chroma server at {chroma.host}:{chroma.port}, data in {chroma.dir}", flush=True)
         store = ItemStore.http(chroma.host, chroma.port, make_embedder(f"hash:{DIM}"), "big")
         began, size, built_s = time.monotonic(), 0, 0.0
         for target in sorted(args.sizes):
             started = time.monotonic()
             while size < target and time.monotonic() - began < args.minutes * 60:
                 count = min(BATCH, target - size)
-                insert(store, rng, size, count)
+                insert(store, rng, size, count, [plain, where])
                 size += count
             built_s += time.monotonic() - started
             store.reload()
-            plain, _ = latencies(store, rng, args.queries, None)
-            where, wrong = latencies(store, rng, args.queries, filtered)
+            plain_s, plain_recall, _ = measure(store, plain)
+            where_s, where_recall, wrong = measure(store, where)
             figures = {
                 "items": store.count(),
                 "build_items_per_s": round(size / built_s),
-                "plain_p50_ms": round(1000 * percentile(plain, 0.5), 1),
-                "plain_p95_ms": round(1000 * percentile(plain, 0.95), 1),
-                "where_p50_ms": round(1000 * percentile(where, 0.5), 1),
-                "where_p95_ms": round(1000 * percentile(where, 0.95), 1),
+                "plain_p50_ms": round(1000 * percentile(plain_s, 0.5), 1),
+                "plain_p95_ms": round(1000 * percentile(plain_s, 0.95), 1),
+                "plain_recall": round(plain_recall, 3),
+                "where_p50_ms": round(1000 * percentile(where_s, 0.5), 1),
+                "where_p95_ms": round(1000 * percentile(where_s, 0.95), 1),
+                "where_recall": round(where_recall, 3),
                 "where_violations": wrong,
                 "dense_stage_rss_mb": round(rss_mb(os.getpid())),
                 "chroma_server_rss_mb": round(rss_mb(chroma.proc.pid)),
+                "chroma_disk_mb": round(disk_mb(chroma.dir)),
                 "load_avg": round(os.getloadavg()[0], 2),
             }
             print(
                 f"{figures['items']} items in a Chroma server (built at "
-                f"{figures['build_items_per_s']} items/s): k=50 p50/p95 "
-                f"{figures['plain_p50_ms']}/{figures['plain_p95_ms']} ms, with a where filter "
-                f"{figures['where_p50_ms']}/{figures['where_p95_ms']} ms "
-                f"({wrong} answers broke it); RSS of the dense stage's process "
-                f"{figures['dense_stage_rss_mb']} MB, of the Chroma server "
-                f"{figures['chroma_server_rss_mb']} MB; load average {figures['load_avg']}",
+                f"{figures['build_items_per_s']} items/s): k={K} p50/p95 "
+                f"{figures['plain_p50_ms']}/{figures['plain_p95_ms']} ms, recall@{K} "
+                f"{figures['plain_recall']}; with a where filter "
+                f"{figures['where_p50_ms']}/{figures['where_p95_ms']} ms, recall@{K} "
+                f"{figures['where_recall']} ({wrong} answers broke it); RSS of the dense "
+                f"stage's process {figures['dense_stage_rss_mb']} MB, of the Chroma server "
+                f"{figures['chroma_server_rss_mb']} MB, its disk {figures['chroma_disk_mb']} MB; "
+                f"load average {figures['load_avg']}",
                 flush=True,
             )
             print(json.dumps(figures), flush=True)
             if size < target:
                 print(f"stopped building at {size} items: the {args.minutes} min budget is spent")
                 break
+        if args.worker:
+            print(json.dumps(measure_worker(chroma, args.worker)), flush=True)
     finally:
         chroma.stop()
     return 0
@@ -136,4 +285,17 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--queries", type=int, default=200, help="queries per measurement")
     p.add_argument("--minutes", type=float, default=40, help="building budget")
+    p.add_argument("--ef-construction", type=int, default=40, help="hnsw ef_construction")
+    p.add_argument("--max-neighbors", type=int, default=16, help="hnsw max_neighbors (M)")
+    p.add_argument("--ef-search", type=int, default=100, help="hnsw ef_search")
+    p.add_argument(
+        "--sync-threshold", type=int, default=100_000, help="hnsw sync_threshold (items)"
+    )
+    p.add_argument(
+        "--worker",
+        type=int,
+        default=0,
+        metavar="TURNS",
+        help="then start `recochat serve` on the server and time this many turns",
+    )
     p.set_defaults(func=run)
