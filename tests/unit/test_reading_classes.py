@@ -500,3 +500,29 @@ SEEN_OR_DISLIKED = [
 @pytest.mark.parametrize("case", SEEN_OR_DISLIKED, ids=[c[3] for c in SEEN_OR_DISLIKED])
 def test_a_refusal_with_a_reason_is_seen_a_judgement_is_a_dislike(case):
     check_case(case)
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        # a compound kind said by its head noun alone, the qualifier apart or left out
+        ("a grinder that does fine espresso", "coffee-grinder"),
+        ("show me quiet grinders", "coffee-grinder"),
+        ("a mower for a big lawn", "lawn-mower"),
+    ],
+)
+def test_a_compound_kind_is_found_by_its_head_noun(text, head):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert head in state.head.get("tags", []), state.head
+
+
+def test_a_head_noun_that_only_ends_an_adjective_names_nothing():
+    from helpers.trackers import TRACKERS
+
+    # "oven-safe" ends in "safe", which no title ends in: no item is "safe" by that tag
+    assert TRACKERS["shop"].lexicon.find_words(["safe"]) == []
