@@ -104,7 +104,8 @@ REFINE = re.compile(
 
 # Feedback on an item: cue → kind. Checked per clause, longest cue wins.
 SEEN = re.compile(
-    r"\b(i(?:'ve| have)? (?:already |just )?(?:seen|watched|read|saw)|(?:seen|watched|read) "
+    r"\b((?:i|we|they|he|she)(?:'ve| have| has)? (?:already |just )?(?:seen|watched|read|saw)|"
+    r"(?:seen|watched|read) "
     r"(?:it|that|this|them|those|these|both|all)|already (?:seen|watched|read|have|own|bought|"
     r"got)|i (?:already )?(?:own|have) (?:it|that|this|them|those|one)|got (?:it|that|one) "
     r"already|have (?:it|that|one) already|(?:seen|watched) (?:it|that) already|seen it|"

@@ -526,3 +526,22 @@ def test_a_head_noun_that_only_ends_an_adjective_names_nothing():
 
     # "oven-safe" ends in "safe", which no title ends in: no item is "safe" by that tag
     assert TRACKERS["shop"].lexicon.find_words(["safe"]) == []
+
+
+SEEN_LISTS = [
+    # several titles after one cue: each item of the list takes the cue
+    ("movies", [], None, "already watched titanic and paddington", {"seen_ids": ["m17", "m27"]}),
+    ("movies", [], None, "seen hereditary, interstellar", {"seen_ids": ["m24", "m22"]}),
+    (
+        "movies",
+        [],
+        None,
+        "we've seen inception, hereditary and paddington",
+        {"seen_ids": ["m07", "m24", "m27"]},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SEEN_LISTS, ids=[c[3] for c in SEEN_LISTS])
+def test_every_title_of_a_list_after_one_cue_is_read(case):
+    check_case(case)
