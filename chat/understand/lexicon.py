@@ -162,10 +162,13 @@ class FacetLexicon:
     def known_word(self, word: str) -> bool:
         return word in COMMON_WORDS or self.vocabulary.get(word, 0) > 0
 
-    def find(self, tokens: list[Token], skip: Set[int] = frozenset()) -> list[ValueHit]:
+    def find(
+        self, tokens: list[Token], skip: Set[int] = frozenset(), *, fuzzy: bool = True
+    ) -> list[ValueHit]:
         """Facet values named in `tokens`, longest first; token indexes in `skip`
-        (already read as a title, a price …) are left alone."""
-        return self.find_words([t.text for t in tokens], skip)
+        (already read as a title, a price …) are left alone. Without `fuzzy` no word
+        is read as a misspelling (a Spanish "menos" is no typo of "men")."""
+        return self.find_words([t.text for t in tokens], skip, fuzzy=fuzzy)
 
     def spells(self, form: tuple[str, ...], value: str) -> bool:
         """Do these words spell the value itself (any of its forms), rather than a
@@ -177,7 +180,9 @@ class FacetLexicon:
     def has_form(self, form: tuple[str, ...]) -> bool:
         return form in self.index
 
-    def find_words(self, words_: list[str], skip: Set[int] = frozenset()) -> list[ValueHit]:
+    def find_words(
+        self, words_: list[str], skip: Set[int] = frozenset(), *, fuzzy: bool = True
+    ) -> list[ValueHit]:
         hits: list[ValueHit] = []
         i = 0
         while i < len(words_):
@@ -196,10 +201,10 @@ class FacetLexicon:
                     i += n
                     break
             if not matched:
-                fuzzy = self._fuzzy(words_[i])
-                if not fuzzy and i and words_[i - 1] in NAME_CUES:
-                    fuzzy = self._fuzzy_name(words_[i])
-                hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in fuzzy]
+                near = self._fuzzy(words_[i]) if fuzzy else []
+                if fuzzy and not near and i and words_[i - 1] in NAME_CUES:
+                    near = self._fuzzy_name(words_[i])
+                hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in near]
                 i += 1
         return hits
 

@@ -97,6 +97,8 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
     confident (then the LLM is not asked)."""
     if msg.unsupported or msg.problem or msg.option or msg.reset:
         return None
+    if msg.written_in and msg.intent != "feedback":
+        return f"written in {msg.written_in}: the catalog's words are English"
     if msg.intent == "unclear":
         return "no word of the message is catalog vocabulary"
     if msg.intent not in ("recommend", "refine"):
@@ -179,7 +181,9 @@ def merge(
         else:
             msg.notes.append(f"{said}; nothing used")
         return msg
-    glossed = read_message(vocab, state, f"{msg.text}. {gloss}")
+    # a message in another language is read in the gloss's English alone: its own
+    # words would only blur the dense query of an English catalog
+    glossed = read_message(vocab, state, gloss if msg.written_in else f"{msg.text}. {gloss}")
     glossed.text = msg.text
     glossed.notes = [*msg.notes, f"{said}; read as: {gloss}"]
     return glossed
@@ -193,11 +197,21 @@ def _gloss(
         return ""
     parts = []
     thing = reading.thing
-    if thing and not _has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
+    if (
+        thing
+        and (msg.written_in or not _has_kind(vocab, state, msg))
+        and vocab.lexicon.find(tokenize(thing))
+    ):
         parts.append(thing)
     price = vocab.ranges.price
-    if price and not any(r.facet == price for r in msg.reading.ranges):
-        low, high = (p if _backed(p, msg.prepared) else None for p in reading.prices)
+    read = [(r.low, r.high) for r in msg.reading.ranges if r.facet == price]
+    if price and (msg.written_in or not read):
+        # the rules' price of a message read in its gloss alone goes into the gloss
+        low, high = (
+            read[0]
+            if read
+            else tuple(p if _backed(p, msg.prepared) else None for p in reading.prices)
+        )
         if low is not None or high is not None:
             if low is not None and high is not None and low <= high:
                 parts.append(f"between ${low:g} and ${high:g}")

@@ -32,7 +32,12 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
         prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
         low = low[: reset.start()] + blank + low[reset.end() :]
     msg = MessageReading(
-        text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
+        text,
+        prepared,
+        tokenize(prepared),
+        detected.language,
+        detected.unsupported_script,
+        detected.written_in,
     )
     msg.reset = bool(reset)
     msg.reading = tracker.ranges.read(low)
@@ -98,7 +103,9 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in _one_role_per_name(tracker, tracker.lexicon.find(msg.tokens, skip=used)):
+    for hit in _one_role_per_name(
+        tracker, tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
+    ):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"

@@ -29,6 +29,7 @@ class MessageReading:
     tokens: list[Token]
     language: str | None
     unsupported: str | None
+    written_in: str | None = None  # a Latin-script language besides English ("es")
     intent: str = "recommend"
     values: list[tuple[ValueHit, str]] = field(default_factory=list)  # (hit, "+"|"hard"|…)
     reading: Reading = field(default_factory=Reading)
