@@ -182,6 +182,11 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "who is in",
         "who's in",
         "who stars",
+        "who plays",
+        "lead",
+        "leads",
+        "lead actor",
+        "lead actress",
     ),
     "writer": ("writer", "written by", "screenplay", "who wrote"),
     "author": ("author", "who wrote", "written by"),
@@ -219,7 +224,11 @@ def attributes_asked(text: str, fields: set[str]) -> list[str]:
 
 
 def is_question(text: str) -> bool:
-    return text.rstrip().endswith("?") or bool(QUESTION_START.search(text))
+    """Ends with a question mark, or a sentence of it opens like a question ("ok the
+    black one then. what does it cost")."""
+    if text.rstrip().endswith("?"):
+        return True
+    return any(QUESTION_START.search(s) for s in re.split(r"[.!;]\s+", text))
 
 
 def feedback_kind(clause: str) -> str | None:

@@ -381,6 +381,9 @@ def _is_item_question(
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:
                 explicit = found
+            if not explicit and msg.fields and _curt(msg, low):
+                # "price?", "and the colour?": the item talked about, else all on screen
+                explicit = [state.focus] if state.focus else list(state.shown)
     if not explicit:
         return False
     # "what's the difference between the first and second one?": a question that points
@@ -392,6 +395,19 @@ def _is_item_question(
         msg.targets = explicit
         return True
     return False
+
+
+# words a curt question about a field may have besides the field's own
+_CURT_WORDS = frozenset(
+    "and what about the its it's its their whats what's how much so ok okay also then".split()
+)
+
+
+def _curt(msg: MessageReading, low: str) -> bool:
+    """A question that is little more than a field's name ("price?", "and colour?",
+    "what about weight"): it asks about what is on screen, whatever it names."""
+    rest = [t.text for t in msg.tokens if t.text not in _CURT_WORDS]
+    return len(rest) <= 2 and not msg.titles
 
 
 def _bare_reference(msg: MessageReading) -> bool:

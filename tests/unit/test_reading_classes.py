@@ -73,6 +73,11 @@ PRICES = [
     ("shop", [], None, "a novel about seven brothers", {"no_range": ["price"]}),
     ("shop", [], None, "a tent for two people", {"no_range": ["price"]}),
     ("shop", [], None, "I like the first one", {"no_range": ["price"]}),
+    # banknotes by name, and an amount marked as money with no cue: a budget
+    ("shop", [], None, "a scarf for under a tenner", {"ranges": {"price": [None, 10.0]}}),
+    ("shop", [], None, "socks, a fiver tops", {"ranges": {"price": [None, 5.0]}}),
+    ("shop", [], None, "a vase for my aunt, perhaps 40 quid", {"ranges": {"price": [None, 40.0]}}),
+    ("shop", [], None, "a wallet for my brother. $35?", {"ranges": {"price": [None, 35.0]}}),
     # Chinese amounts in numerals
     ("shop", [], None, "五百元以下的椅子", {"ranges": {"price": [None, 500.0]}}),
     ("shop", [], None, "一百五十块左右的背包", {"ranges": {"price": [120.0, 180.0]}}),
@@ -545,3 +550,50 @@ SEEN_LISTS = [
 @pytest.mark.parametrize("case", SEEN_LISTS, ids=[c[3] for c in SEEN_LISTS])
 def test_every_title_of_a_list_after_one_cue_is_read(case):
     check_case(case)
+
+
+CURT_QUESTIONS = [
+    # little more than a field's name, while items are on screen: about them
+    ("shop", [], "two", "weight?", {"intent": "question", "targets": ["kit-007", "kit-009"]}),
+    (
+        "shop",
+        [],
+        "two",
+        "and the material?",
+        {"intent": "question", "targets": ["kit-007", "kit-009"]},
+    ),
+    # a question in a second sentence, about an item picked by its colour
+    (
+        "shop",
+        [],
+        "earbuds",
+        "right. how long does the battery of the first one last",
+        {"intent": "question", "targets": ["el-003"]},
+    ),
+    # a field's name inside a request is no question
+    ("shop", [], "two", "a lighter one in steel, what weight?", {"intent": "recommend"}),
+]
+
+
+@pytest.mark.parametrize("case", CURT_QUESTIONS, ids=[c[3] for c in CURT_QUESTIONS])
+def test_curt_questions_are_about_the_items_on_screen(case):
+    check_case(case)
+
+
+def test_who_plays_the_lead_asks_for_the_stars():
+    from chat.understand.intents import attributes_asked
+
+    assert attributes_asked("who plays the lead in it?", {"stars", "title"}) == ["stars"]
+
+
+def test_an_answer_checks_each_value_once_and_not_the_word_of_the_field_asked():
+    from helpers.trackers import TRACKERS
+
+    from chat.dialogue.acts import answer
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = DialogueState(shown=["el-003", "el-005", "el-004"])
+    msg = tracker.read(state, "the first one, how many hours of battery does it have?")
+    text = answer(msg, tracker.metas, "en")
+    assert "listed as battery" not in text and "hours" in text
