@@ -6,7 +6,6 @@ session.py, because it streams the LLM's copy."""
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import chat.dialogue.phrases as phrases
