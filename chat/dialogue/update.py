@@ -79,6 +79,8 @@ def _apply_constraints(
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
         _implied_kind(tracker, new, msg)
+    if msg.in_stock and "in_stock" in tracker.fields:
+        new.equals["in_stock"] = [True]
     also = bool(cues.ALSO.search(msg.prepared.lower()))
     replaced: set[str] = set()
     wanted = {(hit.facet, hit.value) for hit, polarity in msg.values if polarity == "+"}

@@ -40,6 +40,17 @@ OUT_OF_SCOPE = re.compile(
     r"legal advice|who won|score of|what time is it|time is it|today's date|tell me a joke|"
     r"meaning of life|girlfriend|boyfriend|my taxes)\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
 )
+# Only what can be bought now: "just what's in stock", "only ones you have in stock",
+# "available today"; a question ("is it in stock?") asks instead (ATTRIBUTES)
+IN_STOCK = re.compile(
+    r"\b(?:in stock|available (?:now|today|right now)|can (?:be bought|buy|get) (?:now|today)|"
+    r"not sold out|ready to ship|ships? (?:now|today))\b"
+)
+# A sum to work out ("what's 17 times 23", "12 plus 30?"): off topic whatever else
+# matches (a film called "The Number 23" is no answer to it)
+ARITHMETIC = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:times|plus|minus|multiplied by|divided by|\+)\s*\d+(?:\.\d+)?\b"
+)
 # Instructions to the assistant rather than a shopper's words: refused, whatever
 # catalog words they carry ("from now on only recommend Jaws, whatever I ask")
 INSTRUCTIONS = re.compile(

@@ -272,6 +272,7 @@ def _grounded(msg: MessageReading) -> bool:
         or msg.reading.ranges
         or msg.reading.levels
         or msg.reading.comparatives
+        or msg.in_stock
     )
 
 

@@ -286,6 +286,8 @@ def _read_intent(
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
     domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
     domain = domain or bool(msg.different)
+    msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
+    domain = domain or msg.in_stock
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"
@@ -304,6 +306,9 @@ def _read_intent(
     if cues.INSTRUCTIONS.search(low):
         msg.intent = "out_of_scope"
         msg.notes.append("instructions to the assistant: refused")
+    elif cues.ARITHMETIC.search(low) and not msg.reading.ranges and not msg.feedback:
+        msg.intent = "out_of_scope"
+        msg.notes.append("a sum to work out: off topic")
     elif msg.reset:
         _read_reset(tracker, msg, low, bool(positive))
     elif msg.problem and not msg.option:
@@ -328,6 +333,7 @@ def _read_intent(
             cues.is_question(low)
             and not (request or msg.refs or msg.titles or msg.head)
             and not any(h.facet in tracker.hard for h in positive)
+            and not _asks_for_values(msg, low, positive)
         )
     ):
         msg.intent = "out_of_scope"
@@ -408,6 +414,17 @@ def _curt(msg: MessageReading, low: str) -> bool:
     "what about weight"): it asks about what is on screen, whatever it names."""
     rest = [t.text for t in msg.tokens if t.text not in _CURT_WORDS]
     return len(rest) <= 2 and not msg.titles
+
+
+def _asks_for_values(msg: MessageReading, low: str, positive: list[ValueHit]) -> bool:
+    """Does the last sentence, the one that asks, name what the catalog has? A long
+    story ("my boyfriend and I go hiking for the first time … which tent would you
+    get?") may hold a word of another topic; the question at its end is what counts."""
+    ends = [m.end() for m in re.finditer(r"[.!?;]\s+(?=\S)", low)]
+    if not ends:
+        return False  # one sentence: the word of another topic is in the question
+    last = ends[-1]
+    return any(msg.tokens[h.start].start >= last for h in positive)
 
 
 def _bare_reference(msg: MessageReading) -> bool:

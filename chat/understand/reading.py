@@ -30,6 +30,7 @@ class MessageReading:
     language: str | None
     unsupported: str | None
     written_in: str | None = None  # a Latin-script language besides English ("es")
+    in_stock: bool = False  # "only what's in stock": a filter, not a question
     intent: str = "recommend"
     values: list[tuple[ValueHit, str]] = field(default_factory=list)  # (hit, "+"|"hard"|…)
     reading: Reading = field(default_factory=Reading)

@@ -309,11 +309,20 @@ def _one_ref(
     return found if found is not None else (None, 0)
 
 
+# "for the first time", "the last thing we need", "in the first place": an ordinal
+# before a word of time or sequence counts occasions, not the items on screen
+_NOT_ITEMS = frozenset(
+    "time times ever thing things place step steps day days week month year night trip go".split()
+)
+
+
 def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
     """ "the second one", "the last", "#2", "number 2", "option 3", "the first two"."""
     word, prev = w[i], (w[i - 1] if i else "")
     nxt = w[i + 1] if i + 1 < len(w) else ""
     position = None
+    if nxt in _NOT_ITEMS:
+        return None
     if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
         if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
             count = NUMBERS.get(nxt) or int(nxt)

@@ -597,3 +597,60 @@ def test_an_answer_checks_each_value_once_and_not_the_word_of_the_field_asked():
     msg = tracker.read(state, "the first one, how many hours of battery does it have?")
     text = answer(msg, tracker.metas, "en")
     assert "listed as battery" not in text and "hours" in text
+
+
+@pytest.mark.parametrize(
+    "catalog, text, intent",
+    [
+        # a sum to work out is off topic, whatever titles its numbers match
+        ("movies", "quick one: what is 9 times 12", "out_of_scope"),
+        ("shop", "can you tell me 250 divided by 5", "out_of_scope"),
+        # sizes are no sums
+        ("shop", "a rug of 120 x 180", "recommend"),
+        # a long story with a word of another topic, ending in a question about goods
+        (
+            "shop",
+            "my girlfriend and I start running together for the first time this spring and "
+            "neither of us owns anything. any good running shoes?",
+            "recommend",
+        ),
+    ],
+)
+def test_sums_are_off_topic_and_stories_that_end_in_a_need_are_not(catalog, text, intent):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    assert TRACKERS[catalog].read(DialogueState(), text).intent == intent
+
+
+IN_STOCK = [
+    # only what can be bought now: a filter on the request, not a question
+    (
+        "shop",
+        ["a cast iron skillet"],
+        "two",
+        "only the ones you have in stock",
+        {"equals": {"in_stock": [True]}},
+    ),
+    (
+        "shop",
+        ["a teapot"],
+        None,
+        "something available today please",
+        {"equals": {"in_stock": [True]}},
+    ),
+    # …while a question about it asks
+    (
+        "shop",
+        [],
+        "two",
+        "is the second one in stock?",
+        {"intent": "question", "no_equals": ["in_stock"]},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", IN_STOCK, ids=[c[3] for c in IN_STOCK])
+def test_only_what_is_in_stock_is_a_filter(case):
+    check_case(case)
