@@ -34,7 +34,7 @@ from chat.events import (
 )
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
-from chat.recommend import ranked_cards, shortlist
+from chat.recommend import in_order, ranked_cards, shortlist
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -275,10 +275,15 @@ class Session:
         if recalled is None:
             with stage("recall"):
                 recalled = self._recall(state, stages)
+        k = self.config.recommend_k
         with stage("rank", **{"recochat.candidates": len(recalled.items)}):
-            found = ranked_cards(
-                self.recommender, recalled, state, self.config.recommend_k, timings=stages
-            )
+            if state.order:  # "cheapest first": the order of every match, not of the best k
+                found = ranked_cards(
+                    self.recommender, recalled, state, len(recalled.items), timings=stages
+                )
+                found = in_order(found, state.order, state.order_limit or k)
+            else:
+                found = ranked_cards(self.recommender, recalled, state, k, timings=stages)
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)

@@ -79,6 +79,8 @@ def _apply_constraints(
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
         _implied_kind(tracker, new, msg)
+    if msg.order:
+        new.order, new.order_limit = list(msg.order), msg.order_limit
     if msg.in_stock and "in_stock" in tracker.fields:
         new.equals["in_stock"] = [True]
     also = bool(cues.ALSO.search(msg.prepared.lower()))

@@ -46,6 +46,51 @@ IN_STOCK = re.compile(
     r"\b(?:in stock|available (?:now|today|right now)|can (?:be bought|buy|get) (?:now|today)|"
     r"not sold out|ready to ship|ships? (?:now|today))\b"
 )
+# An order for the list: "cheapest first", "sorted by price, high to low", "best rated
+# first"; "just the cheapest one" also asks for one item. Words → (field, descending).
+_ORDER_WORDS = {
+    "cheapest": ("price", False),
+    "least expensive": ("price", False),
+    "lowest price": ("price", False),
+    "lowest priced": ("price", False),
+    "priciest": ("price", True),
+    "most expensive": ("price", True),
+    "best rated": ("rating", True),
+    "highest rated": ("rating", True),
+    "top rated": ("rating", True),
+    "newest": ("year", True),
+    "latest": ("year", True),
+    "oldest": ("year", False),
+}
+_ORDER_FIELDS = {"price": "price", "cost": "price", "rating": "rating", "reviews": "rating"}
+_ORDER_FIELDS |= {"year": "year", "date": "year", "release": "year"}
+_SUPERLATIVE = "|".join(w.replace(" ", r"[- ]") for w in _ORDER_WORDS)
+ORDER = re.compile(
+    rf"\b(?P<word>{_SUPERLATIVE})\s+(?:ones?\s+)?(?:first|on top|at the top)\b"
+    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed)\s+(?:them\s+|it\s+)?by\s+"
+    rf"(?P<field>{'|'.join(_ORDER_FIELDS)})"
+    rf"(?:\s*,?\s*(?P<way>low to high|high to low|lowest first|highest first|ascending|descending))?\b"
+    rf"|\b(?:just|only)\s+(?:show me\s+|give me\s+)?the\s+(?P<one>{_SUPERLATIVE})(?:\s+one)?\b"
+)
+
+
+def order_asked(text: str) -> tuple[re.Match[str], str, bool, bool] | None:
+    """The order asked for the list: (where it is said, field, descending, just one)."""
+    m = ORDER.search(text)
+    if m is None:
+        return None
+    word = m.group("word") or m.group("one")
+    if word:
+        field, down = _ORDER_WORDS[word.replace("-", " ")]
+        return m, field, down, bool(m.group("one"))
+    field = _ORDER_FIELDS[m.group("field")]
+    way = m.group("way") or ""
+    down = way in ("high to low", "highest first", "descending") or (
+        field != "price" and way not in ("low to high", "lowest first", "ascending")
+    )
+    return m, field, down, False
+
+
 # A sum to work out ("what's 17 times 23", "12 plus 30?"): off topic whatever else
 # matches (a film called "The Number 23" is no answer to it)
 ARITHMETIC = re.compile(

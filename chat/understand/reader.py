@@ -40,6 +40,16 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
         detected.written_in,
     )
     msg.reset = bool(reset)
+    asked = cues.order_asked(low)
+    if asked:  # read as an order, not as words: "cheapest" sets no price level here
+        m, name, down, one = asked
+        role = {"price": tracker.ranges.price, "year": tracker.ranges.year}.get(name, name)
+        if role in tracker.fields:
+            msg.order, msg.order_limit = [role, "desc" if down else "asc"], (1 if one else None)
+            blank = "." + " " * (m.end() - m.start() - 1)
+            prepared = prepared[: m.start()] + blank + prepared[m.end() :]
+            low = low[: m.start()] + blank + low[m.end() :]
+            msg.prepared, msg.tokens = prepared, tokenize(prepared)
     msg.reading = tracker.ranges.read(low)
     # token positions already read: each word is read once, in the order of the docstring
     used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
@@ -287,7 +297,7 @@ def _read_intent(
     domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
-    domain = domain or msg.in_stock
+    domain = domain or msg.in_stock or bool(msg.order)
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"

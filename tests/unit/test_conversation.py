@@ -234,3 +234,16 @@ def test_only_the_thing_asked_for_is_shown_however_few(app):
     assert plain == ["a5"]
     limited = shown(run(app.session(), "a puzzle under $30"))
     assert limited == ["a5"]
+
+
+def test_an_order_asked_sorts_what_is_shown_and_just_the_first_keeps_one(app):
+    metas = app.store.all_metas()
+    price = {i: metas[i]["price"] for i in metas}
+    rating = {i: metas[i]["rating"] for i in metas}
+    session = app.session()
+    dearest = shown(run(session, "a waterproof camping tent, priciest first"))
+    assert "a1" in dearest and dearest == sorted(dearest, key=price.get, reverse=True)
+    cheapest = shown(run(session, "sort them by price, low to high"))
+    assert cheapest == sorted(cheapest, key=price.get) and len(cheapest) > 1
+    best = shown(run(session, "only the best rated one"))
+    assert best == [max(cheapest, key=rating.get)]

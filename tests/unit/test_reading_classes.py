@@ -654,3 +654,23 @@ IN_STOCK = [
 @pytest.mark.parametrize("case", IN_STOCK, ids=[c[3] for c in IN_STOCK])
 def test_only_what_is_in_stock_is_a_filter(case):
     check_case(case)
+
+
+@pytest.mark.parametrize(
+    "text, order, limit",
+    [
+        ("lamps, most expensive first", ["price", "desc"], None),
+        ("list them by rating", ["rating", "desc"], None),
+        ("ordered by cost, lowest first", ["price", "asc"], None),
+        ("only give me the top-rated one", ["rating", "desc"], 1),
+        ("a cheap lamp", [], None),  # a price level, no order
+    ],
+)
+def test_an_order_for_the_list_is_read(text, order, limit):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert (state.order, state.order_limit) == (order, limit)
