@@ -37,6 +37,7 @@ import chat.understand.intents as cues
 import prompts
 from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
+from chat.understand.ranges import amounts
 from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
@@ -110,7 +111,7 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
         return "nothing in the message is catalog vocabulary"
     if msg.intent == "recommend" and not _has_kind(vocab, state, msg):
         return "no kind of item recognised"
-    if re.search(r"\d", low) and not any(r.facet == vocab.ranges.price for r in msg.reading.ranges):
+    if amounts(low) and not any(r.facet == vocab.ranges.price for r in msg.reading.ranges):
         return "a number that was not read as a price"
     return None
 
@@ -258,8 +259,9 @@ def _backed(price: float | None, text: str) -> bool:
     digits, in number words ("under two hundred")?"""
     if price is None:
         return False
-    written = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
-    return price in written if written else bool(_NUMBER_WORDS.search(text))
+    if re.search(r"\d", text):  # digits: one of its amounts, not a count ("for 2 ppl")
+        return price in amounts(text)
+    return bool(_NUMBER_WORDS.search(text))
 
 
 def _grounded(msg: MessageReading) -> bool:

@@ -18,7 +18,8 @@ from retrieval import Facet
 
 _UNITS = (
     r"hours?|hrs?|h|min|mins|minutes|kg|g|lbs?|years?|yrs?|l|ml|cm|mm|m|inch|inches|gb|tb|w|"
-    r"pieces|pcs|pages|players|stars?|ratings?|reviews?|people|person|persons|litres?|liters?|%"
+    r"pieces|pcs|pages|players|stars?|ratings?|reviews?|people|person|persons|ppl|pax|guests|"
+    r"kids|adults|litres?|liters?|%"
 )
 _CUR = r"(?:[$€£¥]\s?)"
 _AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d{1,2})?)"
@@ -237,6 +238,13 @@ def spell_numbers(text: str) -> tuple[str, tuple[list[int], list[int]]]:
     starts.append(len(text))
     ends.append(len(text))
     return "".join(out), (starts, ends)
+
+
+def amounts(text: str) -> list[float]:
+    """The numbers of `text` that may be money: not a count or a measure ("2 ppl",
+    "5 kg", "3 hours")."""
+    found = re.finditer(rf"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)(?!\d|\s*(?:{_UNITS})\b)", text.lower())
+    return [_money(m.group(1)) for m in found]
 
 
 def _money(text: str) -> float:

@@ -209,3 +209,9 @@ def test_a_message_in_another_language_is_read_in_the_models_english_gloss():
     assert state.head.get("tags") == ["kettle"] and state.ranges["price"] == [None, 60.0]
     assert "red" in state.equals.get("color", []) + state.liked.get("color", [])
     assert "bollitore" not in state.query_text()
+
+
+@pytest.mark.parametrize("text", ["a tent for 4 ppl", "a dinner set for 6 guests"])
+def test_a_count_of_people_is_no_price_the_model_may_give(text):
+    msg, _ = reading(text, answer("shop", 0, "", None, int(text.split()[-2])))
+    assert not [r for r in msg.reading.ranges if r.facet == "price"]
