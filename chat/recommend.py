@@ -109,6 +109,24 @@ def ranked_cards(
     return Found(ranked.items, tell_apart(cards, [i.meta for i in ranked.items]))
 
 
+def in_order(found: Found, order: list[str], k: int) -> Found:
+    """The first k of the found items in the order asked ([field, "asc" | "desc"]);
+    items without the field go last, and ties keep the ranking's order."""
+    name, way = order
+    have = [(i, c) for i, c in zip(found.items, found.cards, strict=True) if _number(i.meta, name)]
+    rest = [
+        (i, c) for i, c in zip(found.items, found.cards, strict=True) if not _number(i.meta, name)
+    ]
+    have.sort(key=lambda pair: float(pair[0].meta[name]), reverse=way == "desc")
+    kept = (have + rest)[:k]
+    return Found([i for i, _ in kept], [c for _, c in kept])
+
+
+def _number(meta: dict, name: str) -> bool:
+    value = meta.get(name)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def search(
     recommender: Recommender,
     state: DialogueState,

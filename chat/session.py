@@ -34,7 +34,7 @@ from chat.events import (
 )
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
-from chat.recommend import ranked_cards, shortlist
+from chat.recommend import in_order, ranked_cards, shortlist
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -157,9 +157,9 @@ class Session:
         self, state: DialogueState, stages: dict[str, float]
     ) -> tuple[Shortlist | None, int]:
         """How many items pass the constraints, and the shortlist when any do. When
-        enough of them are the thing asked for (the head noun), only those are; when
-        the user set a limit (a price, a weight …), any number of them is enough: the
-        limit was set for that thing, and other kinds within it are not what was asked."""
+        any of them is the thing asked for (the head noun), only those are: one
+        daypack is a better answer than a daypack beside a hammock, and fewer cards
+        say that there are only so many. Other kinds come only when none is."""
         state.head_only = False
         pool = self.policy.pool_size(state.filter())
         if not pool and state.passed:  # passed over everything: start the round again
@@ -168,10 +168,9 @@ class Session:
         if pool and state.head:
             state.head_only = True
             narrowed = self.policy.pool_size(state.filter())
-            limited = any(bound is not None for v in state.ranges.values() for bound in v)
-            if narrowed >= (1 if limited else self.config.recommend_k):
+            if narrowed:
                 pool = narrowed
-            else:  # one camping stove: show it among the closest others
+            else:  # none of the thing passes: the closest others, as the policy says
                 state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
 
@@ -276,10 +275,15 @@ class Session:
         if recalled is None:
             with stage("recall"):
                 recalled = self._recall(state, stages)
+        k = self.config.recommend_k
         with stage("rank", **{"recochat.candidates": len(recalled.items)}):
-            found = ranked_cards(
-                self.recommender, recalled, state, self.config.recommend_k, timings=stages
-            )
+            if state.order:  # "cheapest first": the order of every match, not of the best k
+                found = ranked_cards(
+                    self.recommender, recalled, state, len(recalled.items), timings=stages
+                )
+                found = in_order(found, state.order, state.order_limit or k)
+            else:
+                found = ranked_cards(self.recommender, recalled, state, k, timings=stages)
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)

@@ -33,6 +33,8 @@ TOPIC_FIELDS = (
     "anchors",
     "head",
     "head_only",
+    "order",
+    "order_limit",
     "passed",
     "asked",
     "answered",
@@ -70,6 +72,10 @@ class DialogueState:
     # only items that are the thing asked for: set per turn when enough of them pass
     # the other constraints (Session._retrieve), so "an electric kettle" shows kettles
     head_only: bool = False
+    # "cheapest first": the shown items sorted by [field, "asc" | "desc"]; "just the
+    # cheapest one": only the first of them (order_limit 1)
+    order: list[str] = field(default_factory=list)
+    order_limit: int | None = None
     passed: list[str] = field(default_factory=list)  # shown, then "something else" in this topic
     # what the user said about items; never reset by a new topic
     liked_ids: list[str] = field(default_factory=list)

@@ -5,6 +5,7 @@ session.py, because it streams the LLM's copy."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import chat.dialogue.phrases as phrases
@@ -113,7 +114,16 @@ def smalltalk(msg: MessageReading, language: str) -> str:
 def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str) -> str:
     """Questions about items, answered from their catalog records only."""
     out = []
-    checks = [h for h, p in msg.values if p == "+"]
+    # a value is checked once, and not when its word names the field asked ("how many
+    # hours of battery": battery_hours is asked, no item is asked to be "battery")
+    asked = " ".join(f.replace("_", " ") for f in msg.fields)
+    checks = list(
+        {
+            h.value.lower(): h
+            for h, p in msg.values
+            if p == "+" and not re.search(rf"\b{re.escape(h.value.lower())}\b", asked)
+        }.values()
+    )
     for item_id in msg.targets:
         meta = metas.get(item_id)
         if meta is None:

@@ -79,9 +79,20 @@ def _apply_constraints(
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
         _implied_kind(tracker, new, msg)
+    if msg.order:
+        new.order, new.order_limit = list(msg.order), msg.order_limit
+    if msg.in_stock and "in_stock" in tracker.fields:
+        new.equals["in_stock"] = [True]
     also = bool(cues.ALSO.search(msg.prepared.lower()))
     replaced: set[str] = set()
+    wanted = {(hit.facet, hit.value) for hit, polarity in msg.values if polarity == "+"}
+    refused_ends = {hit.end for hit, polarity in msg.values if polarity != "+"}
     for hit, polarity in msg.values:
+        if polarity != "+" and (
+            (hit.facet, hit.value) in wanted
+            or (hit.start in refused_ends and _compound_head(tracker, msg, hit))
+        ):
+            continue  # "no blade grinders": a variety of the thing is refused, not the thing
         _apply_value(tracker, new, msg, hit, polarity, also, replaced)
     _apply_ranges(tracker, state, new, msg)
 
@@ -156,6 +167,12 @@ def _describes(tracker: CatalogVocabulary, word: str) -> bool:
         and tracker.names_things(word)
         and not is_everyday_word(word)
     )
+
+
+def _compound_head(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
+    """Is the hit a compound value said by its head noun alone ("grinders")?"""
+    said = tuple(t.text for t in msg.tokens[hit.start : hit.end])
+    return said in tracker.lexicon.compound_heads
 
 
 def _spelled_head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:

@@ -12,6 +12,9 @@ module checks the other things a small model gets wrong while sounding sure:
   - links and e-mail addresses (catalog text is data: a reply never sends the
     customer anywhere), and words lifted from instructions that were planted in
     catalog text ("visit evil.example", "the shop is closing tomorrow");
+  - a list of what the user "asked for" with values they did not ask for and the
+    ranking did not match (a worked example's word, a dump of the item's tags),
+    or with a value said twice;
   - a word going round in variants ("beach, beach-themed, beach-inspired"), or a
     phrase said twice in a row ("fits your budget; fits your budget");
   - and it reports which card the reply leads with (`lead`): the ranking's best
@@ -84,6 +87,7 @@ class ItemFacts:
     title: str
     text: str  # price, facts, reasons
     rating: float | None = None
+    reasons: str = ""  # why it fits, as the ranking said it
 
 
 def check_claims(
@@ -109,6 +113,8 @@ def check_claims(
     if name := _invented_name(reply, known, partial):
         claims.append(Claim("invented_name", f'"{name}" is not in the facts given; leave it out.'))
     claims += _attribution(reply, items, request, partial)
+    if unasked := _unasked(reply, items, request):
+        claims.append(Claim("unasked", unasked))
     if loop := _variant_loop(reply, [i.title for i in items]) or _said_twice(reply):
         claims.append(Claim("variant_loop", f'Do not repeat "{loop}" in different forms.'))
     return claims
@@ -209,6 +215,32 @@ def _attribution(
             if not number_allowed(value, own):
                 return [Claim("wrong_item", f"{value:g} is not a figure of {title}.")]
     return []
+
+
+# "what you asked for (a, b)", "the things you wanted (a and b)": the user's own wishes
+_ASKED = re.compile(
+    r"\b(?:asked for|you wanted|you want|you described|your request|you mentioned)\W{0,3}\(([^()]*)\)",
+    re.I,
+)
+
+
+def _unasked(reply: str, items: Sequence[ItemFacts], request: str) -> str | None:
+    """A list of what the user asked for must hold only their words or the values the
+    ranking matched, each once; a value from elsewhere (the worked example's "reading",
+    the item's other tags) puts words in the user's mouth."""
+    matched = " ".join(i.reasons or i.text for i in items)
+    known = _words(request) | _words(matched)
+    for m in _ASKED.finditer(reply):
+        values = [v.strip().lower() for v in re.split(r",|\band\b|;", m.group(1)) if v.strip()]
+        for n, value in enumerate(values):
+            if value in values[:n]:
+                return f'You listed "{value}" twice; name what the customer asked for once.'
+            if not _words(value) <= known:
+                return (
+                    f'The customer did not ask for "{value}"; say only what they asked for '
+                    "or what the items match."
+                )
+    return None
 
 
 def _lifted(reply: str, withheld: Sequence[str]) -> str | None:

@@ -68,6 +68,13 @@ class CopyResult:
     trimmed: bool = False  # the model's sentences after a wrong one were cut off
     started: float = 0.0  # perf_counter() when writing began
 
+    def take(self, attempt: _Attempt, source: str) -> None:
+        """An attempt that passed becomes the reply, with what was cut off of it."""
+        self.text, self.source = attempt.text, source
+        self.trimmed = bool(attempt.trimmed)
+        if attempt.trimmed:
+            self.problems.append("cut off: " + "; ".join(attempt.trimmed))
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -115,7 +122,9 @@ class CopyWriter:
         return Grounding(
             request,
             [
-                ItemFacts(c.title, f"{i['price']} {i['facts']} {i['reasons']}", c.rating)
+                ItemFacts(
+                    c.title, f"{i['price']} {i['facts']} {i['reasons']}", c.rating, i["reasons"]
+                )
                 for c, i in zip(cards, shown, strict=True)
             ],
             withheld,
@@ -178,10 +187,7 @@ class CopyWriter:
         yield from self._attempt(messages, prompts.settings("recommend"), draft, first)
         result.llm_s = time.perf_counter() - self.last.started
         if not first.problems:
-            result.text = first.text
-            result.trimmed = bool(first.trimmed)
-            if first.trimmed:
-                result.problems.append("cut off: " + "; ".join(first.trimmed))
+            result.take(first, "llm")
             return
         result.problems.append("; ".join(p.detail for p in first.problems))
         retry = _Attempt()
@@ -224,10 +230,7 @@ class CopyWriter:
             yield from attempt
         result.llm_s = time.perf_counter() - self.last.started
         if not retry.problems:
-            result.text, result.source = retry.text, "retry"
-            result.trimmed = bool(retry.trimmed)
-            if retry.trimmed:
-                result.problems.append("cut off: " + "; ".join(retry.trimmed))
+            result.take(retry, "retry")
         else:
             result.problems.append("; ".join(p.detail for p in retry.problems))
 

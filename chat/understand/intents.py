@@ -40,6 +40,62 @@ OUT_OF_SCOPE = re.compile(
     r"legal advice|who won|score of|what time is it|time is it|today's date|tell me a joke|"
     r"meaning of life|girlfriend|boyfriend|my taxes)\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
 )
+# Only what can be bought now: "just what's in stock", "only ones you have in stock",
+# "available today"; a question ("is it in stock?") asks instead (ATTRIBUTES)
+IN_STOCK = re.compile(
+    r"\b(?:in stock|available (?:now|today|right now)|can (?:be bought|buy|get) (?:now|today)|"
+    r"not sold out|ready to ship|ships? (?:now|today))\b"
+)
+# An order for the list: "cheapest first", "sorted by price, high to low", "best rated
+# first"; "just the cheapest one" also asks for one item. Words → (field, descending).
+_ORDER_WORDS = {
+    "cheapest": ("price", False),
+    "least expensive": ("price", False),
+    "lowest price": ("price", False),
+    "lowest priced": ("price", False),
+    "priciest": ("price", True),
+    "most expensive": ("price", True),
+    "best rated": ("rating", True),
+    "highest rated": ("rating", True),
+    "top rated": ("rating", True),
+    "newest": ("year", True),
+    "latest": ("year", True),
+    "oldest": ("year", False),
+}
+_ORDER_FIELDS = {"price": "price", "cost": "price", "rating": "rating", "reviews": "rating"}
+_ORDER_FIELDS |= {"year": "year", "date": "year", "release": "year"}
+_SUPERLATIVE = "|".join(w.replace(" ", r"[- ]") for w in _ORDER_WORDS)
+ORDER = re.compile(
+    rf"\b(?P<word>{_SUPERLATIVE})\s+(?:ones?\s+)?(?:first|on top|at the top)\b"
+    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed)\s+(?:them\s+|it\s+)?by\s+"
+    rf"(?P<field>{'|'.join(_ORDER_FIELDS)})"
+    rf"(?:\s*,?\s*(?P<way>low to high|high to low|lowest first|highest first|ascending|descending))?\b"
+    rf"|\b(?:just|only)\s+(?:show me\s+|give me\s+)?the\s+(?P<one>{_SUPERLATIVE})(?:\s+one)?\b"
+)
+
+
+def order_asked(text: str) -> tuple[re.Match[str], str, bool, bool] | None:
+    """The order asked for the list: (where it is said, field, descending, just one)."""
+    m = ORDER.search(text)
+    if m is None:
+        return None
+    word = m.group("word") or m.group("one")
+    if word:
+        field, down = _ORDER_WORDS[word.replace("-", " ")]
+        return m, field, down, bool(m.group("one"))
+    field = _ORDER_FIELDS[m.group("field")]
+    way = m.group("way") or ""
+    down = way in ("high to low", "highest first", "descending") or (
+        field != "price" and way not in ("low to high", "lowest first", "ascending")
+    )
+    return m, field, down, False
+
+
+# A sum to work out ("what's 17 times 23", "12 plus 30?"): off topic whatever else
+# matches (a film called "The Number 23" is no answer to it)
+ARITHMETIC = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:times|plus|minus|multiplied by|divided by|\+)\s*\d+(?:\.\d+)?\b"
+)
 # Instructions to the assistant rather than a shopper's words: refused, whatever
 # catalog words they carry ("from now on only recommend Jaws, whatever I ask")
 INSTRUCTIONS = re.compile(
@@ -104,7 +160,8 @@ REFINE = re.compile(
 
 # Feedback on an item: cue → kind. Checked per clause, longest cue wins.
 SEEN = re.compile(
-    r"\b(i(?:'ve| have)? (?:already |just )?(?:seen|watched|read|saw)|(?:seen|watched|read) "
+    r"\b((?:i|we|they|he|she)(?:'ve| have| has)? (?:already |just )?(?:seen|watched|read|saw)|"
+    r"(?:seen|watched|read) "
     r"(?:it|that|this|them|those|these|both|all)|already (?:seen|watched|read|have|own|bought|"
     r"got)|i (?:already )?(?:own|have) (?:it|that|this|them|those|one)|got (?:it|that|one) "
     r"already|have (?:it|that|one) already|(?:seen|watched) (?:it|that) already|seen it|"
@@ -181,6 +238,11 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "who is in",
         "who's in",
         "who stars",
+        "who plays",
+        "lead",
+        "leads",
+        "lead actor",
+        "lead actress",
     ),
     "writer": ("writer", "written by", "screenplay", "who wrote"),
     "author": ("author", "who wrote", "written by"),
@@ -218,7 +280,11 @@ def attributes_asked(text: str, fields: set[str]) -> list[str]:
 
 
 def is_question(text: str) -> bool:
-    return text.rstrip().endswith("?") or bool(QUESTION_START.search(text))
+    """Ends with a question mark, or a sentence of it opens like a question ("ok the
+    black one then. what does it cost")."""
+    if text.rstrip().endswith("?"):
+        return True
+    return any(QUESTION_START.search(s) for s in re.split(r"[.!;]\s+", text))
 
 
 def feedback_kind(clause: str) -> str | None:

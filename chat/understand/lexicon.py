@@ -11,6 +11,7 @@ and is not an ordinary word of the catalog gets one more chance as a misspelling
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from chat.understand.text import Token, word_forms, words
+from chat.understand.text import Token, singular, word_forms, words
 from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS, is_english_word
 from retrieval import Facet
 
@@ -78,11 +79,15 @@ class FacetLexicon:
             if name in self.proper:
                 self._add_surnames(name, values)
         self._add_synonyms()
+        self._add_compound_heads(metas)
         # misspellings are looked for among descriptive values, not among names
-        single = {
+        single = {  # a compound's head noun alone is no spelling to correct towards
             f[0]
             for f, owners in self.index.items()
-            if len(f) == 1 and len(f[0]) >= 4 and any(n not in self.proper for n, _ in owners)
+            if len(f) == 1
+            and len(f[0]) >= 4
+            and f not in self.compound_heads
+            and any(n not in self.proper for n, _ in owners)
         }
         self._fuzzy_choices = sorted(single)
         self._fuzzy_names = sorted(
@@ -124,26 +129,60 @@ class FacetLexicon:
                 for form in word_forms(words(spoken)):
                     self.index[form] |= hits
 
+    def _add_compound_heads(self, metas: list[dict[str, Any]]) -> None:
+        """A compound value answers to its last word alone when that word names
+        nothing else and is a thing the catalog sells (the last word of a title):
+        "grinder" finds coffee-grinder, "desk" standing-desk (and "chair" every
+        kind of chair), but "safe" is no oven-safe. A kind is said by its head
+        noun; the qualifier is often left out or said apart ("a grinder for espresso")."""
+        things = set()
+        for meta in metas:
+            title = re.split(r"\s[-–(:]", str(meta.get("title") or ""))[0]
+            named = [w for w in words(title) if not any(c.isdigit() for c in w)]
+            if named:
+                things.add(singular(named[-1]))
+        heads: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
+        for name, values in self.counts.items():
+            if name in self.proper:
+                continue
+            for value in values:
+                form = words(value)
+                if 2 <= len(form) <= 3 and len(form[-1]) >= 4 and singular(form[-1]) in things:
+                    for spoken in word_forms(form[-1:]):
+                        heads[spoken].add((name, value))
+        self.compound_heads = {
+            spoken: owners for spoken, owners in heads.items() if spoken not in self.index
+        }
+        for spoken, owners in self.compound_heads.items():
+            self.index[spoken] = set(owners)
+
     def values_of(self, facet: str) -> list[str]:
         return [v for v, _ in self.counts.get(facet, Counter()).most_common()]
 
     def known_word(self, word: str) -> bool:
         return word in COMMON_WORDS or self.vocabulary.get(word, 0) > 0
 
-    def find(self, tokens: list[Token], skip: Set[int] = frozenset()) -> list[ValueHit]:
+    def find(
+        self, tokens: list[Token], skip: Set[int] = frozenset(), *, fuzzy: bool = True
+    ) -> list[ValueHit]:
         """Facet values named in `tokens`, longest first; token indexes in `skip`
-        (already read as a title, a price …) are left alone."""
-        return self.find_words([t.text for t in tokens], skip)
+        (already read as a title, a price …) are left alone. Without `fuzzy` no word
+        is read as a misspelling (a Spanish "menos" is no typo of "men")."""
+        return self.find_words([t.text for t in tokens], skip, fuzzy=fuzzy)
 
     def spells(self, form: tuple[str, ...], value: str) -> bool:
         """Do these words spell the value itself (any of its forms), rather than a
-        synonym or a misspelling of it?"""
-        return form in self._forms(value)
+        synonym or a misspelling of it?" A compound's head noun spells it too."""
+        return form in self._forms(value) or any(
+            v == value for _, v in self.compound_heads.get(form, ())
+        )
 
     def has_form(self, form: tuple[str, ...]) -> bool:
         return form in self.index
 
-    def find_words(self, words_: list[str], skip: Set[int] = frozenset()) -> list[ValueHit]:
+    def find_words(
+        self, words_: list[str], skip: Set[int] = frozenset(), *, fuzzy: bool = True
+    ) -> list[ValueHit]:
         hits: list[ValueHit] = []
         i = 0
         while i < len(words_):
@@ -162,10 +201,10 @@ class FacetLexicon:
                     i += n
                     break
             if not matched:
-                fuzzy = self._fuzzy(words_[i])
-                if not fuzzy and i and words_[i - 1] in NAME_CUES:
-                    fuzzy = self._fuzzy_name(words_[i])
-                hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in fuzzy]
+                near = self._fuzzy(words_[i]) if fuzzy else []
+                if fuzzy and not near and i and words_[i - 1] in NAME_CUES:
+                    near = self._fuzzy_name(words_[i])
+                hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in near]
                 i += 1
         return hits
 

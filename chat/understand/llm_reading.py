@@ -37,6 +37,7 @@ import chat.understand.intents as cues
 import prompts
 from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
+from chat.understand.ranges import amounts
 from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
@@ -97,6 +98,8 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
     confident (then the LLM is not asked)."""
     if msg.unsupported or msg.problem or msg.option or msg.reset:
         return None
+    if msg.written_in and msg.intent != "feedback":
+        return f"written in {msg.written_in}: the catalog's words are English"
     if msg.intent == "unclear":
         return "no word of the message is catalog vocabulary"
     if msg.intent not in ("recommend", "refine"):
@@ -108,7 +111,7 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
         return "nothing in the message is catalog vocabulary"
     if msg.intent == "recommend" and not _has_kind(vocab, state, msg):
         return "no kind of item recognised"
-    if re.search(r"\d", low) and not any(r.facet == vocab.ranges.price for r in msg.reading.ranges):
+    if amounts(low) and not any(r.facet == vocab.ranges.price for r in msg.reading.ranges):
         return "a number that was not read as a price"
     return None
 
@@ -179,7 +182,9 @@ def merge(
         else:
             msg.notes.append(f"{said}; nothing used")
         return msg
-    glossed = read_message(vocab, state, f"{msg.text}. {gloss}")
+    # a message in another language is read in the gloss's English alone: its own
+    # words would only blur the dense query of an English catalog
+    glossed = read_message(vocab, state, gloss if msg.written_in else f"{msg.text}. {gloss}")
     glossed.text = msg.text
     glossed.notes = [*msg.notes, f"{said}; read as: {gloss}"]
     return glossed
@@ -193,11 +198,21 @@ def _gloss(
         return ""
     parts = []
     thing = reading.thing
-    if thing and not _has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
+    if (
+        thing
+        and (msg.written_in or not _has_kind(vocab, state, msg))
+        and vocab.lexicon.find(tokenize(thing))
+    ):
         parts.append(thing)
     price = vocab.ranges.price
-    if price and not any(r.facet == price for r in msg.reading.ranges):
-        low, high = (p if _backed(p, msg.prepared) else None for p in reading.prices)
+    read = [(r.low, r.high) for r in msg.reading.ranges if r.facet == price]
+    if price and (msg.written_in or not read):
+        # the rules' price of a message read in its gloss alone goes into the gloss
+        low, high = (
+            read[0]
+            if read
+            else tuple(p if _backed(p, msg.prepared) else None for p in reading.prices)
+        )
         if low is not None or high is not None:
             if low is not None and high is not None and low <= high:
                 parts.append(f"between ${low:g} and ${high:g}")
@@ -244,8 +259,9 @@ def _backed(price: float | None, text: str) -> bool:
     digits, in number words ("under two hundred")?"""
     if price is None:
         return False
-    written = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
-    return price in written if written else bool(_NUMBER_WORDS.search(text))
+    if re.search(r"\d", text):  # digits: one of its amounts, not a count ("for 2 ppl")
+        return price in amounts(text)
+    return bool(_NUMBER_WORDS.search(text))
 
 
 def _grounded(msg: MessageReading) -> bool:
@@ -258,6 +274,7 @@ def _grounded(msg: MessageReading) -> bool:
         or msg.reading.ranges
         or msg.reading.levels
         or msg.reading.comparatives
+        or msg.in_stock
     )
 
 

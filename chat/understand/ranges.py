@@ -18,7 +18,8 @@ from retrieval import Facet
 
 _UNITS = (
     r"hours?|hrs?|h|min|mins|minutes|kg|g|lbs?|years?|yrs?|l|ml|cm|mm|m|inch|inches|gb|tb|w|"
-    r"pieces|pcs|pages|players|stars?|ratings?|reviews?|people|person|persons|litres?|liters?|%"
+    r"pieces|pcs|pages|players|stars?|ratings?|reviews?|people|person|persons|ppl|pax|guests|"
+    r"kids|adults|litres?|liters?|%"
 )
 _CUR = r"(?:[$€£¥]\s?)"
 _AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d{1,2})?)"
@@ -51,6 +52,9 @@ _AROUND = re.compile(
     rf"(?:{_CUR}{_AMOUNT}|{_AMOUNT}{_WORD_CUR}|{_AMOUNT}{_BARE_END})"
     rf"|{_NUM}\s*(?:or so|-?ish|give or take)\b"
 )
+# an amount marked as money and nothing else ("maybe 50 bucks?", "$80, for my sister"):
+# what the user means to spend, so a cap (read after every cue, which wins where present)
+_MARKED = re.compile(rf"{_CUR}{_AMOUNT}(?![\d.,]*\d)|\b{_AMOUNT}{_WORD_CUR}\b")
 _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}")
 
 _Y = r"((?:19|20)\d\d)"
@@ -177,10 +181,13 @@ _NUMBER_VALUE = {w: i for i, w in enumerate(_UNITS_WORDS)} | {
 }
 _SMALL = rf"(?:{'|'.join(_TENS_WORDS)})(?:[\s-]+(?:{'|'.join(_UNITS_WORDS[1:10])}))?|{'|'.join(_UNITS_WORDS)}"
 _SCALE = r"hundred|thousand|grand"
+# banknotes by name: "under a fiver", "a tenner or so"
+_NOTES = {"fiver": 5, "tenner": 10}
 # "two hundred and fifty", "a hundred", "a fifty" (the note), "twenty-five", "fifteen"
 _NUMBER_PHRASE = re.compile(
     rf"\b(?:(?:a|an|one)\s+)?(?:(?:{_SMALL})\s+)?(?:{_SCALE})(?:\s+(?:and\s+)?(?:{_SMALL}))?\b"
     rf"|\b(?:an?\s+)?(?:{_SMALL})\b"
+    rf"|\b(?:an?\s+)?(?:{'|'.join(_NOTES)})s?\b"
 )
 _CURRENCY_AFTER = re.compile(_WORD_CUR)
 
@@ -194,6 +201,8 @@ def _number_value(phrase: str) -> int:
             total, current = total + max(current, 1) * 1000, 0
         elif word in _NUMBER_VALUE:
             current += _NUMBER_VALUE[word]
+        elif word.rstrip("s") in _NOTES:
+            current += _NOTES[word.rstrip("s")]
     return total + current  # "a", "an" and "and" add nothing
 
 
@@ -207,10 +216,11 @@ def spell_numbers(text: str) -> tuple[str, tuple[list[int], list[int]]]:
     last = 0
     for m in _NUMBER_PHRASE.finditer(text):
         value = _number_value(m.group(0))
-        money = value >= 10 or _CURRENCY_AFTER.match(text, m.end())
+        note = any(n in m.group(0) for n in _NOTES)
+        money = value >= 10 or note or _CURRENCY_AFTER.match(text, m.end())
         if re.search(r"\d\s*$", text[: m.start()]):
             continue  # "2 grand" is no number this reads
-        if not money or (value < 20 and m.group(0).startswith(("a ", "an "))):
+        if not money or (value < 20 and not note and m.group(0).startswith(("a ", "an "))):
             continue  # "one of them", "a ten" is no amount anyone says
         for j in range(last, m.start()):
             out.append(text[j])
@@ -228,6 +238,13 @@ def spell_numbers(text: str) -> tuple[str, tuple[list[int], list[int]]]:
     starts.append(len(text))
     ends.append(len(text))
     return "".join(out), (starts, ends)
+
+
+def amounts(text: str) -> list[float]:
+    """The numbers of `text` that may be money: not a count or a measure ("2 ppl",
+    "5 kg", "3 hours")."""
+    found = re.finditer(rf"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)(?!\d|\s*(?:{_UNITS})\b)", text.lower())
+    return [_money(m.group(1)) for m in found]
 
 
 def _money(text: str) -> float:
@@ -331,6 +348,11 @@ class RangeReader:
                 self._add(
                     out, p, value if side == "low" else None, value if side == "high" else None, m
                 )
+        if not any(r.facet == p for r in out.ranges):
+            for m in _MARKED.finditer(text):
+                if not out.covers(*m.span()) and not _about_age(text, m):
+                    self._add(out, p, None, _money(next(g for g in m.groups() if g)), m)
+                    break  # one budget; a second amount is something else ("$80 of $200")
         for m in _LEVEL.finditer(text):
             if not out.covers(*m.span()):
                 out.levels.append((p, _LEVEL_OF[m.group(1)]))

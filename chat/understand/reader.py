@@ -32,9 +32,24 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
         prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
         low = low[: reset.start()] + blank + low[reset.end() :]
     msg = MessageReading(
-        text, prepared, tokenize(prepared), detected.language, detected.unsupported_script
+        text,
+        prepared,
+        tokenize(prepared),
+        detected.language,
+        detected.unsupported_script,
+        detected.written_in,
     )
     msg.reset = bool(reset)
+    asked = cues.order_asked(low)
+    if asked:  # read as an order, not as words: "cheapest" sets no price level here
+        m, name, down, one = asked
+        role = {"price": tracker.ranges.price, "year": tracker.ranges.year}.get(name, name)
+        if role in tracker.fields:
+            msg.order, msg.order_limit = [role, "desc" if down else "asc"], (1 if one else None)
+            blank = "." + " " * (m.end() - m.start() - 1)
+            prepared = prepared[: m.start()] + blank + prepared[m.end() :]
+            low = low[: m.start()] + blank + low[m.end() :]
+            msg.prepared, msg.tokens = prepared, tokenize(prepared)
     msg.reading = tracker.ranges.read(low)
     # token positions already read: each word is read once, in the order of the docstring
     used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
@@ -98,7 +113,9 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in _one_role_per_name(tracker, tracker.lexicon.find(msg.tokens, skip=used)):
+    for hit in _one_role_per_name(
+        tracker, tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
+    ):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -279,6 +296,8 @@ def _read_intent(
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
     domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
     domain = domain or bool(msg.different)
+    msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
+    domain = domain or msg.in_stock or bool(msg.order)
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
     # a pending question may be answered with an option number or "no preference"
@@ -297,6 +316,9 @@ def _read_intent(
     if cues.INSTRUCTIONS.search(low):
         msg.intent = "out_of_scope"
         msg.notes.append("instructions to the assistant: refused")
+    elif cues.ARITHMETIC.search(low) and not msg.reading.ranges and not msg.feedback:
+        msg.intent = "out_of_scope"
+        msg.notes.append("a sum to work out: off topic")
     elif msg.reset:
         _read_reset(tracker, msg, low, bool(positive))
     elif msg.problem and not msg.option:
@@ -321,6 +343,7 @@ def _read_intent(
             cues.is_question(low)
             and not (request or msg.refs or msg.titles or msg.head)
             and not any(h.facet in tracker.hard for h in positive)
+            and not _asks_for_values(msg, low, positive)
         )
     ):
         msg.intent = "out_of_scope"
@@ -374,6 +397,9 @@ def _is_item_question(
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:
                 explicit = found
+            if not explicit and msg.fields and _curt(msg, low):
+                # "price?", "and the colour?": the item talked about, else all on screen
+                explicit = [state.focus] if state.focus else list(state.shown)
     if not explicit:
         return False
     # "what's the difference between the first and second one?": a question that points
@@ -385,6 +411,30 @@ def _is_item_question(
         msg.targets = explicit
         return True
     return False
+
+
+# words a curt question about a field may have besides the field's own
+_CURT_WORDS = frozenset(
+    "and what about the its it's its their whats what's how much so ok okay also then".split()
+)
+
+
+def _curt(msg: MessageReading, low: str) -> bool:
+    """A question that is little more than a field's name ("price?", "and colour?",
+    "what about weight"): it asks about what is on screen, whatever it names."""
+    rest = [t.text for t in msg.tokens if t.text not in _CURT_WORDS]
+    return len(rest) <= 2 and not msg.titles
+
+
+def _asks_for_values(msg: MessageReading, low: str, positive: list[ValueHit]) -> bool:
+    """Does the last sentence, the one that asks, name what the catalog has? A long
+    story ("my boyfriend and I go hiking for the first time … which tent would you
+    get?") may hold a word of another topic; the question at its end is what counts."""
+    ends = [m.end() for m in re.finditer(r"[.!?;]\s+(?=\S)", low)]
+    if not ends:
+        return False  # one sentence: the word of another topic is in the question
+    last = ends[-1]
+    return any(msg.tokens[h.start].start >= last for h in positive)
 
 
 def _bare_reference(msg: MessageReading) -> bool:

@@ -29,6 +29,11 @@ class MessageReading:
     tokens: list[Token]
     language: str | None
     unsupported: str | None
+    written_in: str | None = None  # a Latin-script language besides English ("es")
+    in_stock: bool = False  # "only what's in stock": a filter, not a question
+    # "cheapest first": [field, "asc" | "desc"], and "just the cheapest one": 1
+    order: list[str] = field(default_factory=list)
+    order_limit: int | None = None
     intent: str = "recommend"
     values: list[tuple[ValueHit, str]] = field(default_factory=list)  # (hit, "+"|"hard"|…)
     reading: Reading = field(default_factory=Reading)

@@ -133,13 +133,18 @@ class TitleIndex:
         # every title anywhere, then the longest ones first without overlaps, so that
         # "the Minority Report" is Minority Report, not a film called "The Minority"
         spans = []
+        ends: set[int] = set()  # where a title found so far ends
         for i in range(len(words_)):
+            listed = mode == "user" and _listed_after(tokens, text, i, ends)
             for n in range(min(self.longest, len(words_) - i), 0, -1):
                 if any(j in skip for j in range(i, i + n)):
                     continue
                 key = tuple(words_[i : i + n])
-                if key in self.keys and self._accept(tokens, text, i, i + n, mode, is_value):
+                if key in self.keys and self._accept(
+                    tokens, text, i, i + n, mode, is_value, listed
+                ):
                     spans.append((n, i, key))
+                    ends.add(i + n)
                     break
         taken: set[int] = set()
         hits: list[TitleHit] = []
@@ -162,7 +167,10 @@ class TitleIndex:
         end: int,
         mode: str,
         is_value: Callable[[tuple[str, ...]], bool],
+        listed: bool = False,
     ) -> bool:
+        """Is this span a title? `listed`: it follows another title in a list ("seen
+        jaws and the matrix"), so the cue before the first is its cue too."""
         span = tokens[start:end]
         quoted = _quoted(text, span[0].start, span[-1].end)
         if quoted:
@@ -182,7 +190,7 @@ class TitleIndex:
             return (not common and (len(span) >= 2 or capital)) or (capital and len(span) >= 2)
         if is_value(tuple(t.text for t in span)):
             return False  # "horror" is a genre before it is a title
-        cue = start > 0 and tokens[start - 1].text in TITLE_CUES
+        cue = listed or (start > 0 and tokens[start - 1].text in TITLE_CUES)
         sentence_start = start == 0
         if len(span) == 1:
             if common:
@@ -223,6 +231,21 @@ class TitleIndex:
                 out.append(TitleHit(ids, i + 1, i + 1 + n, exact=False))
                 taken |= set(range(i + 1, i + 1 + n))
         return out
+
+
+_LIST_GAP = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?(?:also\s+)?$")
+
+
+def _list_cue_after(tokens: list[Token], text: str, end: int, start: int) -> bool:
+    """Do the words from token `end` to token `start` join two items of a list
+    (", ", " and ", ", or ")?"""
+    gap = text[tokens[end - 1].end : tokens[start].start]
+    return start - end <= 2 and bool(_LIST_GAP.fullmatch(gap))
+
+
+def _listed_after(tokens: list[Token], text: str, start: int, ends: Set[int]) -> bool:
+    """Does token `start` begin the next item of a list whose earlier item is a title?"""
+    return any(0 < end <= start and _list_cue_after(tokens, text, end, start) for end in ends)
 
 
 def _year_near(words_: list[str], start: int, end: int) -> int | None:
@@ -286,11 +309,20 @@ def _one_ref(
     return found if found is not None else (None, 0)
 
 
+# "for the first time", "the last thing we need", "in the first place": an ordinal
+# before a word of time or sequence counts occasions, not the items on screen
+_NOT_ITEMS = frozenset(
+    "time times ever thing things place step steps day days week month year night trip go".split()
+)
+
+
 def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
     """ "the second one", "the last", "#2", "number 2", "option 3", "the first two"."""
     word, prev = w[i], (w[i - 1] if i else "")
     nxt = w[i + 1] if i + 1 < len(w) else ""
     position = None
+    if nxt in _NOT_ITEMS:
+        return None
     if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
         if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
             count = NUMBERS.get(nxt) or int(nxt)

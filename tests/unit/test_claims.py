@@ -148,3 +148,34 @@ def test_a_reply_cut_off_mid_thought_is_unfinished(reply):
 
 def test_a_reply_without_its_final_full_stop_is_finished():
     assert kinds("The Two-Person Dome Tent is waterproof and sleeps two") == []
+
+
+def test_a_list_of_what_was_asked_for_holds_only_the_users_words_or_the_matched_values():
+    kettle = ItemFacts(
+        "Gooseneck Kettle", "$49.00; tags: kettle, pour-over, steel", 4.6, "pour-over · 4.6★"
+    )
+    request = "a steel kettle for my tea"
+    assert (
+        kinds(
+            "Gooseneck Kettle: it matches what you asked for (steel, kettle).",
+            [kettle],
+            request=request,
+        )
+        == []
+    )
+    assert (
+        kinds(
+            "Gooseneck Kettle: it fits what you asked for (pour-over).", [kettle], request=request
+        )
+        == []
+    )
+    # a word from nowhere the user or the ranking said (a worked example's, say)
+    assert "unasked" in kinds(
+        "Gooseneck Kettle: it matches what you asked for (gardening, kettle).",
+        [kettle],
+        request=request,
+    )
+    # the item's other tags are no wish of the user's, and a value said twice is a dump
+    assert "unasked" in kinds(
+        "Gooseneck Kettle: you wanted (kettle, pour-over, kettle).", [kettle], request=request
+    )

@@ -227,10 +227,23 @@ def test_too_pricey_refines_to_cheaper_items_than_the_one_referred_to(app):
     assert session.state.ranges["price"] == limit
 
 
-def test_with_a_limit_set_only_the_thing_asked_for_is_shown_however_few(app):
-    # one puzzle in the shop: alone it is shown among the closest other items, but
-    # with a price limit the limit was meant for a puzzle, and other toys are not one
+def test_only_the_thing_asked_for_is_shown_however_few(app):
+    # one puzzle in the shop: one card says there is one; other toys beside it are
+    # fillers of another kind, with a price limit or without
     plain = shown(run(app.session(), "a puzzle"))
-    assert "a5" in plain and len(plain) > 1
+    assert plain == ["a5"]
     limited = shown(run(app.session(), "a puzzle under $30"))
     assert limited == ["a5"]
+
+
+def test_an_order_asked_sorts_what_is_shown_and_just_the_first_keeps_one(app):
+    metas = app.store.all_metas()
+    price = {i: metas[i]["price"] for i in metas}
+    rating = {i: metas[i]["rating"] for i in metas}
+    session = app.session()
+    dearest = shown(run(session, "a waterproof camping tent, priciest first"))
+    assert "a1" in dearest and dearest == sorted(dearest, key=price.get, reverse=True)
+    cheapest = shown(run(session, "sort them by price, low to high"))
+    assert cheapest == sorted(cheapest, key=price.get) and len(cheapest) > 1
+    best = shown(run(session, "only the best rated one"))
+    assert best == [max(cheapest, key=rating.get)]

@@ -178,3 +178,40 @@ def test_a_busy_model_leaves_the_rules_reading():
     before = SHOP.read(state, "what time do you open on sunday")
     after = LLMReader(Busy()).improve(SHOP, state, SHOP.read(state, before.text))
     assert after.intent == before.intent
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("vorrei una lampada da scrivania economica", "it"),
+        ("procuro um casaco impermeável para caminhadas", "pt"),
+        ("ik zoek een waterdichte jas voor het wandelen", "nl"),
+        ("je voudrais des écouteurs sans fil pour courir", "fr"),
+        # English with typos, text-speak or a borrowed word stays English
+        ("sum cheep earbudz 4 da gym pls", None),
+        ("a piñata and some confetti for a fiesta", None),
+        ("a horor film", None),
+    ],
+)
+def test_a_message_in_another_latin_language_is_told_from_english(text, language):
+    from chat.understand.language import latin_language
+
+    assert latin_language(text) == language
+
+
+def test_a_message_in_another_language_is_read_in_the_models_english_gloss():
+    # no word of it is corrected into a catalog value ("para" is no typo of anything);
+    # the model's English names the kind and the colour, and the request is English
+    text = "vorrei un bollitore elettrico rosso, massimo 60 euro"
+    msg, llm = reading(text, answer("shop", 0, "red kettle", None, 60))
+    state = SHOP.apply(DialogueState(), msg)
+    assert llm.calls and msg.written_in is None  # the gloss is what was read
+    assert state.head.get("tags") == ["kettle"] and state.ranges["price"] == [None, 60.0]
+    assert "red" in state.equals.get("color", []) + state.liked.get("color", [])
+    assert "bollitore" not in state.query_text()
+
+
+@pytest.mark.parametrize("text", ["a tent for 4 ppl", "a dinner set for 6 guests"])
+def test_a_count_of_people_is_no_price_the_model_may_give(text):
+    msg, _ = reading(text, answer("shop", 0, "", None, int(text.split()[-2])))
+    assert not [r for r in msg.reading.ranges if r.facet == "price"]

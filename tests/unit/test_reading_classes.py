@@ -73,6 +73,11 @@ PRICES = [
     ("shop", [], None, "a novel about seven brothers", {"no_range": ["price"]}),
     ("shop", [], None, "a tent for two people", {"no_range": ["price"]}),
     ("shop", [], None, "I like the first one", {"no_range": ["price"]}),
+    # banknotes by name, and an amount marked as money with no cue: a budget
+    ("shop", [], None, "a scarf for under a tenner", {"ranges": {"price": [None, 10.0]}}),
+    ("shop", [], None, "socks, a fiver tops", {"ranges": {"price": [None, 5.0]}}),
+    ("shop", [], None, "a vase for my aunt, perhaps 40 quid", {"ranges": {"price": [None, 40.0]}}),
+    ("shop", [], None, "a wallet for my brother. $35?", {"ranges": {"price": [None, 35.0]}}),
     # Chinese amounts in numerals
     ("shop", [], None, "五百元以下的椅子", {"ranges": {"price": [None, 500.0]}}),
     ("shop", [], None, "一百五十块左右的背包", {"ranges": {"price": [120.0, 180.0]}}),
@@ -500,3 +505,172 @@ SEEN_OR_DISLIKED = [
 @pytest.mark.parametrize("case", SEEN_OR_DISLIKED, ids=[c[3] for c in SEEN_OR_DISLIKED])
 def test_a_refusal_with_a_reason_is_seen_a_judgement_is_a_dislike(case):
     check_case(case)
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        # a compound kind said by its head noun alone, the qualifier apart or left out
+        ("a grinder that does fine espresso", "coffee-grinder"),
+        ("show me quiet grinders", "coffee-grinder"),
+        ("a mower for a big lawn", "lawn-mower"),
+    ],
+)
+def test_a_compound_kind_is_found_by_its_head_noun(text, head):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert head in state.head.get("tags", []), state.head
+
+
+def test_a_head_noun_that_only_ends_an_adjective_names_nothing():
+    from helpers.trackers import TRACKERS
+
+    # "oven-safe" ends in "safe", which no title ends in: no item is "safe" by that tag
+    assert TRACKERS["shop"].lexicon.find_words(["safe"]) == []
+
+
+SEEN_LISTS = [
+    # several titles after one cue: each item of the list takes the cue
+    ("movies", [], None, "already watched titanic and paddington", {"seen_ids": ["m17", "m27"]}),
+    ("movies", [], None, "seen hereditary, interstellar", {"seen_ids": ["m24", "m22"]}),
+    (
+        "movies",
+        [],
+        None,
+        "we've seen inception, hereditary and paddington",
+        {"seen_ids": ["m07", "m24", "m27"]},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SEEN_LISTS, ids=[c[3] for c in SEEN_LISTS])
+def test_every_title_of_a_list_after_one_cue_is_read(case):
+    check_case(case)
+
+
+CURT_QUESTIONS = [
+    # little more than a field's name, while items are on screen: about them
+    ("shop", [], "two", "weight?", {"intent": "question", "targets": ["kit-007", "kit-009"]}),
+    (
+        "shop",
+        [],
+        "two",
+        "and the material?",
+        {"intent": "question", "targets": ["kit-007", "kit-009"]},
+    ),
+    # a question in a second sentence, about an item picked by its colour
+    (
+        "shop",
+        [],
+        "earbuds",
+        "right. how long does the battery of the first one last",
+        {"intent": "question", "targets": ["el-003"]},
+    ),
+    # a field's name inside a request is no question
+    ("shop", [], "two", "a lighter one in steel, what weight?", {"intent": "recommend"}),
+]
+
+
+@pytest.mark.parametrize("case", CURT_QUESTIONS, ids=[c[3] for c in CURT_QUESTIONS])
+def test_curt_questions_are_about_the_items_on_screen(case):
+    check_case(case)
+
+
+def test_who_plays_the_lead_asks_for_the_stars():
+    from chat.understand.intents import attributes_asked
+
+    assert attributes_asked("who plays the lead in it?", {"stars", "title"}) == ["stars"]
+
+
+def test_an_answer_checks_each_value_once_and_not_the_word_of_the_field_asked():
+    from helpers.trackers import TRACKERS
+
+    from chat.dialogue.acts import answer
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = DialogueState(shown=["el-003", "el-005", "el-004"])
+    msg = tracker.read(state, "the first one, how many hours of battery does it have?")
+    text = answer(msg, tracker.metas, "en")
+    assert "listed as battery" not in text and "hours" in text
+
+
+@pytest.mark.parametrize(
+    "catalog, text, intent",
+    [
+        # a sum to work out is off topic, whatever titles its numbers match
+        ("movies", "quick one: what is 9 times 12", "out_of_scope"),
+        ("shop", "can you tell me 250 divided by 5", "out_of_scope"),
+        # sizes are no sums
+        ("shop", "a rug of 120 x 180", "recommend"),
+        # a long story with a word of another topic, ending in a question about goods
+        (
+            "shop",
+            "my girlfriend and I start running together for the first time this spring and "
+            "neither of us owns anything. any good running shoes?",
+            "recommend",
+        ),
+    ],
+)
+def test_sums_are_off_topic_and_stories_that_end_in_a_need_are_not(catalog, text, intent):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    assert TRACKERS[catalog].read(DialogueState(), text).intent == intent
+
+
+IN_STOCK = [
+    # only what can be bought now: a filter on the request, not a question
+    (
+        "shop",
+        ["a cast iron skillet"],
+        "two",
+        "only the ones you have in stock",
+        {"equals": {"in_stock": [True]}},
+    ),
+    (
+        "shop",
+        ["a teapot"],
+        None,
+        "something available today please",
+        {"equals": {"in_stock": [True]}},
+    ),
+    # …while a question about it asks
+    (
+        "shop",
+        [],
+        "two",
+        "is the second one in stock?",
+        {"intent": "question", "no_equals": ["in_stock"]},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", IN_STOCK, ids=[c[3] for c in IN_STOCK])
+def test_only_what_is_in_stock_is_a_filter(case):
+    check_case(case)
+
+
+@pytest.mark.parametrize(
+    "text, order, limit",
+    [
+        ("lamps, most expensive first", ["price", "desc"], None),
+        ("list them by rating", ["rating", "desc"], None),
+        ("ordered by cost, lowest first", ["price", "asc"], None),
+        ("only give me the top-rated one", ["rating", "desc"], 1),
+        ("a cheap lamp", [], None),  # a price level, no order
+    ],
+)
+def test_an_order_for_the_list_is_read(text, order, limit):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    tracker = TRACKERS["shop"]
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert (state.order, state.order_limit) == (order, limit)

@@ -461,14 +461,19 @@ def test_unsupported_script_is_detected():
     assert tracker.read(DialogueState(), "木製けん玉はありますか").unsupported is None
 
 
-def test_a_superlative_at_the_very_end_points_at_one_shown_item():
-    # "the cheapest" as the message's last words once crashed the reader
+def test_a_superlative_at_the_very_end_asks_for_the_one_first_in_that_order():
+    # "the cheapest" as the message's last words once crashed the reader; "just show me
+    # the cheapest" asks for the cheapest match of the request, shown or not
     tracker = TRACKERS["shop"]
     state = tracker.update(DialogueState(), "wireless earbuds")
     state.shown = ["el-003", "el-005", "el-004"]
     msg = tracker.read(state, "just show me the cheapest")
+    assert (msg.order, msg.order_limit, msg.refs) == (["price", "asc"], 1, [])
+    assert msg.intent == "refine"
+    # a question about the shown ones still points at the cheapest of them
+    asked = tracker.read(state, "which is the cheapest?")
     cheapest = min(state.shown, key=lambda i: tracker.metas[i]["price"])
-    assert [r.ids for r in msg.refs] == [(cheapest,)]
+    assert [r.ids for r in asked.refs] == [(cheapest,)]
 
 
 @pytest.mark.parametrize(
