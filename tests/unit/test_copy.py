@@ -253,9 +253,9 @@ def test_the_fix_prompt_renders_strictly():
 
 
 def test_borrowing_the_prompts_worked_example_is_rejected():
-    borrowed = "The Whisper Burr Coffee Grinder is a great lamp from Brightway."
+    borrowed = "The Whisper Burr Coffee Grinder is a great beanie from Northfell."
     writer, pieces = write(ScriptedLLM([borrowed, GOOD]))
-    assert "".join(p.text for p in pieces if not p.replace).find("Brightway") == -1
+    assert "".join(p.text for p in pieces if not p.replace).find("Northfell") == -1
     assert writer.last.source == "retry" and "not a fact" in writer.last.problems[0]
 
 
