@@ -397,7 +397,7 @@ def _is_item_question(
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:
                 explicit = found
-            if not explicit and msg.fields and _curt(msg, low):
+            if not explicit and msg.fields and _curt(msg):
                 # "price?", "and the colour?": the item talked about, else all on screen
                 explicit = [state.focus] if state.focus else list(state.shown)
     if not explicit:
@@ -415,11 +415,11 @@ def _is_item_question(
 
 # words a curt question about a field may have besides the field's own
 _CURT_WORDS = frozenset(
-    "and what about the its it's its their whats what's how much so ok okay also then".split()
+    "and what about the its it's their whats what's how much so ok okay also then".split()
 )
 
 
-def _curt(msg: MessageReading, low: str) -> bool:
+def _curt(msg: MessageReading) -> bool:
     """A question that is little more than a field's name ("price?", "and colour?",
     "what about weight"): it asks about what is on screen, whatever it names."""
     rest = [t.text for t in msg.tokens if t.text not in _CURT_WORDS]
