@@ -10,6 +10,13 @@ or replaced file, an upgraded OpenVINO or a new source all trigger a rebuild.
 A GGUF with tensor types OpenVINO cannot read is first re-quantised
 (chat/llm/requant.py).
 
+One change is made to the saved model (`IR_REVISION` in the stamp names it):
+OpenVINO writes a zero point per group of 32 weights even where a tensor's
+zero points are all one value (every Q8_0 tensor: 128), and the CPU plugin
+holds each as a float32 tensor. Such a tensor becomes one scalar: the
+default model's resident memory falls by about 74 MB, and its greedy replies
+are unchanged.
+
 Nothing here imports torch or transformers.
 """
 
@@ -29,6 +36,7 @@ from .packaged import STAMP_FORMAT, publish_dir, read_json, write_json_atomic
 log = logging.getLogger(__name__)
 
 STAMP = "recochat-openvino.json"
+IR_REVISION = 2  # bump when the saved model is changed differently: old builds rebuild
 IR_FILES = (
     "openvino_model.xml",
     "openvino_model.bin",
@@ -97,7 +105,12 @@ def _current(model: str, cache_dir: Path | str) -> tuple[Path, dict] | None:
     name, current = source
     directory = openvino_dir(name, cache_dir)
     stamp = read_stamp(directory)
-    if stamp and current(stamp.get("source", "")) and stamp.get("openvino") == openvino_version():
+    if (
+        stamp
+        and current(stamp.get("source", ""))
+        and stamp.get("openvino") == openvino_version()
+        and stamp.get("ir") == IR_REVISION
+    ):
         return directory, stamp
     return None
 
@@ -143,6 +156,40 @@ def _save_ir(gguf_path: Path, directory: Path) -> None:
         )
 
 
+def _scalar_zero_points(directory: Path) -> int:
+    """Rewrite the saved model so that each weight tensor whose zero points are all
+    one value subtracts a scalar instead (see the module's docstring); returns how
+    many were rewritten."""
+    import numpy as np
+    import openvino
+    from openvino import opset13
+
+    xml = directory / "openvino_model.xml"
+    model = openvino.Core().read_model(xml)
+    rewritten = 0
+    for subtract in model.get_ordered_ops():
+        if subtract.get_type_name() != "Subtract":
+            continue
+        convert = subtract.input_value(1).get_node()
+        points = convert.input_value(0).get_node() if convert.get_type_name() == "Convert" else None
+        if points is None or points.get_type_name() != "Constant":
+            continue
+        values = points.get_data()
+        if values.size <= 1 or (values != values.flat[0]).any():
+            continue
+        scalar = np.full([1] * values.ndim, values.flat[0], dtype=values.dtype)
+        constant = opset13.constant(scalar, points.get_output_element_type(0))
+        convert.input(0).replace_source_output(constant.output(0))
+        rewritten += 1
+    if rewritten:
+        new = directory / "rewritten.xml"
+        openvino.save_model(model, new, compress_to_fp16=False)
+        del model  # it maps the old .bin
+        new.with_suffix(".bin").replace(xml.with_suffix(".bin"))
+        new.replace(xml)
+    return rewritten
+
+
 def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> tuple[Path, dict]:
     """Build `<cache>/<name>-ov/` from a resolved GGUF model; returns it and its stamp."""
     if not resolved.gguf_file:
@@ -169,11 +216,13 @@ def build(resolved: registry.ResolvedModel, cache_dir: Path | str) -> tuple[Path
     tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f".{final.name}.", suffix=".tmp"))
     try:
         _save_ir(readable, tmp)
+        _scalar_zero_points(tmp)
         stamp = {
             "format": STAMP_FORMAT,
             "name": resolved.name,
             "source": resolved.fingerprint,
             "openvino": openvino_version(),
+            "ir": IR_REVISION,
             "context_length": context_length(readable),
             "files": {f: (tmp / f).stat().st_size for f in IR_FILES},
         }

@@ -4,6 +4,7 @@ The behaviour every backend shares is in tests/unit/test_llm_contract.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -41,12 +42,23 @@ def test_the_first_load_builds_the_model_directory_and_the_next_reuses_it(cold, 
     assert cold.loaded_from == "gguf" and cold.engine == "openvino"
     directory = openvino_cache.openvino_dir(MODEL, model_cache)
     stamp = openvino_cache.read_stamp(directory)
-    assert stamp and stamp["context_length"] == 8192
+    assert stamp and stamp["context_length"] == 8192 and stamp["ir"] == openvino_cache.IR_REVISION
     assert not [p for p in model_cache.iterdir() if p.name.startswith(".")]  # no temp dirs
 
     warm = make_llm(MODEL, cache_dir=model_cache, engine="openvino").load()
     assert warm.loaded_from == "cache" and warm.load_seconds < cold.load_seconds
     assert warm.complete(MESSAGES, max_tokens=12) == cold.complete(MESSAGES, max_tokens=12)
+
+
+def test_a_build_made_before_the_model_rewrite_is_rebuilt(model_cache, tmp_path):
+    cache = tmp_path / "cache"
+    directory = openvino_cache.openvino_dir(MODEL, cache)
+    shutil.copytree(openvino_cache.openvino_dir(MODEL, model_cache), directory)
+    stamp = openvino_cache.read_stamp(directory)
+    assert stamp and openvino_cache.cached_build(MODEL, cache) == directory
+    del stamp["ir"]  # as the builds of earlier releases were stamped
+    (directory / openvino_cache.STAMP).write_text(json.dumps(stamp))
+    assert openvino_cache.cached_build(MODEL, cache) is None
 
 
 def test_auto_picks_openvino_for_packaged_models(model_cache):
