@@ -43,6 +43,7 @@ from chat.reply.copycheck import CopyChecker, Problem, trouble_start
 from chat.reply.explain import facts, label, money
 from chat.reply.grounding import Grounding, Hold, ReplyCheck, reply_checks
 from chat.reply.opening import opening as reply_opening
+from chat.reply.perspective import second_person
 from chat.reply.sentences import brief, cut_to_sentence, finish, tidy
 from chat.reply.template import template_copy
 
@@ -141,7 +142,11 @@ class CopyWriter:
     ) -> list[dict[str, str]]:
         items = self.items(cards, metas)
         return prompts.render(
-            "recommend", request=request, items=items, language=language, wants=wants
+            "recommend",
+            request=second_person(request, language),
+            items=items,
+            language=language,
+            wants=wants,
         )
 
     def stream(
@@ -167,11 +172,13 @@ class CopyWriter:
         model that continues a begun reply goes on from. What happened is left in
         `self.last`."""
         result = self.last = CopyResult(started=time.perf_counter())
-        opening = reply_opening(request, label(cards[0], cards), language) if cards else ""
+        opening = (
+            reply_opening(request, label(cards[0], cards), language, metas[0]) if cards else ""
+        )
         if not cards or language not in self.languages:
             if cards:
                 result.problems.append(f"{self.llm.name} does not write {language}: template copy")
-            result.text, result.source = template_copy(cards, language, opening), "template"
+            result.text, result.source = template_copy(cards, language, opening, metas), "template"
             yield from self._rest(result.text, "")
             return
         messages = self.prompt(request, cards, metas, language, wants=wants)
@@ -195,7 +202,7 @@ class CopyWriter:
             yield from self._retry(request, cards, metas, draft, first, retry)
             if not retry.problems:
                 return
-        yield from self._fall_back(cards, language, opening, first, retry)
+        yield from self._fall_back(cards, metas, language, opening, first, retry)
 
     def _retry(
         self,
@@ -213,7 +220,7 @@ class CopyWriter:
         result = self.last
         messages = prompts.render(
             "recommend_fix",
-            request=request,
+            request=second_person(request, draft.language),
             items=self.items(cards, metas),
             language=draft.language,
             problems=[p.detail for p in first.problems],
@@ -237,6 +244,7 @@ class CopyWriter:
     def _fall_back(
         self,
         cards: list[ItemCard],
+        metas: list[dict[str, Any]],
         language: str,
         opening: str,
         first: _Attempt,
@@ -245,7 +253,7 @@ class CopyWriter:
         """The template copy: it goes on from what was shown when that was only the
         opening, and replaces the model's words otherwise."""
         result = self.last
-        result.text, result.source = template_copy(cards, language, opening), "template"
+        result.text, result.source = template_copy(cards, language, opening, metas), "template"
         reason = (retry.problems or first.problems)[0].detail
         yield from self._rest(result.text, retry.released or first.released, reason)
 

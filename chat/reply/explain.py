@@ -9,6 +9,8 @@ sequence, the liked items the online profile moved the request towards."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -245,6 +247,20 @@ def label(card: ItemCard, cards: list[ItemCard]) -> str:
     twins = sum(c.title.casefold() == card.title.casefold() for c in cards)
     mark = card.detail or card.brand
     return f"{card.title} ({mark})" if twins > 1 and mark else card.title
+
+
+# fields that say who made an item: its title is then a name, said without "the"
+MAKERS = ("author", "writer", "director", "stars", "artist", "creator", "composer")
+_ARTICLE = re.compile(r"(?:the|a|an)\s", re.I)
+
+
+def the_title(name: str, meta: Mapping[str, Any] | None = None) -> str:
+    """An item named mid-sentence: "the Two-Person Dome Tent"; but the title of a work
+    (the item has an author, a director, stars …) is a name, said as it is: "Platoon
+    (1986)", "Children of the Seventh Ship"; and so is a title with its own article."""
+    if _ARTICLE.match(name) or (meta is not None and any(meta.get(f) for f in MAKERS)):
+        return name
+    return f"the {name}"
 
 
 def tell_apart(cards: list[ItemCard], metas: list[dict[str, Any]]) -> list[ItemCard]:

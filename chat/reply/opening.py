@@ -12,19 +12,19 @@ themselves), while the turns of a conversation do not all open the same way.
 
 from __future__ import annotations
 
-import re
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 import prompts
+from chat.reply.explain import the_title as named
 
-_ARTICLE = re.compile(r"(?:the|a|an)\s", re.I)
 
-
-def opening(request: str, title: str, language: str) -> str:
-    """The reply's start naming `title`; "" when no opener is written for `language`."""
+def opening(request: str, title: str, language: str, meta: Mapping[str, Any] | None = None) -> str:
+    """The reply's start naming `title` (the item's `meta` says whether it takes "the");
+    "" when no opener is written for `language`."""
     openers = (prompts.settings("recommend").get("openers") or {}).get(language) or []
     if not openers:
         return ""
     chosen = openers[zlib.crc32(request.encode("utf-8")) % len(openers)]
-    the_title = title if _ARTICLE.match(title) else f"the {title}"
-    return prompts.fill("recommend", chosen, title=title, the_title=the_title)
+    return prompts.fill("recommend", chosen, title=title, the_title=named(title, meta))

@@ -7,16 +7,24 @@ after the opening was shown goes on from it instead of replacing it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chat.events import ItemCard
-from chat.reply.explain import label, money
+from chat.reply.explain import label, money, the_title
 
 MAX_REASONS = 2
 
 
-def template_copy(cards: list[ItemCard], language: str = "en", opening: str = "") -> str:
-    """The copy for `cards`; `opening` (naming the first card) replaces "My pick is the …"."""
+def template_copy(
+    cards: list[ItemCard],
+    language: str = "en",
+    opening: str = "",
+    metas: Sequence[dict[str, Any] | None] = (),
+) -> str:
+    """The copy for `cards`; `opening` (naming the first card) replaces "My pick is the …".
+    The cards' `metas`, when given, say which titles are names (chat/reply/explain.py
+    `the_title`)."""
     if language == "zh":
         return _zh(cards, opening)
     if not cards:
@@ -25,11 +33,15 @@ def template_copy(cards: list[ItemCard], language: str = "en", opening: str = ""
     # "close to what you described" says least: the other reasons go first
     ordered = sorted(best.reasons, key=lambda r: r.get("signal") == "semantic")
     why = [p for r in ordered if (p := _phrase(r))][:MAX_REASONS]
-    text = (opening or f"My pick is the {label(best, cards)}") + _price(best)
+    meta = [*metas, *[None] * len(cards)]
+    text = (opening or f"My pick is {the_title(label(best, cards), meta[0])}") + _price(best)
     text += f": {' and '.join(why)}." if why else "."
     if others:
-        named = [label(c, cards) + _price(c) for c in others]
-        text += " You could also look at " + " or ".join(f"the {n}" for n in named) + "."
+        named = [
+            the_title(label(c, cards), m) + _price(c)
+            for c, m in zip(others, meta[1:], strict=False)
+        ]
+        text += " You could also look at " + " or ".join(named) + "."
     return text
 
 

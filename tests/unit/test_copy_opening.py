@@ -5,6 +5,8 @@ what it returns is the continuation."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from helpers.cards import shop_card
 from helpers.trackers import TRACKERS
@@ -36,6 +38,7 @@ def card(item_id: str) -> ItemCard:
 
 
 CARDS = [card(i) for i in CHOSEN]
+METAS_CHOSEN = [METAS[i] for i in CHOSEN]
 TITLES = [c.title for c in CARDS]
 OPENING = opening(REQUEST, CARDS[0].title, "en")
 
@@ -149,9 +152,27 @@ def test_a_title_with_its_own_article_gets_no_second_one():
         assert "the The" not in start and start.endswith("The Shining (1980)")
 
 
-def test_same_titled_cards_are_named_apart_in_the_prompt_the_opening_and_the_template():
-    from dataclasses import replace
+def test_the_title_of_a_work_is_a_name_and_a_product_takes_the():
+    film = {"director": "Oliver Stone", "stars": ["Charlie Sheen"]}
+    book = {"category": "books", "price": 19.99, "author": "Amara Obi"}
+    for i in range(8):
+        assert opening(f"request {i}", "Platoon (1986)", "en", film).endswith(" Platoon (1986)")
+        assert " the Platoon" not in opening(f"request {i}", "Platoon (1986)", "en", film)
+        start = opening(f"request {i}", "Children of the Seventh Ship", "en", book)
+        assert start.endswith(" Children of the Seventh Ship") and " the Children" not in start
+        assert opening(f"request {i}", "Wool Beanie", "en", {"category": "fashion"}).endswith(
+            " the Wool Beanie"
+        )
+    films = [
+        replace(card(i), title=t)
+        for i, t in zip(CHOSEN, ("Platoon (1986)", "Heat (1995)"), strict=True)
+    ]
+    text = template_copy(films, "en", metas=[film, film])
+    assert text.startswith("My pick is Platoon (1986)") and "look at Heat (1995)" in text
+    assert "look at the Hand Coffee Grinder" in template_copy(CARDS, "en", metas=METAS_CHOSEN)
 
+
+def test_same_titled_cards_are_named_apart_in_the_prompt_the_opening_and_the_template():
     twins = ["out-001", "out-002"]  # Two-Person Dome Tent, by Ridgeway Gear and by TrailMate
     cards = [replace(card(i), brand=METAS[i]["brand"]) for i in twins]
     metas = [METAS[i] for i in twins]
