@@ -25,6 +25,8 @@ from chat.understand.words import OCCASIONS
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
     detected = tracker.detect(text)
     prepared = tracker.prepare(text)
+    if detected.written_in:  # "una mochila ligera" → "una backpack lightweight"
+        prepared = _translated(tracker, prepared, detected.written_in)
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
     reset = cues.RESET.search(low)
     if reset:  # read as a reset, not as words: the rest of the message is the new request
@@ -61,6 +63,23 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
     return msg
+
+
+def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str:
+    """The message with its words mapped onto the catalog's English; amounts ("50
+    Euro"), the catalog's own words ("noir") and capitalised words of its names
+    ("von Kestrel", "mit Jim Carrey") stay as they are."""
+    amounts = tracker.ranges.read(prepared.lower())
+
+    def keep(start: int, end: int) -> bool:
+        word = prepared[start:end]
+        return (
+            amounts.covers(start, end)
+            or bool(tracker.lexicon.find(tokenize(word), fuzzy=False))
+            or (word[0].isupper() and word.lower() in tracker.name_words)
+        )
+
+    return tracker.foreign.translate(prepared, language, keep)
 
 
 def _read_refs(
