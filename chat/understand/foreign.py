@@ -33,7 +33,10 @@ import numpy as np
 THRESHOLD = 0.2
 NEIGHBOURS = 10  # how many nearest neighbours measure a hub
 COMMON_WORDS = 1000  # the language's most common words: the hubs are measured on them
-_WORD = re.compile(r"[^\W\d_]{3,}")
+# a word clearly of the other language: this much more common there than in English
+# (wordfreq's Zipf scale; the margin language.py tells languages apart by)
+FOREIGN_MARGIN = 1.0
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 class ForeignWords:
@@ -58,13 +61,25 @@ class ForeignWords:
 
     def translate(self, text: str, language: str, keep: Callable[[int, int], bool]) -> str:
         """`text` with each word that names a catalog value or a plain English word
-        replaced by it; words at spans `keep` says are read already stay ("50 Euro")."""
+        replaced by it, and the other words of that language left out ("de después
+        de 2010" → "after 2010": they would only come between a cue and its number,
+        and blur the dense query of an English catalog). Words at spans `keep` says
+        are read already stay ("50 Euro", a brand)."""
+        from wordfreq import zipf_frequency
+
         found = [m for m in _WORD.finditer(text) if not keep(m.start(), m.end())]
-        english = self.english([m.group(0) for m in found], language)
+        english = self.english([m.group(0) for m in found if len(m.group(0)) >= 3], language)
         for m in reversed(found):
-            if m.group(0) in english:
-                text = text[: m.start()] + english[m.group(0)] + text[m.end() :]
-        return text
+            word = m.group(0)
+            if word in english:
+                text = text[: m.start()] + english[word] + text[m.end() :]
+            elif (
+                zipf_frequency(word, language, wordlist="small")
+                - zipf_frequency(word, "en", wordlist="small")
+                >= FOREIGN_MARGIN
+            ):
+                text = text[: m.start()] + text[m.end() :]
+        return re.sub(r" {2,}", " ", text).strip()
 
     def english(self, words: list[str], language: str) -> dict[str, str]:
         """The catalog value each word names, for the words that name one."""

@@ -276,10 +276,6 @@ def _has_kind(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReadin
     if kind is None:  # a catalog of one kind (films): any wanted value says what
         return bool(msg.titles or any(p == "+" for _, p in msg.values))
     named = any(h.facet == kind for h, p in msg.values if p == "+")
-    if msg.written_in:  # its word order is not English: a thing named anywhere says what
-        named = named or any(
-            vocab.lexicon.names_a_thing(h.value) for h, p in msg.values if p == "+"
-        )
     return bool(named or msg.head or msg.titles or state.equals.get(kind))
 
 

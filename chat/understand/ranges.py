@@ -57,6 +57,14 @@ _AROUND = re.compile(
 _MARKED = re.compile(rf"{_CUR}{_AMOUNT}(?![\d.,]*\d)|\b{_AMOUNT}{_WORD_CUR}\b")
 _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}")
 
+# the single words of the cues above and below: what a word of another language
+# that means one of them is translated to (foreign.py: "después" → after)
+CUE_WORDS = frozenset(
+    """under below less cheaper most maximum within budget over above more least minimum
+    between from after since newer later before until older earlier prior around about
+    roughly approximately""".split()
+)
+
 _Y = r"((?:19|20)\d\d)"
 _YEAR_BETWEEN = re.compile(
     rf"\b(?:between|from)\s+{_Y}\s*(?:and|to|-|–)\s*{_Y}\b|\b{_Y}\s*(?:-|–)\s*{_Y}\b"

@@ -178,6 +178,12 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
+        things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
+        same = [
+            h for h in things if things and (h.start, h.end) == (things[0].start, things[0].end)
+        ]
+        return [(h.facet, h.value) for h in same]
     words_ = [t.text for t in msg.tokens]
     for hit in positive:
         after = words_[hit.end] if hit.end < len(words_) else None

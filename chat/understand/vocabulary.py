@@ -17,15 +17,15 @@ from chat.state import DialogueState
 from chat.understand.foreign import ForeignWords
 from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
-from chat.understand.ranges import RangeReader
+from chat.understand.ranges import CUE_WORDS, RangeReader
 from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex
 from chat.understand.text import Token, singular, spell_out, stem, words
 from chat.understand.words import (
     GENERIC_WORDS,
-    READER_WORDS,
     HARD_NEGATIONS,
     NEGATION_BREAKS,
+    READER_WORDS,
     SOFT_NEGATIONS,
     STOPWORDS,
 )
@@ -63,7 +63,7 @@ class CatalogVocabulary:
         }
         self.foreign = ForeignWords(
             (v for n, c in self.lexicon.counts.items() if n not in self.lexicon.proper for v in c),
-            READER_WORDS | self.fields,
+            READER_WORDS | CUE_WORDS | self.fields,
         )
         self.hard = self._hard_facets()
         self.fields |= set(facets) | {"description"}

@@ -674,3 +674,56 @@ def test_an_order_for_the_list_is_read(text, order, limit):
     tracker = TRACKERS["shop"]
     state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
     assert (state.order, state.order_limit) == (order, limit)
+
+
+OTHER_LANGUAGES = [
+    # words of another Latin-script language are mapped onto the catalog's own English
+    # (kinds, colours, genres, negations, price and year cues), with no LLM
+    (
+        "shop",
+        [],
+        None,
+        "procuro uma mochila preta, no máximo 80 euros",
+        {"equals": {"category": ["outdoor"]}, "ranges": {"price": [None, 80.0]}},
+    ),
+    (
+        "shop",
+        [],
+        None,
+        "ik zoek een waterkoker, niet in het wit",
+        {"equals": {"category": ["kitchen"]}, "excludes": {"color": ["white"]}},
+    ),
+    (
+        "shop",
+        [],
+        None,
+        "je voudrais une lampe de bureau pour lire",
+        {"equals": {"category": ["office"]}},
+    ),
+    ("movies", [], None, "un film d'horreur pas trop vieux", {"equals": {"genres": ["horror"]}}),
+    (
+        "movies",
+        [],
+        None,
+        "una película de dibujos animados para niños",
+        {"equals": {"genres": ["animation", "family"]}},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", OTHER_LANGUAGES, ids=[c[3] for c in OTHER_LANGUAGES])
+def test_words_of_other_languages_read_as_the_catalogs_english(case):
+    check_case(case)
+
+
+def test_names_amounts_and_the_other_languages_filler_words_are_not_translated():
+    from chat.state import DialogueState
+    from helpers.trackers import TRACKERS
+
+    shop = TRACKERS["shop"]
+    msg = shop.read(DialogueState(), "quisiera auriculares de Kestrel, unos 90 euros")
+    assert "Kestrel" in msg.prepared and "90 euros" in msg.prepared
+    assert "quisiera" not in msg.prepared and "unos" not in msg.prepared
+    assert "auriculares" not in msg.prepared  # mapped onto one of the catalog's words
+    english = shop.read(DialogueState(), "quiet earbuds for the gym")
+    assert english.prepared == "quiet earbuds for the gym"  # English is left alone
