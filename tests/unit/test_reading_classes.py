@@ -717,8 +717,9 @@ def test_words_of_other_languages_read_as_the_catalogs_english(case):
 
 
 def test_names_amounts_and_the_other_languages_filler_words_are_not_translated():
-    from chat.state import DialogueState
     from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
 
     shop = TRACKERS["shop"]
     msg = shop.read(DialogueState(), "quisiera auriculares de Kestrel, unos 90 euros")
