@@ -62,7 +62,7 @@ _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}"
 CUE_WORDS = frozenset(
     """under below less cheaper most maximum within budget over above more least minimum
     between from after since newer later before until older earlier prior around about
-    roughly approximately""".split()
+    roughly approximately dollars euros pounds""".split()
 )
 
 _Y = r"((?:19|20)\d\d)"
