@@ -74,7 +74,7 @@ def _apply_constraints(
 ) -> None:
     """What the message says the items must or must not be: the head noun, the facet
     values (wanted or not) and the ranges."""
-    if msg.head:
+    if msg.head and not _describes_the_thing(tracker, state, msg):
         new.head = {}
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
@@ -166,6 +166,19 @@ def _describes(tracker: CatalogVocabulary, word: str) -> bool:
         and word not in GENERIC_WORDS
         and tracker.names_things(word)
         and not is_everyday_word(word)
+    )
+
+
+def _describes_the_thing(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading
+) -> bool:
+    """Does a head that names no thing ("and in black?", "a lighter one") only describe
+    the thing asked for so far? Then that thing stays the head: a colour is no kind."""
+    return bool(
+        state.head
+        and tracker.kind_facet
+        and not msg.new_topic
+        and not any(tracker.lexicon.names_a_thing(str(v)) for _, v in msg.head)
     )
 
 

@@ -728,3 +728,25 @@ def test_names_amounts_and_the_other_languages_filler_words_are_not_translated()
     assert "auriculares" not in msg.prepared  # mapped onto one of the catalog's words
     english = shop.read(DialogueState(), "quiet earbuds for the gym")
     assert english.prepared == "quiet earbuds for the gym"  # English is left alone
+
+
+@pytest.mark.parametrize(
+    "first, then, thing",
+    [
+        ("a lamp for my desk", "got any in white?", "lamp"),
+        ("wireless earbuds for the gym", "what about red ones", "earbuds"),
+        ("a tent for two people", "a lighter one maybe", "tent"),
+    ],
+)
+def test_a_refinement_that_names_no_thing_keeps_the_thing(first, then, thing):
+    # "in white" describes the thing asked for; it is no new kind of thing
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    shop = TRACKERS["shop"]
+    state = shop.update(DialogueState(), first)
+    assert thing in state.head.get("tags", [])
+    state.shown = ["kit-001"]
+    after = shop.update(state, then)
+    assert after.head == state.head
