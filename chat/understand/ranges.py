@@ -57,6 +57,10 @@ _AROUND = re.compile(
 _MARKED = re.compile(rf"{_CUR}{_AMOUNT}(?![\d.,]*\d)|\b{_AMOUNT}{_WORD_CUR}\b")
 _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}")
 
+# a bound said the other way round: "nothing over 30", "not anything above $80",
+# "none under 20 please" (a negation right before the cue, one word between at most)
+_NEGATED_BOUND = re.compile(r"\b(?:nothing|not|no|none|never)(?:\s+[a-z]+)?\s+$")
+
 # the single words of the cues above and below: what a word of another language
 # that means one of them is translated to (foreign.py: "después" → after)
 CUE_WORDS = frozenset(
@@ -352,10 +356,11 @@ class RangeReader:
             for m in pattern.finditer(text):
                 if out.covers(*m.span()) or _about_age(text, m):
                     continue
+                low = side == "low"
+                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing over 30": a cap
+                    low = not low
                 value = _money(m.group(1))
-                self._add(
-                    out, p, value if side == "low" else None, value if side == "high" else None, m
-                )
+                self._add(out, p, value if low else None, None if low else value, m)
         if not any(r.facet == p for r in out.ranges):
             for m in _MARKED.finditer(text):
                 if not out.covers(*m.span()) and not _about_age(text, m):

@@ -750,3 +750,17 @@ def test_a_refinement_that_names_no_thing_keeps_the_thing(first, then, thing):
     state.shown = ["kit-001"]
     after = shop.update(state, then)
     assert after.head == state.head
+
+
+@pytest.mark.parametrize(
+    "text, price",
+    [
+        ("a puzzle for my niece, nothing over 25", [None, 25.0]),
+        ("a scarf please, not anything above $70", [None, 70.0]),
+        ("a good blender, none under 60 though", [60.0, None]),
+        ("a reading lamp over 40", [40.0, None]),
+    ],
+)
+def test_a_negated_bound_is_the_other_bound(text, price):
+    # "nothing over 25" caps the price; it is no floor of 25
+    check_case(("shop", [], None, text, {"ranges": {"price": price}}))
