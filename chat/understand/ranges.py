@@ -59,6 +59,7 @@ _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}"
 
 # a bound said the other way round: "nothing over 30", "not anything above $80",
 # "none under 20 please" (a negation right before the cue, one word between at most)
+_COMPARING = re.compile(r"(?:over|above|more than|under|below|less than|cheaper than)\b")
 _NEGATED_BOUND = re.compile(r"\b(?:nothing|not|no|none|never)(?:\s+[a-z]+)?\s+$")
 
 # the single words of the cues above and below: what a word of another language
@@ -357,7 +358,9 @@ class RangeReader:
                 if out.covers(*m.span()) or _about_age(text, m):
                     continue
                 low = side == "low"
-                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing over 30": a cap
+                if _NEGATED_BOUND.search(text[: m.start()]) and _COMPARING.match(m.group(0)):
+                    # "nothing over 30": a cap; "no maximum 80" (Portuguese "no" is "in
+                    # the") is no negation: only a comparison is said the other way round
                     low = not low
                 value = _money(m.group(1))
                 self._add(out, p, value if low else None, None if low else value, m)

@@ -14,12 +14,15 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
-from chat.understand.lexicon import ValueHit
+from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
-from chat.understand.text import singular, tokenize
+from chat.understand.text import singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
 from chat.understand.words import OCCASIONS
+
+# pronouns of a person, never of an item ("it", "they" may be either)
+_PERSON = frozenset("he him his she her hers".split())
 
 
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
@@ -58,6 +61,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_refs(tracker, state, msg, used)
     titles = _read_titles(tracker, state, msg, used)
     _read_values(tracker, msg, used)
+    _read_person(tracker, state, msg, used)
     msg.head = _head(tracker, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
@@ -146,6 +150,34 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+def _read_person(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> None:
+    """ "what else has he made?", "any other books by her?" right after a question
+    about a person of the item talked about ("who directed it?"): "he" is that
+    person, so the wanted items share that field's value with the item."""
+    if not state.focus or not state.focus_fields:
+        return
+    at = next((i for i, t in enumerate(msg.tokens) if t.text in _PERSON), None)
+    if at is None or at in used:
+        return
+    meta = tracker.metas.get(state.focus, {})
+    for facet in state.focus_fields:
+        value = meta.get(facet)
+        names = [v for v in (value if isinstance(value, list) else [value]) if v]
+        if not names or not all(isinstance(v, str) for v in names):
+            continue
+        if not proper_noun_facet(names):
+            continue  # a field of words, not of names ("what genre is it?")
+        # one person: the first named, in each spelling the item has ("J. K. Rowling",
+        # "J.K. Rowling"), not the illustrator or the supporting cast
+        surname = words(names[0])[-1:]
+        for v in names:
+            if isinstance(v, str) and words(v)[-1:] == surname:
+                msg.values.append((ValueHit(facet, v, at, at + 1), "+"))
+    used.add(at)
 
 
 def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:

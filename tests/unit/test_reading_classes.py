@@ -764,3 +764,34 @@ def test_a_refinement_that_names_no_thing_keeps_the_thing(first, then, thing):
 def test_a_negated_bound_is_the_other_bound(text, price):
     # "nothing over 25" caps the price; it is no floor of 25
     check_case(("shop", [], None, text, {"ranges": {"price": price}}))
+
+
+@pytest.mark.parametrize(
+    "question, then, facet, name",
+    [
+        ("who directed Alien?", "anything else by him", "director", "Ridley Scott"),
+        ("who plays the lead in The Others?", "what else was she in", "stars", "Nicole Kidman"),
+    ],
+)
+def test_he_or_she_after_a_question_about_a_person_is_that_person(question, then, facet, name):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    movies = TRACKERS["movies"]
+    state = movies.update(movies.update(DialogueState(), question), then)
+    # wanted: a filter where the catalog's names are a hard facet (they are in ReDial)
+    assert state.equals.get(facet, []) + state.liked.get(facet, []) == [name]
+
+
+def test_she_without_a_question_about_a_person_names_nobody():
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    movies = TRACKERS["movies"]
+    state = movies.update(
+        movies.update(DialogueState(), "is Alien scary?"), "a comedy she would like"
+    )
+    wanted = {**state.liked, **state.equals}
+    assert not wanted.get("director") and not wanted.get("stars")
