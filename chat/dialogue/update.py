@@ -74,7 +74,7 @@ def _apply_constraints(
 ) -> None:
     """What the message says the items must or must not be: the head noun, the facet
     values (wanted or not) and the ranges."""
-    if msg.head and not _describes_the_thing(tracker, state, msg):
+    if msg.head and not _describes_the_thing(tracker, new, msg):
         new.head = {}
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
@@ -171,15 +171,16 @@ def _describes(tracker: CatalogVocabulary, word: str) -> bool:
 
 
 def _describes_the_thing(
-    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading
+    tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading
 ) -> bool:
-    """Does a head that names no thing ("and in black?", "a lighter one") only describe
-    the thing asked for so far? Then that thing stays the head: a colour is no kind."""
+    """Does a head of another field than the thing asked for so far ("and in black?"
+    after a kettle: a colour) only describe that thing (`new`: the state after any
+    reset)? Then the thing stays the head: a colour is no kind of item."""
     return bool(
-        state.head
+        new.head
         and tracker.kind_facet
         and not msg.new_topic
-        and not any(tracker.lexicon.names_a_thing(str(v)) for _, v in msg.head)
+        and not any(facet in new.head for facet, _ in msg.head)
     )
 
 

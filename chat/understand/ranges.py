@@ -381,13 +381,19 @@ class RangeReader:
         for m in _YEAR_AFTER.finditer(text):
             if not out.covers(*m.span()):
                 year = int(m.group(2))
-                self._add(out, y, year if m.group(1) == "since" else year + 1, None, m)
+                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing newer than 2000"
+                    self._add(out, y, None, year, m)
+                else:
+                    self._add(out, y, year if m.group(1) == "since" else year + 1, None, m)
         for m in _YEAR_FROM_ON.finditer(text):
             if not out.covers(*m.span()):
                 self._add(out, y, int(m.group(1) or m.group(2)), None, m)
         for m in _YEAR_BEFORE.finditer(text):
             if not out.covers(*m.span()):
                 year = int(m.group(2))
+                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing older than 2005"
+                    self._add(out, y, year, None, m)
+                    continue
                 inclusive = m.group(1) in ("until", "till", "up to")
                 self._add(out, y, None, year if inclusive else year - 1, m)
         for m in _YEAR_UNTIL_AFTER.finditer(text):

@@ -795,3 +795,27 @@ def test_she_without_a_question_about_a_person_names_nobody():
     )
     wanted = {**state.liked, **state.equals}
     assert not wanted.get("director") and not wanted.get("stars")
+
+
+def test_a_new_thing_of_the_same_field_replaces_the_thing():
+    # "a scarf instead" after a lamp: a new kind of item, not a description of the lamp
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    shop = TRACKERS["shop"]
+    state = shop.update(DialogueState(), "a lamp for my desk")
+    state.shown = ["kit-001"]
+    after = shop.update(state, "forget it, a perfume for my aunt")
+    assert after.head.get("tags") == ["perfume"]
+
+
+@pytest.mark.parametrize(
+    "text, years",
+    [
+        ("a comedy, nothing older than 1999", [1999, None]),
+        ("war films but not after 1980", [None, 1980]),
+    ],
+)
+def test_a_negated_year_bound_is_the_other_bound(text, years):
+    check_case(("movies", [], None, text, {"ranges": {"year": years}}))
