@@ -85,6 +85,9 @@ class DialogueState:
     # the conversation itself
     shown: list[str] = field(default_factory=list)  # item ids shown in the last answer
     focus: str | None = None  # the item last talked about ("is it in stock?")
+    # what the last message asked about the focus item ("who directed it?": director),
+    # so "what else has he made?" can name the person
+    focus_fields: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # facets asked about in this topic
     answered: list[str] = field(default_factory=list)  # facets answered (or "no preference")
     questions: int = 0  # questions asked before this topic's first recommendation

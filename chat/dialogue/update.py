@@ -74,7 +74,7 @@ def _apply_constraints(
 ) -> None:
     """What the message says the items must or must not be: the head noun, the facet
     values (wanted or not) and the ranges."""
-    if msg.head:
+    if msg.head and not _describes_the_thing(tracker, new, msg):
         new.head = {}
         for facet, value in _spelled_head(tracker, msg):
             _add(new.head, facet, value)
@@ -129,6 +129,7 @@ def _extend_request(
     query), and the items they are done with."""
     if msg.targets:
         new.focus = msg.targets[-1]
+    new.focus_fields = list(msg.fields) if msg.intent == "question" else []
     if msg.intent == "refine" and cues.MORE_OPTIONS.search(msg.prepared.lower()):
         new.passed += [i for i in state.shown if i not in new.passed]
     wanted = bool(msg.content) or any(p == "+" for _, p in msg.values)
@@ -166,6 +167,20 @@ def _describes(tracker: CatalogVocabulary, word: str) -> bool:
         and word not in GENERIC_WORDS
         and tracker.names_things(word)
         and not is_everyday_word(word)
+    )
+
+
+def _describes_the_thing(
+    tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading
+) -> bool:
+    """Does a head of another field than the thing asked for so far ("and in black?"
+    after a kettle: a colour) only describe that thing (`new`: the state after any
+    reset)? Then the thing stays the head: a colour is no kind of item."""
+    return bool(
+        new.head
+        and tracker.kind_facet
+        and not msg.new_topic
+        and not any(facet in new.head for facet, _ in msg.head)
     )
 
 

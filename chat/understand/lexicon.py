@@ -141,6 +141,7 @@ class FacetLexicon:
             named = [w for w in words(title) if not any(c.isdigit() for c in w)]
             if named:
                 things.add(singular(named[-1]))
+        self.things = things  # what the catalog sells: the last word of each title
         heads: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         for name, values in self.counts.items():
             if name in self.proper:
@@ -155,6 +156,12 @@ class FacetLexicon:
         }
         for spoken, owners in self.compound_heads.items():
             self.index[spoken] = set(owners)
+
+    def names_a_thing(self, value: str) -> bool:
+        """Does the value end in a thing the catalog sells ("coffee-grinder",
+        "kettle"), rather than describe one ("lightweight")?"""
+        form = words(value)
+        return bool(form) and singular(form[-1]) in self.things
 
     def values_of(self, facet: str) -> list[str]:
         return [v for v, _ in self.counts.get(facet, Counter()).most_common()]

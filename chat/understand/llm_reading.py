@@ -182,9 +182,9 @@ def merge(
         else:
             msg.notes.append(f"{said}; nothing used")
         return msg
-    # a message in another language is read in the gloss's English alone: its own
-    # words would only blur the dense query of an English catalog
-    glossed = read_message(vocab, state, gloss if msg.written_in else f"{msg.text}. {gloss}")
+    # a message in another language is read in its catalog English (reader.py maps
+    # its words), the gloss adds what that mapping missed
+    glossed = read_message(vocab, state, f"{msg.text}. {gloss}")
     glossed.text = msg.text
     glossed.notes = [*msg.notes, f"{said}; read as: {gloss}"]
     return glossed
@@ -198,21 +198,12 @@ def _gloss(
         return ""
     parts = []
     thing = reading.thing
-    if (
-        thing
-        and (msg.written_in or not _has_kind(vocab, state, msg))
-        and vocab.lexicon.find(tokenize(thing))
-    ):
+    if thing and not _has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
         parts.append(thing)
     price = vocab.ranges.price
     read = [(r.low, r.high) for r in msg.reading.ranges if r.facet == price]
-    if price and (msg.written_in or not read):
-        # the rules' price of a message read in its gloss alone goes into the gloss
-        low, high = (
-            read[0]
-            if read
-            else tuple(p if _backed(p, msg.prepared) else None for p in reading.prices)
-        )
+    if price and not read:
+        low, high = (p if _backed(p, msg.prepared) else None for p in reading.prices)
         if low is not None or high is not None:
             if low is not None and high is not None and low <= high:
                 parts.append(f"between ${low:g} and ${high:g}")

@@ -57,6 +57,19 @@ _AROUND = re.compile(
 _MARKED = re.compile(rf"{_CUR}{_AMOUNT}(?![\d.,]*\d)|\b{_AMOUNT}{_WORD_CUR}\b")
 _BARE_BETWEEN = re.compile(rf"\b{_AMOUNT}\s*(?:-|–|to)\s*{_AMOUNT}{_BARE_END}")
 
+# a bound said the other way round: "nothing over 30", "not anything above $80",
+# "none under 20 please" (a negation right before the cue, one word between at most)
+_COMPARING = re.compile(r"(?:over|above|more than|under|below|less than|cheaper than)\b")
+_NEGATED_BOUND = re.compile(r"\b(?:nothing|not|no|none|never)(?:\s+[a-z]+)?\s+$")
+
+# the single words of the cues above and below: what a word of another language
+# that means one of them is translated to (foreign.py: "después" → after)
+CUE_WORDS = frozenset(
+    """under below less cheaper most maximum within budget over above more least minimum
+    between from after since newer later before until older earlier prior around about
+    roughly approximately dollars euros pounds""".split()
+)
+
 _Y = r"((?:19|20)\d\d)"
 _YEAR_BETWEEN = re.compile(
     rf"\b(?:between|from)\s+{_Y}\s*(?:and|to|-|–)\s*{_Y}\b|\b{_Y}\s*(?:-|–)\s*{_Y}\b"
@@ -344,10 +357,13 @@ class RangeReader:
             for m in pattern.finditer(text):
                 if out.covers(*m.span()) or _about_age(text, m):
                     continue
+                low = side == "low"
+                if _NEGATED_BOUND.search(text[: m.start()]) and _COMPARING.match(m.group(0)):
+                    # "nothing over 30": a cap; "no maximum 80" (Portuguese "no" is "in
+                    # the") is no negation: only a comparison is said the other way round
+                    low = not low
                 value = _money(m.group(1))
-                self._add(
-                    out, p, value if side == "low" else None, value if side == "high" else None, m
-                )
+                self._add(out, p, value if low else None, None if low else value, m)
         if not any(r.facet == p for r in out.ranges):
             for m in _MARKED.finditer(text):
                 if not out.covers(*m.span()) and not _about_age(text, m):
@@ -365,13 +381,19 @@ class RangeReader:
         for m in _YEAR_AFTER.finditer(text):
             if not out.covers(*m.span()):
                 year = int(m.group(2))
-                self._add(out, y, year if m.group(1) == "since" else year + 1, None, m)
+                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing newer than 2000"
+                    self._add(out, y, None, year, m)
+                else:
+                    self._add(out, y, year if m.group(1) == "since" else year + 1, None, m)
         for m in _YEAR_FROM_ON.finditer(text):
             if not out.covers(*m.span()):
                 self._add(out, y, int(m.group(1) or m.group(2)), None, m)
         for m in _YEAR_BEFORE.finditer(text):
             if not out.covers(*m.span()):
                 year = int(m.group(2))
+                if _NEGATED_BOUND.search(text[: m.start()]):  # "nothing older than 2005"
+                    self._add(out, y, year, None, m)
+                    continue
                 inclusive = m.group(1) in ("until", "till", "up to")
                 self._add(out, y, None, year if inclusive else year - 1, m)
         for m in _YEAR_UNTIL_AFTER.finditer(text):

@@ -14,17 +14,22 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
-from chat.understand.lexicon import ValueHit
+from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs
-from chat.understand.text import singular, tokenize
+from chat.understand.text import singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
 from chat.understand.words import OCCASIONS
+
+# pronouns of a person, never of an item ("it", "they" may be either)
+_PERSON = frozenset("he him his she her hers".split())
 
 
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
     detected = tracker.detect(text)
     prepared = tracker.prepare(text)
+    if detected.written_in:  # "una mochila ligera" → "una backpack lightweight"
+        prepared = _translated(tracker, prepared, detected.written_in)
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
     reset = cues.RESET.search(low)
     if reset:  # read as a reset, not as words: the rest of the message is the new request
@@ -56,11 +61,29 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_refs(tracker, state, msg, used)
     titles = _read_titles(tracker, state, msg, used)
     _read_values(tracker, msg, used)
+    _read_person(tracker, state, msg, used)
     msg.head = _head(tracker, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
     return msg
+
+
+def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str:
+    """The message with its words mapped onto the catalog's English; amounts ("50
+    Euro"), the catalog's own words ("noir") and capitalised words of its names
+    ("von Kestrel", "mit Jim Carrey") stay as they are."""
+    amounts = tracker.ranges.read(prepared.lower())
+
+    def keep(start: int, end: int) -> bool:
+        word = prepared[start:end]
+        return (
+            amounts.covers(start, end)
+            or bool(tracker.lexicon.find(tokenize(word), fuzzy=False))
+            or (word[0].isupper() and word.lower() in tracker.name_words)
+        )
+
+    return tracker.foreign.translate(prepared, language, keep)
 
 
 def _read_refs(
@@ -129,6 +152,34 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         previous = hit
 
 
+def _read_person(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> None:
+    """ "what else has he made?", "any other books by her?" right after a question
+    about a person of the item talked about ("who directed it?"): "he" is that
+    person, so the wanted items share that field's value with the item."""
+    if not state.focus or not state.focus_fields:
+        return
+    at = next((i for i, t in enumerate(msg.tokens) if t.text in _PERSON), None)
+    if at is None or at in used:
+        return
+    meta = tracker.metas.get(state.focus, {})
+    for facet in state.focus_fields:
+        value = meta.get(facet)
+        names = [v for v in (value if isinstance(value, list) else [value]) if v]
+        if not names or not all(isinstance(v, str) for v in names):
+            continue
+        if not proper_noun_facet(names):
+            continue  # a field of words, not of names ("what genre is it?")
+        # one person: the first named, in each spelling the item has ("J. K. Rowling",
+        # "J.K. Rowling"), not the illustrator or the supporting cast
+        surname = words(names[0])[-1:]
+        for v in names:
+            if isinstance(v, str) and words(v)[-1:] == surname:
+                msg.values.append((ValueHit(facet, v, at, at + 1), "+"))
+    used.add(at)
+
+
 def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:
     """ "Tom Hanks" is a star, a director and a writer in some catalogs: as a constraint
     on all three only films he starred in, directed and wrote would do. The name keeps
@@ -159,6 +210,12 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
+        things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
+        same = [
+            h for h in things if things and (h.start, h.end) == (things[0].start, things[0].end)
+        ]
+        return [(h.facet, h.value) for h in same]
     words_ = [t.text for t in msg.tokens]
     for hit in positive:
         after = words_[hit.end] if hit.end < len(words_) else None

@@ -14,9 +14,10 @@ import unicodedata
 from typing import Any
 
 from chat.state import DialogueState
+from chat.understand.foreign import ForeignWords
 from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
-from chat.understand.ranges import RangeReader
+from chat.understand.ranges import CUE_WORDS, RangeReader
 from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex
 from chat.understand.text import Token, singular, spell_out, stem, words
@@ -24,6 +25,7 @@ from chat.understand.words import (
     GENERIC_WORDS,
     HARD_NEGATIONS,
     NEGATION_BREAKS,
+    READER_WORDS,
     SOFT_NEGATIONS,
     STOPWORDS,
 )
@@ -54,8 +56,16 @@ class CatalogVocabulary:
         self.lexicon = FacetLexicon(facets, self.metas.values())
         self.ranges = RangeReader(facets)
         self.titles = TitleIndex(self.metas)
-        self.hard = self._hard_facets()
         self.fields = {k for m in self.metas.values() for k in m if not k.startswith("_")}
+        # descriptive values, not names: what a word of another language may map onto
+        self.name_words = {
+            w for n in self.lexicon.proper for v in self.lexicon.counts[n] for w in words(v)
+        }
+        self.foreign = ForeignWords(
+            (v for n, c in self.lexicon.counts.items() if n not in self.lexicon.proper for v in c),
+            READER_WORDS | CUE_WORDS | self.fields,
+        )
+        self.hard = self._hard_facets()
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached

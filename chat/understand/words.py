@@ -268,3 +268,14 @@ def is_everyday_word(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") >= EVERYDAY_ZIPF
+
+
+# The English the reader knows besides the catalog's values: what a word of another
+# language may be translated to when it names no value (see foreign.py).
+READER_WORDS = (
+    COMMON_WORDS
+    | GENERIC_WORDS
+    | PEOPLE
+    | OCCASIONS
+    | {w for w in (*SYNONYMS, *CHEAP_WORDS, *PRICEY_WORDS) if " " not in w}
+)

@@ -674,3 +674,148 @@ def test_an_order_for_the_list_is_read(text, order, limit):
     tracker = TRACKERS["shop"]
     state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
     assert (state.order, state.order_limit) == (order, limit)
+
+
+OTHER_LANGUAGES = [
+    # words of another Latin-script language are mapped onto the catalog's own English
+    # (kinds, colours, genres, negations, price and year cues), with no LLM
+    (
+        "shop",
+        [],
+        None,
+        "procuro uma mochila preta, no máximo 80 euros",
+        {"equals": {"category": ["outdoor"]}, "ranges": {"price": [None, 80.0]}},
+    ),
+    (
+        "shop",
+        [],
+        None,
+        "ik zoek een waterkoker, niet in het wit",
+        {"equals": {"category": ["kitchen"]}, "excludes": {"color": ["white"]}},
+    ),
+    (
+        "shop",
+        [],
+        None,
+        "je voudrais une lampe de bureau pour lire",
+        {"equals": {"category": ["office"]}},
+    ),
+    ("movies", [], None, "un film d'horreur pas trop vieux", {"equals": {"genres": ["horror"]}}),
+    (
+        "movies",
+        [],
+        None,
+        "una película de dibujos animados para niños",
+        {"equals": {"genres": ["animation", "family"]}},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", OTHER_LANGUAGES, ids=[c[3] for c in OTHER_LANGUAGES])
+def test_words_of_other_languages_read_as_the_catalogs_english(case):
+    check_case(case)
+
+
+def test_names_amounts_and_the_other_languages_filler_words_are_not_translated():
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    shop = TRACKERS["shop"]
+    msg = shop.read(DialogueState(), "quisiera auriculares de Kestrel, unos 90 euros")
+    assert "Kestrel" in msg.prepared and "90 euros" in msg.prepared
+    assert "quisiera" not in msg.prepared and "unos" not in msg.prepared
+    assert "auriculares" not in msg.prepared  # mapped onto one of the catalog's words
+    english = shop.read(DialogueState(), "quiet earbuds for the gym")
+    assert english.prepared == "quiet earbuds for the gym"  # English is left alone
+
+
+@pytest.mark.parametrize(
+    "first, then, thing",
+    [
+        ("a lamp for my desk", "got any in white?", "lamp"),
+        ("wireless earbuds for the gym", "what about red ones", "earbuds"),
+        ("a tent for two people", "a lighter one maybe", "tent"),
+    ],
+)
+def test_a_refinement_that_names_no_thing_keeps_the_thing(first, then, thing):
+    # "in white" describes the thing asked for; it is no new kind of thing
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    shop = TRACKERS["shop"]
+    state = shop.update(DialogueState(), first)
+    assert thing in state.head.get("tags", [])
+    state.shown = ["kit-001"]
+    after = shop.update(state, then)
+    assert after.head == state.head
+
+
+@pytest.mark.parametrize(
+    "text, price",
+    [
+        ("a puzzle for my niece, nothing over 25", [None, 25.0]),
+        ("a scarf please, not anything above $70", [None, 70.0]),
+        ("a good blender, none under 60 though", [60.0, None]),
+        ("a reading lamp over 40", [40.0, None]),
+    ],
+)
+def test_a_negated_bound_is_the_other_bound(text, price):
+    # "nothing over 25" caps the price; it is no floor of 25
+    check_case(("shop", [], None, text, {"ranges": {"price": price}}))
+
+
+@pytest.mark.parametrize(
+    "question, then, facet, name",
+    [
+        ("who directed Alien?", "anything else by him", "director", "Ridley Scott"),
+        ("who plays the lead in The Others?", "what else was she in", "stars", "Nicole Kidman"),
+    ],
+)
+def test_he_or_she_after_a_question_about_a_person_is_that_person(question, then, facet, name):
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    movies = TRACKERS["movies"]
+    state = movies.update(movies.update(DialogueState(), question), then)
+    # wanted: a filter where the catalog's names are a hard facet (they are in ReDial)
+    assert state.equals.get(facet, []) + state.liked.get(facet, []) == [name]
+
+
+def test_she_without_a_question_about_a_person_names_nobody():
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    movies = TRACKERS["movies"]
+    state = movies.update(
+        movies.update(DialogueState(), "is Alien scary?"), "a comedy she would like"
+    )
+    wanted = {**state.liked, **state.equals}
+    assert not wanted.get("director") and not wanted.get("stars")
+
+
+def test_a_new_thing_of_the_same_field_replaces_the_thing():
+    # "a scarf instead" after a lamp: a new kind of item, not a description of the lamp
+    from helpers.trackers import TRACKERS
+
+    from chat.state import DialogueState
+
+    shop = TRACKERS["shop"]
+    state = shop.update(DialogueState(), "a lamp for my desk")
+    state.shown = ["kit-001"]
+    after = shop.update(state, "forget it, a perfume for my aunt")
+    assert after.head.get("tags") == ["perfume"]
+
+
+@pytest.mark.parametrize(
+    "text, years",
+    [
+        ("a comedy, nothing older than 1999", [1999, None]),
+        ("war films but not after 1980", [None, 1980]),
+    ],
+)
+def test_a_negated_year_bound_is_the_other_bound(text, years):
+    check_case(("movies", [], None, text, {"ranges": {"year": years}}))
