@@ -116,7 +116,9 @@ class ForeignWords:
         if language not in self._hubness:
             from wordfreq import top_n_list
 
-            common = [w for w in top_n_list(language, 2 * COMMON_WORDS) if w.isalpha()]
+            # the small list holds the same top words; the full one costs 25-47 MB a language
+            top = top_n_list(language, 2 * COMMON_WORDS, wordlist="small")
+            common = [w for w in top if w.isalpha()]
             similar = self._embed(common[:COMMON_WORDS]) @ self._catalog_vectors().T
             self._hubness[language] = np.sort(similar, axis=0)[-NEIGHBOURS:].mean(axis=0)
         return self._hubness[language]
