@@ -175,7 +175,7 @@ def _read_person(
         # "J.K. Rowling"), not the illustrator or the supporting cast
         surname = words(names[0])[-1:]
         for v in names:
-            if isinstance(v, str) and words(v)[-1:] == surname:
+            if words(v)[-1:] == surname:
                 msg.values.append((ValueHit(facet, v, at, at + 1), "+"))
     used.add(at)
 
@@ -212,9 +212,7 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
     if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
         things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
-        same = [
-            h for h in things if things and (h.start, h.end) == (things[0].start, things[0].end)
-        ]
+        same = [h for h in things if (h.start, h.end) == (things[0].start, things[0].end)]
         return [(h.facet, h.value) for h in same]
     words_ = [t.text for t in msg.tokens]
     for hit in positive:
