@@ -27,7 +27,9 @@ def apply_message(
     new.turns += 1
     if msg.language:
         new.language = msg.language
-    if msg.intent == "problem":
+    if msg.intent in ("problem", "out_of_scope"):
+        # an off-topic turn ("do you ship to Canada?") leaves the request as it was:
+        # its words ("ship") are no wish about the items
         return new
     if msg.intent == "reset":
         new.clear_topic()
@@ -184,6 +186,16 @@ def _describes_the_thing(
     )
 
 
+def _version(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
+    """ "got it in white?", "the same jacket in black", "a mug in blue": a value of a
+    facet an item has one of, said after "in", asks for that version of the thing:
+    a filter (an honest no-match when there is none), not a leaning."""
+    before = [t.text for t in msg.tokens[max(0, hit.start - 2) : hit.start]]
+    if before[-1:] in (["a"], ["an"]):
+        before = before[:-1]
+    return hit.facet in tracker.single and before[-1:] == ["in"]
+
+
 def _compound_head(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
     """Is the hit a compound value said by its head noun alone ("grinders")?"""
     said = tuple(t.text for t in msg.tokens[hit.start : hit.end])
@@ -250,7 +262,7 @@ def _apply_value(
         facet in tracker.hard
         and not generic
         and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
-    )
+    ) or _version(tracker, msg, hit)
     if polarity == "+":
         _remove(new.excludes, facet, value)
         _remove(new.avoid, facet, value)

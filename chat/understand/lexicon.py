@@ -21,7 +21,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from chat.understand.text import Token, singular, word_forms, words
-from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS, is_english_word
+from chat.understand.words import (
+    COMMON_WORDS,
+    STOPWORDS,
+    SYNONYMS,
+    is_english_word,
+    is_rare_word,
+)
 from retrieval import Facet
 
 MAX_FORM_WORDS = 6
@@ -63,13 +69,16 @@ class FacetLexicon:
         # ordinary words of the catalog (names left out): a word found here is not a
         # misspelling, and a surname that is also such a word ("Fine") is no alias
         vocabulary: Counter = Counter()
+        leads = self._leading_words(counts)
         for meta in metas:
             for key, value in meta.items():
                 if key in self.proper or key == "_hash":
                     continue
                 for v in value if isinstance(value, list) else [value]:
                     if isinstance(v, str):
-                        vocabulary.update(words(v))
+                        said = words(v)
+                        vocabulary.update(said)
+                        _check_leads(leads, said, meta)
         self.vocabulary = vocabulary
         self.index: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         for name, values in counts.items():
@@ -78,6 +87,9 @@ class FacetLexicon:
                     self.index[form].add((name, value))
             if name in self.proper:
                 self._add_surnames(name, values)
+        for word, (name, value, in_text) in leads.items():
+            if (word,) not in self.index and (in_text or is_rare_word(word)):
+                self.index[(word,)].add((name, value))
         self._add_synonyms()
         self._add_compound_heads(metas)
         # misspellings are looked for among descriptive values, not among names
@@ -119,6 +131,27 @@ class FacetLexicon:
                 and not self.vocabulary.get(surname)
             ):
                 self.index[(surname,)].add((name, owners[0]))
+
+    def _leading_words(self, counts: dict[str, Counter]) -> dict[str, list[Any]]:
+        """The first word of each name of several words that begins no other name
+        ("Kestrel" of Kestrel Audio, "Ridgeway" of Ridgeway Gear): brands are called by
+        it. Each is [facet, value, said in the catalog's text]; `_check_leads` drops
+        those the text also uses for items of another name."""
+        firsts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for name in self.proper:
+            for value in counts[name]:
+                parts = words(value)
+                if len(parts) >= 2:
+                    firsts[parts[0]].append((name, value))
+        return {
+            word: [*owners[0], False]
+            for word, owners in firsts.items()
+            if len({v for _, v in owners}) == 1
+            and len(word) >= 4
+            and word.isalpha()
+            and word not in COMMON_WORDS
+            and word not in STOPWORDS
+        }
 
     def _add_synonyms(self) -> None:
         for spoken, targets in SYNONYMS.items():
@@ -239,6 +272,19 @@ class FacetLexicon:
 
         form = max(forms, key=lambda f: (weight(f), f))
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
+
+
+def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[str, Any]) -> None:
+    """A leading word the catalog's text uses for an item of another name is an
+    ordinary word there ("linen", "little"), no name; one it uses only for items of
+    that name is the name said short."""
+    for word in leads.keys() & set(said):
+        name, value, _ = leads[word]
+        have = meta.get(name)
+        if value in (have if isinstance(have, list) else [have]):
+            leads[word][2] = True
+        else:
+            del leads[word]
 
 
 def nearest_forms(word: str, choices: list[str], max_edits: int, most: int) -> list[str]:

@@ -253,6 +253,10 @@ def _read_feedback(
         for hit in clause_titles:
             item = hit.ids[0]
             title_kind = kind or "anchor"
+            if not kind and tracker.negation_of(msg, hit.start) != "+":
+                # "DiCaprio films but not Titanic": a title ruled out, no example
+                title_kind = "dislike"
+                msg.feedback.append((item, title_kind))
             msg.titles.append((hit, title_kind))
             targets.append(item)
         if not kind:
@@ -300,6 +304,12 @@ def _read_words(
         if polarity != "+":
             negated |= set(range(hit.start, hit.end))
     negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
+    # "zero clue what to get him", "not sure": saying they do not know is no detail
+    low = msg.prepared.lower()
+    unsure = [m.span() for m in cues.NO_PREFERENCE.finditer(low)]
+    for i, tok in enumerate(msg.tokens):
+        if any(s <= tok.start and tok.end <= e for s, e in unsure):
+            used.add(i)
     for i, tok in enumerate(msg.tokens):
         if i in used or (tok.text in negation_words and _cue_at(tracker, msg, i)):
             continue  # "not a fan of horror": "fan" is part of the cue, no word to avoid
@@ -386,6 +396,14 @@ def _read_intent(
         msg.intent = "answer"
     elif msg.feedback:
         msg.intent = "feedback"
+    elif (
+        cues.SHOP_SERVICE.search(low)
+        and not request
+        and not (msg.refs or msg.titles)
+        and not any(h.facet in tracker.hard for h in positive)
+    ):
+        msg.intent = "out_of_scope"
+        msg.notes.append("a question about the shop's service, not its items")
     elif _is_item_question(tracker, state, msg, low, positive):
         msg.intent = "question"
     elif _bare_reference(msg):
@@ -441,6 +459,12 @@ def _is_item_question(
         # of a refinement, not the subject of a question about its price
         return False
     msg.fields = cues.attributes_asked(low, tracker.fields)
+    if compares:  # "is the second one lighter?" asks for the measure compared
+        msg.fields += [
+            c.facet
+            for c in msg.reading.comparatives
+            if c.facet in tracker.fields and c.facet not in msg.fields
+        ]
     about = bool(cues.MORE_ABOUT.search(low))
     # "is it cheaper than the others?" compares; it sets no limit
     only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
@@ -455,6 +479,8 @@ def _is_item_question(
             if not explicit and msg.fields and _curt(msg):
                 # "price?", "and the colour?": the item talked about, else all on screen
                 explicit = [state.focus] if state.focus else list(state.shown)
+    if not explicit and msg.fields:
+        explicit = _described(tracker, state, msg, low, positive)
     if not explicit:
         return False
     # "what's the difference between the first and second one?": a question that points
@@ -466,6 +492,71 @@ def _is_item_question(
         msg.targets = explicit
         return True
     return False
+
+
+_DEFINITE = frozenset(("the", "that", "this"))
+_TITLE_CORE = re.compile(r"\s*[(\[].*$")
+
+
+def _described(
+    tracker: CatalogVocabulary,
+    state: DialogueState,
+    msg: MessageReading,
+    low: str,
+    positive: list[ValueHit],
+) -> list[str]:
+    """ "is the orange one in stock?", "how many litres is the slow cooker?", "who
+    wrote Marrow Lane?": a field asked of an item described by its values (after
+    "the") or by capitalised words of its title. The items on screen first, then
+    other versions of them (the same title), then the one title in the whole
+    catalog that fits; nothing when the message asks for items ("any red ones?")."""
+    if msg.reading.ranges or msg.reading.levels or msg.reading.comparatives:
+        return []
+    if cues.REQUEST.search(low) or cues.ALTERNATIVES.search(low):
+        return []
+    words_ = [t.text for t in msg.tokens]
+    values = [
+        (h.facet, h.value)
+        for h in positive
+        if h.facet not in ("in_stock",) and _DEFINITE & set(words_[max(0, h.start - 3) : h.start])
+    ]
+    in_values = {i for h in positive for i in range(h.start, h.end)}
+    named = {
+        singular(t.text)
+        for i, t in enumerate(msg.tokens)
+        if i
+        and i not in in_values
+        and t.raw[:1].isupper()
+        and len(t.text) > 2
+        and not tracker.lexicon.has_form((t.text,))
+    }
+    if not values and not named:
+        return []
+
+    def fits(meta: dict) -> bool:
+        for facet, value in values:
+            have = meta.get(facet)
+            if value not in (have if isinstance(have, list) else [have]):
+                return False
+        return not named or named <= {singular(w) for w in words(str(meta.get("title") or ""))}
+
+    metas = tracker.metas
+    shown = [i for i in state.shown if i in metas]
+    found = [i for i in shown if fits(metas[i])]
+    if found:
+        return found
+    cores = {_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in shown}
+    versions = [
+        i
+        for i, m in metas.items()
+        if i not in shown and _TITLE_CORE.sub("", str(m.get("title"))) in cores and fits(m)
+    ]
+    if versions:
+        return versions
+    anywhere = [i for i, m in metas.items() if fits(m)]
+    if len({_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in anywhere}) == 1:
+        return anywhere
+    return []
 
 
 # words a curt question about a field may have besides the field's own

@@ -66,6 +66,14 @@ class CatalogVocabulary:
             READER_WORDS | CUE_WORDS | self.fields,
         )
         self.hard = self._hard_facets()
+        # facets an item has one value of (a colour, a material), not a list (tags):
+        # "in white" asks for that version of the thing, not for more white things
+        self.single = {
+            n
+            for n in self.lexicon.facets
+            if n not in self.hard
+            and not any(isinstance(m.get(n), list) for m in self.metas.values())
+        }
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
