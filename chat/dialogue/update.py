@@ -186,14 +186,19 @@ def _describes_the_thing(
     )
 
 
-def _version(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
+def _version(
+    tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading, hit: ValueHit
+) -> bool:
     """ "got it in white?", "the same jacket in black", "a mug in blue": a value of a
-    facet an item has one of, said after "in", asks for that version of the thing:
-    a filter (an honest no-match when there is none), not a leaning."""
+    facet an item has one of, said after "in" when the thing is known, asks for that
+    version of the thing: a filter (an honest no-match when there is none), not a
+    leaning. "Something in black" names no thing: black only leans."""
     before = [t.text for t in msg.tokens[max(0, hit.start - 2) : hit.start]]
     if before[-1:] in (["a"], ["an"]):
         before = before[:-1]
-    return hit.facet in tracker.single and before[-1:] == ["in"]
+    heads = [f for f, _ in msg.head] + list(new.head)
+    thing = any(f != hit.facet for f in heads) or new.equals.get(tracker.kind_facet or "")
+    return hit.facet in tracker.single and before[-1:] == ["in"] and bool(thing)
 
 
 def _compound_head(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
@@ -262,7 +267,7 @@ def _apply_value(
         facet in tracker.hard
         and not generic
         and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
-    ) or _version(tracker, msg, hit)
+    ) or _version(tracker, new, msg, hit)
     if polarity == "+":
         _remove(new.excludes, facet, value)
         _remove(new.avoid, facet, value)
