@@ -169,11 +169,13 @@ class FacetLexicon:
         kind of chair), but "safe" is no oven-safe. A kind is said by its head
         noun; the qualifier is often left out or said apart ("a grinder for espresso")."""
         things = set()
+        titled: dict[str, list[dict[str, Any]]] = defaultdict(list)  # thing → its items
         for meta in metas:
             title = re.split(r"\s[-–(:]", str(meta.get("title") or ""))[0]
             named = [w for w in words(title) if not any(c.isdigit() for c in w)]
             if named:
                 things.add(singular(named[-1]))
+                titled[singular(named[-1])].append(meta)
         self.things = things  # what the catalog sells: the last word of each title
         heads: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         for name, values in self.counts.items():
@@ -184,8 +186,16 @@ class FacetLexicon:
                 if 2 <= len(form) <= 3 and len(form[-1]) >= 4 and singular(form[-1]) in things:
                     for spoken in word_forms(form[-1:]):
                         heads[spoken].add((name, value))
+        # "pad" is no cotton pad when a kneeling pad is titled a pad too: the head noun
+        # alone answers to the compounds only when every item it names has one of them
         self.compound_heads = {
-            spoken: owners for spoken, owners in heads.items() if spoken not in self.index
+            spoken: owners
+            for spoken, owners in heads.items()
+            if spoken not in self.index
+            and all(
+                any(v in _listed(m.get(n)) for n, v in owners)
+                for m in titled.get(singular(spoken[0]), [])
+            )
         }
         for spoken, owners in self.compound_heads.items():
             self.index[spoken] = set(owners)
@@ -272,6 +282,10 @@ class FacetLexicon:
 
         form = max(forms, key=lambda f: (weight(f), f))
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[str, Any]) -> None:

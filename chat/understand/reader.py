@@ -136,9 +136,8 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in _one_role_per_name(
-        tracker, tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
-    ):
+    found = tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
+    for hit in _one_role_per_name(tracker, _shared_heads(tracker, msg, found)):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -150,6 +149,25 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+def _shared_heads(
+    tracker: CatalogVocabulary, msg: MessageReading, hits: list[ValueHit]
+) -> list[ValueHit]:
+    """ "board or card games", "road and trail shoes": the first word of a pair shares
+    the noun after the second, so it is read with it ("board games"), when the two
+    words make a value, instead of alone ("board" → cutting board)."""
+    words_ = [t.text for t in msg.tokens]
+    out = list(hits)
+    for i in range(len(words_) - 3):
+        if words_[i + 1] not in ("or", "and", "/", "nor"):
+            continue
+        pair = tracker.lexicon.index.get((words_[i], words_[i + 3]))
+        if not pair:
+            continue
+        out = [h for h in out if not (h.start == i and h.end == i + 1)]
+        out += [ValueHit(f, v, i, i + 1) for f, v in sorted(pair)]
+    return sorted(out, key=lambda h: (h.start, h.end))
 
 
 def _read_person(
@@ -201,7 +219,8 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
-    "around about between and but or please".split()
+    "around about between and but or please big large small enough so as like i we you "
+    "he she they it".split()
 )
 
 

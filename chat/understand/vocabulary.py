@@ -211,7 +211,17 @@ class CatalogVocabulary:
 
     def plain_use(self, msg: MessageReading, hit: ValueHit) -> bool:
         start = msg.tokens[hit.start].start
-        return bool(_PLAIN_USE.search(msg.prepared[:start]))
+        if _PLAIN_USE.search(msg.prepared[:start]):
+            return True
+        # "sport earbuds", "garden gloves": a kind said before the thing, describing
+        # it; when the thing is of another kind, the thing's kind is the one asked for
+        if hit.facet == self.kind_facet:
+            heads = [(h.facet, h.value) for h, _ in msg.values if h.start == hit.end]
+            heads = [fv for fv in heads if fv in msg.head]
+            if heads:
+                kinds = set.intersection(*(self.kinds_of(f, v) for f, v in heads))
+                return bool(kinds) and hit.value not in kinds
+        return False
 
     def pronoun_targets(self, clause: str, state: DialogueState) -> tuple[list[str], str | None]:
         """Items that "it"/"that one"/"them" point at, or why it is unclear."""

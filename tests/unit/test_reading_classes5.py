@@ -205,3 +205,32 @@ def test_a_figure_followed_by_a_point_may_still_grow():
     assert numbers("It costs $59.", partial=True) == []
     assert numbers("It costs $59. Great", partial=True) == [59.0]
     assert numbers("It costs $59.", partial=False) == [59.0]
+
+
+# -- the kind of the thing asked for -----------------------------------------------------
+
+
+def test_a_kind_said_before_a_thing_of_another_kind_describes_it():
+    # "sports" is a kind of the shop, but sports earbuds are electronics
+    _, after = read(SHOP, "sports earbuds for the gym")
+    assert after.equals.get("category") == ["electronics"]
+
+
+def test_the_first_word_of_a_pair_shares_the_noun_after_the_second():
+    msg, after = read(SHOP, "board and card games for game night")
+    assert ("tags", "board-game") in {(h.facet, h.value) for h, _ in msg.values}
+    assert not any(h.value == "cutting-board" for h, _ in msg.values)
+    assert after.equals.get("category") == ["toys"]
+
+
+def test_a_head_noun_that_titles_other_things_too_is_no_compound():
+    # a kneeling pad is titled a pad as well: "pad" alone is no cotton pad
+    msg, after = read(SHOP, "a pad for my knees in the garden")
+    assert not any(h.value == "cotton-pads" for h, _ in msg.values)
+    assert after.equals.get("category") == ["garden"]
+    assert read(SHOP, "some cotton pads")[1].equals.get("category") == ["beauty"]
+
+
+def test_an_adjective_after_the_thing_ends_its_noun_phrase():
+    msg, after = read(SHOP, "I need a tent large enough for six, nothing fancy")
+    assert ("tags", "tent") in msg.head and after.equals.get("category") == ["outdoor"]
