@@ -202,7 +202,8 @@ LIKE = re.compile(
     r"number|#)"
 )
 QUESTION_START = re.compile(
-    r"^\s*(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
+    r"^\s*(?:(?:and|so|ok|okay|also|but|then|oh|right|hmm)[,.]?\s+)?"
+    r"(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
     r"would|has|have|tell me|any idea|describe)\b"
 )
 MORE_ABOUT = re.compile(

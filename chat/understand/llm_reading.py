@@ -174,7 +174,12 @@ def merge(
             return msg
     gloss = _gloss(vocab, state, msg, reading)
     if not gloss:
-        if reading.intent == "shop" and msg.intent == "unclear":
+        unknown = bool(reading.thing) and not vocab.lexicon.find(tokenize(reading.thing))
+        if reading.intent == "shop" and msg.intent == "unclear" and unknown:
+            # "do you sell surfboards?": a thing the catalog has no word for is not
+            # sold here; a list of other things would pretend it is
+            msg.notes.append(f"{said}; not used: a thing the catalog does not have")
+        elif reading.intent == "shop" and msg.intent == "unclear":
             # "no idea what to get for my nephew": a request, if a vague one; the
             # policy asks what kind of thing instead of saying it did not understand
             msg.intent = "recommend"

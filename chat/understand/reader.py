@@ -487,10 +487,14 @@ def _is_item_question(
     about = bool(cues.MORE_ABOUT.search(low))
     # "is it cheaper than the others?" compares; it sets no limit
     only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
+    # "how long does its battery last": "battery" names the field asked, no wish
+    field_words = {w for f in msg.fields for w in f.split("_")}
+    wishes = [h for h in positive if not set(words(h.value)) <= field_words]
+    constrained = bool(wishes) or (msg.constraints and not positive)
     explicit = [t for t in msg.targets]
     if not explicit:
         found, why = tracker.pronoun_targets(low, state)
-        if (msg.fields or about) and (not msg.constraints or only_comparing):
+        if (msg.fields or about) and (not constrained or only_comparing):
             if why == "ambiguous" and not (msg.fields and cues.ABOUT_BOT.search(low)):
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:

@@ -234,3 +234,25 @@ def test_a_head_noun_that_titles_other_things_too_is_no_compound():
 def test_an_adjective_after_the_thing_ends_its_noun_phrase():
     msg, after = read(SHOP, "I need a tent large enough for six, nothing fancy")
     assert ("tags", "tent") in msg.head and after.equals.get("category") == ["outdoor"]
+
+
+# -- a question after "and", "so"; a thing the shop does not sell -------------------------
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [("and how heavy is it", "weight_kg"), ("so what does its battery give", "battery_hours")],
+)
+def test_a_question_led_by_a_conjunction_is_about_the_item_talked_about(text, field):
+    state = DialogueState(shown=["el-003", "el-005", "el-004"])
+    state.focus = "el-005"
+    msg = SHOP.read(state, text)
+    assert msg.intent == "question" and msg.targets == ["el-005"] and field in msg.fields
+
+
+def test_a_thing_the_catalog_has_no_word_for_is_not_turned_into_a_request():
+    state = DialogueState()
+    text = "got any kayaks?"
+    says = {"intent": "shop", "item": 0, "thing": "kayak", "min_price": None, "max_price": None}
+    msg = LLMReader(ScriptedLLM([json.dumps(says)])).improve(SHOP, state, SHOP.read(state, text))
+    assert msg.intent == "unclear"
