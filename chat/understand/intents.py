@@ -120,7 +120,9 @@ INSTRUCTIONS = re.compile(
     r"(?:\d+% )?(?:discount|code|coupon|password))"
 )
 REQUEST = re.compile(
-    r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
+    r"\b(recommend|suggest|looking for|look for|searching for|"
+    r"i (?:really |just |actually |mostly |mainly )?(?:want|need)|i'd like|"
+    r"thinking (?:of|about) (?:getting |buying )?(?:a|an|some)|considering (?:a|an|getting|buying)|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
     r"pick)|in the mood for|i'm after|im after|^\s*need (?:a|an|some|something|anything|ideas?)|"

@@ -229,6 +229,12 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    # a long message ("we're going camping with the kids … what I really need is a
+    # tent"): the thing is named after the words that say what is needed
+    cue = cues.REQUEST.search(msg.prepared.lower())
+    if cue and re.search(r"[.!?]\s", msg.prepared[: cue.start()]):
+        after_cue = [h for h in positive if msg.tokens[h.start].start >= cue.end()]
+        positive = after_cue or positive
     if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
         things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
         same = [h for h in things if (h.start, h.end) == (things[0].start, things[0].end)]
@@ -239,7 +245,13 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
         covered = hit.end < len(msg.tokens) and msg.reading.covers(
             msg.tokens[hit.end].start, msg.tokens[hit.end].end
         )
-        if after is None or after in _AFTER_HEAD or covered:
+        # "a cosy throw blanket, something soft": a comma or a stop ends the phrase
+        gap = (
+            ""
+            if after is None
+            else msg.prepared[msg.tokens[hit.end - 1].end : msg.tokens[hit.end].start]
+        )
+        if after is None or after in _AFTER_HEAD or covered or re.search(r"[,;:.!?]", gap):
             same = [h for h in positive if (h.start, h.end) == (hit.start, hit.end)]
             return [(h.facet, h.value) for h in same]
     return []

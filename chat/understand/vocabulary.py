@@ -38,7 +38,7 @@ NEGATIONS = sorted(
     key=lambda p: -len(p[0]),
 )
 # "for my kitchen": a category word used as an ordinary word, not a constraint
-_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that)\s+$", re.I)
+_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that|from)\s+$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|that|this|that one|this one|the one)\b")
 _PLURAL = re.compile(r"\b(them|those|these|both|all of them|all three|all)\b")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})

@@ -256,3 +256,30 @@ def test_a_thing_the_catalog_has_no_word_for_is_not_turned_into_a_request():
     says = {"intent": "shop", "item": 0, "thing": "kayak", "min_price": None, "max_price": None}
     msg = LLMReader(ScriptedLLM([json.dumps(says)])).improve(SHOP, state, SHOP.read(state, text))
     assert msg.intent == "unclear"
+
+
+# -- the thing in a long, chatty message ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (
+            "We're hosting the in-laws with their kids this summer, chaos. "
+            "What I actually need is a tent for a weekend away, nothing over 300.",
+            "outdoor",
+        ),
+        (
+            "I work from home most days and my wrists hurt. "
+            "Thinking of a proper office chair with arm rests, under 400.",
+            "office",
+        ),
+        (
+            "Brr, the heating is broken again. I want a knitted throw blanket, nothing scratchy.",
+            "home",
+        ),
+    ],
+)
+def test_the_thing_of_a_long_message_is_the_one_it_says_it_needs(text, kind):
+    _, after = read(SHOP, text)
+    assert after.equals.get("category") == [kind]
