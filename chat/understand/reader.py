@@ -33,9 +33,11 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
     reset = cues.RESET.search(low)
     if reset:  # read as a reset, not as words: the rest of the message is the new request
-        blank = "." + " " * (reset.end() - reset.start() - 1)
-        prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
-        low = low[: reset.start()] + blank + low[reset.end() :]
+        # and what came before it is taken back ("a weekender bag… actually no, scrap
+        # that, a hiking backpack")
+        blank = "." + " " * (reset.end() - 1)
+        prepared = blank + prepared[reset.end() :]
+        low = blank + low[reset.end() :]
     msg = MessageReading(
         text,
         prepared,

@@ -290,3 +290,9 @@ def test_a_thing_the_catalog_has_no_word_for_is_not_turned_into_a_request():
 def test_the_thing_of_a_long_message_is_the_one_it_says_it_needs(text, kind):
     _, after = read(SHOP, text)
     assert after.equals.get("category") == [kind]
+
+
+def test_words_taken_back_in_the_same_message_are_dropped():
+    msg, after = read(SHOP, "a yoga mat, hmm no, forget that, a kettle for my office")
+    assert not any(h.value in ("yoga", "mat") for h, _ in msg.values)
+    assert after.equals.get("category") == ["kitchen"]
