@@ -12,7 +12,7 @@ import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
-from chat.understand.text import singular
+from chat.understand.text import singular, words
 from chat.understand.vocabulary import CatalogVocabulary
 from chat.understand.words import GENERIC_WORDS, PEOPLE_AND_OCCASIONS, is_everyday_word
 
@@ -27,7 +27,9 @@ def apply_message(
     new.turns += 1
     if msg.language:
         new.language = msg.language
-    if msg.intent == "problem":
+    if msg.intent in ("problem", "out_of_scope"):
+        # an off-topic turn ("do you ship to Canada?") leaves the request as it was:
+        # its words ("ship") are no wish about the items
         return new
     if msg.intent == "reset":
         new.clear_topic()
@@ -184,6 +186,28 @@ def _describes_the_thing(
     )
 
 
+def _thing(new: DialogueState, msg: MessageReading, facet: str) -> list[tuple[str, str]]:
+    """The values of the thing talked about (the head noun, of this message or of the
+    request so far), other than those of `facet`."""
+    heads = [(f, v) for f, v in msg.head if f != facet]
+    return heads or [(f, v) for f, vs in new.head.items() if f != facet for v in vs]
+
+
+def _version(
+    tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading, hit: ValueHit
+) -> bool:
+    """ "got it in white?", "the same jacket in black", "a mug in blue": a value of a
+    facet an item has one of, said after "in" when the thing is known, asks for that
+    version of the thing: a filter (an honest no-match when there is none), not a
+    leaning. "Something in black" names no thing: black only leans."""
+    before = [t.text for t in msg.tokens[max(0, hit.start - 2) : hit.start]]
+    if before[-1:] in (["a"], ["an"]):
+        before = before[:-1]
+    heads = [f for f, _ in msg.head] + list(new.head)
+    thing = any(f != hit.facet for f in heads) or new.equals.get(tracker.kind_facet or "")
+    return hit.facet in tracker.single and before[-1:] == ["in"] and bool(thing)
+
+
 def _compound_head(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
     """Is the hit a compound value said by its head noun alone ("grinders")?"""
     said = tuple(t.text for t in msg.tokens[hit.start : hit.end])
@@ -246,11 +270,12 @@ def _apply_value(
     spoken = tuple(t.text for t in msg.tokens[hit.start : hit.end])
     # "Nolan films" where "Film" is a genre: a word that names the domain only ranks
     generic = len(spoken) == 1 and spoken[0] in GENERIC_WORDS
+    version = polarity == "+" and _version(tracker, new, msg, hit)
     hard = (
         facet in tracker.hard
         and not generic
         and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
-    )
+    ) or version
     if polarity == "+":
         _remove(new.excludes, facet, value)
         _remove(new.avoid, facet, value)
@@ -259,7 +284,16 @@ def _apply_value(
                 new.equals[facet] = []  # a later statement overrides an earlier one
             replaced.add(facet)
             _add(new.equals, facet, value)
-        else:
+        if version:
+            # "in black" is the thing in any black ("matte black"), and the thing
+            # itself must be had: a black kettle, not any black item of the kitchen
+            said = words(str(value))
+            for other in tracker.lexicon.values_of(facet):
+                if words(other)[-len(said) :] == said:
+                    _add(new.equals, facet, other)
+            for head_facet, head_value in _thing(new, msg, facet):
+                _add(new.equals, head_facet, head_value)
+        if not hard:
             _add(new.liked, facet, value)
         return
     _remove(new.equals, facet, value)

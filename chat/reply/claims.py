@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chat.reply.copycheck import number_allowed, number_spans, numbers
+from chat.reply.copycheck import may_grow, number_allowed, number_spans, numbers
 from chat.understand.references import title_core
 from chat.understand.text import tokenize
 from chat.understand.words import COMMON_WORDS
@@ -210,8 +210,8 @@ def _attribution(
         for value, at, stop in number_spans(segment):
             if any(m.start() <= at < m.end() for m in stars):
                 continue  # checked as a rating above
-            if partial and after + stop >= len(reply.rstrip()):
-                continue  # may still grow
+            if partial and may_grow(reply, after + stop):
+                continue
             if not number_allowed(value, own):
                 return [Claim("wrong_item", f"{value:g} is not a figure of {title}.")]
     return []

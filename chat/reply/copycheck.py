@@ -63,10 +63,15 @@ def number_spans(text: str) -> list[tuple[float, int, int]]:
     return out
 
 
+def may_grow(text: str, stop: int) -> bool:
+    """Can the figure that ends at `stop` still grow while the reply streams? At the
+    very end, or followed only by "." or "," ("$59." may become "$59.99", "1," "1,299")."""
+    return text[stop:].rstrip() in ("", ".", ",")
+
+
 def numbers(text: str, *, partial: bool = False) -> list[float]:
     """The figures of `text`; with `partial`, not one at the very end that may still grow."""
-    end = len(text.rstrip())
-    return [v for v, _, stop in number_spans(text) if not (partial and stop >= end)]
+    return [v for v, _, stop in number_spans(text) if not (partial and may_grow(text, stop))]
 
 
 def number_allowed(value: float, allowed: set[float]) -> bool:

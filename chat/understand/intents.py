@@ -40,6 +40,17 @@ OUT_OF_SCOPE = re.compile(
     r"legal advice|who won|score of|what time is it|time is it|today's date|tell me a joke|"
     r"meaning of life|girlfriend|boyfriend|my taxes)\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
 )
+# Questions about the shop's service, not its items: opening hours, delivery,
+# returns. Answered on role like other off-topic turns; items are no answer to them.
+SHOP_SERVICE = re.compile(
+    r"\b(open(?:ing)? (?:hours|times)|(?:are|is) (?:you|the (?:shop|store))(?: guys)? open|"
+    r"(?:when|what time) do you (?:guys )?(?:open|close)|open on (?:sundays?|saturdays?|"
+    r"weekends?|holidays?|bank holidays?)|(?:do|can|will) you (?:guys )?(?:deliver|ship)\b|"
+    r"deliver(?:y|ies)? (?:times?|costs?|charges?|fees?|options?)|shipping (?:costs?|times?|"
+    r"fees?|rates?|to)|free (?:shipping|delivery)|returns? polic(?:y|ies)|refunds?|"
+    r"(?:track|where is) my (?:order|parcel|package)|store hours|where are you (?:located|based)|"
+    r"your (?:address|phone number))"
+)
 # Only what can be bought now: "just what's in stock", "only ones you have in stock",
 # "available today"; a question ("is it in stock?") asks instead (ATTRIBUTES)
 IN_STOCK = re.compile(
@@ -109,7 +120,9 @@ INSTRUCTIONS = re.compile(
     r"(?:\d+% )?(?:discount|code|coupon|password))"
 )
 REQUEST = re.compile(
-    r"\b(recommend|suggest|looking for|look for|searching for|i want|i need|i'd like|"
+    r"\b(recommend|suggest|looking for|look for|searching for|"
+    r"i (?:really |just |actually |mostly |mainly )?(?:want|need)|i'd like|"
+    r"thinking (?:of|about) (?:getting |buying )?(?:a|an|some)|considering (?:a|an|getting|buying)|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
     r"pick)|in the mood for|i'm after|im after|^\s*need (?:a|an|some|something|anything|ideas?)|"
@@ -123,7 +136,8 @@ FORCE = re.compile(
 )
 NO_PREFERENCE = re.compile(
     r"\b(no preference|any(?:thing)?(?: is fine| works| will do)?$|does not matter|"
-    r"do not care|whatever|not sure|no idea|i do not know|dunno|either|any of them|"
+    r"do not care|whatever|not sure|(?:no|zero|not a|not the (?:faintest|slightest)) "
+    r"(?:earthly )?(?:idea|clue)|clueless|i do not know|dunno|either|any of them|"
     r"all of them|i'm open|im open|open to anything|no particular|nothing in particular|"
     r"not really|随便|都可以)\b"
 )
@@ -190,7 +204,8 @@ LIKE = re.compile(
     r"number|#)"
 )
 QUESTION_START = re.compile(
-    r"^\s*(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
+    r"^\s*(?:(?:and|so|ok|okay|also|but|then|oh|right|hmm)[,.]?\s+)?"
+    r"(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
     r"would|has|have|tell me|any idea|describe)\b"
 )
 MORE_ABOUT = re.compile(
@@ -211,7 +226,16 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "cheaper",
         "pricier",
     ),
-    "in_stock": ("in stock", "stock", "available", "availability", "sold out", "can i buy"),
+    "in_stock": (
+        "in stock",
+        "stock",
+        "available",
+        "availability",
+        "sold out",
+        "can i buy",
+        "can i get",
+        "can i order",
+    ),
     "rating": ("rating", "rated", "reviews", "review", "stars", "how good", "any good", "worth"),
     "rating_count": ("how many ratings", "how many reviews", "popular"),
     "year": ("year", "when", "released", "come out", "came out", "how old", "newer", "older"),
@@ -264,16 +288,24 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 
 
+# "any good horror films?", "got any good ones?": a request, not "is it any good?"
+_ANY_GOOD = re.compile(r"^\s*(?:(?:got|have you got|are there|know)\s+)?any good(?=\s+\w)")
+
+
 def attributes_asked(text: str, fields: set[str]) -> list[str]:
     """Item fields a question asks about, in the order the catalog knows them."""
+    text = _ANY_GOOD.sub("any", text)
     asked = []
     for name, cues in ATTRIBUTES.items():
         if name in fields and any(re.search(rf"\b{re.escape(c)}\b", text) for c in cues):
             asked.append(name)
     for name in fields:  # any other field named in the question ("what colour is it")
         plain = name.replace("_", " ")
-        if name not in asked and len(plain) > 3 and re.search(rf"\b{re.escape(plain)}\b", text):
-            asked.append(name)
+        # its singular too: "page-wise", "page count" ask about pages
+        said = {plain, plain[:-1] if plain.endswith("s") and not plain.endswith("ss") else plain}
+        if name not in asked and len(plain) > 3:
+            if any(re.search(rf"\b{re.escape(p)}\b", text) for p in said):
+                asked.append(name)
     if "writer" in asked and "author" in asked:
         asked.remove("writer" if "writer" not in fields else "author")
     return asked

@@ -21,7 +21,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from chat.understand.text import Token, singular, word_forms, words
-from chat.understand.words import COMMON_WORDS, STOPWORDS, SYNONYMS, is_english_word
+from chat.understand.words import (
+    COMMON_WORDS,
+    STOPWORDS,
+    SYNONYMS,
+    is_english_word,
+    is_rare_word,
+)
 from retrieval import Facet
 
 MAX_FORM_WORDS = 6
@@ -63,13 +69,16 @@ class FacetLexicon:
         # ordinary words of the catalog (names left out): a word found here is not a
         # misspelling, and a surname that is also such a word ("Fine") is no alias
         vocabulary: Counter = Counter()
+        leads = self._leading_words(counts)
         for meta in metas:
             for key, value in meta.items():
                 if key in self.proper or key == "_hash":
                     continue
                 for v in value if isinstance(value, list) else [value]:
                     if isinstance(v, str):
-                        vocabulary.update(words(v))
+                        said = words(v)
+                        vocabulary.update(said)
+                        _check_leads(leads, said, meta)
         self.vocabulary = vocabulary
         self.index: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         for name, values in counts.items():
@@ -78,6 +87,9 @@ class FacetLexicon:
                     self.index[form].add((name, value))
             if name in self.proper:
                 self._add_surnames(name, values)
+        for word, (name, value, in_text) in leads.items():
+            if (word,) not in self.index and (in_text or is_rare_word(word)):
+                self.index[(word,)].add((name, value))
         self._add_synonyms()
         self._add_compound_heads(metas)
         # misspellings are looked for among descriptive values, not among names
@@ -120,6 +132,27 @@ class FacetLexicon:
             ):
                 self.index[(surname,)].add((name, owners[0]))
 
+    def _leading_words(self, counts: dict[str, Counter]) -> dict[str, list[Any]]:
+        """The first word of each name of several words that begins no other name
+        ("Kestrel" of Kestrel Audio, "Ridgeway" of Ridgeway Gear): brands are called by
+        it. Each is [facet, value, said in the catalog's text]; `_check_leads` drops
+        those the text also uses for items of another name."""
+        firsts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for name in self.proper:
+            for value in counts[name]:
+                parts = words(value)
+                if len(parts) >= 2:
+                    firsts[parts[0]].append((name, value))
+        return {
+            word: [*owners[0], False]
+            for word, owners in firsts.items()
+            if len({v for _, v in owners}) == 1
+            and len(word) >= 4
+            and word.isalpha()
+            and word not in COMMON_WORDS
+            and word not in STOPWORDS
+        }
+
     def _add_synonyms(self) -> None:
         for spoken, targets in SYNONYMS.items():
             hits = set()
@@ -136,11 +169,13 @@ class FacetLexicon:
         kind of chair), but "safe" is no oven-safe. A kind is said by its head
         noun; the qualifier is often left out or said apart ("a grinder for espresso")."""
         things = set()
+        titled: dict[str, list[dict[str, Any]]] = defaultdict(list)  # thing → its items
         for meta in metas:
             title = re.split(r"\s[-–(:]", str(meta.get("title") or ""))[0]
             named = [w for w in words(title) if not any(c.isdigit() for c in w)]
             if named:
                 things.add(singular(named[-1]))
+                titled[singular(named[-1])].append(meta)
         self.things = things  # what the catalog sells: the last word of each title
         heads: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         for name, values in self.counts.items():
@@ -151,8 +186,16 @@ class FacetLexicon:
                 if 2 <= len(form) <= 3 and len(form[-1]) >= 4 and singular(form[-1]) in things:
                     for spoken in word_forms(form[-1:]):
                         heads[spoken].add((name, value))
+        # "pad" is no cotton pad when a kneeling pad is titled a pad too: the head noun
+        # alone answers to the compounds only when every item it names has one of them
         self.compound_heads = {
-            spoken: owners for spoken, owners in heads.items() if spoken not in self.index
+            spoken: owners
+            for spoken, owners in heads.items()
+            if spoken not in self.index
+            and all(
+                any(v in _listed(m.get(n)) for n, v in owners)
+                for m in titled.get(singular(spoken[0]), [])
+            )
         }
         for spoken, owners in self.compound_heads.items():
             self.index[spoken] = set(owners)
@@ -239,6 +282,23 @@ class FacetLexicon:
 
         form = max(forms, key=lambda f: (weight(f), f))
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[str, Any]) -> None:
+    """A leading word the catalog's text uses for an item of another name is an
+    ordinary word there ("linen", "little"), no name; one it uses only for items of
+    that name is the name said short."""
+    for word in leads.keys() & set(said):
+        name, value, _ = leads[word]
+        have = meta.get(name)
+        if value in (have if isinstance(have, list) else [have]):
+            leads[word][2] = True
+        else:
+            del leads[word]
 
 
 def nearest_forms(word: str, choices: list[str], max_edits: int, most: int) -> list[str]:

@@ -174,7 +174,12 @@ def merge(
             return msg
     gloss = _gloss(vocab, state, msg, reading)
     if not gloss:
-        if reading.intent == "shop" and msg.intent == "unclear":
+        unknown = bool(reading.thing) and not vocab.lexicon.find(tokenize(reading.thing))
+        if reading.intent == "shop" and msg.intent == "unclear" and unknown:
+            # "do you sell surfboards?": a thing the catalog has no word for is not
+            # sold here; a list of other things would pretend it is
+            msg.notes.append(f"{said}; not used: a thing the catalog does not have")
+        elif reading.intent == "shop" and msg.intent == "unclear":
             # "no idea what to get for my nephew": a request, if a vague one; the
             # policy asks what kind of thing instead of saying it did not understand
             msg.intent = "recommend"
@@ -197,7 +202,9 @@ def _gloss(
     if reading.intent not in ("shop", "question", "feedback"):
         return ""
     parts = []
-    thing = reading.thing
+    # "zero clue what to get him": the user says they do not know what; a kind the
+    # LLM guesses would answer for them instead of asking
+    thing = "" if msg.no_preference and not state.pending else reading.thing
     if thing and not _has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
         parts.append(thing)
     price = vocab.ranges.price
@@ -220,7 +227,13 @@ def _no_cue(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading)
     no question awaiting an answer? Only then may the LLM take the turn away from
     shopping ("cut back the hedge and thick branches" is the catalog's language)."""
     low = msg.prepared.lower()
-    cued = cues.REQUEST.search(low) or cues.FORCE.search(low) or cues.NO_PREFERENCE.search(low)
+    cued = bool(
+        cues.REQUEST.search(low)
+        or cues.FORCE.search(low)
+        or cues.NO_PREFERENCE.search(low)
+        # "what else?", "other ideas?" while items are on screen ask for more of them
+        or (state.shown and cues.MORE_OPTIONS.search(low))
+    )
     # who a present is for or the occasion ("my aunt owns everything already") makes
     # it a shopper's message, however chatty: the policy asks what kind of thing
     for_someone = any(t.text in PEOPLE or t.text in OCCASIONS for t in msg.tokens)

@@ -126,6 +126,30 @@ _TOO_MEANS = {
     "bulky": ("kg", "lower"),
 }
 
+# size and weight said relative to what was shown: "roomier", "a lighter one", "longer
+# battery"; each → (the unit of the measure it compares, which way). Read only where
+# the catalog has a measure in that unit ("capacity_l", "weight_kg", "battery_hours").
+_SIZE = re.compile(
+    r"(?<!the )\b(roomier|bigger|larger|more spacious|more room|higher capacity|smaller|"
+    r"more compact|lighter|heavier|longer battery|longer[- ]lasting|lasts longer)\b"
+)
+_SIZE_MEANS = {
+    "roomier": (("l", "ml"), "higher"),
+    "bigger": (("l", "ml"), "higher"),
+    "larger": (("l", "ml"), "higher"),
+    "more spacious": (("l", "ml"), "higher"),
+    "more room": (("l", "ml"), "higher"),
+    "higher capacity": (("l", "ml"), "higher"),
+    "smaller": (("l", "ml"), "lower"),
+    "more compact": (("l", "ml"), "lower"),
+    "lighter": (("kg",), "lower"),
+    "heavier": (("kg",), "higher"),
+    "longer battery": (("hours",), "higher"),
+    "longer lasting": (("hours",), "higher"),
+    "longer-lasting": (("hours",), "higher"),
+    "lasts longer": (("hours",), "higher"),
+}
+
 _UNIT_ALIASES = {
     "hours": ("hour", "hours", "hrs", "hr", "h"),
     "kg": ("kg", "kgs", "kilo", "kilos", "kilograms", "kilogram"),
@@ -317,6 +341,12 @@ class RangeReader:
             facet = self.year if word in ("newer", "more recent", "older") else self.price
             if facet:
                 direction = "lower" if word in _LOWER else "higher"
+                out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        for m in _SIZE.finditer(text):
+            units, direction = _SIZE_MEANS[m.group(1)]
+            facet = next((self._by_unit[u] for u in units if u in self._by_unit), None)
+            if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
                 out.spans.append(m.span())
         for m in _TOO.finditer(text):

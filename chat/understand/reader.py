@@ -33,9 +33,11 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     low = prepared.casefold() if len(prepared.casefold()) == len(prepared) else prepared.lower()
     reset = cues.RESET.search(low)
     if reset:  # read as a reset, not as words: the rest of the message is the new request
-        blank = "." + " " * (reset.end() - reset.start() - 1)
-        prepared = prepared[: reset.start()] + blank + prepared[reset.end() :]
-        low = low[: reset.start()] + blank + low[reset.end() :]
+        # and what came before it is taken back ("a weekender bag… actually no, scrap
+        # that, a hiking backpack")
+        blank = "." + " " * (reset.end() - 1)
+        prepared = blank + prepared[reset.end() :]
+        low = blank + low[reset.end() :]
     msg = MessageReading(
         text,
         prepared,
@@ -136,9 +138,8 @@ def _read_titles(
 def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
     """Facet values, each with its polarity from the words before it."""
     previous = None
-    for hit in _one_role_per_name(
-        tracker, tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
-    ):
+    found = tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
+    for hit in _one_role_per_name(tracker, _shared_heads(tracker, msg, found)):
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -150,6 +151,25 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+def _shared_heads(
+    tracker: CatalogVocabulary, msg: MessageReading, hits: list[ValueHit]
+) -> list[ValueHit]:
+    """ "board or card games", "road and trail shoes": the first word of a pair shares
+    the noun after the second, so it is read with it ("board games"), when the two
+    words make a value, instead of alone ("board" → cutting board)."""
+    words_ = [t.text for t in msg.tokens]
+    out = list(hits)
+    for i in range(len(words_) - 3):
+        if words_[i + 1] not in ("or", "and", "/", "nor"):
+            continue
+        pair = tracker.lexicon.index.get((words_[i], words_[i + 3]))
+        if not pair:
+            continue
+        out = [h for h in out if not (h.start == i and h.end == i + 1)]
+        out += [ValueHit(f, v, i, i + 1) for f, v in sorted(pair)]
+    return sorted(out, key=lambda h: (h.start, h.end))
 
 
 def _read_person(
@@ -201,7 +221,8 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
-    "around about between and but or please".split()
+    "around about between and but or please big large small enough so as like i we you "
+    "he she they it".split()
 )
 
 
@@ -210,6 +231,12 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    # a long message ("we're going camping with the kids … what I really need is a
+    # tent"): the thing is named after the words that say what is needed
+    cue = cues.REQUEST.search(msg.prepared.lower())
+    if cue and re.search(r"[.!?]\s", msg.prepared[: cue.start()]):
+        after_cue = [h for h in positive if msg.tokens[h.start].start >= cue.end()]
+        positive = after_cue or positive
     if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
         things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
         same = [h for h in things if (h.start, h.end) == (things[0].start, things[0].end)]
@@ -220,7 +247,13 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
         covered = hit.end < len(msg.tokens) and msg.reading.covers(
             msg.tokens[hit.end].start, msg.tokens[hit.end].end
         )
-        if after is None or after in _AFTER_HEAD or covered:
+        # "a cosy throw blanket, something soft": a comma or a stop ends the phrase
+        gap = (
+            ""
+            if after is None
+            else msg.prepared[msg.tokens[hit.end - 1].end : msg.tokens[hit.end].start]
+        )
+        if after is None or after in _AFTER_HEAD or covered or re.search(r"[,;:.!?]", gap):
             same = [h for h in positive if (h.start, h.end) == (hit.start, hit.end)]
             return [(h.facet, h.value) for h in same]
     return []
@@ -253,6 +286,10 @@ def _read_feedback(
         for hit in clause_titles:
             item = hit.ids[0]
             title_kind = kind or "anchor"
+            if not kind and tracker.negation_of(msg, hit.start) != "+":
+                # "DiCaprio films but not Titanic": a title ruled out, no example
+                title_kind = "dislike"
+                msg.feedback.append((item, title_kind))
             msg.titles.append((hit, title_kind))
             targets.append(item)
         if not kind:
@@ -300,6 +337,12 @@ def _read_words(
         if polarity != "+":
             negated |= set(range(hit.start, hit.end))
     negation_words = {w for phrase, _ in NEGATIONS for w in phrase}
+    # "zero clue what to get him", "not sure": saying they do not know is no detail
+    low = msg.prepared.lower()
+    unsure = [m.span() for m in cues.NO_PREFERENCE.finditer(low)]
+    for i, tok in enumerate(msg.tokens):
+        if any(s <= tok.start and tok.end <= e for s, e in unsure):
+            used.add(i)
     for i, tok in enumerate(msg.tokens):
         if i in used or (tok.text in negation_words and _cue_at(tracker, msg, i)):
             continue  # "not a fan of horror": "fan" is part of the cue, no word to avoid
@@ -386,6 +429,14 @@ def _read_intent(
         msg.intent = "answer"
     elif msg.feedback:
         msg.intent = "feedback"
+    elif (
+        cues.SHOP_SERVICE.search(low)
+        and not request
+        and not (msg.refs or msg.titles)
+        and not any(h.facet in tracker.hard for h in positive)
+    ):
+        msg.intent = "out_of_scope"
+        msg.notes.append("a question about the shop's service, not its items")
     elif _is_item_question(tracker, state, msg, low, positive):
         msg.intent = "question"
     elif _bare_reference(msg):
@@ -441,13 +492,23 @@ def _is_item_question(
         # of a refinement, not the subject of a question about its price
         return False
     msg.fields = cues.attributes_asked(low, tracker.fields)
+    if compares:  # "is the second one lighter?" asks for the measure compared
+        msg.fields += [
+            c.facet
+            for c in msg.reading.comparatives
+            if c.facet in tracker.fields and c.facet not in msg.fields
+        ]
     about = bool(cues.MORE_ABOUT.search(low))
     # "is it cheaper than the others?" compares; it sets no limit
     only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
+    # "how long does its battery last": "battery" names the field asked, no wish
+    field_words = {w for f in msg.fields for w in f.split("_")}
+    wishes = [h for h in positive if not set(words(h.value)) <= field_words]
+    constrained = bool(wishes) or (msg.constraints and not positive)
     explicit = [t for t in msg.targets]
     if not explicit:
         found, why = tracker.pronoun_targets(low, state)
-        if (msg.fields or about) and (not msg.constraints or only_comparing):
+        if (msg.fields or about) and (not constrained or only_comparing):
             if why == "ambiguous" and not (msg.fields and cues.ABOUT_BOT.search(low)):
                 explicit = list(state.shown)  # "how much are they?" → all of them
             else:
@@ -455,6 +516,8 @@ def _is_item_question(
             if not explicit and msg.fields and _curt(msg):
                 # "price?", "and the colour?": the item talked about, else all on screen
                 explicit = [state.focus] if state.focus else list(state.shown)
+    if not explicit and msg.fields:
+        explicit = _described(tracker, state, msg, low, positive)
     if not explicit:
         return False
     # "what's the difference between the first and second one?": a question that points
@@ -466,6 +529,71 @@ def _is_item_question(
         msg.targets = explicit
         return True
     return False
+
+
+_DEFINITE = frozenset(("the", "that", "this"))
+_TITLE_CORE = re.compile(r"\s*[(\[].*$")
+
+
+def _described(
+    tracker: CatalogVocabulary,
+    state: DialogueState,
+    msg: MessageReading,
+    low: str,
+    positive: list[ValueHit],
+) -> list[str]:
+    """ "is the orange one in stock?", "how many litres is the slow cooker?", "who
+    wrote Marrow Lane?": a field asked of an item described by its values (after
+    "the") or by capitalised words of its title. The items on screen first, then
+    other versions of them (the same title), then the one title in the whole
+    catalog that fits; nothing when the message asks for items ("any red ones?")."""
+    if msg.reading.ranges or msg.reading.levels or msg.reading.comparatives:
+        return []
+    if cues.REQUEST.search(low) or cues.ALTERNATIVES.search(low):
+        return []
+    words_ = [t.text for t in msg.tokens]
+    values = [
+        (h.facet, h.value)
+        for h in positive
+        if h.facet not in ("in_stock",) and _DEFINITE & set(words_[max(0, h.start - 3) : h.start])
+    ]
+    in_values = {i for h in positive for i in range(h.start, h.end)}
+    named = {
+        singular(t.text)
+        for i, t in enumerate(msg.tokens)
+        if i
+        and i not in in_values
+        and t.raw[:1].isupper()
+        and len(t.text) > 2
+        and not tracker.lexicon.has_form((t.text,))
+    }
+    if not values and not named:
+        return []
+
+    def fits(meta: dict) -> bool:
+        for facet, value in values:
+            have = meta.get(facet)
+            if value not in (have if isinstance(have, list) else [have]):
+                return False
+        return not named or named <= {singular(w) for w in words(str(meta.get("title") or ""))}
+
+    metas = tracker.metas
+    shown = [i for i in state.shown if i in metas]
+    found = [i for i in shown if fits(metas[i])]
+    if found:
+        return found
+    cores = {_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in shown}
+    versions = [
+        i
+        for i, m in metas.items()
+        if i not in shown and _TITLE_CORE.sub("", str(m.get("title"))) in cores and fits(m)
+    ]
+    if versions:
+        return versions
+    anywhere = [i for i, m in metas.items() if fits(m)]
+    if len({_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in anywhere}) == 1:
+        return anywhere
+    return []
 
 
 # words a curt question about a field may have besides the field's own

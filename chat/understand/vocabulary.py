@@ -38,8 +38,8 @@ NEGATIONS = sorted(
     key=lambda p: -len(p[0]),
 )
 # "for my kitchen": a category word used as an ordinary word, not a constraint
-_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that)\s+$", re.I)
-_PRONOUN = re.compile(r"\b(it|that|this|that one|this one|the one)\b")
+_PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that|from)\s+$", re.I)
+_PRONOUN = re.compile(r"\b(it|its|that|this|that one|this one|the one)\b")
 _PLURAL = re.compile(r"\b(them|those|these|both|all of them|all three|all)\b")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _CUE_WORDS = frozenset(
@@ -66,6 +66,14 @@ class CatalogVocabulary:
             READER_WORDS | CUE_WORDS | self.fields,
         )
         self.hard = self._hard_facets()
+        # facets an item has one value of (a colour, a material), not a list (tags):
+        # "in white" asks for that version of the thing, not for more white things
+        self.single = {
+            n
+            for n in self.lexicon.facets
+            if n not in self.hard
+            and not any(isinstance(m.get(n), list) for m in self.metas.values())
+        }
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
@@ -203,7 +211,17 @@ class CatalogVocabulary:
 
     def plain_use(self, msg: MessageReading, hit: ValueHit) -> bool:
         start = msg.tokens[hit.start].start
-        return bool(_PLAIN_USE.search(msg.prepared[:start]))
+        if _PLAIN_USE.search(msg.prepared[:start]):
+            return True
+        # "sport earbuds", "garden gloves": a kind said before the thing, describing
+        # it; when the thing is of another kind, the thing's kind is the one asked for
+        if hit.facet == self.kind_facet:
+            heads = [(h.facet, h.value) for h, _ in msg.values if h.start == hit.end]
+            heads = [fv for fv in heads if fv in msg.head]
+            if heads:
+                kinds = set.intersection(*(self.kinds_of(f, v) for f, v in heads))
+                return bool(kinds) and hit.value not in kinds
+        return False
 
     def pronoun_targets(self, clause: str, state: DialogueState) -> tuple[list[str], str | None]:
         """Items that "it"/"that one"/"them" point at, or why it is unclear."""

@@ -258,6 +258,18 @@ def is_english_word(word: str) -> bool:
     return zipf_frequency(word, "en") >= ENGLISH_ZIPF
 
 
+RARE_ZIPF = 3.5  # below this a word is rare enough in English to be a name ("ridgeway")
+
+
+@functools.cache
+def is_rare_word(word: str) -> bool:
+    """A word rarely used in English ("ridgeway", "kestrel"), so a name when a
+    catalog's brand starts with it; "orbit", "little" and "jade" are words first."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") < RARE_ZIPF
+
+
 EVERYDAY_ZIPF = 5.7  # "help", "first", "people", "day": too common to say what a thing is
 
 

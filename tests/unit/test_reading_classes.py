@@ -570,8 +570,9 @@ CURT_QUESTIONS = [
         "right. how long does the battery of the first one last",
         {"intent": "question", "targets": ["el-003"]},
     ),
-    # a field's name inside a request is no question
-    ("shop", [], "two", "a lighter one in steel, what weight?", {"intent": "recommend"}),
+    # a field's name inside a request is no question ("lighter" than those on screen:
+    # a refinement of them)
+    ("shop", [], "two", "a lighter one in steel, what weight?", {"intent": "refine"}),
 ]
 
 
