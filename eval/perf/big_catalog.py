@@ -93,7 +93,29 @@ def item_id(n: int) -> str:
     return f"big-{n:08d}"
 
 
-def insert(store, rng: np.random.Generator, start: int, count: int, truths: list[Exact]) -> None:
+class Columns:
+    """Every item's price, category and brand as arrays (a few bytes per item), so
+    the catalog's facets can be written the way an ingest writes them."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def metas(self) -> list[dict]:
+        prices, categories, brands = (np.concatenate(c) for c in zip(*self.parts, strict=True))
+        return [
+            {"price": float(p), "category": f"cat{c}", "brand": f"brand{b}"}
+            for p, c, b in zip(prices, categories, brands, strict=True)
+        ]
+
+
+def insert(
+    store,
+    rng: np.random.Generator,
+    start: int,
+    count: int,
+    truths: list[Exact],
+    columns: Columns,
+) -> None:
     vectors = unit_vectors(rng, count)
     categories = np.arange(start, start + count) % CATEGORIES
     prices = rng.uniform(5, 500, count)
@@ -104,6 +126,7 @@ def insert(store, rng: np.random.Generator, start: int, count: int, truths: list
     ]
     ids = [item_id(n) for n in range(start, start + count)]
     store.collection.add(ids=ids, embeddings=vectors, metadatas=metas)
+    columns.parts.append((prices, categories, brands))
     for truth in truths:
         truth.add(start, vectors, categories, prices)
 
@@ -211,9 +234,10 @@ def measure_worker(chroma, turns: int) -> dict[str, float]:
 def run(args) -> int:
     from eval.perf.services import ChromaServer, ServiceMissing
     from retrieval import ItemStore, make_embedder
+    from retrieval.items.facets import discover_facets
 
     try:
-        chroma = ChromaServer()
+        chroma = ChromaServer(Path(args.keep) if args.keep else None)
     except ServiceMissing as e:
         print(e)
         return 2
@@ -224,14 +248,15 @@ def run(args) -> int:
         create_collection(chroma, args)
         print(f"Chroma server at {chroma.host}:{chroma.port}, data in {chroma.dir}", flush=True)
         store = ItemStore.http(chroma.host, chroma.port, make_embedder(f"hash:{DIM}"), "big")
-        began, size, built_s = time.monotonic(), 0, 0.0
+        began, size, built_s, columns = time.monotonic(), 0, 0.0, Columns()
         for target in sorted(args.sizes):
             started = time.monotonic()
             while size < target and time.monotonic() - began < args.minutes * 60:
                 count = min(BATCH, target - size)
-                insert(store, rng, size, count, [plain, where])
+                insert(store, rng, size, count, [plain, where], columns)
                 size += count
             built_s += time.monotonic() - started
+            store.write_facets(discover_facets(columns.metas()))
             store.reload()
             plain_s, plain_recall, _ = measure(store, plain)
             where_s, where_recall, wrong = measure(store, where)
@@ -290,6 +315,11 @@ def add_parser(sub) -> None:
     p.add_argument("--ef-search", type=int, default=100, help="hnsw ef_search")
     p.add_argument(
         "--sync-threshold", type=int, default=100_000, help="hnsw sync_threshold (items)"
+    )
+    p.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="the Chroma server's directory, kept afterwards (`chroma run --path DIR/data`)",
     )
     p.add_argument(
         "--worker",

@@ -245,7 +245,11 @@ class ItemStore:
         return len(present)
 
     def _save_facets(self) -> None:
-        facets = discover_facets(list(self.all_metas().values()))
+        self.write_facets(discover_facets(list(self.all_metas().values())))
+
+    def write_facets(self, facets: dict[str, Facet]) -> None:
+        """Store the catalog's facets in the collection metadata (what a worker reads
+        instead of every item's metadata)."""
         meta = {**(self.collection.metadata or {}), "facets": json.dumps(facets_to_json(facets))}
         meta.pop("hnsw:space", None)
         self.collection.modify(metadata=meta)
