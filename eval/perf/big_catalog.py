@@ -233,8 +233,7 @@ def measure_worker(chroma, turns: int) -> dict[str, float]:
 
 def run(args) -> int:
     from eval.perf.services import ChromaServer, ServiceMissing
-    from retrieval import ItemStore, make_embedder
-    from retrieval.items.facets import discover_facets
+    from retrieval import ItemStore, discover_facets, make_embedder
 
     try:
         chroma = ChromaServer(Path(args.keep) if args.keep else None)
