@@ -91,7 +91,8 @@ def test_a_bounded_worker_does_not_grow_with_the_catalog(tmp_path, chroma_server
     )
     shown = shown_small + shown_big
     assert len(shown) >= 8, shown
-    metas = client.get_collection("bounded").get(ids=[i for i, _ in shown], include=["metadatas"])
+    ids = list(dict.fromkeys(i for i, _ in shown))
+    metas = client.get_collection("bounded").get(ids=ids, include=["metadatas"])
     by_id = dict(zip(metas["ids"], metas["metadatas"], strict=True))
     wrong = [
         (i, by_id[i], asked)
