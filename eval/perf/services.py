@@ -110,8 +110,7 @@ class Postgres:
 
     def stop(self) -> None:
         _stop(self.proc)
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Redis:
@@ -144,8 +143,7 @@ class Redis:
 
     def stop(self) -> None:
         _stop(self.proc)
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ChromaServer:
