@@ -225,6 +225,7 @@ def measure_worker(chroma, turns: int) -> dict[str, object]:
             seconds: list[float] = []
             shown: list[tuple[str, str]] = []  # (item id, the category asked for)
             statuses: dict[int, int] = {}
+            stages: dict[str, list[float]] = {}  # the turns' own timings (seconds)
             with httpx.Client(
                 base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=600
             ) as http:
@@ -239,6 +240,8 @@ def measure_worker(chroma, turns: int) -> dict[str, object]:
                     statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
                     if r.status_code == 200:
                         shown += [(card["id"], category) for card in r.json()["items"]]
+                        for stage, took in r.json()["timings"].items():
+                            stages.setdefault(stage, []).append(took)
             after_rss = tree_rss_mb(server.process.pid)
             wrong = broken_filters(chroma, shown)
             log = server.log()
@@ -250,6 +253,7 @@ def measure_worker(chroma, turns: int) -> dict[str, object]:
                 "turn_p50_ms": round(1000 * percentile(seconds, 0.5)),
                 "turn_p95_ms": round(1000 * percentile(seconds, 0.95)),
                 "turn_max_ms": round(1000 * max(seconds)),
+                "stage_p50_ms": {k: round(1000 * percentile(v, 0.5)) for k, v in stages.items()},
                 "statuses": statuses,
                 "items_shown": len(shown),
                 "items_breaking_the_filter": wrong,
