@@ -19,10 +19,10 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chat.config import Settings
 from chat.dialogue.policy import Policy, PolicyConfig
@@ -39,7 +39,7 @@ from chat.reply.copycheck import CopyChecker
 from chat.reply.copywriter import CopyWriter
 from chat.session import Session
 from chat.understand.llm_reading import LLMReader
-from retrieval import ItemStore, make_embedder
+from retrieval import CatalogMetas, Filter, ItemCache, ItemStore, make_embedder
 
 if TYPE_CHECKING:
     from retrieval import Recommender
@@ -73,6 +73,7 @@ class _LoadTestLLM(ScriptedLLM):
             yield piece
 
 
+POOL_COUNT_CAP = 1000
 CATALOG_COUNTER = "catalog"  # the catalog version in the database's counters
 EMPTY_CATALOG = (
     "The catalog is empty. Run 'recochat ingest --demo' (or 'recochat ingest FILE') first"
@@ -151,8 +152,27 @@ class App:
         )
 
     @cached_property
+    def bounded(self) -> bool:
+        """Does this worker hold only what each request recalls? With the items in a
+        Chroma server and at least `bounded_from_items` of them (a catalog of 1M items
+        would need about 8 GB held in full); never with the embedded store."""
+        s = self.settings
+        return bool(s.chroma_host) and self.store.count() >= s.bounded_from_items
+
+    @cached_property
+    def item_cache(self) -> ItemCache:
+        """The bounded worker's cache of fetched items (metadata and vectors)."""
+        return ItemCache(self.store)
+
+    @cached_property
+    def catalog_metas(self) -> Mapping[str, dict[str, Any]]:
+        """id → metadata: every item's, held, or (bounded) looked up through the item
+        cache, with a fixed sample for what iterates (retrieval CatalogMetas)."""
+        return CatalogMetas(self.item_cache) if self.bounded else self.store.all_metas()
+
+    @cached_property
     def tracker(self) -> StateTracker:
-        return StateTracker(self.store.facets(), self.store.all_metas())
+        return StateTracker(self.store.facets(), self.catalog_metas)
 
     @cached_property
     def checker(self) -> CopyChecker:
@@ -170,7 +190,13 @@ class App:
             hard=tracker.hard,
             proper=tracker.lexicon.proper,
             kind_facet=tracker.kind_facet,
+            count=self._pool_count if self.bounded else None,
         )
+
+    def _pool_count(self, flt: Filter) -> int:
+        """A bounded worker's pool size: items passing the filter, counted by the store
+        up to POOL_COUNT_CAP (a pool that big is "plenty" to the policy)."""
+        return len(self.store.ids_matching(flt, POOL_COUNT_CAP))
 
     @cached_property
     def recommender(self) -> Recommender:
@@ -181,6 +207,8 @@ class App:
         from retrieval import Recommender
 
         learning = self.settings.learning
+        if self.bounded:
+            return Recommender.bounded(self.store, self.interactions, learning, self.item_cache)
         if self.settings.chroma_host:  # the server's index answers the dense stage
             learning = replace(learning, dense_from_store=True)
         return Recommender.build(self.store, self.interactions, self.home.artifacts, learning)
@@ -204,7 +232,8 @@ class App:
 
     def refresh(self) -> None:
         """Forget what was derived from the catalog (after an ingest)."""
-        for name in ("tracker", "checker", "policy", "recommender"):
+        names = ("bounded", "item_cache", "catalog_metas", "tracker", "checker", "policy")
+        for name in (*names, "recommender"):
             self.__dict__.pop(name, None)
 
     def catalog_changed(self) -> None:

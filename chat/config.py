@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     collection: str = "items"
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
     chroma_port: int = 8000
+    # From this many items in a Chroma server a worker holds only what each request
+    # recalls (retrieval/items/remote.py, retrieval/ranking/bounded.py), not the catalog;
+    # 0: always with a server. The embedded store always holds the catalog in memory.
+    bounded_from_items: int = Field(default=100_000, ge=0)
     # Scale-out (several `recochat serve` workers): sessions, events and keys in PostgreSQL
     # (postgresql://user@host:port/db; unset: SQLite in the data directory), rate limits
     # and session locks in Redis (redis://host:port/0; unset: in the database / in memory)

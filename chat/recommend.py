@@ -98,7 +98,7 @@ def ranked_cards(
     and name the items the recommender found behind them."""
     ranked = recommender.rank(recalled, k, avoid_terms=state.avoid_terms, timings=timings)
     prefs = state.preferences()
-    index = recommender.index
+    index = recommender.index_of(recalled)
     cards = []
     for item in ranked.items:
         named = {}

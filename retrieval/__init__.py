@@ -24,10 +24,11 @@ from retrieval.items.catalog import (
     read_rows,
 )
 from retrieval.items.embedders import HashEmbedder, make_embedder
-from retrieval.items.facets import Facet, categorical_fields
+from retrieval.items.facets import Facet, categorical_fields, discover_facets
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
 from retrieval.items.linking import FacetMatcher, TitleLinker
+from retrieval.items.remote import CatalogMetas, ItemCache
 from retrieval.items.store import Candidate, IngestReport, ItemStore
 from retrieval.models.artifacts import (
     Artifact,
@@ -71,6 +72,8 @@ from retrieval.ranking.serving import (
 from retrieval.ranking.trained import ArtifactWarning, Trained, load_models
 
 __all__ = [
+    "CatalogMetas",
+    "ItemCache",
     "EASE",
     "HISTORY_TAIL",
     "MAX_EASE_ITEMS",
@@ -93,6 +96,7 @@ __all__ = [
     "FacetMatcher",
     "Facet",
     "categorical_fields",
+    "discover_facets",
     "FeatureBuilder",
     "FeatureConfig",
     "FieldMap",

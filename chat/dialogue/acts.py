@@ -6,6 +6,7 @@ session.py, because it streams the LLM's copy."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import chat.dialogue.phrases as phrases
@@ -62,7 +63,7 @@ def what(state: DialogueState, kind_facet: str | None, language: str) -> str:
 def no_match(
     decision: Decision,
     state: DialogueState,
-    metas: dict[str, dict[str, Any]],
+    metas: Mapping[str, dict[str, Any]],
     kind_facet: str | None,
     language: str,
 ) -> str:
@@ -111,7 +112,7 @@ def smalltalk(msg: MessageReading, language: str) -> str:
     return phrases.say(language, "greeting")
 
 
-def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str) -> str:
+def answer(msg: MessageReading, metas: Mapping[str, dict[str, Any]], language: str) -> str:
     """Questions about items, answered from their catalog records only."""
     out = []
     # a value is checked once, and not when its word names the field asked ("how many
@@ -135,7 +136,7 @@ def answer(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str)
     return " ".join(out) or phrases.say(language, "unclear")
 
 
-def acknowledge(msg: MessageReading, metas: dict[str, dict[str, Any]], language: str) -> str:
+def acknowledge(msg: MessageReading, metas: Mapping[str, dict[str, Any]], language: str) -> str:
     """A line for feedback given in the text ("Noted: I won't suggest X again.")."""
     lines = []
     for item_id, kind in msg.feedback:

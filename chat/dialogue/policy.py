@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,15 +92,19 @@ class Policy:
     def __init__(
         self,
         facets: dict[str, Facet],
-        metas: dict[str, dict[str, Any]],
+        metas: Mapping[str, dict[str, Any]],
         config: PolicyConfig | None = None,
         *,
         hard: Set[str] = frozenset(),
         proper: Set[str] = frozenset(),
         kind_facet: str | None = None,
+        count: Callable[[Filter], int] | None = None,
     ) -> None:
         self.facets = facets
+        # `metas` may be a sample of a catalog too big to hold (retrieval CatalogMetas):
+        # then `count` counts the pool in the item store
         self.metas = metas
+        self.count = count
         self.config = config or PolicyConfig()
         self.proper = set(proper)
         self.kind_facet = kind_facet
@@ -118,6 +122,8 @@ class Policy:
     # -- the candidate pool --------------------------------------------------------
 
     def pool_size(self, flt: Filter) -> int:
+        if self.count is not None:
+            return self.count(flt)
         return sum(1 for i, m in self.metas.items() if flt.matches(i, m))
 
     # -- deciding --------------------------------------------------------------------

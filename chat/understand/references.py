@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Set
+from collections.abc import Callable, Collection, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,7 @@ class ShownRef:
 
 
 class TitleIndex:
-    def __init__(self, metas: dict[str, dict[str, Any]]):
+    def __init__(self, metas: Mapping[str, dict[str, Any]]):
         self.keys: dict[tuple[str, ...], list[str]] = defaultdict(list)
         self.meta = metas
         for item_id, meta in metas.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from chat.state import DialogueState
@@ -50,7 +51,7 @@ _CUE_WORDS = frozenset(
 
 
 class CatalogVocabulary:
-    def __init__(self, facets: dict[str, Facet], metas: dict[str, dict[str, Any]] | None = None):
+    def __init__(self, facets: dict[str, Facet], metas: Mapping[str, dict[str, Any]] | None = None):
         self.facets = facets
         self.metas = metas or {}
         self.lexicon = FacetLexicon(facets, self.metas.values())

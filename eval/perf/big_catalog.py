@@ -93,7 +93,29 @@ def item_id(n: int) -> str:
     return f"big-{n:08d}"
 
 
-def insert(store, rng: np.random.Generator, start: int, count: int, truths: list[Exact]) -> None:
+class Columns:
+    """Every item's price, category and brand as arrays (a few bytes per item), so
+    the catalog's facets can be written the way an ingest writes them."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def metas(self) -> list[dict]:
+        prices, categories, brands = (np.concatenate(c) for c in zip(*self.parts, strict=True))
+        return [
+            {"price": float(p), "category": f"cat{c}", "brand": f"brand{b}"}
+            for p, c, b in zip(prices, categories, brands, strict=True)
+        ]
+
+
+def insert(
+    store,
+    rng: np.random.Generator,
+    start: int,
+    count: int,
+    truths: list[Exact],
+    columns: Columns,
+) -> None:
     vectors = unit_vectors(rng, count)
     categories = np.arange(start, start + count) % CATEGORIES
     prices = rng.uniform(5, 500, count)
@@ -104,6 +126,7 @@ def insert(store, rng: np.random.Generator, start: int, count: int, truths: list
     ]
     ids = [item_id(n) for n in range(start, start + count)]
     store.collection.add(ids=ids, embeddings=vectors, metadatas=metas)
+    columns.parts.append((prices, categories, brands))
     for truth in truths:
         truth.add(start, vectors, categories, prices)
 
@@ -162,14 +185,18 @@ def tree_rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
 
 
-def measure_worker(chroma, turns: int) -> dict[str, float]:
-    """A real worker (`recochat serve`, scripted LLM) on the big collection: its RSS
-    when /readyz first answers and after `turns` turns of one session, how long it
-    took to be ready, and the turns' latency."""
+def measure_worker(chroma, turns: int) -> dict[str, object]:
+    """A real worker (`recochat serve`, scripted LLM; it holds only each request's
+    candidates from `bounded_from_items` on) on the big collection: how long it took
+    to be ready, its RSS then and after `turns` turns, the turns' latency, and how
+    many recommended items broke the request's filter (must be 0). Each session asks
+    for one category under PRICE_CEILING, then for more."""
     import subprocess
     import tempfile
 
-    from eval.perf.scale_out import RECOCHAT, Serve, drive
+    import httpx
+
+    from eval.perf.scale_out import RECOCHAT, Serve
 
     with tempfile.TemporaryDirectory(prefix="recochat-big-worker-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECOCHAT_")}
@@ -184,6 +211,8 @@ def measure_worker(chroma, turns: int) -> dict[str, float]:
             ANONYMIZED_TELEMETRY="False",
             HF_HUB_OFFLINE="1",
         )
+        if "RECOCHAT_BOUNDED_FROM_ITEMS" in os.environ:  # the one setting passed on
+            env["RECOCHAT_BOUNDED_FROM_ITEMS"] = os.environ["RECOCHAT_BOUNDED_FROM_ITEMS"]
         key = subprocess.run(
             [RECOCHAT, "keys", "create", "big"], env=env, check=True, capture_output=True, text=True
         ).stdout.strip()
@@ -193,30 +222,86 @@ def measure_worker(chroma, turns: int) -> dict[str, float]:
             server.wait(3600)
             ready_s = time.monotonic() - started
             ready_rss = tree_rss_mb(server.process.pid)
-            load = drive([server.url], key, 1, turns, 1)
+            seconds: list[float] = []
+            shown: list[tuple[str, str]] = []  # (item id, the category asked for)
+            statuses: dict[int, int] = {}
+            stages: dict[str, list[float]] = {}  # the turns' own timings (seconds)
+            with httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=600
+            ) as http:
+                for n in range(turns):
+                    if n % 2 == 0:
+                        category = f"cat{(n // 2) % CATEGORIES}"
+                        sid = http.post("/v1/sessions", json={}).json()["session_id"]
+                    text = f"{category} under ${PRICE_CEILING:.0f}" if n % 2 == 0 else "more"
+                    t = time.perf_counter()
+                    r = http.post(f"/v1/sessions/{sid}/messages", json={"message": text})
+                    seconds.append(time.perf_counter() - t)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+                    if r.status_code == 200:
+                        shown += [(card["id"], category) for card in r.json()["items"]]
+                        for stage, took in r.json()["timings"].items():
+                            stages.setdefault(stage, []).append(took)
+            after_rss = tree_rss_mb(server.process.pid)
+            wrong = broken_filters(chroma, shown)
+            log = server.log()
             return {
-                "worker_ready_s": round(ready_s),
+                "worker_ready_s": round(ready_s, 1),
                 "worker_rss_ready_mb": round(ready_rss),
-                "worker_rss_after_turns_mb": round(tree_rss_mb(server.process.pid)),
+                "worker_rss_after_turns_mb": round(after_rss),
                 "turns": turns,
-                "turn_p50_ms": round(1000 * percentile(load.latencies, 0.5)),
-                "turn_max_ms": round(1000 * max(load.latencies)),
-                "statuses": dict(load.statuses),
+                "turn_p50_ms": round(1000 * percentile(seconds, 0.5)),
+                "turn_p95_ms": round(1000 * percentile(seconds, 0.95)),
+                "turn_max_ms": round(1000 * max(seconds)),
+                "stage_p50_ms": {k: round(1000 * percentile(v, 0.5)) for k, v in stages.items()},
+                "statuses": statuses,
+                "items_shown": len(shown),
+                "items_breaking_the_filter": wrong,
+                "bounded": "each request ranks only its recalled candidates" in log,
                 "load_avg": round(os.getloadavg()[0], 2),
             }
         finally:
             server.stop()
 
 
+def broken_filters(chroma, shown: list[tuple[str, str]]) -> int:
+    """How many shown items are not of the category asked for or cost more than
+    PRICE_CEILING, read back from the server."""
+    import chromadb
+    from chromadb.config import Settings
+
+    if not shown:
+        return 0
+    client = chromadb.HttpClient(
+        host=chroma.host, port=chroma.port, settings=Settings(anonymized_telemetry=False)
+    )
+    ids = list(dict.fromkeys(i for i, _ in shown))
+    got = client.get_collection("big").get(ids=ids, include=["metadatas"])
+    metas = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
+    return sum(
+        i not in metas
+        or metas[i].get("category") != category
+        or float(metas[i].get("price", 0.0)) > PRICE_CEILING  # type: ignore[arg-type]
+        for i, category in shown
+    )
+
+
 def run(args) -> int:
     from eval.perf.services import ChromaServer, ServiceMissing
-    from retrieval import ItemStore, make_embedder
+    from retrieval import ItemStore, discover_facets, make_embedder
 
     try:
-        chroma = ChromaServer()
+        chroma = ChromaServer(Path(args.keep) if args.keep else None)
     except ServiceMissing as e:
         print(e)
         return 2
+    if args.reuse:  # the kept directory holds a built collection: only the worker
+        try:
+            print(f"Chroma server at {chroma.host}:{chroma.port}, data in {chroma.dir}", flush=True)
+            print(json.dumps(measure_worker(chroma, args.worker)), flush=True)
+        finally:
+            chroma.stop()
+        return 0
     rng = np.random.default_rng(0)
     plain = Exact(unit_vectors(rng, args.queries), None)
     where = Exact(unit_vectors(rng, args.queries), np.arange(args.queries) % CATEGORIES)
@@ -224,14 +309,15 @@ def run(args) -> int:
         create_collection(chroma, args)
         print(f"Chroma server at {chroma.host}:{chroma.port}, data in {chroma.dir}", flush=True)
         store = ItemStore.http(chroma.host, chroma.port, make_embedder(f"hash:{DIM}"), "big")
-        began, size, built_s = time.monotonic(), 0, 0.0
+        began, size, built_s, columns = time.monotonic(), 0, 0.0, Columns()
         for target in sorted(args.sizes):
             started = time.monotonic()
             while size < target and time.monotonic() - began < args.minutes * 60:
                 count = min(BATCH, target - size)
-                insert(store, rng, size, count, [plain, where])
+                insert(store, rng, size, count, [plain, where], columns)
                 size += count
             built_s += time.monotonic() - started
+            store.write_facets(discover_facets(columns.metas()))
             store.reload()
             plain_s, plain_recall, _ = measure(store, plain)
             where_s, where_recall, wrong = measure(store, where)
@@ -290,6 +376,16 @@ def add_parser(sub) -> None:
     p.add_argument("--ef-search", type=int, default=100, help="hnsw ef_search")
     p.add_argument(
         "--sync-threshold", type=int, default=100_000, help="hnsw sync_threshold (items)"
+    )
+    p.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="the Chroma server's directory, kept afterwards (`chroma run --path DIR/data`)",
+    )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: the directory holds a built collection; only run --worker on it",
     )
     p.add_argument(
         "--worker",

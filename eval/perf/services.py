@@ -147,13 +147,17 @@ class Redis:
 
 
 class ChromaServer:
-    """`chroma run` from the installed chromadb, on a fresh directory."""
+    """`chroma run` from the installed chromadb, on a fresh directory, or on `keep`
+    (made if missing, reused if not, and left in place by stop())."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Path | None = None) -> None:
         chroma = Path(sys.executable).parent / "chroma"
         if not chroma.exists():
             missing("chroma (from chromadb)", "pip install chromadb")
-        self.dir = Path(tempfile.mkdtemp(prefix="recochat-chroma-"))
+        self.keep = keep is not None
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+        self.dir = keep or Path(tempfile.mkdtemp(prefix="recochat-chroma-"))
         self.port = free_port()
         self.host = "127.0.0.1"
         self.log = self.dir / "chroma.log"
@@ -180,4 +184,5 @@ class ChromaServer:
 
     def stop(self) -> None:
         _stop(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)

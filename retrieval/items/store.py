@@ -139,8 +139,34 @@ class ItemStore:
         metas = _metadatas(got["metadatas"])
         return got["ids"], metas, np.asarray(got["embeddings"], dtype=np.float32)
 
+    def read_metas(self, offset: int, limit: int) -> tuple[list[str], list[dict[str, Any]]]:
+        """One page of items' ids and metadata."""
+        got = self.collection.get(limit=limit, offset=offset, include=["metadatas"])
+        return got["ids"], _metadatas(got["metadatas"])
+
+    def read_ids(self, ids: list[str]) -> tuple[list[str], list[dict[str, Any]], np.ndarray]:
+        """These items (the unknown ids left out) with their vectors, in one read."""
+        got = self.collection.get(ids=ids, include=["metadatas", "embeddings"])
+        if not got["ids"]:
+            return [], [], np.zeros((0, 0), dtype=np.float32)
+        return got["ids"], _metadatas(got["metadatas"]), np.asarray(got["embeddings"], np.float32)
+
+    def ids_matching(self, flt: Filter, limit: int) -> list[str]:
+        """Up to `limit` ids of items passing the filter, in no particular order: what
+        counts a pool or lists matches without reading the catalog."""
+        where = flt.to_where(self.list_fields())
+        try:
+            got = self.collection.get(where=where, limit=limit + len(flt.exclude_ids), include=[])
+        except Exception as e:
+            raise StoreError(f"Chroma rejected the filter {where}: {e}") from None
+        return [i for i in got["ids"] if i not in flt.exclude_ids][:limit]
+
     def get(self, item_id: str) -> dict[str, Any] | None:
-        return self.all_metas().get(item_id)
+        """One item's metadata: from the cached metadata when read, else one lookup."""
+        if self._metas is not None:
+            return self._metas.get(item_id)
+        got = self.collection.get(ids=[item_id], include=["metadatas"])
+        return _metadatas(got["metadatas"])[0] if got["ids"] else None
 
     def facets(self) -> dict[str, Facet]:
         if self._facets is None:
@@ -245,7 +271,11 @@ class ItemStore:
         return len(present)
 
     def _save_facets(self) -> None:
-        facets = discover_facets(list(self.all_metas().values()))
+        self.write_facets(discover_facets(list(self.all_metas().values())))
+
+    def write_facets(self, facets: dict[str, Facet]) -> None:
+        """Store the catalog's facets in the collection metadata (what a worker reads
+        instead of every item's metadata)."""
         meta = {**(self.collection.metadata or {}), "facets": json.dumps(facets_to_json(facets))}
         meta.pop("hnsw:space", None)
         self.collection.modify(metadata=meta)

@@ -27,8 +27,10 @@ import numpy as np
 
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex
+from retrieval.items.remote import ItemCache
 from retrieval.items.store import ItemStore
 from retrieval.models.online import OnlineState
+from retrieval.ranking.bounded import CandidatePipeline
 from retrieval.ranking.channels import ModelChannel, Query, StoreSearch
 from retrieval.ranking.fusion import FusionModel, TreeFusion
 from retrieval.ranking.pipeline import Pipeline, PipelineConfig
@@ -75,6 +77,9 @@ class Shortlist:
     key: str | None = None
     online: OnlineState | None = None
     request_vector: np.ndarray | None = None  # the request's embedding before Rocchio
+    # what recalled it, and ranks it: the recommender's own pipeline, or one over this
+    # request's candidates when the catalog stays in a Chroma server (bounded.py)
+    pipeline: Pipeline | None = None
 
 
 @dataclass
@@ -88,7 +93,7 @@ class Ranked:
 class Recommender:
     def __init__(
         self,
-        pipeline: Pipeline,
+        pipeline: Pipeline | CandidatePipeline,
         interactions: InteractionLog,
         config: LearningConfig,
         problems: list[str] | None = None,
@@ -135,9 +140,27 @@ class Recommender:
         )
         return cls(pipeline, interactions, config, trained.problems)
 
-    @property
-    def index(self) -> CatalogIndex:
-        return self.pipeline.index
+    @classmethod
+    def bounded(
+        cls,
+        store: ItemStore,
+        interactions: InteractionLog,
+        config: LearningConfig | None = None,
+        cache: ItemCache | None = None,
+    ) -> Recommender:
+        """For a catalog that stays in a Chroma server: what the worker holds does
+        not grow with it (retrieval/ranking/bounded.py says what is off)."""
+        config = config or LearningConfig()
+        fusion = FusionModel.default()
+        fusion.weights.update(config.fusion_weights)
+        pipeline = CandidatePipeline(
+            store,
+            cache or ItemCache(store),
+            fusion,
+            PipelineConfig(channel_k=config.channel_k),
+            config.rerank,
+        )
+        return cls(pipeline, interactions, config)
 
     @property
     def channel_names(self) -> list[str]:
@@ -190,11 +213,17 @@ class Recommender:
             query.disliked = list(dict.fromkeys([*query.disliked, *online.profile.disliked]))
         self.pipeline.embed(query, timings)  # before Rocchio moves it (in `shortlist`)
         request = None if query.vector is None else query.vector.copy()
-        items, recalled = self.pipeline.shortlist(
+        pipeline = self._pipeline_for(query, online, timings)
+        items, recalled = pipeline.shortlist(
             query, online=online, rng=self._rng, timings=timings, limit=limit
         )
         channels = {name: len(got) for name, got in recalled.items() if got}
-        return Shortlist(query, items, channels, key, online, request)
+        return Shortlist(query, items, channels, key, online, request, pipeline)
+
+    def _pipeline_for(self, query: Query, online: OnlineState | None, timings: dict) -> Pipeline:
+        if isinstance(self.pipeline, CandidatePipeline):
+            return self.pipeline.for_query(query, online, timings)
+        return self.pipeline
 
     def rank(
         self,
@@ -207,9 +236,10 @@ class Recommender:
         """The k to show, each with the evidence its explanation names. The online
         state (the arm played) is saved, so feedback on these items credits it."""
         items = _penalise_terms(list(shortlist.items), avoid_terms, self.config.avoided)
-        shown = self.pipeline.rerank(items, k, timings)
+        pipeline = self._recalled_by(shortlist)
+        shown = pipeline.rerank(items, k, timings)
         t = time.perf_counter()
-        evidence = self._evidence(shortlist, shown)
+        evidence = self._evidence(pipeline, shortlist, shown)
         if timings is not None:
             timings["explain"] = timings.get("explain", 0.0) + time.perf_counter() - t
         if shortlist.online is not None and shortlist.key is not None:  # online needs a key
@@ -243,14 +273,26 @@ class Recommender:
 
     # -- what the explanations name ------------------------------------------------------
 
+    def _recalled_by(self, shortlist: Shortlist) -> Pipeline:
+        """The pipeline that recalled the shortlist (it holds the candidates' rows)."""
+        if shortlist.pipeline is not None:
+            return shortlist.pipeline
+        if isinstance(self.pipeline, CandidatePipeline):
+            raise ValueError("a shortlist of a bounded recommender carries its pipeline")
+        return self.pipeline
+
+    def index_of(self, shortlist: Shortlist) -> CatalogIndex:
+        """The rows the shortlist's items and seeds are in (their metadata, vectors)."""
+        return self._recalled_by(shortlist).index
+
     def _evidence(
-        self, shortlist: Shortlist, shown: list[ScoredItem]
+        self, pipeline: Pipeline, shortlist: Shortlist, shown: list[ScoredItem]
     ) -> dict[str, dict[str, tuple[str, str]]]:
         """Per shown item, the seed each item-to-item signal rests on: the liked item
         closest in content, the one whose co-interaction weight is largest, the last
         item of the sequence; and the Rocchio part of the semantic signal is split
         off as `online` (its contribution moves from `semantic`, the sum stays)."""
-        idx, query = self.index, shortlist.query
+        idx, query = pipeline.index, shortlist.query
         if not shown or idx.vectors is None:
             return {}
         roles = {i: "history" for i in query.history}
@@ -266,11 +308,11 @@ class Recommender:
             for row, it in enumerate(shown):
                 best = seeds[int(np.argmax(sims[row]))]
                 out[it.id]["content"] = (best, roles.get(best, "liked"))
-        for ch in self.pipeline.channels:
+        for ch in pipeline.channels:
             if isinstance(ch, ModelChannel):
                 self._model_evidence(ch, query, shown, roles, out)
         if shortlist.online is not None:
-            self._online_split(shortlist.online, shortlist, shown, vectors, roles, out)
+            self._online_split(idx, shortlist.online, shortlist, shown, vectors, roles, out)
         return out
 
     def _model_evidence(
@@ -304,6 +346,7 @@ class Recommender:
 
     def _online_split(
         self,
+        idx: CatalogIndex,
         online: OnlineState,
         shortlist: Shortlist,
         shown: list[ScoredItem],
@@ -311,7 +354,7 @@ class Recommender:
         roles: dict[str, str],
         out: dict[str, dict[str, tuple[str, str]]],
     ) -> None:
-        profile, idx = online.profile, self.index
+        profile = online.profile
         if idx.vectors is None:  # _evidence checked; a vector-less index has no Rocchio
             return
         request, feedback = profile.split(shortlist.request_vector, idx.vectors, idx.pos, vectors)

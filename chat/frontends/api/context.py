@@ -87,7 +87,10 @@ class ApiContext:
             )
 
     def field_names(self) -> set[str]:
-        """Every metadata field some item has; recomputed when the catalog changes."""
+        """Every metadata field some item has; recomputed when the catalog changes. A
+        bounded worker (a catalog it does not hold) knows its facets and a sample's fields."""
+        if self.app.bounded:
+            return self.app.tracker.fields
         metas = self.app.store.all_metas()  # a new dict after every catalog change
         if self._fields is None or self._fields[0] is not metas:
             self._fields = (metas, {name for meta in metas.values() for name in meta})
