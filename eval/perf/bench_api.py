@@ -48,6 +48,14 @@ QUERIES = [
     "a board game for the whole family",
     "a desk lamp for reading",
 ]
+# the many-sessions run mixes in customers writing in other languages: a server
+# then holds the multilingual reading too (chat/understand/foreign.py)
+LOAD_QUERIES = [
+    *QUERIES,
+    "busco una mochila para viajar, no muy cara",
+    "ich suche einen Wasserkocher aus Edelstahl",
+    "je cherche une lampe de bureau",
+]
 RECOCHAT = str(Path(sys.executable).parent / "recochat")
 
 
@@ -276,7 +284,9 @@ def bench_concurrency(
             def converse(n: int) -> str:
                 sid = client.post("/v1/sessions", json={}).json()["session_id"]
                 for t in range(turns):
-                    results.append(timed_turn(client, sid, QUERIES[(n + t) % len(QUERIES)]))
+                    results.append(
+                        timed_turn(client, sid, LOAD_QUERIES[(n + t) % len(LOAD_QUERIES)])
+                    )
                 return sid
 
             started = time.perf_counter()
