@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,6 +79,7 @@ class _TableFile:
                 self._n += 1
             f.flush()
             self._fd = os.dup(f.fileno())  # the file lives as long as this descriptor
+        weakref.finalize(self, os.close, self._fd)
 
     def __getitem__(self, ids: np.ndarray) -> np.ndarray:
         unique, where = np.unique(ids, return_inverse=True)
@@ -86,9 +88,6 @@ class _TableFile:
             at = ((r % self._n) * self._rows + r // self._n) * self._width
             rows[k] = np.frombuffer(os.pread(self._fd, self._width, at), dtype=np.uint8)
         return rows[where]
-
-    def __del__(self) -> None:
-        os.close(self._fd)
 
 
 def _number(name: str) -> int:
