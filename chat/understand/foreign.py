@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from chat.understand.language import LATIN_LANGUAGES
-
 # measured on the demo shop: the words that name things score 0.23-0.75 against
 # their English value (Wasserkocher → kettle 0.23, mochila → backpack 0.51),
 # function and filler words -0.2-0.12 against whatever is nearest
@@ -82,15 +80,6 @@ class ForeignWords:
             ):
                 text = text[: m.start()] + text[m.end() :]
         return re.sub(r" {2,}", " ", text).strip()
-
-    def warm_up(self, languages: Iterable[str] = LATIN_LANGUAGES) -> None:
-        """Load the model and embed the catalog's values and each language's common
-        words now: the first message in one of them then waits for none of it, nor do
-        the turns behind it."""
-        if self.values:
-            with self._lock:
-                for language in languages:
-                    self._hubs(language)
 
     def english(self, words: list[str], language: str) -> dict[str, str]:
         """The catalog value each word names, for the words that name one."""

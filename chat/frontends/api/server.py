@@ -82,11 +82,6 @@ def _warm_up(ctx: ApiContext) -> None:
     except Exception as e:  # a ModelError names the fix; /readyz and the log show it
         log.error("the model did not load: %s", e)
         ctx.readiness["model"] = f"failed: {e}"
-        return
-    try:  # after ready: customers writing in other languages wait for none of it
-        ctx.app.tracker.foreign.warm_up()
-    except Exception as e:  # noqa: BLE001 - the reading loads it at the first such message
-        log.warning("the multilingual reading did not warm up: %s", e)
 
 
 def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) -> FastAPI:
