@@ -74,7 +74,7 @@ class FacetLexicon:
             for key, value in meta.items():
                 if key in self.proper or key == "_hash":
                     continue
-                for v in value if isinstance(value, list) else [value]:
+                for v in _listed(value):
                     if isinstance(v, str):
                         said = words(v)
                         vocabulary.update(said)
@@ -294,8 +294,7 @@ def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[
     that name is the name said short."""
     for word in leads.keys() & set(said):
         name, value, _ = leads[word]
-        have = meta.get(name)
-        if value in (have if isinstance(have, list) else [have]):
+        if value in _listed(meta.get(name)):
             leads[word][2] = True
         else:
             del leads[word]

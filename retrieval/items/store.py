@@ -127,8 +127,7 @@ class ItemStore:
             self._metas = {}
             page = 5000
             for offset in range(0, self.count(), page):
-                got = self.collection.get(limit=page, offset=offset, include=["metadatas"])
-                self._metas.update(zip(got["ids"], _metadatas(got["metadatas"]), strict=True))
+                self._metas.update(zip(*self.read_metas(offset, page), strict=True))
         return self._metas
 
     def read_page(
