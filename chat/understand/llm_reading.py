@@ -98,8 +98,6 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
     confident (then the LLM is not asked)."""
     if msg.unsupported or msg.problem or msg.option or msg.reset:
         return None
-    if msg.written_in and msg.intent != "feedback":
-        return f"written in {msg.written_in}: the catalog's words are English"
     if msg.intent == "unclear":
         return "no word of the message is catalog vocabulary"
     if msg.intent not in ("recommend", "refine"):
