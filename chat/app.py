@@ -217,12 +217,16 @@ class App:
     def interactions(self) -> InteractionStore:
         return InteractionStore(self.db)
 
-    def warm_up(self) -> LLM:
+    def warm_up(self, *, languages: bool = False) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender), the personal-data masker and the model. A missing model
-        fails here, with its install hint (a ModelError). Returns the loaded model."""
+        (tracker, recommender), the personal-data masker and the model; with `languages`,
+        also the reading of messages in other languages (its model, the catalog's values,
+        each language's common words: 3 s on an idle box). A missing model fails here,
+        with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
         pii.warm_up()
+        if languages:
+            self.tracker.foreign.warm_up()
         return self.llm.load()
 
     def require_catalog(self, why: str = "") -> None:

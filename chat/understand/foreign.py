@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from chat.understand.language import LATIN_LANGUAGES
+
 # measured on the demo shop: the words that name things score 0.23-0.75 against
 # their English value (Wasserkocher → kettle 0.23, mochila → backpack 0.51),
 # function and filler words -0.2-0.12 against whatever is nearest
@@ -80,6 +82,15 @@ class ForeignWords:
             ):
                 text = text[: m.start()] + text[m.end() :]
         return re.sub(r" {2,}", " ", text).strip()
+
+    def warm_up(self, languages: Iterable[str] = LATIN_LANGUAGES) -> None:
+        """Load the model and embed the catalog's values and each language's common
+        words now. Done lazily, under a server's load, it took a minute: 20 sessions'
+        threads share the GIL, and every message in another language waits on the lock."""
+        if self.values:
+            with self._lock:
+                for language in languages:
+                    self._hubs(language)
 
     def english(self, words: list[str], language: str) -> dict[str, str]:
         """The catalog value each word names, for the words that name one."""

@@ -220,5 +220,7 @@ def test_a_count_of_people_is_no_price_the_model_may_give(text):
 
 def test_a_message_in_another_language_without_a_kind_still_asks_the_model():
     # the mapping found no kind of item: the rules are unsure, as in English
-    msg, llm = reading("no tengo idea qué regalarle a mi sobrino", answer("shop", 0, "", None, None))
+    msg, llm = reading(
+        "no tengo idea qué regalarle a mi sobrino", answer("shop", 0, "", None, None)
+    )
     assert llm.calls and msg.written_in == "es"

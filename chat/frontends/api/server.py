@@ -74,17 +74,21 @@ def _static(name: str) -> str:
     return (files("chat.frontends") / "static" / name).read_text(encoding="utf-8")
 
 
-def _warm_up(ctx: ApiContext) -> None:
+def _warm_up(ctx: ApiContext, languages: bool) -> None:
     """Load the model (and the catalog-derived parts) so the first reply is not slow."""
     try:
-        ctx.app.warm_up()
+        ctx.app.warm_up(languages=languages)
         ctx.readiness["model"] = "ready"
     except Exception as e:  # a ModelError names the fix; /readyz and the log show it
         log.error("the model did not load: %s", e)
         ctx.readiness["model"] = f"failed: {e}"
 
 
-def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) -> FastAPI:
+def create_api(
+    app: App, *, gradio: bool | None = None, owns_app: bool = False, languages: bool = False
+) -> FastAPI:
+    """The API around `app`. `languages`: warm the reading of other languages before
+    /readyz says ready (a server does; a test's app loads it when first needed)."""
     s = app.settings
     check_rate_limit(s.rate_limit)
     metrics = Metrics()
@@ -104,7 +108,9 @@ def create_api(app: App, *, gradio: bool | None = None, owns_app: bool = False) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        threading.Thread(target=_warm_up, args=(ctx,), name="warm-up", daemon=True).start()
+        threading.Thread(
+            target=_warm_up, args=(ctx, languages), name="warm-up", daemon=True
+        ).start()
         yield
         await ctx.runner.drain()
         ctx.close()
@@ -284,7 +290,7 @@ def worker_api() -> FastAPI:
     settings in the environment (the parent wrote the command line's there)."""
     from chat import App, load_settings
 
-    return create_api(App.open(load_settings()), gradio=False, owns_app=True)
+    return create_api(App.open(load_settings()), gradio=False, owns_app=True, languages=True)
 
 
 def serve_workers(settings: Settings, model: str | None) -> None:
@@ -317,7 +323,7 @@ def serve_workers(settings: Settings, model: str | None) -> None:
 def serve(app: App, *, host: str, port: int, gradio: bool | None = None) -> None:
     import uvicorn
 
-    api = create_api(app, gradio=gradio)
+    api = create_api(app, gradio=gradio, languages=True)
     sock = bind(host, port)
     config = uvicorn.Config(
         api,
