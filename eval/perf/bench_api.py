@@ -271,7 +271,7 @@ def bench_concurrency(
     key = _cli(env, "keys", "create", "bench-load")
     server = Server(env, logs / "serve-load.log")
     try:
-        server.wait_ready()
+        ready_s = server.wait_ready()
         headers = {"Authorization": f"Bearer {key}"}
         results: list[Turn] = []
         with httpx.Client(
@@ -319,6 +319,7 @@ def bench_concurrency(
                 stage: _pct([r.timings[stage] for r in results if stage in r.timings])
                 for stage in sorted({k for r in results for k in r.timings})
             },
+            "ready_s": round(ready_s, 1),  # start to /readyz 200: model, catalog, languages
             "messages_persisted": persisted,
             "messages_expected": 2 * sessions * turns,
             "server_rss_mb": server.rss_mb(),
@@ -366,7 +367,7 @@ def run_bench_api(args) -> int:
             f"{c['turn_ms']['p95']} ms, first event p50 {c['first_event_ms']['p50']} ms, "
             f"{c['status_5xx']} 5xx, {c['turns_failed']} turns without a reply "
             f"{c['failures']}, replies by {c['copy']}, {c['messages_persisted']}/{c['messages_expected']} messages "
-            f"persisted | server RSS {_rss(c['server_rss_mb'])}"
+            f"persisted | server ready in {c['ready_s']} s, RSS {_rss(c['server_rss_mb'])}"
         )
     except RuntimeError as e:
         print(f"Error: {e}\n(logs in {logs})", file=sys.stderr)
