@@ -129,7 +129,7 @@ class Session:
             "intent": msg.intent,
             "language": state.language,
             **decision.to_dict(),
-            "specificity": state.specificity(),
+            "specificity": self.policy.specificity(state),
             "pool": pool,
             "candidates": len(candidates),
             "channels": recalled.channels if recalled else {},

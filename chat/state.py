@@ -12,6 +12,7 @@ disliked or seen item never comes back. The tracker that fills it from text is
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -169,10 +170,15 @@ class DialogueState:
         extra = [v for v in values if v.lower() not in " ".join(parts).lower()]
         return " ".join(parts + extra).strip()
 
-    def specificity(self) -> float:
-        """How much the user has said about what they want (see policy.py)."""
-        score = min(3, sum(len(v) for v in self.equals.values()))
-        score += min(3, sum(len(v) for v in self.liked.values()))
+    def specificity(self, generic: Set[str] = frozenset()) -> float:
+        """How much the user has said about what they want (see policy.py). Values
+        in `generic` ("gift", "something") say nothing and do not count."""
+
+        def said(values: dict[str, list[Any]]) -> int:
+            return sum(1 for vs in values.values() for v in vs if str(v).lower() not in generic)
+
+        score = min(3, said(self.equals))
+        score += min(3, said(self.liked))
         score += len([k for k, v in self.ranges.items() if v != [None, None]])
         score += 2 * len(self.anchors) + (2 if self.liked_ids else 0)
         score += min(2, len(self.details))

@@ -121,6 +121,12 @@ class Policy:
 
     # -- the candidate pool --------------------------------------------------------
 
+    @staticmethod
+    def specificity(state: DialogueState) -> float:
+        """How much the user has said, without the words that say nothing of the thing
+        ("a gift", "something"): a gift and a budget are one limit, and the policy asks."""
+        return state.specificity(GENERIC_WORDS)
+
     def pool_size(self, flt: Filter) -> int:
         if self.count is not None:
             return self.count(flt)
@@ -179,7 +185,7 @@ class Policy:
         if intent == "accept_offer":
             return Decision("recommend", "the user accepted the relaxation")
         cfg = self.config
-        spec = state.specificity()
+        spec = self.specificity(state)
         if force or "*" in state.answered:
             return Decision("recommend", "the user asked to see recommendations now")
         if state.recommended:
@@ -214,7 +220,7 @@ class Policy:
                 "recommend", f"candidates already alike (best gain {bits:.2f} bits)", gains=gains
             )
         options = self.options(facet, candidates)
-        spec = state.specificity()
+        spec = self.specificity(state)
         return Decision(
             "ask",
             f"underspecified (specificity {spec:g}); {facet} splits {len(candidates)} candidates best ({bits:.2f} bits)",

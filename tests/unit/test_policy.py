@@ -83,6 +83,22 @@ def test_a_specific_request_is_recommended_at_once():
         assert "specific" in decision.reason
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "birthday gift for a 12 year old girl, max £40",
+        "something for my dad as a gift, about 50 quid",
+        "a gift for a coworker under 20 euros",
+    ],
+)
+def test_limits_without_a_need_are_asked_about_first(text):
+    # a gift, a budget and who it is for narrow the shop but say nothing of what the
+    # thing is: one question about the kind comes before a list
+    decision, state = decide("shop", [text])
+    assert decision.act == "ask", (text, decision.reason)
+    assert state.specificity() >= 2 > Policy.specificity(state)
+
+
 def test_an_answered_facet_is_never_asked_again_and_the_budget_caps_questions():
     tracker, policy = TRACKERS["shop"], policy_for("shop")
     state = DialogueState()
