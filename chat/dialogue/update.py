@@ -56,7 +56,19 @@ def apply_message(
     for facet in list(new.equals) + list(new.liked) + list(new.ranges):
         if facet not in new.answered:
             new.answered.append(facet)
+    _block_other_versions(tracker, new)
     return new
+
+
+def _block_other_versions(tracker: CatalogVocabulary, new: DialogueState) -> None:
+    """An item ruled out (seen, disliked, liked, named as an example) rules out the
+    catalog's other entries of the same work: "like Groundhog Day" must not bring back
+    "Groundhog Day (1993)"."""
+    blocked = new.blocked_ids()
+    for item in sorted(blocked - set(new.excluded_ids)):
+        for other in tracker.same_work(item):
+            if other not in blocked and other not in new.excluded_ids:
+                new.excluded_ids.append(other)
 
 
 def _answer_pending(new: DialogueState, pending: dict[str, Any], msg: MessageReading) -> None:
