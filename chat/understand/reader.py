@@ -567,6 +567,7 @@ def _described(
         and len(t.text) > 2
         and not tracker.lexicon.has_form((t.text,))
     }
+    named |= _pointing_words(tracker, state, msg, in_values)
     if not values and not named:
         return []
 
@@ -594,6 +595,30 @@ def _described(
     if len({_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in anywhere}) == 1:
         return anywhere
     return []
+
+
+def _pointing_words(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, skip: set[int]
+) -> set[str]:
+    """ "is the artisan one in stock?": words between "the" and "one", typed in any
+    case, that are words of a shown item's title point at that item."""
+    shown_words = {
+        singular(w) for i in state.shown for w in words(str(tracker.metas.get(i, {}).get("title")))
+    }
+    out: set[str] = set()
+    texts = [t.text for t in msg.tokens]
+    for j, word in enumerate(texts):
+        if word not in ("one", "ones"):
+            continue
+        for i in range(j - 1, max(-1, j - 4), -1):
+            if texts[i] in _DEFINITE:
+                out |= {
+                    singular(texts[k])
+                    for k in range(i + 1, j)
+                    if k not in skip and singular(texts[k]) in shown_words
+                }
+                break
+    return out
 
 
 # words a curt question about a field may have besides the field's own

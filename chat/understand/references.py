@@ -41,6 +41,16 @@ ORDINALS = {
     "fifth": 5,
     "5th": 5,
     "last": -1,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
+# "the 7th one" of two shown: any written-out position, so it is answered as missing
+ORDINALS |= {
+    f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}": n
+    for n in range(1, 31)
 }
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 ITEM_NOUNS = frozenset(
@@ -323,6 +333,8 @@ def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
     position = None
     if nxt in _NOT_ITEMS:
         return None
+    if ORDINALS.get(word, 0) > 5 and nxt not in ITEM_NOUNS:
+        return None  # "by the 7th": a date, unless "the 7th one"
     if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
         if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
             count = NUMBERS.get(nxt) or int(nxt)

@@ -238,6 +238,22 @@ class CatalogVocabulary:
                 return [], "ambiguous"
         return [], None
 
+    def wider_head(self, head: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The head noun's values plus the compound values of the same facet that end
+        in it: a "chair" is also an office-chair, a "mat" a standing-mat. Used when no
+        item carries the plain value: the catalog tagged its chairs by their kind."""
+        out: dict[str, list[str]] = {}
+        for facet, values in head.items():
+            out[facet] = list(values)
+            for value in values:
+                tail = words(str(value))
+                for other in self.lexicon.counts.get(facet, {}):
+                    form = words(str(other))
+                    if len(form) > len(tail) and form[-len(tail) :] == tail:
+                        if other not in out[facet]:
+                            out[facet].append(other)
+        return out
+
     def same_work(self, item_id: str) -> list[str]:
         """The other catalog entries of the same work as `item_id`: the same title once
         a trailing "(1993)" or "(Fantasy Film)" is dropped, no two different years and no

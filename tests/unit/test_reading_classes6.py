@@ -66,3 +66,118 @@ def test_same_titled_goods_of_two_brands_are_two_items():
     assert tracker.same_work("g1") == []
     assert _tracker(FILMS).same_work("a1") == ["a2"]  # the 2011 one has another director
     assert _tracker(FILMS).same_work("a2") == ["a1"]
+
+
+# -- a refinement after a list keeps the thing the list showed ------------------------
+
+
+def _after(shown: list[str], *texts: str) -> DialogueState:
+    from helpers.trackers import TRACKERS
+
+    tracker = TRACKERS["shop"]
+    state = DialogueState()
+    for text in texts[:-1]:
+        state = tracker.update(state, text)
+    state.shown = shown
+    return tracker.update(state, texts[-1])
+
+
+@pytest.mark.parametrize(
+    "first, shown, then, thing, kind",
+    [
+        # the request named no thing the shop tags; the cards were all skillets or shoes
+        (
+            "what is good for searing a steak",
+            ["kit-005", "kit-004"],
+            "is there a cheaper one",
+            "skillet",
+            "kitchen",
+        ),
+        (
+            "what is good for searing a steak",
+            ["kit-005", "kit-004"],
+            "not the second one",
+            "skillet",
+            "kitchen",
+        ),
+        (
+            "what do you have for jogging on roads",
+            ["sp-002", "sp-001"],
+            "sort those by price",
+            "shoes",
+            "sports",
+        ),
+        # a colour asked of them is that version of the thing, not the thing
+        (
+            "something for my pilates class",
+            ["sp-003", "sp-005"],
+            "do you have one in black?",
+            "mat",
+            "sports",
+        ),
+    ],
+)
+def test_a_refinement_keeps_the_thing_the_cards_are(first, shown, then, thing, kind):
+    state = _after(shown, first, then)
+    assert thing in [v for vs in state.head.values() for v in vs], state.head
+    assert state.equals.get("category") == [kind]
+
+
+def test_a_new_thing_in_a_refinement_is_not_overridden():
+    state = _after(["kit-005", "kit-004"], "a heavy frying pan", "actually a kettle instead")
+    assert "skillet" not in [v for vs in state.head.values() for v in vs]
+
+
+def test_another_brand_than_all_shown_falls_back_to_the_top_picks_when_none_is_left():
+    # every running shoe of the shop is by one of the two brands shown
+    state = _after(["sp-002", "sp-025", "sp-001"], "road running shoes", "any other brand?")
+    assert state.excludes.get("brand") == ["Pacerun"]
+    # while two shown brands of earbuds leave a third, both are ruled out
+    state = _after(["el-003", "el-005"], "wireless earbuds", "a different brand please")
+    assert sorted(state.excludes.get("brand", [])) == ["Everyday Basics", "Voltera"]
+
+
+def TRACKERS_SHOP():
+    from helpers.trackers import TRACKERS
+
+    return TRACKERS["shop"]
+
+
+def test_a_plain_head_widens_to_the_compounds_ending_in_it():
+    wide = TRACKERS_SHOP().wider_head({"tags": ["chair"]})
+    assert "office-chair" in wide["tags"] and wide["tags"][0] == "chair"
+    assert "armchair" not in wide["tags"]  # a word, not a compound's last part
+
+
+# -- questions about a shown item, pointed at in lower case or by a far position -----
+
+
+def _read(shown: list[str], text: str):
+    tracker = TRACKERS_SHOP()
+    state = DialogueState()
+    state.shown = shown
+    return tracker.read(state, text)
+
+
+@pytest.mark.parametrize(
+    "shown, text, target",
+    [
+        # one card on screen: its title's word in lower case still points at it
+        (["el-006"], "how much is the pulse one", "el-006"),
+        (["kit-018"], "how heavy is the artisan one?", "kit-018"),
+        (["hm-002"], "is the slate one in stock", "hm-002"),
+    ],
+)
+def test_a_title_word_between_the_and_one_points_at_a_shown_item(shown, text, target):
+    msg = _read(shown, text)
+    assert msg.intent == "question" and msg.targets == [target], (msg.intent, msg.targets)
+
+
+@pytest.mark.parametrize("text", ["how heavy is the 6th one", "tell me about the ninth item"])
+def test_a_position_beyond_the_list_is_missing(text):
+    msg = _read(["hm-001", "hm-002"], text)
+    assert msg.intent == "problem" and msg.refs and msg.refs[0].missing
+
+
+def test_a_date_is_no_position():
+    assert _read(["hm-001", "hm-002"], "could it come by the 14th?").intent != "problem"
