@@ -50,6 +50,8 @@ def apply_message(
     for title, kind in msg.titles:
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
+        if kind == "anchor" and title.series:  # "like the Bourne films": none of them
+            new.excluded_ids += [i for i in title.ids[1:] if i not in new.excluded_ids]
     _apply_different(tracker, state, new, msg)
     _apply_avoid_terms(new, msg)
     _extend_request(tracker, state, new, msg)

@@ -123,6 +123,8 @@ def _read_titles(
     titles = tracker.titles.find(
         tokens, msg.prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
     )
+    taken = used | {j for h in titles for j in range(h.start, h.end)}
+    titles = sorted(titles + tracker.titles.series(tokens, taken), key=lambda h: h.start)
     for hit in titles:
         used |= set(range(hit.start, hit.end))
         # "Halloween from 1978": the year picks the version, it is no year filter
@@ -148,6 +150,8 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
             and previous.end == hit.start
         ):
             polarity = "+"  # "I hate plastic toys": the negation is about plastic, not toys
+        if hit.end < len(msg.tokens) and msg.tokens[hit.end].text in ("instead", "rather"):
+            polarity = "+"  # "forget the kettle, a grinder instead": the one wanted now
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
@@ -222,7 +226,7 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
     "around about between and but or please big large small enough so as like i we you "
-    "he she they it".split()
+    "he she they it instead rather".split()
 )
 
 
@@ -285,6 +289,8 @@ def _read_feedback(
         clause_titles = [h for h in titles if inside(*_span_of(msg, h.start, h.end))]
         for hit in clause_titles:
             item = hit.ids[0]
+            if hit.series and kind:  # "seen both Kill Bills": each of them
+                targets += list(hit.ids[1:])
             title_kind = kind or "anchor"
             if not kind and tracker.negation_of(msg, hit.start) != "+":
                 # "DiCaprio films but not Titanic": a title ruled out, no example

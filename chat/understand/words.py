@@ -127,6 +127,12 @@ HARD_NEGATIONS = (
     "none of",
     "not a",
     "not an",
+    # a change of mind: "scrap the tent, a sleeping pad instead"
+    "scrap",
+    "ditch",
+    "forget",
+    "forget about",
+    "cancel",
 )
 SOFT_NEGATIONS = (
     "hate",

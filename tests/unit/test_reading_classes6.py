@@ -181,3 +181,80 @@ def test_a_position_beyond_the_list_is_missing(text):
 
 def test_a_date_is_no_position():
     assert _read(["hm-001", "hm-002"], "could it come by the 14th?").intent != "problem"
+
+
+# -- a series said by its titles' first words ------------------------------------------
+
+SAGA = {
+    "s1": {
+        "title": "Moon Court: Part One",
+        "year": 2001,
+        "genres": ["fantasy"],
+        "director": ["Ida Holm"],
+    },
+    "s2": {
+        "title": "Moon Court: Part Two",
+        "year": 2003,
+        "genres": ["fantasy"],
+        "director": ["Ida Holm"],
+    },
+    "s3": {
+        "title": "Moon Court Returns",
+        "year": 2009,
+        "genres": ["fantasy"],
+        "director": ["Ida Holm"],
+    },
+    "t1": {"title": "Salt Road", "year": 2005, "genres": ["fantasy"], "director": ["Jo Berg"]},
+    "t2": {
+        "title": "Moonlight Courtyard",
+        "year": 2010,
+        "genres": ["drama"],
+        "director": ["Jo Berg"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fantasy please, though ive watched all of the moon court films",
+        "we have seen both moon courts, anything else?",
+        "something like the moon court movies",
+    ],
+)
+def test_a_series_by_its_first_words_rules_out_every_title(text):
+    tracker = _tracker(SAGA)
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert {"s1", "s2", "s3"} <= state.blocked_ids(), state.blocked_ids()
+    assert not {"t1", "t2"} & state.blocked_ids()
+
+
+def test_first_words_without_a_plural_or_all_are_no_series():
+    tracker = _tracker(SAGA)
+    state = tracker.apply(
+        DialogueState(), tracker.read(DialogueState(), "a moon court kind of story")
+    )
+    assert not {"s1", "s2", "s3"} & state.blocked_ids()
+
+
+# -- a change of mind: the thing dropped is ruled out, the one "instead" is the thing --
+
+
+@pytest.mark.parametrize(
+    "first, then, dropped, wanted",
+    [
+        ("a yoga mat", "scrap the mat, I'd like a foam roller instead", "mat", "foam-roller"),
+        (
+            "an electric kettle",
+            "forget the kettle, a coffee grinder instead",
+            "kettle",
+            "coffee-grinder",
+        ),
+        ("a two person tent", "ditch the tent. a sleeping bag rather", "tent", "sleeping-bag"),
+    ],
+)
+def test_a_change_of_mind_drops_one_thing_for_another(first, then, dropped, wanted):
+    tracker = TRACKERS_SHOP()
+    state = tracker.update(tracker.update(DialogueState(), first), then)
+    assert dropped in state.excludes.get("tags", []), state.excludes
+    assert wanted in [v for vs in state.head.values() for v in vs], state.head
