@@ -234,11 +234,11 @@ class TitleIndex:
                 after = texts[i + n] if i + n < len(texts) else ""
                 cue = bool({"all", "both", "every", "each"} & set(before)) or after in _SERIES
                 for form, is_plural in ((said, False), (plural, True)):
-                    ids = self._prefixes.get(form, set())
-                    if len(ids) >= 2 and form not in self.keys and (cue or is_plural):
+                    begun = self._prefixes.get(form, set())
+                    if len(begun) >= 2 and form not in self.keys and (cue or is_plural):
                         if is_plural and form == said:
                             continue
-                        hit = TitleHit(tuple(sorted(ids)), i, i + n, series=True)
+                        hit = TitleHit(tuple(sorted(begun)), i, i + n, series=True)
                         break
                 if hit:
                     break
