@@ -102,6 +102,12 @@ TITLE_CUES = (
     "is",
     "of",
     "bought",
+    # a question about a title's people: "who directed inception", "who wrote dune"
+    "directed",
+    "direct",
+    "wrote",
+    "write",
+    "starred",
 )
 
 # Hard negation: the user rules a value out. Soft: the user would rather not.

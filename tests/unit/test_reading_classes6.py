@@ -258,3 +258,19 @@ def test_a_change_of_mind_drops_one_thing_for_another(first, then, dropped, want
     state = tracker.update(tracker.update(DialogueState(), first), then)
     assert dropped in state.excludes.get("tags", []), state.excludes
     assert wanted in [v for vs in state.head.values() for v in vs], state.head
+
+
+# -- a question about the people of a title never shown ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, target, field",
+    [
+        ("who directed glass rivers", "c1", "director"),
+        ("ok and who directed tin roofs?", "c2", "director"),
+    ],
+)
+def test_a_lower_case_title_after_a_people_verb_is_asked_about(text, target, field):
+    tracker = _tracker(FILMS)
+    msg = tracker.read(DialogueState(), text)
+    assert msg.intent == "question" and msg.targets == [target] and field in msg.fields
