@@ -23,6 +23,7 @@ from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex, title_core
 from chat.understand.text import Token, singular, spell_out, stem, words
 from chat.understand.words import (
+    CHANGE_OF_MIND,
     GENERIC_WORDS,
     HARD_NEGATIONS,
     NEGATION_BREAKS,
@@ -33,6 +34,7 @@ from chat.understand.words import (
 from retrieval import Facet, Filter
 
 _MILD = ("not too",)
+_OBJECTS = frozenset(("it", "that", "this", "everything", "all"))
 NEGATIONS = sorted(
     [(tuple(p.split()), "hard") for p in HARD_NEGATIONS]
     + [(tuple(p.split()), "mild" if p in _MILD else "dislike") for p in SOFT_NEGATIONS],
@@ -182,6 +184,8 @@ class CatalogVocabulary:
             for phrase, kind in NEGATIONS:
                 n = len(phrase)
                 if j - n + 1 >= 0 and tuple(words_[j - n + 1 : j + 1]) == phrase:
+                    if phrase[0] in CHANGE_OF_MIND and (steps > 1 or words_[j + 1] in _OBJECTS):
+                        break  # "scrap that, a lamp": the verb's object is "that"
                     return kind
             if words_[j] in NEGATION_BREAKS or _clause_break(msg.prepared, msg.tokens, j):
                 return "+"

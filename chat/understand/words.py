@@ -133,13 +133,15 @@ HARD_NEGATIONS = (
     "none of",
     "not a",
     "not an",
-    # a change of mind: "scrap the tent, a sleeping pad instead"
+    # a change of mind: "scrap the tent, a sleeping pad instead" (CHANGE_OF_MIND)
     "scrap",
     "ditch",
-    "forget",
-    "forget about",
     "cancel",
+    "forget",
 )
+# verbs that drop the thing right after them ("forget the kettle"), never what
+# follows in the sentence ("forget it, a perfume for my aunt")
+CHANGE_OF_MIND = frozenset(("scrap", "ditch", "cancel", "forget"))
 SOFT_NEGATIONS = (
     "hate",
     "hates",

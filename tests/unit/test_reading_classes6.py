@@ -274,3 +274,13 @@ def test_a_lower_case_title_after_a_people_verb_is_asked_about(text, target, fie
     tracker = _tracker(FILMS)
     msg = tracker.read(DialogueState(), text)
     assert msg.intent == "question" and msg.targets == [target] and field in msg.fields
+
+
+@pytest.mark.parametrize(
+    "then",
+    ["ditch it, a perfume for my aunt", "forget all that, I need a perfume", "scrap that. perfume"],
+)
+def test_a_change_of_mind_about_it_drops_nothing_that_follows(then):
+    tracker = TRACKERS_SHOP()
+    state = tracker.update(tracker.update(DialogueState(), "a lamp for my desk"), then)
+    assert "perfume" not in state.excludes.get("tags", []), state.excludes
