@@ -284,3 +284,10 @@ def test_a_change_of_mind_about_it_drops_nothing_that_follows(then):
     tracker = TRACKERS_SHOP()
     state = tracker.update(tracker.update(DialogueState(), "a lamp for my desk"), then)
     assert "perfume" not in state.excludes.get("tags", []), state.excludes
+
+
+@pytest.mark.parametrize(
+    "text", ["can I speak to a real person?", "hmm. let me chat with an agent please"]
+)
+def test_asking_for_a_person_is_no_wish_about_items(text):
+    assert _read(["hm-019"], text).intent == "out_of_scope"
