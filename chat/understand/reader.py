@@ -288,6 +288,15 @@ def _read_feedback(
                 targets += list(ref.ids)
         clause_titles = [h for h in titles if inside(*_span_of(msg, h.start, h.end))]
         for hit in clause_titles:
+            if (
+                hit.series
+                and kind in (None, "dislike")
+                and not _example_cue(msg, hit.start)
+                and tracker.negation_of(msg, hit.start) == "+"
+            ):
+                # "the Harry Potter books, not the films": asked for, neither an example
+                # nor what the clause's "not" is about
+                continue
             item = hit.ids[0]
             if hit.series and kind:  # "seen both Kill Bills": each of them
                 targets += list(hit.ids[1:])

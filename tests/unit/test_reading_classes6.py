@@ -291,3 +291,12 @@ def test_a_change_of_mind_about_it_drops_nothing_that_follows(then):
 )
 def test_asking_for_a_person_is_no_wish_about_items(text):
     assert _read(["hm-019"], text).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text", ["the moon court films please", "all the moon court movies, in order"]
+)
+def test_a_series_asked_for_is_not_ruled_out(text):
+    tracker = _tracker(SAGA)
+    state = tracker.apply(DialogueState(), tracker.read(DialogueState(), text))
+    assert not {"s1", "s2", "s3"} & state.blocked_ids(), state.blocked_ids()
