@@ -168,6 +168,11 @@ class Session:
         if pool and state.head:
             state.head_only = True
             narrowed = self.policy.pool_size(state.filter())
+            if not narrowed:  # "chair" when the catalog tags its chairs office-chair
+                said, state.head = state.head, self.tracker.wider_head(state.head)
+                narrowed = self.policy.pool_size(state.filter())
+                if not narrowed:
+                    state.head = said
             if narrowed:
                 pool = narrowed
             else:  # none of the thing passes: the closest others, as the policy says

@@ -43,12 +43,15 @@ def apply_message(
         new.clear_topic()
     if state.pending:
         _answer_pending(new, state.pending, msg)
+    _shown_thing(tracker, state, new, msg)
     _apply_constraints(tracker, state, new, msg)
     for item, kind in msg.feedback:
         apply_feedback(new, item, kind)
     for title, kind in msg.titles:
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
+        if kind == "anchor" and title.series:  # "like the Bourne films": none of them
+            new.excluded_ids += [i for i in title.ids[1:] if i not in new.excluded_ids]
     _apply_different(tracker, state, new, msg)
     _apply_avoid_terms(new, msg)
     _extend_request(tracker, state, new, msg)
@@ -56,7 +59,54 @@ def apply_message(
     for facet in list(new.equals) + list(new.liked) + list(new.ranges):
         if facet not in new.answered:
             new.answered.append(facet)
+    _block_other_versions(tracker, new)
     return new
+
+
+def _block_other_versions(tracker: CatalogVocabulary, new: DialogueState) -> None:
+    """An item ruled out (seen, disliked, liked, named as an example) rules out the
+    catalog's other entries of the same work: "like Groundhog Day" must not bring back
+    "Groundhog Day (1993)"."""
+    blocked = new.blocked_ids()
+    for item in sorted(blocked - set(new.excluded_ids)):
+        for other in tracker.same_work(item):
+            if other not in blocked and other not in new.excluded_ids:
+                new.excluded_ids.append(other)
+
+
+def _shown_thing(
+    tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
+) -> None:
+    """ "anything cheaper?", "not that brand", "sort them by price" after a list whose
+    request named no thing the catalog tags ("a cast iron pan"): the refinement is about
+    the things shown, so the thing they all are (their titles' head noun, as a value
+    every one of them carries) becomes the thing asked for."""
+    if new.head or msg.new_topic or not state.shown:
+        return  # a thing the message names itself replaces this one (_apply_constraints)
+    if msg.intent not in ("refine", "feedback"):
+        return
+    metas = [tracker.metas[i] for i in state.shown if i in tracker.metas]
+    if len(metas) < 2:
+        return
+    titled = [[singular(w) for w in words(str(m.get("title") or ""))] for m in metas]
+    things: list[tuple[int, str, str]] = []  # (-place in the titles, facet, value)
+    for facet in tracker.lexicon.facets:
+        if facet in tracker.lexicon.proper or facet == tracker.kind_facet:
+            continue
+        shared = set.intersection(*({str(v) for v in _listed(m.get(facet)) if v} for m in metas))
+        for v in shared:
+            noun = singular(words(v)[-1]) if words(v) else ""
+            if all(noun in t for t in titled):
+                # of "Cast Iron Skillet", the skillet: English compounds end with their head
+                things.append((-min(t.index(noun) for t in titled), facet, v))
+    if not things:
+        return
+    _, facet, value = min(things)
+    new.head = {facet: [value]}
+    kind = tracker.kind_facet
+    kinds = {m.get(kind) for m in metas} if kind else set()
+    if kind and len(kinds) == 1 and None not in kinds and not new.equals.get(kind):
+        new.equals[kind] = [str(kinds.pop())]
 
 
 def _answer_pending(new: DialogueState, pending: dict[str, Any], msg: MessageReading) -> None:
@@ -112,8 +162,12 @@ def _apply_different(
     tracker: CatalogVocabulary, state: DialogueState, new: DialogueState, msg: MessageReading
 ) -> None:
     """ "a different brand": the values of that field among the items just shown are
-    ruled out (those of the item talked about, when there is one)."""
+    ruled out (those of the item talked about, when there is one). When that leaves
+    none of the thing asked for (every shown brand was all the shop has of it), only
+    the top pick's value is: "a different brand" than the one recommended."""
     items = [state.focus] if state.focus in state.shown else list(state.shown)
+    if len(items) > 1 and msg.different and not _thing_left(tracker, new, msg.different, items):
+        items = items[:1]
     for facet in msg.different:
         for item in items:
             value = tracker.metas.get(item, {}).get(facet)
@@ -122,6 +176,28 @@ def _apply_different(
                     _remove(new.equals, facet, v)
                     _remove(new.liked, facet, v)
                     _add(new.excludes, facet, v)
+
+
+def _thing_left(
+    tracker: CatalogVocabulary, new: DialogueState, facets: list[str], items: list[str]
+) -> bool:
+    """Is any item of the thing asked for left once the items' values of `facets`
+    are ruled out?"""
+    flt = new.filter()
+    flt.equals = {**flt.equals, **{f: list(v) for f, v in new.head.items() if v}}
+    for facet in facets:
+        values = [
+            v
+            for item in items
+            for v in _listed(tracker.metas.get(item, {}).get(facet))
+            if v is not None
+        ]
+        flt.excludes = {**flt.excludes, facet: list(flt.excludes.get(facet, [])) + values}
+    return any(flt.matches(i, m) for i, m in tracker.metas.items())
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _extend_request(

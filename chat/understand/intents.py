@@ -49,7 +49,11 @@ SHOP_SERVICE = re.compile(
     r"deliver(?:y|ies)? (?:times?|costs?|charges?|fees?|options?)|shipping (?:costs?|times?|"
     r"fees?|rates?|to)|free (?:shipping|delivery)|returns? polic(?:y|ies)|refunds?|"
     r"(?:track|where is) my (?:order|parcel|package)|store hours|where are you (?:located|based)|"
-    r"your (?:address|phone number))"
+    r"your (?:address|phone number)|"
+    # asking for a person: a service the shop gives, not a wish about items
+    r"(?:talk|speak|chat) (?:to|with) (?:a |an |some |your )?(?:real |actual |live )?"
+    r"(?:human|person|agent|someone|somebody|representative|operator|staff|manager)|"
+    r"customer (?:service|support))"
 )
 # Only what can be bought now: "just what's in stock", "only ones you have in stock",
 # "available today"; a question ("is it in stock?") asks instead (ATTRIBUTES)

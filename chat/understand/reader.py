@@ -123,6 +123,8 @@ def _read_titles(
     titles = tracker.titles.find(
         tokens, msg.prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
     )
+    taken = used | {j for h in titles for j in range(h.start, h.end)}
+    titles = sorted(titles + tracker.titles.series(tokens, taken), key=lambda h: h.start)
     for hit in titles:
         used |= set(range(hit.start, hit.end))
         # "Halloween from 1978": the year picks the version, it is no year filter
@@ -148,6 +150,8 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
             and previous.end == hit.start
         ):
             polarity = "+"  # "I hate plastic toys": the negation is about plastic, not toys
+        if hit.end < len(msg.tokens) and msg.tokens[hit.end].text in ("instead", "rather"):
+            polarity = "+"  # "forget the kettle, a grinder instead": the one wanted now
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
@@ -222,7 +226,7 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
     "around about between and but or please big large small enough so as like i we you "
-    "he she they it".split()
+    "he she they it instead rather".split()
 )
 
 
@@ -284,7 +288,18 @@ def _read_feedback(
                 targets += list(ref.ids)
         clause_titles = [h for h in titles if inside(*_span_of(msg, h.start, h.end))]
         for hit in clause_titles:
+            if (
+                hit.series
+                and kind in (None, "dislike")
+                and not _example_cue(msg, hit.start)
+                and tracker.negation_of(msg, hit.start) == "+"
+            ):
+                # "the Harry Potter books, not the films": asked for, neither an example
+                # nor what the clause's "not" is about
+                continue
             item = hit.ids[0]
+            if hit.series and kind:  # "seen both Kill Bills": each of them
+                targets += list(hit.ids[1:])
             title_kind = kind or "anchor"
             if not kind and tracker.negation_of(msg, hit.start) != "+":
                 # "DiCaprio films but not Titanic": a title ruled out, no example
@@ -567,6 +582,7 @@ def _described(
         and len(t.text) > 2
         and not tracker.lexicon.has_form((t.text,))
     }
+    named |= _pointing_words(tracker, state, msg, in_values)
     if not values and not named:
         return []
 
@@ -594,6 +610,30 @@ def _described(
     if len({_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in anywhere}) == 1:
         return anywhere
     return []
+
+
+def _pointing_words(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, skip: set[int]
+) -> set[str]:
+    """ "is the artisan one in stock?": words between "the" and "one", typed in any
+    case, that are words of a shown item's title point at that item."""
+    shown_words = {
+        singular(w) for i in state.shown for w in words(str(tracker.metas.get(i, {}).get("title")))
+    }
+    out: set[str] = set()
+    texts = [t.text for t in msg.tokens]
+    for j, word in enumerate(texts):
+        if word not in ("one", "ones"):
+            continue
+        for i in range(j - 1, max(-1, j - 4), -1):
+            if texts[i] in _DEFINITE:
+                out |= {
+                    singular(texts[k])
+                    for k in range(i + 1, j)
+                    if k not in skip and singular(texts[k]) in shown_words
+                }
+                break
+    return out
 
 
 # words a curt question about a field may have besides the field's own

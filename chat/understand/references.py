@@ -41,6 +41,16 @@ ORDINALS = {
     "fifth": 5,
     "5th": 5,
     "last": -1,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
+# "the 7th one" of two shown: any written-out position, so it is answered as missing
+ORDINALS |= {
+    f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}": n
+    for n in range(1, 31)
 }
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 ITEM_NOUNS = frozenset(
@@ -80,6 +90,7 @@ class TitleHit:
     start: int  # token indexes
     end: int
     exact: bool = True
+    series: bool = False  # "both Kill Bills": every title it begins, not one of them
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class TitleIndex:
         self.longest = max((len(k) for k in self.keys), default=1)
         self._cores = {" ".join(k): k for k in self.keys if len(" ".join(k)) >= 5}
         self._core_list = list(self._cores)
+        self._prefixes: dict[tuple[str, ...], set[str]] | None = None  # series, when asked
 
     # -- choosing among versions ---------------------------------------------------
 
@@ -200,6 +212,43 @@ class TitleIndex:
             return capital and (cue or not sentence_start)
         return cue or capital or len(span) >= 3
 
+    def series(self, tokens: list[Token], skip: Set[int]) -> list[TitleHit]:
+        """ "both Kill Bills", "all the Harry Potter books": the first words of several
+        titles, said as a plural or after "all"/"both", mean every one of them."""
+        if self._prefixes is None:
+            self._prefixes = defaultdict(set)
+            for key, ids in self.keys.items():
+                for n in range(2, len(key)):
+                    self._prefixes[key[:n]].update(ids)
+        texts = [t.text for t in tokens]
+        out: list[TitleHit] = []
+        i = 0
+        while i < len(texts):
+            hit = None
+            for n in range(min(6, len(texts) - i), 1, -1):
+                if any(j in skip for j in range(i, i + n)):
+                    continue
+                said = tuple(texts[i : i + n])
+                plural = said[:-1] + (singular(said[-1]),)
+                before = texts[max(0, i - 2) : i]
+                after = texts[i + n] if i + n < len(texts) else ""
+                cue = bool({"all", "both", "every", "each"} & set(before)) or after in _SERIES
+                for form, is_plural in ((said, False), (plural, True)):
+                    begun = self._prefixes.get(form, set())
+                    if len(begun) >= 2 and form not in self.keys and (cue or is_plural):
+                        if is_plural and form == said:
+                            continue
+                        hit = TitleHit(tuple(sorted(begun)), i, i + n, series=True)
+                        break
+                if hit:
+                    break
+            if hit:
+                out.append(hit)
+                i = hit.end
+            else:
+                i += 1
+        return out
+
     def _fuzzy(
         self,
         tokens: list[Token],
@@ -232,6 +281,9 @@ class TitleIndex:
                 taken |= set(range(i + 1, i + 1 + n))
         return out
 
+
+# words after a title's first words that make them a series: "the Bourne films"
+_SERIES = frozenset("books films movies series novels sequels trilogy saga franchise ones".split())
 
 _LIST_GAP = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?(?:also\s+)?$")
 
@@ -323,6 +375,8 @@ def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
     position = None
     if nxt in _NOT_ITEMS:
         return None
+    if ORDINALS.get(word, 0) > 5 and nxt not in ITEM_NOUNS:
+        return None  # "by the 7th": a date, unless "the 7th one"
     if word in ORDINALS and (prev in ("the", "that", "this") or nxt in ITEM_NOUNS):
         if (nxt in NUMBERS and nxt != "one") or nxt.isdigit():  # "the first two"
             count = NUMBERS.get(nxt) or int(nxt)

@@ -57,6 +57,12 @@ TEXT_SPEAK = {
     "thx": "thanks",
     "hw": "how",
     "hows": "how is",
+    # contractions typed without the apostrophe ("ive seen it"), as "isnt" is read
+    "ive": "i have",
+    "weve": "we have",
+    "youve": "you have",
+    "theyve": "they have",
+    "im": "i am",
 }
 _TEXT_SPEAK = re.compile(r"\b(" + "|".join(TEXT_SPEAK) + r")\b", re.IGNORECASE)
 

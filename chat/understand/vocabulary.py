@@ -20,9 +20,10 @@ from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import CUE_WORDS, RangeReader
 from chat.understand.reading import MessageReading
-from chat.understand.references import TitleIndex
+from chat.understand.references import TitleIndex, title_core
 from chat.understand.text import Token, singular, spell_out, stem, words
 from chat.understand.words import (
+    CHANGE_OF_MIND,
     GENERIC_WORDS,
     HARD_NEGATIONS,
     NEGATION_BREAKS,
@@ -33,6 +34,7 @@ from chat.understand.words import (
 from retrieval import Facet, Filter
 
 _MILD = ("not too",)
+_OBJECTS = frozenset(("it", "that", "this", "everything", "all"))
 NEGATIONS = sorted(
     [(tuple(p.split()), "hard") for p in HARD_NEGATIONS]
     + [(tuple(p.split()), "mild" if p in _MILD else "dislike") for p in SOFT_NEGATIONS],
@@ -79,6 +81,7 @@ class CatalogVocabulary:
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
         self._naming_stems: set[str] | None = None  # names_things, built when first asked
+        self._versions: dict[tuple[str, ...], list[str]] | None = None  # same_work, when asked
 
     # -- which facets filter --------------------------------------------------------
 
@@ -181,6 +184,8 @@ class CatalogVocabulary:
             for phrase, kind in NEGATIONS:
                 n = len(phrase)
                 if j - n + 1 >= 0 and tuple(words_[j - n + 1 : j + 1]) == phrase:
+                    if phrase[0] in CHANGE_OF_MIND and (steps > 1 or words_[j + 1] in _OBJECTS):
+                        break  # "scrap that, a lamp": the verb's object is "that"
                     return kind
             if words_[j] in NEGATION_BREAKS or _clause_break(msg.prepared, msg.tokens, j):
                 return "+"
@@ -237,6 +242,47 @@ class CatalogVocabulary:
                 return [], "ambiguous"
         return [], None
 
+    def wider_head(self, head: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The head noun's values plus the compound values of the same facet that end
+        in it: a "chair" is also an office-chair, a "mat" a standing-mat. Used when no
+        item carries the plain value: the catalog tagged its chairs by their kind."""
+        out: dict[str, list[str]] = {}
+        for facet, values in head.items():
+            out[facet] = list(values)
+            for value in values:
+                tail = words(str(value))
+                for other in self.lexicon.counts.get(facet, {}):
+                    form = words(str(other))
+                    if len(form) > len(tail) and form[-len(tail) :] == tail:
+                        if other not in out[facet]:
+                            out[facet].append(other)
+        return out
+
+    def same_work(self, item_id: str) -> list[str]:
+        """The other catalog entries of the same work as `item_id`: the same title once
+        a trailing "(1993)" or "(Fantasy Film)" is dropped, no two different years and no
+        two different names (brand, director …). Two entries of one film are one film:
+        seen once, seen both; "Office Chair" by two brands are two chairs."""
+        if self._versions is None:
+            self._versions = {}
+            for i, m in self.metas.items():
+                key = words(title_core(str(m.get("title") or "")))
+                if key:
+                    self._versions.setdefault(key, []).append(i)
+        meta = self.metas.get(item_id)
+        if meta is None:
+            return []
+        key = words(title_core(str(meta.get("title") or "")))
+        return [
+            other
+            for other in self._versions.get(key, [])
+            if other != item_id and _one_work(meta, self.metas[other], self._naming_facets())
+        ]
+
+    def _naming_facets(self) -> set[str]:
+        # the facets that name who made a thing, and what kind of thing it is
+        return self.lexicon.proper | ({"brand"} & self.fields) | {self.kind_facet or "category"}
+
     def avoid_stem(self, word: str) -> str:
         """A prefix that finds the word's forms in item text ("zombies" → "zombie")."""
         return (
@@ -254,6 +300,18 @@ def title_noun(meta: dict[str, Any]) -> str | None:
     phrase = _TITLE_TAIL.split(str(meta.get("title") or ""), maxsplit=1)[0]
     nouns = [w for w in words(phrase) if not any(c.isdigit() for c in w)]
     return singular(nouns[-1]) if nouns else None
+
+
+def _one_work(a: dict[str, Any], b: dict[str, Any], naming: set[str]) -> bool:
+    ya, yb = a.get("year"), b.get("year")
+    if isinstance(ya, (int, float)) and isinstance(yb, (int, float)) and ya != yb:
+        return False  # a remake
+    for name in naming:
+        va = {str(v).lower() for v in _as_list(a.get(name)) if v not in (None, "")}
+        vb = {str(v).lower() for v in _as_list(b.get(name)) if v not in (None, "")}
+        if va and vb and not va & vb:
+            return False
+    return True
 
 
 def _as_list(value: Any) -> list[Any]:

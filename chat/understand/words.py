@@ -102,6 +102,12 @@ TITLE_CUES = (
     "is",
     "of",
     "bought",
+    # a question about a title's people: "who directed inception", "who wrote dune"
+    "directed",
+    "direct",
+    "wrote",
+    "write",
+    "starred",
 )
 
 # Hard negation: the user rules a value out. Soft: the user would rather not.
@@ -127,7 +133,15 @@ HARD_NEGATIONS = (
     "none of",
     "not a",
     "not an",
+    # a change of mind: "scrap the tent, a sleeping pad instead" (CHANGE_OF_MIND)
+    "scrap",
+    "ditch",
+    "cancel",
+    "forget",
 )
+# verbs that drop the thing right after them ("forget the kettle"), never what
+# follows in the sentence ("forget it, a perfume for my aunt")
+CHANGE_OF_MIND = frozenset(("scrap", "ditch", "cancel", "forget"))
 SOFT_NEGATIONS = (
     "hate",
     "hates",

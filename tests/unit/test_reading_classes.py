@@ -263,7 +263,9 @@ DIFFERENT = [
         "could I see another brand?",
         {
             "intent": "refine",
-            "excludes": {"brand": ["Voltera", "Everyday Basics", "Kestrel Audio"]},
+            # the three shown are every brand of earbuds the shop has: another than
+            # the top pick's (test_reading_classes6.py has the case with one left)
+            "excludes": {"brand": ["Voltera"]},
             "no_equals": ["brand"],
         },
     ),
