@@ -12,7 +12,7 @@ import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
-from chat.understand.text import singular, words
+from chat.understand.text import as_list, singular, words
 from chat.understand.vocabulary import CatalogVocabulary
 from chat.understand.words import GENERIC_WORDS, PEOPLE_AND_OCCASIONS, is_everyday_word
 
@@ -93,7 +93,7 @@ def _shown_thing(
     for facet in tracker.lexicon.facets:
         if facet in tracker.lexicon.proper or facet == tracker.kind_facet:
             continue
-        shared = set.intersection(*({str(v) for v in _listed(m.get(facet)) if v} for m in metas))
+        shared = set.intersection(*({str(v) for v in as_list(m.get(facet)) if v} for m in metas))
         for v in shared:
             noun = singular(words(v)[-1]) if words(v) else ""
             if all(noun in t for t in titled):
@@ -189,15 +189,11 @@ def _thing_left(
         values = [
             v
             for item in items
-            for v in _listed(tracker.metas.get(item, {}).get(facet))
+            for v in as_list(tracker.metas.get(item, {}).get(facet))
             if v is not None
         ]
         flt.excludes = {**flt.excludes, facet: list(flt.excludes.get(facet, [])) + values}
     return any(flt.matches(i, m) for i, m in tracker.metas.items())
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _extend_request(

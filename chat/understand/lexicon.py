@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from chat.understand.text import Token, singular, word_forms, words
+from chat.understand.text import Token, as_list, singular, word_forms, words
 from chat.understand.words import (
     COMMON_WORDS,
     STOPWORDS,
@@ -74,7 +74,7 @@ class FacetLexicon:
             for key, value in meta.items():
                 if key in self.proper or key == "_hash":
                     continue
-                for v in _listed(value):
+                for v in as_list(value):
                     if isinstance(v, str):
                         said = words(v)
                         vocabulary.update(said)
@@ -193,7 +193,7 @@ class FacetLexicon:
             for spoken, owners in heads.items()
             if spoken not in self.index
             and all(
-                any(v in _listed(m.get(n)) for n, v in owners)
+                any(v in as_list(m.get(n)) for n, v in owners)
                 for m in titled.get(singular(spoken[0]), [])
             )
         }
@@ -284,17 +284,13 @@ class FacetLexicon:
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
 
 
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[str, Any]) -> None:
     """A leading word the catalog's text uses for an item of another name is an
     ordinary word there ("linen", "little"), no name; one it uses only for items of
     that name is the name said short."""
     for word in leads.keys() & set(said):
         name, value, _ = leads[word]
-        if value in _listed(meta.get(name)):
+        if value in as_list(meta.get(name)):
             leads[word][2] = True
         else:
             del leads[word]

@@ -129,10 +129,6 @@ _TOO_MEANS = {
 # size and weight said relative to what was shown: "roomier", "a lighter one", "longer
 # battery"; each → (the unit of the measure it compares, which way). Read only where
 # the catalog has a measure in that unit ("capacity_l", "weight_kg", "battery_hours").
-_SIZE = re.compile(
-    r"(?<!the )\b(roomier|bigger|larger|more spacious|more room|higher capacity|smaller|"
-    r"more compact|lighter|heavier|longer battery|longer[- ]lasting|lasts longer)\b"
-)
 _SIZE_MEANS = {
     "roomier": (("l", "ml"), "higher"),
     "bigger": (("l", "ml"), "higher"),
@@ -149,6 +145,9 @@ _SIZE_MEANS = {
     "longer-lasting": (("hours",), "higher"),
     "lasts longer": (("hours",), "higher"),
 }
+_SIZE = re.compile(
+    r"(?<!the )\b(" + "|".join(sorted(map(re.escape, _SIZE_MEANS), key=len, reverse=True)) + r")\b"
+)
 
 _UNIT_ALIASES = {
     "hours": ("hour", "hours", "hrs", "hr", "h"),

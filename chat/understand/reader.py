@@ -16,8 +16,8 @@ import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
-from chat.understand.references import ORDINALS, TitleHit, shown_refs
-from chat.understand.text import singular, tokenize, words
+from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
+from chat.understand.text import as_list, singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
 from chat.understand.words import OCCASIONS
 
@@ -547,7 +547,6 @@ def _is_item_question(
 
 
 _DEFINITE = frozenset(("the", "that", "this"))
-_TITLE_CORE = re.compile(r"\s*[(\[].*$")
 
 
 def _described(
@@ -588,8 +587,7 @@ def _described(
 
     def fits(meta: dict) -> bool:
         for facet, value in values:
-            have = meta.get(facet)
-            if value not in (have if isinstance(have, list) else [have]):
+            if value not in as_list(meta.get(facet)):
                 return False
         return not named or named <= {singular(w) for w in words(str(meta.get("title") or ""))}
 
@@ -598,16 +596,18 @@ def _described(
     found = [i for i in shown if fits(metas[i])]
     if found:
         return found
-    cores = {_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in shown}
+    # another version on sale (the same title, any maker or colour): not same_work,
+    # which keeps two makers' products apart
+    cores = {title_core(str(metas[i].get("title"))) for i in shown}
     versions = [
         i
         for i, m in metas.items()
-        if i not in shown and _TITLE_CORE.sub("", str(m.get("title"))) in cores and fits(m)
+        if i not in shown and title_core(str(m.get("title"))) in cores and fits(m)
     ]
     if versions:
         return versions
     anywhere = [i for i, m in metas.items() if fits(m)]
-    if len({_TITLE_CORE.sub("", str(metas[i].get("title"))) for i in anywhere}) == 1:
+    if len({title_core(str(metas[i].get("title"))) for i in anywhere}) == 1:
         return anywhere
     return []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 _WORD = re.compile(r"[a-z0-9\u00c0-\u024f\u3400-\u9fff]+(?:'[a-z]+)?")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -129,6 +130,11 @@ def tokenize(text: str) -> list[Token]:
 
 def words(text: str) -> tuple[str, ...]:
     return tuple(t.text for t in tokenize(normalize(text)))
+
+
+def as_list(value: Any) -> list[Any]:
+    """A catalog field's values: a list as it is, one value as a list of one."""
+    return value if isinstance(value, list) else [value]
 
 
 def singular(word: str) -> str:

@@ -21,7 +21,7 @@ from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import CUE_WORDS, RangeReader
 from chat.understand.reading import MessageReading
 from chat.understand.references import TitleIndex, title_core
-from chat.understand.text import Token, singular, spell_out, stem, words
+from chat.understand.text import Token, as_list, singular, spell_out, stem, words
 from chat.understand.words import (
     CHANGE_OF_MIND,
     GENERIC_WORDS,
@@ -113,7 +113,7 @@ class CatalogVocabulary:
                 for m in self.metas.values()
                 if kind
                 and m.get(kind) is not None
-                and (value in _as_list(m.get(facet)) or (named and title_noun(m) == named))
+                and (value in as_list(m.get(facet)) or (named and title_noun(m) == named))
             }
         return self._kinds[key]
 
@@ -156,7 +156,7 @@ class CatalogVocabulary:
         )
         group = [m for i, m in self.metas.items() if others.matches(i, m)]
         liked = [(f, v) for f, vs in state.liked.items() for v in vs]
-        featured = [m for m in group if any(v in _as_list(m.get(f)) for f, v in liked)]
+        featured = [m for m in group if any(v in as_list(m.get(f)) for f, v in liked)]
         group = featured if len(featured) >= 2 else group
         prices = sorted(
             float(m["price"]) for m in group if isinstance(m.get("price"), (int, float))
@@ -307,15 +307,11 @@ def _one_work(a: dict[str, Any], b: dict[str, Any], naming: set[str]) -> bool:
     if isinstance(ya, (int, float)) and isinstance(yb, (int, float)) and ya != yb:
         return False  # a remake
     for name in naming:
-        va = {str(v).lower() for v in _as_list(a.get(name)) if v not in (None, "")}
-        vb = {str(v).lower() for v in _as_list(b.get(name)) if v not in (None, "")}
+        va = {str(v).lower() for v in as_list(a.get(name)) if v not in (None, "")}
+        vb = {str(v).lower() for v in as_list(b.get(name)) if v not in (None, "")}
         if va and vb and not va & vb:
             return False
     return True
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _clause_break(text: str, tokens: list[Token], j: int) -> bool:
