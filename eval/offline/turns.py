@@ -64,7 +64,8 @@ from pathlib import Path
 import numpy as np
 
 from chat import FEATURES, TREES
-from eval.offline.splits import Split
+from eval.offline.repeats import RepeatOdds
+from eval.offline.splits import TEST, Split
 from retrieval import (
     CatalogIndex,
     Channel,
@@ -439,13 +440,16 @@ def fit_and_rank(
     and rank that fold's turns. learner: "listwise" (linear softmax,
     fusion.learn_fusion) or "trees" (LightGBM LambdaRank, fusion.learn_tree_fusion).
     Returns per ranked turn its gold ranks with mentioned items excluded ("excl")
-    and not ("incl"), and its top 10 without the mentioned items ("lists")."""
+    and not ("incl"), not excluded with the context's items merged by their odds
+    ("repeats", eval/offline/repeats.py), and its top 10 without the mentioned
+    items ("lists")."""
     names = data["names"]
     keep = [i for i, n in enumerate(names) if n not in drop]
     kept_names = [names[i] for i in keep]
     excl: dict[int, list[int]] = {}
     incl: dict[int, list[int]] = {}
     lists: dict[int, list[int]] = {}
+    fused_scores: dict[int, np.ndarray] = {}
     weights = {}
     for f in split.scored:
         examples = [
@@ -467,12 +471,20 @@ def fit_and_rank(
             if t.fold != f:
                 continue
             ft = data["test"][n]
-            s = score(ft.matrix[:, keep])
+            fused_scores[n] = s = score(ft.matrix[:, keep])
             excl[n] = rank_pool(ft, s, t, True, pop)
             incl[n] = rank_pool(ft, s, t, False, pop)
             s_ex = np.where(np.isin(ft.positions, t.mentioned), -np.inf, s)
             lists[n] = ft.positions[np.lexsort((ft.positions, -s_ex))[:10]].tolist()
-    return {"excl": excl, "incl": incl, "lists": lists, "weights": weights}
+    repeats = {}
+    for f in split.scored:  # odds learned from the other cross-validated folds' ranks
+        ranked = [n for n, t in enumerate(turns) if t.fold == f]
+        odds = RepeatOdds.learn(turns, excl, [n for n in excl if turns[n].fold not in (f, TEST)])
+        for n in ranked:
+            ft, t = data["test"][n], turns[n]
+            merged = odds.scores(ft.positions, fused_scores[n], t.recent)
+            repeats[n] = rank_pool(ft, merged, t, False, data["fold_popularity"][f])
+    return {"excl": excl, "incl": incl, "repeats": repeats, "lists": lists, "weights": weights}
 
 
 def single_signal_ranks(turns: list[Turn], data: dict, name: str) -> dict[int, list[int]]:

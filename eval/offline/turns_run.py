@@ -217,6 +217,10 @@ def run_turns(args) -> int:
         "popularity": baselines["popularity"],
         "repeat the context": baselines["repeat"],
         "fused": {"excl": fused["excl"], "incl": fused["incl"]},
+        "fused, the context's items merged by their odds": {
+            "excl": fused["excl"],
+            "incl": fused["repeats"],
+        },
     }
     scope_folds = {
         "cross-validated": list(split.cv_folds),
