@@ -87,6 +87,11 @@ def test_every_protocol_row_has_an_interval_and_the_baselines_behave(report):
         assert rows[("dropped", "repeat the context")]["figures"]["R@50"]["value"] == 0
         assert rows[("standard", "repeat the context")]["figures"]["R@1"]["value"] > 0
         assert rows[("dropped", "fused")]["samples"] < rows[("excluded", "fused")]["samples"]
+        # merging the context's items changes the standard protocol only
+        merged = "fused, the context's items merged by their odds"
+        for protocol in ("excluded", "dropped"):
+            assert rows[(protocol, merged)]["figures"] == rows[(protocol, "fused")]["figures"]
+        assert rows[("standard", merged)]["samples"] == rows[("standard", "fused")]["samples"]
 
 
 def test_the_fusion_beats_popularity_on_both_sides(report):
