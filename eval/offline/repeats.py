@@ -39,7 +39,7 @@ class RepeatOdds:
         hits, eligible = np.zeros(RECENT), np.zeros(RECENT)
         for n in learn_from:
             t = turns[n]
-            where = {p: min(k, RECENT - 1) for k, p in reversed(list(enumerate(t.recent)))}
+            where = _recency(t.recent)
             for g in t.gold:
                 eligible[: min(len(t.recent), RECENT)] += 1
                 found = [where[p] for p in g if p in where]
@@ -51,7 +51,7 @@ class RepeatOdds:
         """Each pool item's odds of being the pick: a mentioned item by its recency,
         any other by its rank in the fused order (mentioned items left out); at
         equal odds the fused order holds and a mentioned item comes after."""
-        mentioned = {p: min(k, RECENT - 1) for k, p in reversed(list(enumerate(recent)))}
+        mentioned = _recency(recent)
         is_mentioned = np.array([p in mentioned for p in positions.tolist()], dtype=bool)
         order = np.lexsort((positions, -fused.astype(np.float64)))
         out = np.empty(len(positions), np.float64)
@@ -65,3 +65,8 @@ class RepeatOdds:
                 out[row] -= 1e-9 * rank
                 rank += 1
         return out
+
+
+def _recency(recent: list[int]) -> dict[int, int]:
+    """Each named item's recency k (0: named last), capped at RECENT - 1."""
+    return {p: min(k, RECENT - 1) for k, p in reversed(list(enumerate(recent)))}
