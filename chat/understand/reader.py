@@ -19,7 +19,7 @@ from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import OCCASIONS
+from chat.understand.words import OCCASIONS, THING_NOUNS
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -96,8 +96,12 @@ def _read_refs(
     shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
     low = msg.prepared.lower()
     # an item named by part of its title is asked about or judged, not requested
-    by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
-    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon, by_name=by_name)
+    question = cues.is_question(low)
+    by_name = question or cues.feedback_kind(low) is not None
+    bare_names = question and bool(cues.attributes_asked(low, tracker.fields))
+    msg.refs = shown_refs(
+        msg.tokens, shown, tracker.lexicon, by_name=by_name, bare_names=bare_names
+    )
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
         if ref.missing is not None and not state.shown:
@@ -407,7 +411,9 @@ def _read_intent(
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
-    domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
+    # "it's her birthday", "a film for tonight?", "just browsing": asks for items
+    domain = domain or any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
+    domain = domain or bool(cues.BROWSING.search(low))
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
     domain = domain or msg.in_stock or bool(msg.order)

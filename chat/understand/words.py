@@ -69,6 +69,9 @@ OCCASIONS = frozenset(
     """birthday christmas xmas anniversary wedding graduation housewarming retirement
     retiring leaving farewell valentine valentines easter gift gifts present presents""".split()
 )
+# Nouns for any item of a catalog: "a movie for tonight?", "a book for the train" ask
+# for items, though they name no value of them
+THING_NOUNS = frozenset("movie movies film films flick flicks book books novel novels".split())
 PEOPLE_AND_OCCASIONS = (
     PEOPLE
     | OCCASIONS
