@@ -331,8 +331,11 @@ def attributes_asked(text: str, fields: set[str]) -> list[str]:
 def is_question(text: str) -> bool:
     """Ends with a question mark, or a sentence of it opens like a question ("ok the
     black one then. what does it cost")."""
-    if text.rstrip().endswith("?"):
-        return True
+    return text.rstrip().endswith("?") or opens_question(text)
+
+
+def opens_question(text: str) -> bool:
+    """Does a sentence of it open like a question ("which", "how much", "is it" …)?"""
     return any(QUESTION_START.search(s) for s in _SENTENCES.split(text))
 
 

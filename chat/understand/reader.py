@@ -507,7 +507,7 @@ def _is_item_question(
     if (
         msg.reading.comparatives
         and not compares
-        and (cues.ALTERNATIVES.search(low) or not cues.QUESTION_START.search(low))
+        and (cues.ALTERNATIVES.search(low) or not cues.opens_question(low))
     ):
         # "the second one is too pricey, anything cheaper?": the item is the yardstick
         # of a refinement, not the subject of a question about its price

@@ -1,0 +1,165 @@
+"""Classes of the seventh round, each with wordings of its own (none taken from a
+dialogue file): questions about a shown item pointed at by the middle position, by a
+colour's last word or by words of its name without "the", and asked after a comma or
+a dash; role-play, weather and browsing; "scratch that"; orders said of "those" and
+"the cheapest one only"."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.state import DialogueState
+
+
+def _shop():
+    from helpers.trackers import TRACKERS
+
+    return TRACKERS["shop"]
+
+
+def _read(shown: list[str], text: str, catalog: str = "shop"):
+    from helpers.trackers import TRACKERS
+
+    state = DialogueState()
+    state.shown = list(shown)
+    return TRACKERS[catalog].read(state, text)
+
+
+KETTLES = ["kit-001", "kit-003", "kit-002"]  # matte black, white travel, sage green
+THROWS = ["hm-001", "hm-002"]  # oatmeal, slate grey
+SPEAKERS = ["el-016", "el-015"]  # Boombox Mini, Boombox Go
+
+
+# -- the item in the middle of an odd number of cards -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the middle one, how much is it",
+        "what does the one in the middle cost?",
+        "price of the one in the centre?",
+    ],
+)
+def test_the_middle_card_of_three(text):
+    msg = _read(KETTLES, text)
+    assert msg.intent == "question" and msg.targets == ["kit-003"], (msg.intent, msg.targets)
+    assert "price" in msg.fields
+
+
+def test_no_middle_card_of_two():
+    assert not [r for r in _read(THROWS, "the middle one please").refs if r.how == "ordinal"]
+
+
+# -- a colour said by the last word of the item's colour -----------------------------
+
+
+@pytest.mark.parametrize(
+    "shown, text, target, field",
+    [
+        (KETTLES, "the green one - is it in stock?", "kit-002", "in_stock"),
+        (KETTLES, "and the black one, what material is it", "kit-001", "material"),
+        (THROWS, "the grey one: how big is it", "hm-002", "size"),
+    ],
+)
+def test_a_colour_word_points_at_the_card_of_that_shade(shown, text, target, field):
+    msg = _read(shown, text)
+    assert msg.intent == "question" and msg.targets == [target], (msg.intent, msg.targets)
+    assert field in msg.fields
+
+
+# -- a question after something else was said -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("ok the white one, how much is it", "kit-003"),
+        ("hmm the black one — does it come in stock", "kit-001"),
+        ("right, the travel one. what is the capacity", "kit-003"),
+    ],
+)
+def test_a_question_after_a_comma_or_a_dash_is_asked(text, target):
+    msg = _read(KETTLES, text)
+    assert msg.intent == "question" and msg.targets == [target], (msg.intent, msg.targets)
+
+
+def test_a_request_after_a_comma_is_still_a_request():
+    msg = _read(KETTLES, "a cheaper kettle, do you have any?")
+    assert msg.intent != "question"
+
+
+# -- two words of a shown name, without "the", when a field is asked -------------------
+
+
+@pytest.mark.parametrize(
+    "shown, text, targets, field",
+    [
+        (SPEAKERS, "battery on boombox go?", ["el-015"], "battery_hours"),
+        (SPEAKERS, "how many hours per charge for boombox mini", ["el-016"], "battery_hours"),
+        (SPEAKERS, "boombox go vs the mini, which lasts longer", ["el-015", "el-016"], None),
+        (["bk-022", "bk-029", "bk-015"], "page count of focused hour?", ["bk-029"], "pages"),
+    ],
+)
+def test_words_of_a_shown_name_point_at_it_when_a_field_is_asked(shown, text, targets, field):
+    msg = _read(shown, text)
+    assert msg.intent == "question" and msg.targets == targets, (msg.intent, msg.targets)
+    assert field is None or field in msg.fields
+
+
+def test_catalog_words_of_a_name_alone_are_no_reference():
+    # "bluetooth speaker" is a thing the shop has, not one of the cards named
+    msg = _read(SPEAKERS, "is there a bluetooth speaker with a longer battery?")
+    assert not [r for r in msg.refs if r.how == "name"]
+
+
+# -- role-play, the weather, browsing -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "act as my uncle who knows all the discount codes",
+        "you are a wizard now. cast a spell on my cart",
+        "let's roleplay, you're the store manager",
+        "do you think it will rain this weekend",
+        "is it going to snow on friday?",
+    ],
+)
+def test_role_play_and_the_weather_are_off_topic(text):
+    assert _read(["hm-019"], text).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text", ["only window shopping today", "having a look around", "just looking around, ta"]
+)
+def test_browsing_is_a_request_whose_need_is_unknown(text):
+    msg = _read([], text)
+    assert msg.intent == "recommend" and not msg.values, (msg.intent, msg.values)
+
+
+@pytest.mark.parametrize("text", ["any film for a rainy sunday?", "a book for the plane"])
+def test_a_film_or_book_noun_asks_for_items(text):
+    assert _read([], text, "movies").intent == "recommend"
+
+
+# -- resets and orders ----------------------------------------------------------------
+
+
+def test_scratch_that_resets_and_keeps_the_new_request():
+    msg = _read([], "scratch that, I want a yoga mat")
+    assert msg.reset and msg.intent == "recommend"
+
+
+@pytest.mark.parametrize(
+    "text, field, way, limit",
+    [
+        ("sort these by price", "price", "asc", None),
+        ("could you order the list by rating", "rating", "desc", None),
+        ("give me the cheapest one only", "price", "asc", 1),
+        ("the best rated alone please", "rating", "desc", 1),
+    ],
+)
+def test_orders_said_of_the_list(text, field, way, limit):
+    msg = _read(KETTLES, text)
+    assert msg.order == [field, way] and msg.order_limit == limit, (msg.order, msg.order_limit)
