@@ -94,11 +94,22 @@ ORDER = re.compile(
 )
 
 
+# "your best rated perfume? just the one": a superlative and a wish for one item
+_SUPERLATIVE_WORD = re.compile(rf"\b(?P<word>{_SUPERLATIVE})\b")
+_JUST_ONE = re.compile(
+    r"\b(?:just|only) (?:the |that )?(?:one|1|a single one)\b(?! of)|\ba single one\b"
+)
+
+
 def order_asked(text: str) -> tuple[re.Match[str], str, bool, bool] | None:
     """The order asked for the list: (where it is said, field, descending, just one)."""
     m = ORDER.search(text)
     if m is None:
-        return None
+        m = _SUPERLATIVE_WORD.search(text) if _JUST_ONE.search(text) else None
+        if m is None:
+            return None
+        field, down = _ORDER_WORDS[m.group("word").replace("-", " ")]
+        return m, field, down, True
     word = m.group("word") or m.group("one") or m.group("only")
     if word:
         field, down = _ORDER_WORDS[word.replace("-", " ")]
@@ -126,7 +137,9 @@ INSTRUCTIONS = re.compile(
     r"(?:prompt|instructions|rules)|whatever i (?:ask|say)|no matter what i (?:ask|say)|"
     r"pretend (?:to be|you are|you're|that you)|from now on,? you|you are now (?:a|an|my)\b|"
     # role-play: "you're a pirate now", "act as my grandma", "let's role-play"
-    r"(?:you are|you're) (?:a|an|my) [a-z]+ now|act as (?:a|an|my)\b|role-?play|"
+    r"(?:you are|you're) (?:a|an|my) [a-z]+ now|role-?play|"
+    # "act as my uncle", "can you act as a pirate", not "I want to act as a good host"
+    r"(?:^|[.!?,;]\s*|(?:can|could|will|would) you |please |now )act as (?:a|an|my)\b|"
     r"(?:talk|speak) like an? \w+ (?:from now|now|always)|reply (?:only )?with (?:a|an|the)? ?"
     r"(?:\d+% )?(?:discount|code|coupon|password))"
 )

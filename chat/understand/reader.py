@@ -15,6 +15,7 @@ import re
 import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit, proper_noun_facet
+from chat.understand.ranges import Comparative
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
@@ -58,6 +59,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
             low = low[: m.start()] + blank + low[m.end() :]
             msg.prepared, msg.tokens = prepared, tokenize(prepared)
     msg.reading = tracker.ranges.read(low)
+    _read_quoted_price(tracker, state, msg, low)
     # token positions already read: each word is read once, in the order of the docstring
     used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
     _read_refs(tracker, state, msg, used)
@@ -69,6 +71,36 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
     return msg
+
+
+# an amount with its currency: "$899", "899 bucks", "€40"
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?(\d{1,6}(?:\.\d{1,2})?)\b|\b(\d{1,6}(?:\.\d{1,2})?)\s?"
+    r"(?:dollars|bucks|quid|euros?|pounds|usd)\b"
+)
+
+
+def _read_quoted_price(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
+) -> None:
+    """ "$899, for a student?!": the price of a shown item said back bare (no "under",
+    "max" …) is a complaint about that price, so something cheaper than it, not a
+    budget that keeps it."""
+    price = tracker.ranges.price
+    if not price or not state.shown:
+        return
+    prices = [tracker.metas.get(i, {}).get(price) for i in state.shown]
+    prices = [p for p in prices if isinstance(p, (int, float))]
+    for hit in msg.reading.ranges:
+        bare = _AMOUNT.fullmatch(low[hit.start : hit.end].strip())
+        said = hit.high if hit.low is None else None
+        if hit.facet != price or not bare or said is None:
+            continue
+        if any(abs(p - said) <= max(1.0, 0.01 * p) for p in prices):
+            msg.reading.ranges.remove(hit)
+            msg.reading.comparatives.append(Comparative(price, "lower", hit.start, hit.end))
+            msg.notes.append("a shown price said back: something cheaper")
+            return
 
 
 def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str:
@@ -414,6 +446,8 @@ def _read_intent(
     # "it's her birthday", "a film for tonight?", "just browsing": asks for items
     domain = domain or any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
     domain = domain or bool(cues.BROWSING.search(low))
+    # "anything else in that style?" after a list: more of the same, however it is put
+    domain = domain or bool(state.shown and cues.MORE_OPTIONS.search(low))
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
     domain = domain or msg.in_stock or bool(msg.order)

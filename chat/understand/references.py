@@ -478,7 +478,9 @@ _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind"
 
 
 def _all_name_words(meta: dict[str, Any]) -> set[str]:
-    return {singular(x) for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand")))}
+    return {
+        singular(x) for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand")))
+    }
 
 
 def _name_words(meta: dict[str, Any]) -> set[str]:

@@ -163,3 +163,30 @@ def test_scratch_that_resets_and_keeps_the_new_request():
 def test_orders_said_of_the_list(text, field, way, limit):
     msg = _read(KETTLES, text)
     assert msg.order == [field, way] and msg.order_limit == limit, (msg.order, msg.order_limit)
+
+
+# -- a shown price said back, "just the one" ------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["£899?? for a coffee maker", "899 bucks, you are joking"])
+def test_a_shown_price_said_back_asks_for_cheaper(text):
+    msg = _read(["kit-012"], text)
+    assert not msg.reading.ranges and [c.direction for c in msg.reading.comparatives] == ["lower"]
+
+
+def test_a_budget_said_with_a_limit_word_stays_a_budget():
+    msg = _read(["kit-012"], "899 at most")
+    assert msg.reading.ranges and not msg.reading.comparatives
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [("your top rated blender - only one", "rating"), ("cheapest tent, just one", "price")],
+)
+def test_a_superlative_with_just_one_is_one_item(text, field):
+    msg = _read([], text)
+    assert msg.order[:1] == [field] and msg.order_limit == 1, (msg.order, msg.order_limit)
+
+
+def test_anything_else_after_a_list_asks_for_more():
+    assert _read(["bty-006", "bty-028"], "got anything else with that feel?").intent == "refine"
