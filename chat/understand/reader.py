@@ -128,11 +128,9 @@ def _read_refs(
     shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
     low = msg.prepared.lower()
     # an item named by part of its title is asked about or judged, not requested
-    question = cues.is_question(low)
-    by_name = question or cues.feedback_kind(low) is not None
-    bare_names = question and bool(cues.attributes_asked(low, tracker.fields))
+    by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
     msg.refs = shown_refs(
-        msg.tokens, shown, tracker.lexicon, by_name=by_name, bare_names=bare_names
+        msg.tokens, shown, tracker.lexicon, by_name=by_name, bare_names=_asks_a_field(tracker, low)
     )
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
@@ -149,6 +147,12 @@ def _read_refs(
             )
 
 
+def _asks_a_field(tracker: CatalogVocabulary, low: str) -> bool:
+    """A question about a field of an item ("who's in …", "how many pages is …"): the
+    item may be named without "the" or capitals."""
+    return cues.is_question(low) and bool(cues.attributes_asked(low, tracker.fields))
+
+
 def _read_titles(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
 ) -> list[TitleHit]:
@@ -157,7 +161,12 @@ def _read_titles(
         return []
     tokens = msg.tokens
     titles = tracker.titles.find(
-        tokens, msg.prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
+        tokens,
+        msg.prepared,
+        skip=used,
+        prefer=state.shown,
+        is_value=tracker.lexicon.has_form,
+        asked=_asks_a_field(tracker, msg.prepared.lower()),
     )
     taken = used | {j for h in titles for j in range(h.start, h.end)}
     titles = sorted(titles + tracker.titles.series(tokens, taken), key=lambda h: h.start)

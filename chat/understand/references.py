@@ -140,7 +140,10 @@ class TitleIndex:
         skip: Set[int] = frozenset(),
         prefer: Collection[str] = (),
         is_value: Callable[[tuple[str, ...]], bool] = lambda form: False,
+        asked: bool = False,
     ) -> list[TitleHit]:
+        """Titles named in `tokens`. `asked`: the message asks a field of an item
+        ("who's in glass rivers?"), so a title that ends a clause needs no other cue."""
         words_ = [t.text for t in tokens]
         # every title anywhere, then the longest ones first without overlaps, so that
         # "the Minority Report" is Minority Report, not a film called "The Minority"
@@ -149,11 +152,12 @@ class TitleIndex:
         for i in range(len(words_)):
             listed = mode == "user" and _listed_after(tokens, text, i, ends)
             for n in range(min(self.longest, len(words_) - i), 0, -1):
+                listed_here = listed or (asked and _ends_clause(tokens, text, i + n))
                 if any(j in skip for j in range(i, i + n)):
                     continue
                 key = tuple(words_[i : i + n])
                 if key in self.keys and self._accept(
-                    tokens, text, i, i + n, mode, is_value, listed
+                    tokens, text, i, i + n, mode, is_value, listed_here
                 ):
                     spans.append((n, i, key))
                     ends.add(i + n)
@@ -293,6 +297,13 @@ def _list_cue_after(tokens: list[Token], text: str, end: int, start: int) -> boo
     (", ", " and ", ", or ")?"""
     gap = text[tokens[end - 1].end : tokens[start].start]
     return start - end <= 2 and bool(_LIST_GAP.fullmatch(gap))
+
+
+def _ends_clause(tokens: list[Token], text: str, end: int) -> bool:
+    """Does the span ending before token `end` end the message or a clause of it?"""
+    if end >= len(tokens):
+        return True
+    return bool(re.search(r"[,;:.!?]", text[tokens[end - 1].end : tokens[end].start]))
 
 
 def _listed_after(tokens: list[Token], text: str, start: int, ends: Set[int]) -> bool:

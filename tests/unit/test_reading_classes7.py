@@ -190,3 +190,27 @@ def test_a_superlative_with_just_one_is_one_item(text, field):
 
 def test_anything_else_after_a_list_asks_for_more():
     assert _read(["bty-006", "bty-028"], "got anything else with that feel?").intent == "refine"
+
+
+# -- a title in lower case at the end of a question about one of its fields ------------
+
+FILMS = {
+    "f1": {"title": "Copper Harbor", "year": 1994, "genres": ["drama"], "stars": ["Ana Lutz"]},
+    "f2": {"title": "Velvet Tundra", "year": 2003, "genres": ["comedy"], "stars": ["Bo Kerr"]},
+}
+
+
+@pytest.mark.parametrize(
+    "text, target, field",
+    [
+        ("who's in copper harbor?", "f1", "stars"),
+        ("how old is velvet tundra", "f2", "year"),
+    ],
+)
+def test_a_lower_case_title_ending_a_field_question_is_asked_about(text, target, field):
+    from chat import StateTracker
+    from retrieval.items.facets import discover_facets
+
+    tracker = StateTracker(discover_facets(list(FILMS.values())), FILMS)
+    msg = tracker.read(DialogueState(), text)
+    assert msg.intent == "question" and msg.targets == [target] and field in msg.fields
