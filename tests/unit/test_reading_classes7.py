@@ -214,3 +214,17 @@ def test_a_lower_case_title_ending_a_field_question_is_asked_about(text, target,
     tracker = StateTracker(discover_facets(list(FILMS.values())), FILMS)
     msg = tracker.read(DialogueState(), text)
     assert msg.intent == "question" and msg.targets == [target] and field in msg.fields
+
+
+# -- a long misspelt brand without a cue ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, brand", [("a hearthwel kettle", "Hearthwell"), ("nestorra throw pls", "Nestora")]
+)
+def test_a_long_brand_one_edit_off_is_that_brand(text, brand):
+    assert ("brand", brand, "+") in [(h.facet, h.value, p) for h, p in _read([], text).values]
+
+
+def test_a_short_unknown_word_is_no_brand():
+    assert not [h for h, _ in _read([], "a voltr speaker").values if h.facet == "brand"]
