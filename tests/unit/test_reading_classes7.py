@@ -228,3 +228,23 @@ def test_a_long_brand_one_edit_off_is_that_brand(text, brand):
 
 def test_a_short_unknown_word_is_no_brand():
     assert not [h for h, _ in _read([], "a voltr speaker").values if h.facet == "brand"]
+
+
+# -- a kind after "for" or "in" is where the thing is used -------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("need a laser printer for home", "office"),
+        ("a bluetooth speaker for the garden", "electronics"),
+        ("a kettle in the office", "kitchen"),
+    ],
+)
+def test_a_kind_after_for_is_a_use_when_the_thing_is_of_another_kind(text, kind):
+    state = _shop().update(DialogueState(), text)
+    assert state.equals.get("category") == [kind], state.equals
+
+
+def test_a_kind_after_for_stays_when_the_thing_is_of_it():
+    assert _shop().update(DialogueState(), "gloves for the garden").equals["category"] == ["garden"]
