@@ -20,7 +20,7 @@ from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import OCCASIONS, THING_NOUNS
+from chat.understand.words import COLOUR_WORDS, OCCASIONS, THING_NOUNS
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -66,6 +66,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     titles = _read_titles(tracker, state, msg, used)
     _read_values(tracker, msg, used)
     _read_person(tracker, state, msg, used)
+    _read_missing_colour(tracker, state, msg, used)
     msg.head = _head(tracker, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
@@ -89,8 +90,8 @@ def _read_quoted_price(
     price = tracker.ranges.price
     if not price or not state.shown:
         return
-    prices = [tracker.metas.get(i, {}).get(price) for i in state.shown]
-    prices = [p for p in prices if isinstance(p, (int, float))]
+    values = [tracker.metas.get(i, {}).get(price) for i in state.shown]
+    prices = [float(p) for p in values if isinstance(p, (int, float))]
     for hit in msg.reading.ranges:
         bare = _AMOUNT.fullmatch(low[hit.start : hit.end].strip())
         said = hit.high if hit.low is None else None
@@ -247,6 +248,28 @@ def _read_person(
             if words(v)[-1:] == surname:
                 msg.values.append((ValueHit(facet, v, at, at + 1), "+"))
     used.add(at)
+
+
+def _read_missing_colour(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
+) -> None:
+    """ "in purple?" where no item of the thing talked about (else of the catalog) is
+    purple: said so, rather than showing another colour as if it were that one."""
+    field = next((f for f in ("color", "colour") if f in tracker.fields), None)
+    if field is None or msg.problem:
+        return
+    head = dict(msg.head) or {f: v for f, vs in state.head.items() for v in vs}
+    items = [
+        m for m in tracker.metas.values() if any(v in as_list(m.get(f)) for f, v in head.items())
+    ] or list(tracker.metas.values())
+    have = {w for m in items for v in as_list(m.get(field)) for w in words(str(v))}
+    said = {i for h, _ in msg.values if h.facet == field for i in range(h.start, h.end)}
+    for i, tok in enumerate(msg.tokens):
+        if (i not in used or i in said) and tok.text in COLOUR_WORDS and tok.text not in have:
+            if tracker.negation_of(msg, i) == "+":
+                thing = f"{next(iter(head.values()))} " if head else "item "
+                msg.problem = ("missing_value", f"The catalog has no {thing}in {tok.text}.")
+                return
 
 
 def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:

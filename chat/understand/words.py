@@ -70,6 +70,13 @@ OCCASIONS = frozenset(
     retiring leaving farewell valentine valentines easter gift gifts present presents santa
     stocking stuffer stuffers""".split()
 )
+# Colour names of everyday English: one the catalog's colours do not end in is a colour
+# the shop does not have ("in purple?"), said so instead of showing another colour
+COLOUR_WORDS = frozenset(
+    """red orange yellow green blue purple violet lilac lavender pink magenta brown beige
+    tan black white grey silver gold navy teal turquoise cyan maroon burgundy olive
+    mint coral cream ivory khaki""".split()
+)
 # Nouns for any item of a catalog: "a movie for tonight?", "a book for the train" ask
 # for items, though they name no value of them
 THING_NOUNS = frozenset("movie movies film films flick flicks book books novel novels".split())

@@ -248,3 +248,24 @@ def test_a_kind_after_for_is_a_use_when_the_thing_is_of_another_kind(text, kind)
 
 def test_a_kind_after_for_stays_when_the_thing_is_of_it():
     assert _shop().update(DialogueState(), "gloves for the garden").equals["category"] == ["garden"]
+
+
+# -- a colour no item of the thing has is said to be missing --------------------------
+
+
+@pytest.mark.parametrize(
+    "first, then, colour",
+    [("an electric kettle", "got it in purple?", "purple"), ("a yoga mat", "pink one?", "pink")],
+)
+def test_a_colour_the_thing_never_has_is_a_missing_value(first, then, colour):
+    tracker = _shop()
+    msg = tracker.read(tracker.update(DialogueState(), first), then)
+    assert msg.intent == "problem" and msg.problem and colour in msg.problem[1], msg.problem
+
+
+@pytest.mark.parametrize(
+    "first, then", [("an electric kettle", "in green?"), ("a lamp", "not red")]
+)
+def test_a_colour_the_thing_has_or_a_colour_ruled_out_is_no_problem(first, then):
+    tracker = _shop()
+    assert tracker.read(tracker.update(DialogueState(), first), then).problem is None
