@@ -66,7 +66,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     titles = _read_titles(tracker, state, msg, used)
     _read_values(tracker, msg, used)
     _read_person(tracker, state, msg, used)
-    _read_missing_colour(tracker, state, msg, used)
+    _read_missing_colour(tracker, msg, used)
     msg.head = _head(tracker, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
@@ -250,25 +250,18 @@ def _read_person(
     used.add(at)
 
 
-def _read_missing_colour(
-    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
-) -> None:
-    """ "in purple?" where no item of the thing talked about (else of the catalog) is
-    purple: said so, rather than showing another colour as if it were that one."""
+def _read_missing_colour(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
+    """ "in turquoise?" where nothing in the catalog is turquoise: said so, rather than
+    showing another colour as if it were that one. (A colour the catalog has but not
+    for this thing is a filter, answered by the honest no-match.)"""
     field = next((f for f in ("color", "colour") if f in tracker.fields), None)
     if field is None or msg.problem:
         return
-    head = dict(msg.head) or {f: v for f, vs in state.head.items() for v in vs}
-    items = [
-        m for m in tracker.metas.values() if any(v in as_list(m.get(f)) for f, v in head.items())
-    ] or list(tracker.metas.values())
-    have = {w for m in items for v in as_list(m.get(field)) for w in words(str(v))}
-    said = {i for h, _ in msg.values if h.facet == field for i in range(h.start, h.end)}
+    have = {w for m in tracker.metas.values() for v in as_list(m.get(field)) for w in words(str(v))}
     for i, tok in enumerate(msg.tokens):
-        if (i not in used or i in said) and tok.text in COLOUR_WORDS and tok.text not in have:
+        if i not in used and tok.text in COLOUR_WORDS and tok.text not in have:
             if tracker.negation_of(msg, i) == "+":
-                thing = f"{next(iter(head.values()))} " if head else "item "
-                msg.problem = ("missing_value", f"The catalog has no {thing}in {tok.text}.")
+                msg.problem = ("missing_value", f"Nothing in the catalog comes in {tok.text}.")
                 return
 
 
