@@ -468,11 +468,7 @@ def _read_intent(
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
-    # "it's her birthday", "a film for tonight?", "just browsing": asks for items
-    domain = domain or any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
-    domain = domain or bool(cues.BROWSING.search(low))
-    # "anything else in that style?" after a list: more of the same, however it is put
-    domain = domain or bool(state.shown and cues.MORE_OPTIONS.search(low))
+    domain = domain or shopping_cue(state, msg, low)
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
     domain = domain or msg.in_stock or bool(msg.order)
@@ -551,6 +547,17 @@ def _read_intent(
             else "recommend"
         )
     msg.new_topic = msg.intent == "recommend" and bool(state.request)
+
+
+def shopping_cue(state: DialogueState, msg: MessageReading, low: str) -> bool:
+    """Words that make a message a shopper's though they name nothing of the catalog:
+    the occasion ("it's her birthday"), a film or a book ("a film for tonight?"),
+    browsing ("just browsing"), or "anything else?" while items are on screen."""
+    return (
+        any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
+        or bool(cues.BROWSING.search(low))
+        or bool(state.shown and cues.MORE_OPTIONS.search(low))
+    )
 
 
 def _is_item_question(

@@ -274,3 +274,24 @@ def test_a_colour_the_catalog_never_has_is_a_missing_value(first, then, colour):
 def test_a_colour_the_catalog_has_or_a_colour_ruled_out_is_no_problem(first, then):
     tracker = _shop()
     assert tracker.read(tracker.update(DialogueState(), first), then).problem is None
+
+
+# -- the model may not take a browsing or a film/book message away from shopping -------
+
+
+@pytest.mark.parametrize(
+    "text", ["only window shopping today", "a book for the plane?", "having a look around"]
+)
+def test_the_model_cannot_make_a_shopping_cue_small_talk(text):
+    import json
+
+    from chat.llm import ScriptedLLM
+    from chat.understand.llm_reading import LLMReader
+
+    said = {"intent": "chat", "item": 0, "thing": "", "min_price": None, "max_price": None}
+    tracker = _shop()
+    state = DialogueState()
+    msg = LLMReader(ScriptedLLM([json.dumps(said)])).improve(
+        tracker, state, tracker.read(state, text)
+    )
+    assert msg.intent == "recommend", msg.notes
