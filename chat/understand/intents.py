@@ -19,7 +19,7 @@ import re
 RESET = re.compile(
     r"\b(start (?:over|again|afresh|from scratch)|reset|restart|new search|begin again|"
     r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said|that|about (?:that|it))|"
-    r"scrap (?:that|this|all (?:of )?that|everything)|never ?mind (?:that|all (?:of )?that)|"
+    r"(?:scrap|scratch) (?:that|this|all (?:of )?that|everything)|never ?mind (?:that|all (?:of )?that)|"
     r"cancel (?:that|all (?:of )?that)|ignore (?:that|all (?:of )?that|what i said)|"
     r"clear (?:everything|all|my preferences))\b"
 )
@@ -38,7 +38,9 @@ OUT_OF_SCOPE = re.compile(
     r"square root|homework|translate|write (?:me )?(?:a |some )?(?:code|program|essay|poem|"
     r"script|letter)|python|javascript|programming|diagnos\w*|symptoms?|medical|lawyer|"
     r"legal advice|who won|score of|what time is it|time is it|today's date|tell me a joke|"
-    r"meaning of life|girlfriend|boyfriend|my taxes)\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
+    r"meaning of life|girlfriend|boyfriend|my taxes|"
+    r"(?:going to|gonna|will it|is it|does it) (?:rain|snow|be (?:sunny|hot|cold|windy))|"
+    r"(?:rain|snow)(?:ing)? (?:today|tomorrow|tonight|this weekend))\b|\d+\s*[-+*/x]\s*\d+\s*=?\s*\??\s*$"
 )
 # Questions about the shop's service, not its items: opening hours, delivery,
 # returns. Answered on role like other off-topic turns; items are no answer to them.
@@ -82,10 +84,20 @@ _ORDER_FIELDS |= {"year": "year", "date": "year", "release": "year"}
 _SUPERLATIVE = "|".join(w.replace(" ", r"[- ]") for w in _ORDER_WORDS)
 ORDER = re.compile(
     rf"\b(?P<word>{_SUPERLATIVE})\s+(?:ones?\s+)?(?:first|on top|at the top)\b"
-    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed)\s+(?:them\s+|it\s+)?by\s+"
+    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed)\s+"
+    rf"(?:(?:them|it|those|these|the list|the results)\s+)?by\s+"
     rf"(?P<field>{'|'.join(_ORDER_FIELDS)})"
     rf"(?:\s*,?\s*(?P<way>low to high|high to low|lowest first|highest first|ascending|descending))?\b"
     rf"|\b(?:just|only)\s+(?:show me\s+|give me\s+)?the\s+(?P<one>{_SUPERLATIVE})(?:\s+one)?\b"
+    # "show me the cheapest one only", "the best rated one, just that one"
+    rf"|\bthe\s+(?P<only>{_SUPERLATIVE})\s+(?:one\s+)?(?:only|alone)\b"
+)
+
+
+# "your best rated perfume? just the one": a superlative and a wish for one item
+_SUPERLATIVE_WORD = re.compile(rf"\b(?P<word>{_SUPERLATIVE})\b")
+_JUST_ONE = re.compile(
+    r"\b(?:just|only) (?:the |that )?(?:one|1|a single one)\b(?! of)|\ba single one\b"
 )
 
 
@@ -93,11 +105,15 @@ def order_asked(text: str) -> tuple[re.Match[str], str, bool, bool] | None:
     """The order asked for the list: (where it is said, field, descending, just one)."""
     m = ORDER.search(text)
     if m is None:
-        return None
-    word = m.group("word") or m.group("one")
+        m = _SUPERLATIVE_WORD.search(text) if _JUST_ONE.search(text) else None
+        if m is None:
+            return None
+        field, down = _ORDER_WORDS[m.group("word").replace("-", " ")]
+        return m, field, down, True
+    word = m.group("word") or m.group("one") or m.group("only")
     if word:
         field, down = _ORDER_WORDS[word.replace("-", " ")]
-        return m, field, down, bool(m.group("one"))
+        return m, field, down, word != m.group("word")
     field = _ORDER_FIELDS[m.group("field")]
     way = m.group("way") or ""
     down = way in ("high to low", "highest first", "descending") or (
@@ -119,7 +135,11 @@ INSTRUCTIONS = re.compile(
     r"(?:admin|administrator|developer|debug|god) (?:mode|override|access)|jailbreak|"
     r"(?:print|reveal|show|repeat|tell me|output) (?:me )?(?:your|the) (?:system |initial |hidden )?"
     r"(?:prompt|instructions|rules)|whatever i (?:ask|say)|no matter what i (?:ask|say)|"
-    r"pretend (?:to be|you are)|from now on,? you|you are now (?:a|an|my)\b|"
+    r"pretend (?:to be|you are|you're|that you)|from now on,? you|you are now (?:a|an|my)\b|"
+    # role-play: "you're a pirate now", "act as my grandma", "let's role-play"
+    r"(?:you are|you're) (?:a|an|my) [a-z]+ now|role-?play|"
+    # "act as my uncle", "can you act as a pirate", not "I want to act as a good host"
+    r"(?:^|[.!?,;]\s*|(?:can|could|will|would) you |please |now )act as (?:a|an|my)\b|"
     r"(?:talk|speak) like an? \w+ (?:from now|now|always)|reply (?:only )?with (?:a|an|the)? ?"
     r"(?:\d+% )?(?:discount|code|coupon|password))"
 )
@@ -132,6 +152,12 @@ REQUEST = re.compile(
     r"pick)|in the mood for|i'm after|im after|^\s*need (?:a|an|some|something|anything|ideas?)|"
     r"what (?:to|should i|could i|can i|do i) "
     r"(?:get|buy|give))\b"
+)
+# Looking without a need yet ("just browsing", "having a look around"): a request whose
+# need is unknown, so the policy asks what they are after
+BROWSING = re.compile(
+    r"\b(?:just |only )?(?:browsing|window[- ]shopping|looking around|having a look(?: around)?|"
+    r"taking a look(?: around)?|seeing what you have|seeing what(?:'s| is) (?:there|out there))\b"
 )
 FORCE = re.compile(
     r"\b(just (?:recommend|show|pick|give)|surprise me|anything (?:is fine|works|goes)|"
@@ -282,7 +308,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "material": ("material", "made of", "made from"),
     "size": ("size", "dimensions", "how big"),
     "weight_kg": ("weight", "heavy", "weigh"),
-    "battery_hours": ("battery",),
+    "battery_hours": ("battery", "on a charge", "per charge", "charge lasts", "lasts longer"),
     "pages": ("pages", "how long is the book"),
     "capacity_l": ("capacity", "litres", "liters"),
     "volume_ml": ("volume", "ml"),
@@ -318,9 +344,17 @@ def attributes_asked(text: str, fields: set[str]) -> list[str]:
 def is_question(text: str) -> bool:
     """Ends with a question mark, or a sentence of it opens like a question ("ok the
     black one then. what does it cost")."""
-    if text.rstrip().endswith("?"):
-        return True
-    return any(QUESTION_START.search(s) for s in re.split(r"[.!;]\s+", text))
+    return text.rstrip().endswith("?") or opens_question(text)
+
+
+def opens_question(text: str) -> bool:
+    """Does a sentence of it open like a question ("which", "how much", "is it" …)?"""
+    return any(QUESTION_START.search(s) for s in _SENTENCES.split(text))
+
+
+# where a question may start after something else was said: a stop, a comma or a dash
+# ("the grey one - what is it made of", "the green one, do you have it in stock")
+_SENTENCES = re.compile(r"[.!;,:]\s+|\s+[-–—]+\s+")
 
 
 def feedback_kind(clause: str) -> str | None:

@@ -252,18 +252,20 @@ class FacetLexicon:
                     break
             if not matched:
                 near = self._fuzzy(words_[i]) if fuzzy else []
-                if fuzzy and not near and i and words_[i - 1] in NAME_CUES:
-                    near = self._fuzzy_name(words_[i])
+                if fuzzy and not near:
+                    near = self._fuzzy_name(words_[i], cued=bool(i) and words_[i - 1] in NAME_CUES)
                 hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in near]
                 i += 1
         return hits
 
-    def _fuzzy_name(self, word: str) -> list[tuple[str, str]]:
+    def _fuzzy_name(self, word: str, cued: bool = True) -> list[tuple[str, str]]:
         """A misspelt surname after "by", "with" … ("movies by Spielburg"): one edit
-        away (two for long names) from exactly one person or brand's surname."""
-        if len(word) < 5 or self.known_word(word) or is_english_word(word):
+        away (two for long names) from exactly one person or brand's surname. Without
+        such a cue only a long word one edit away ("hearthwel" for Hearthwell)."""
+        if len(word) < (5 if cued else 7) or self.known_word(word) or is_english_word(word):
             return []
-        forms = nearest_forms(word, self._fuzzy_names, 1 if len(word) <= 7 else 2, most=4)
+        edits = 1 if len(word) <= 7 or not cued else 2
+        forms = nearest_forms(word, self._fuzzy_names, edits, most=4)
         if len(forms) != 1:
             return []  # two names equally near: no guess
         return sorted((n, v) for n, v in self.index[(forms[0],)] if n in self.proper)

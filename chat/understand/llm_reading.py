@@ -38,11 +38,11 @@ import prompts
 from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
 from chat.understand.ranges import amounts
-from chat.understand.reader import read_message
+from chat.understand.reader import read_message, shopping_cue
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
 from chat.understand.vocabulary import CatalogVocabulary
-from chat.understand.words import COMMON_WORDS, OCCASIONS, PEOPLE
+from chat.understand.words import COMMON_WORDS, PEOPLE
 
 log = logging.getLogger(__name__)
 
@@ -229,12 +229,12 @@ def _no_cue(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading)
         cues.REQUEST.search(low)
         or cues.FORCE.search(low)
         or cues.NO_PREFERENCE.search(low)
-        # "what else?", "other ideas?" while items are on screen ask for more of them
-        or (state.shown and cues.MORE_OPTIONS.search(low))
+        # "what else?" on screen, an occasion, "a film", "just browsing" (reader.py)
+        or shopping_cue(state, msg, low)
     )
-    # who a present is for or the occasion ("my aunt owns everything already") makes
-    # it a shopper's message, however chatty: the policy asks what kind of thing
-    for_someone = any(t.text in PEOPLE or t.text in OCCASIONS for t in msg.tokens)
+    # who a present is for ("my aunt owns everything already") makes it a shopper's
+    # message, however chatty: the policy asks what kind of thing
+    for_someone = any(t.text in PEOPLE for t in msg.tokens)
     return (
         msg.intent in ("recommend", "refine")
         and not _grounded(msg)

@@ -15,11 +15,12 @@ import re
 import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit, proper_noun_facet
+from chat.understand.ranges import Comparative
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import OCCASIONS
+from chat.understand.words import COLOUR_WORDS, OCCASIONS, THING_NOUNS
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -58,17 +59,49 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
             low = low[: m.start()] + blank + low[m.end() :]
             msg.prepared, msg.tokens = prepared, tokenize(prepared)
     msg.reading = tracker.ranges.read(low)
+    _read_quoted_price(tracker, state, msg, low)
     # token positions already read: each word is read once, in the order of the docstring
     used = {i for i, t in enumerate(msg.tokens) if msg.reading.covers(t.start, t.end)}
     _read_refs(tracker, state, msg, used)
     titles = _read_titles(tracker, state, msg, used)
     _read_values(tracker, msg, used)
     _read_person(tracker, state, msg, used)
+    _read_missing_colour(tracker, msg, used)
     msg.head = _head(tracker, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
     return msg
+
+
+# an amount with its currency: "$899", "899 bucks", "€40"
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?(\d{1,6}(?:\.\d{1,2})?)\b|\b(\d{1,6}(?:\.\d{1,2})?)\s?"
+    r"(?:dollars|bucks|quid|euros?|pounds|usd)\b"
+)
+
+
+def _read_quoted_price(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
+) -> None:
+    """ "$899, for a student?!": the price of a shown item said back bare (no "under",
+    "max" …) is a complaint about that price, so something cheaper than it, not a
+    budget that keeps it."""
+    price = tracker.ranges.price
+    if not price or not state.shown:
+        return
+    values = [tracker.metas.get(i, {}).get(price) for i in state.shown]
+    prices = [float(p) for p in values if isinstance(p, (int, float))]
+    for hit in msg.reading.ranges:
+        bare = _AMOUNT.fullmatch(low[hit.start : hit.end].strip())
+        said = hit.high if hit.low is None else None
+        if hit.facet != price or not bare or said is None:
+            continue
+        if any(abs(p - said) <= max(1.0, 0.01 * p) for p in prices):
+            msg.reading.ranges.remove(hit)
+            msg.reading.comparatives.append(Comparative(price, "lower", hit.start, hit.end))
+            msg.notes.append("a shown price said back: something cheaper")
+            return
 
 
 def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str:
@@ -97,7 +130,9 @@ def _read_refs(
     low = msg.prepared.lower()
     # an item named by part of its title is asked about or judged, not requested
     by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
-    msg.refs = shown_refs(msg.tokens, shown, tracker.lexicon, by_name=by_name)
+    msg.refs = shown_refs(
+        msg.tokens, shown, tracker.lexicon, by_name=by_name, bare_names=_asks_a_field(tracker, low)
+    )
     for ref in msg.refs:
         used |= set(range(ref.start, ref.end))
         if ref.missing is not None and not state.shown:
@@ -113,6 +148,12 @@ def _read_refs(
             )
 
 
+def _asks_a_field(tracker: CatalogVocabulary, low: str) -> bool:
+    """A question about a field of an item ("who's in …", "how many pages is …"): the
+    item may be named without "the" or capitals."""
+    return cues.is_question(low) and bool(cues.attributes_asked(low, tracker.fields))
+
+
 def _read_titles(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
 ) -> list[TitleHit]:
@@ -121,7 +162,12 @@ def _read_titles(
         return []
     tokens = msg.tokens
     titles = tracker.titles.find(
-        tokens, msg.prepared, skip=used, prefer=state.shown, is_value=tracker.lexicon.has_form
+        tokens,
+        msg.prepared,
+        skip=used,
+        prefer=state.shown,
+        is_value=tracker.lexicon.has_form,
+        asked=_asks_a_field(tracker, msg.prepared.lower()),
     )
     taken = used | {j for h in titles for j in range(h.start, h.end)}
     titles = sorted(titles + tracker.titles.series(tokens, taken), key=lambda h: h.start)
@@ -202,6 +248,21 @@ def _read_person(
             if words(v)[-1:] == surname:
                 msg.values.append((ValueHit(facet, v, at, at + 1), "+"))
     used.add(at)
+
+
+def _read_missing_colour(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]) -> None:
+    """ "in turquoise?" where nothing in the catalog is turquoise: said so, rather than
+    showing another colour as if it were that one. (A colour the catalog has but not
+    for this thing is a filter, answered by the honest no-match.)"""
+    field = next((f for f in ("color", "colour") if f in tracker.fields), None)
+    if field is None or msg.problem:
+        return
+    have = {w for m in tracker.metas.values() for v in as_list(m.get(field)) for w in words(str(v))}
+    for i, tok in enumerate(msg.tokens):
+        if i not in used and tok.text in COLOUR_WORDS and tok.text not in have:
+            if tracker.negation_of(msg, i) == "+":
+                msg.problem = ("missing_value", f"Nothing in the catalog comes in {tok.text}.")
+                return
 
 
 def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:
@@ -407,7 +468,7 @@ def _read_intent(
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
-    domain = domain or any(t.text in OCCASIONS for t in msg.tokens)  # "it's her birthday"
+    domain = domain or shopping_cue(state, msg, low)
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
     domain = domain or msg.in_stock or bool(msg.order)
@@ -488,6 +549,17 @@ def _read_intent(
     msg.new_topic = msg.intent == "recommend" and bool(state.request)
 
 
+def shopping_cue(state: DialogueState, msg: MessageReading, low: str) -> bool:
+    """Words that make a message a shopper's though they name nothing of the catalog:
+    the occasion ("it's her birthday"), a film or a book ("a film for tonight?"),
+    browsing ("just browsing"), or "anything else?" while items are on screen."""
+    return (
+        any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
+        or bool(cues.BROWSING.search(low))
+        or bool(state.shown and cues.MORE_OPTIONS.search(low))
+    )
+
+
 def _is_item_question(
     tracker: CatalogVocabulary,
     state: DialogueState,
@@ -501,7 +573,7 @@ def _is_item_question(
     if (
         msg.reading.comparatives
         and not compares
-        and (cues.ALTERNATIVES.search(low) or not cues.QUESTION_START.search(low))
+        and (cues.ALTERNATIVES.search(low) or not cues.opens_question(low))
     ):
         # "the second one is too pricey, anything cheaper?": the item is the yardstick
         # of a refinement, not the subject of a question about its price

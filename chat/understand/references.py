@@ -22,7 +22,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from chat.understand.lexicon import FacetLexicon, ValueHit
-from chat.understand.text import Token, singular, words
+from chat.understand.text import Token, as_list, singular, words
 from chat.understand.words import COMMON_WORDS, TITLE_CUES
 
 MAX_TITLE_WORDS = 12
@@ -140,7 +140,10 @@ class TitleIndex:
         skip: Set[int] = frozenset(),
         prefer: Collection[str] = (),
         is_value: Callable[[tuple[str, ...]], bool] = lambda form: False,
+        asked: bool = False,
     ) -> list[TitleHit]:
+        """Titles named in `tokens`. `asked`: the message asks a field of an item
+        ("who's in glass rivers?"), so a title that ends a clause needs no other cue."""
         words_ = [t.text for t in tokens]
         # every title anywhere, then the longest ones first without overlaps, so that
         # "the Minority Report" is Minority Report, not a film called "The Minority"
@@ -149,11 +152,12 @@ class TitleIndex:
         for i in range(len(words_)):
             listed = mode == "user" and _listed_after(tokens, text, i, ends)
             for n in range(min(self.longest, len(words_) - i), 0, -1):
+                listed_here = listed or (asked and _ends_clause(tokens, text, i + n))
                 if any(j in skip for j in range(i, i + n)):
                     continue
                 key = tuple(words_[i : i + n])
                 if key in self.keys and self._accept(
-                    tokens, text, i, i + n, mode, is_value, listed
+                    tokens, text, i, i + n, mode, is_value, listed_here
                 ):
                     spans.append((n, i, key))
                     ends.add(i + n)
@@ -295,6 +299,13 @@ def _list_cue_after(tokens: list[Token], text: str, end: int, start: int) -> boo
     return start - end <= 2 and bool(_LIST_GAP.fullmatch(gap))
 
 
+def _ends_clause(tokens: list[Token], text: str, end: int) -> bool:
+    """Does the span ending before token `end` end the message or a clause of it?"""
+    if end >= len(tokens):
+        return True
+    return bool(re.search(r"[,;:.!?]", text[tokens[end - 1].end : tokens[end].start]))
+
+
 def _listed_after(tokens: list[Token], text: str, start: int, ends: Set[int]) -> bool:
     """Does token `start` begin the next item of a list whose earlier item is a title?"""
     return any(0 < end <= start and _list_cue_after(tokens, text, end, start) for end in ends)
@@ -323,10 +334,13 @@ def shown_refs(
     lexicon: FacetLexicon | None = None,
     *,
     by_name: bool = False,
+    bare_names: bool = False,
 ) -> list[ShownRef]:
     """Ordinals, comparatives, 'both'/'all of them', facet descriptions and pronouns
     that point at the items of the last answer; with `by_name` (the message asks
-    about items or judges them) also words of their names: "the Kestrel pair"."""
+    about items or judges them) also words of their names: "the Kestrel pair"; with
+    `bare_names` (it asks a field of them) two or more words of a name without "the"
+    too: "how many pages is focused hour", "boombox go or the mini?"."""
     w = [t.text for t in tokens]
     ids = [i for i, _ in shown]
     out: list[ShownRef] = []
@@ -334,7 +348,7 @@ def shown_refs(
     while i < len(w):
         ref, used = _one_ref(w, i, ids, shown, lexicon)
         if ref is None and by_name:
-            ref, used = _name_ref(w, i, shown) or (None, 0)
+            ref, used = _name_ref(w, i, shown, lexicon if bare_names else None) or (None, 0)
         if ref:
             out.append(ref)
             i += used
@@ -385,6 +399,8 @@ def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
         position = ORDINALS[word]
     elif prev in ("number", "no", "option", "item", "choice", "pick", "#") and word.isdigit():
         position = int(word)
+    elif word in ("middle", "centre", "center") and prev == "the" and len(ids) % 2:
+        position = len(ids) // 2 + 1  # "the one in the middle" of an odd number
     if position is None:
         return None
     end = i + 2 if nxt in ITEM_NOUNS else i + 1
@@ -453,38 +469,61 @@ def _facet_ref(w: list[str], i: int, shown: _Shown, lexicon: FacetLexicon) -> _F
 def _having(shown: _Shown, hits: list[ValueHit]) -> list[str]:
     if not hits:
         return []
-    out = []
-    for item_id, meta in shown:
-        ok = True
-        for h in hits:
-            have = meta.get(h.facet)
-            have = have if isinstance(have, list) else [have]
-            ok = ok and h.value in have
-        if ok:
-            out.append(item_id)
-    return out
+    return [
+        item_id
+        for item_id, meta in shown
+        if all(any(_names(h.value, v) for v in as_list(meta.get(h.facet))) for h in hits)
+    ]
+
+
+def _names(said: str, value: Any) -> bool:
+    """Does a value said name the item's value: the same, or its last word ("grey" of
+    "slate grey", "green" of "sage green", "black" of "matte black")?"""
+    if said == value:
+        return True
+    return isinstance(value, str) and words(value)[-1:] == words(said)
 
 
 # words that may follow a name without being part of it: "the Kestrel pair"
 _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind".split())
 
 
+def _all_name_words(meta: dict[str, Any]) -> set[str]:
+    return {
+        singular(x) for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand")))
+    }
+
+
 def _name_words(meta: dict[str, Any]) -> set[str]:
-    named = " ".join(str(meta.get(k) or "") for k in ("title", "brand"))
-    return {singular(x) for x in words(named) if x not in COMMON_WORDS or len(x) > 4}
+    return {x for x in _all_name_words(meta) if x not in COMMON_WORDS or len(x) > 4}
 
 
-def _name_ref(w: list[str], i: int, shown: _Shown) -> _Found | None:
+def _name_ref(
+    w: list[str], i: int, shown: _Shown, bare: FacetLexicon | None = None
+) -> _Found | None:
     """ "the Kestrel pair", "the Dino Park set", "the touchscreen gloves": words of the
-    title or brand that single out some (not all) of the items on screen."""
-    if not i or w[i - 1] not in ("the", "that", "this", "those", "these") or len(shown) < 2:
+    title or brand that single out some (not all) of the items on screen. With `bare`
+    (the catalog's lexicon) also without "the": two or more words of a name in a row,
+    beginning with a telling one and not all of them words of the catalog's values
+    ("focused hour", "boombox go" but not "bluetooth speaker")."""
+    if len(shown) < 2:
         return None
-    names = [(item_id, _name_words(meta)) for item_id, meta in shown]
+    determined = bool(i) and w[i - 1] in ("the", "that", "this", "those", "these")
+    if not determined and bare is None:
+        return None
+    telling = [(item_id, _name_words(meta)) for item_id, meta in shown]
+    if singular(w[i]) not in set().union(*(n for _, n in telling)):
+        return None
+    names = telling if determined else [(item_id, _all_name_words(meta)) for item_id, meta in shown]
     run: list[str] = []
     for word in w[i : i + 4]:
         if singular(word) not in set().union(*(n for _, n in names)):
             break
         run.append(singular(word))
+    if not determined and (
+        len(run) < 2 or (bare is not None and all(bare.has_form((x,)) for x in run))
+    ):
+        return None
     picked = [item_id for item_id, n in names if run and set(run) <= n]
     if not picked or len(picked) == len(shown):
         return None

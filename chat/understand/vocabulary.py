@@ -42,6 +42,7 @@ NEGATIONS = sorted(
 )
 # "for my kitchen": a category word used as an ordinary word, not a constraint
 _PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that|from)\s+$", re.I)
+_FOR_A_PLACE = re.compile(r"\b(?:for|in)(?:\s+the)?\s+$", re.I)
 _PRONOUN = re.compile(r"\b(it|its|that|this|that one|this one|the one)\b")
 _PLURAL = re.compile(r"\b(them|those|these|both|all of them|all three|all)\b")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -221,9 +222,14 @@ class CatalogVocabulary:
             return True
         # "sport earbuds", "garden gloves": a kind said before the thing, describing
         # it; when the thing is of another kind, the thing's kind is the one asked for
+        # "a printer for home", "a speaker for the garden": a kind after "for" or "in"
+        # says where the thing is used, when the thing is of another kind
         if hit.facet == self.kind_facet:
-            heads = [(h.facet, h.value) for h, _ in msg.values if h.start == hit.end]
-            heads = [fv for fv in heads if fv in msg.head]
+            if _FOR_A_PLACE.search(msg.prepared[:start]):
+                heads = list(msg.head)
+            else:
+                heads = [(h.facet, h.value) for h, _ in msg.values if h.start == hit.end]
+                heads = [fv for fv in heads if fv in msg.head]
             if heads:
                 kinds = set.intersection(*(self.kinds_of(f, v) for f, v in heads))
                 return bool(kinds) and hit.value not in kinds

@@ -62,13 +62,24 @@ PEOPLE = frozenset(
     brothers wife husband partner girlfriend boyfriend fiance fiancee son sons daughter
     daughters nephew niece cousin aunt auntie uncle grandma granny grandmother grandpa
     grandad grandfather grandparents teacher neighbour neighbor someone somebody everyone
-    everybody herself himself themselves""".split()
+    everybody herself himself themselves person people ppl""".split()
 )
 # an occasion for a present: a message about one is a request, even without a cue
 OCCASIONS = frozenset(
     """birthday christmas xmas anniversary wedding graduation housewarming retirement
-    retiring leaving farewell valentine valentines easter gift gifts present presents""".split()
+    retiring leaving farewell valentine valentines easter gift gifts present presents santa
+    stocking stuffer stuffers""".split()
 )
+# Colour names of everyday English: one the catalog's colours do not end in is a colour
+# the shop does not have ("in purple?"), said so instead of showing another colour
+COLOUR_WORDS = frozenset(
+    """red orange yellow green blue purple violet lilac lavender pink magenta brown beige
+    tan black white grey silver gold navy teal turquoise cyan maroon burgundy olive
+    mint coral cream ivory khaki""".split()
+)
+# Nouns for any item of a catalog: "a movie for tonight?", "a book for the train" ask
+# for items, though they name no value of them
+THING_NOUNS = frozenset("movie movies film films flick flicks book books novel novels".split())
 PEOPLE_AND_OCCASIONS = (
     PEOPLE
     | OCCASIONS
