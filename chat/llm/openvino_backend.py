@@ -58,6 +58,17 @@ def repeats_itself(ids: list[int], n: int = LOOP_NGRAM) -> bool:
     return any(ids[i : i + n] == tail for i in range(len(ids) - n))
 
 
+def take(ids: list[int], new: list[int], max_tokens: int) -> bool:
+    """Add the tokens read to the reply one at a time, stopping at the first that
+    makes it loop or reach max_tokens (True then): a reader that fell behind and
+    reads several steps at once gets the same reply as one that read each step."""
+    for token in new:
+        ids.append(token)
+        if repeats_itself(ids) or len(ids) >= max_tokens:
+            return True
+    return False
+
+
 class _Scheduler:
     """Steps the pipeline on one thread while any request is unfinished."""
 
@@ -266,14 +277,14 @@ class OpenVINOLLM(LocalEngine):
                         pass
                 new = _read(handle)
                 if new:
-                    ids = (ids + new)[:max_tokens]
+                    done = take(ids, new, max_tokens)
                     usage.completion_tokens = len(ids)
                     text = self._tokenizer.decode(ids, skip_special_tokens=True)
                     # A token may end inside a multi-byte character: wait for the rest.
                     if not text.endswith("\ufffd") and text.startswith(sent):
                         yield text[len(sent) :]
                         sent = text
-                    if repeats_itself(ids) or len(ids) == max_tokens:
+                    if done:
                         return
                 if not running:  # read after the status: nothing is left unread
                     _check_finished(handle, self.name)

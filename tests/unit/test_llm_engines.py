@@ -12,7 +12,7 @@ import pytest
 
 from chat.llm import ModelError, ScriptedLLM, engines, registry, requant
 from chat.llm.base import BaseLLM, hold_back_stops
-from chat.llm.openvino_backend import repeats_itself
+from chat.llm.openvino_backend import LOOP_NGRAM, repeats_itself, take
 
 # --- stop strings, shared by every backend -------------------------------------------
 
@@ -61,6 +61,19 @@ def test_the_loop_guard_sees_a_repeated_run_of_tokens_in_the_reply_only():
     assert repeats_itself([1, 2, 3, 4] * 5, n=4)
     assert not repeats_itself(list(range(40)), n=4)
     assert not repeats_itself([1, 2, 3, 4, 1, 2, 3], n=4)
+
+
+def test_tokens_read_in_one_batch_stop_where_read_one_by_one_would():
+    loop = list(range(100, 100 + LOOP_NGRAM)) * 3  # a loop of LOOP_NGRAM tokens
+    one_by_one: list[int] = []
+    for token in loop:
+        if take(one_by_one, [token], max_tokens=100):
+            break
+    batched: list[int] = []
+    assert take(batched, loop, max_tokens=100) and batched == one_by_one
+    capped: list[int] = []
+    assert take(capped, list(range(50)), max_tokens=40) and capped == list(range(40))
+    assert not take([], [1, 2, 3], max_tokens=40)
 
 
 class _QueuedHandle:
