@@ -216,9 +216,16 @@ class TitleIndex:
             return capital and (cue or not sentence_start)
         return cue or capital or len(span) >= 3
 
-    def series(self, tokens: list[Token], skip: Set[int]) -> list[TitleHit]:
+    def series(
+        self,
+        tokens: list[Token],
+        skip: Set[int],
+        is_value: Callable[[tuple[str, ...]], bool] = lambda form: False,
+    ) -> list[TitleHit]:
         """ "both Kill Bills", "all the Harry Potter books": the first words of several
-        titles, said as a plural or after "all"/"both", mean every one of them."""
+        titles, said as a plural or after "all"/"both", mean every one of them. Words
+        that are all the catalog's values name a kind, not a series ("yoga mats" of the
+        titles "Yoga Mat 4mm", "Yoga Mat 8mm")."""
         if self._prefixes is None:
             self._prefixes = defaultdict(set)
             for key, ids in self.keys.items():
@@ -237,6 +244,8 @@ class TitleIndex:
                 before = texts[max(0, i - 2) : i]
                 after = texts[i + n] if i + n < len(texts) else ""
                 cue = bool({"all", "both", "every", "each"} & set(before)) or after in _SERIES
+                if all(is_value((w,)) or is_value((singular(w),)) for w in said):
+                    continue
                 for form, is_plural in ((said, False), (plural, True)):
                     begun = self._prefixes.get(form, set())
                     if len(begun) >= 2 and form not in self.keys and (cue or is_plural):

@@ -295,3 +295,10 @@ def test_the_model_cannot_make_a_shopping_cue_small_talk(text):
         tracker, state, tracker.read(state, text)
     )
     assert msg.intent == "recommend", msg.notes
+
+
+@pytest.mark.parametrize("text", ["yoga mats pls", "yoga mats under 40", "got any yoga mats?"])
+def test_the_first_words_of_several_titles_that_are_catalog_words_name_a_kind(text):
+    # "Yoga Mat 4mm", "Yoga Mat 6mm", "Yoga Mat 8mm": "yoga mats" is the kind, not a series
+    msg = _read([], text)
+    assert msg.intent == "recommend" and ("tags", "mat") in msg.head and not msg.titles
