@@ -170,7 +170,10 @@ def _read_titles(
         asked=_asks_a_field(tracker, msg.prepared.lower()),
     )
     taken = used | {j for h in titles for j in range(h.start, h.end)}
-    titles = sorted(titles + tracker.titles.series(tokens, taken, tracker.lexicon.has_form), key=lambda h: h.start)
+    titles = sorted(
+        titles + tracker.titles.series(tokens, taken, tracker.lexicon.has_form),
+        key=lambda h: h.start,
+    )
     for hit in titles:
         used |= set(range(hit.start, hit.end))
         # "Halloween from 1978": the year picks the version, it is no year filter
