@@ -20,10 +20,13 @@ class TitleScan:
 
     def __init__(self, metas: dict[str, dict[str, Any]]):
         self.by_core: dict[str, set[str]] = {}
+        self.short: dict[str, set[str]] = {}  # one-word titles too short to count anywhere
         for item_id, meta in metas.items():
             core = " ".join(words(_PAREN.sub("", str(meta.get("title", ""))) or ""))
             if self._countable(core):
                 self.by_core.setdefault(core, set()).add(item_id)
+            elif len(core) >= 3 and " " not in core and core not in COMMON_WORDS:
+                self.short.setdefault(core, set()).add(item_id)
 
     @staticmethod
     def _countable(core: str) -> bool:
@@ -59,6 +62,12 @@ class TitleScan:
             for c, ids in found.items()
             if not any(c != o and f" {c} " in f" {o} " for o in found)
         }
+
+    def named_short(self, text: str) -> dict[str, set[str]]:
+        """Short one-word titles ("Jaws", "Alien") written capitalised after a
+        sentence's first word: "who directed Jaws?" asks about that film."""
+        later = re.findall(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+)\b", text.strip())
+        return {w.lower(): self.short[w.lower()] for w in later if w.lower() in self.short}
 
 
 _TEXT_FIELDS = ("description", "plot")
@@ -337,10 +346,12 @@ def text_of(
 ) -> str:
     """What a reply may take names from: the user's words, and the records of the
     items shown so far and of the items the user or the reply names by title ("who
-    directed Heat?" is answered from Heat's record, shown or not)."""
+    directed Heat?" is answered from Heat's record, shown or not; a short one-word
+    title counts when the user capitalises it: "who directed Jaws?")."""
     ids = {i for shown in lists for i in shown}
     for text in (record.get("user") or "", record.get("reply") or ""):
         ids.update(i for found in scan.named(text).values() for i in found)
+    ids.update(i for found in scan.named_short(record.get("user") or "").values() for i in found)
     facts = [str(v) for i in ids for v in metas.get(i, {}).values()]
     return " ".join([record.get("user") or "", *facts])
 

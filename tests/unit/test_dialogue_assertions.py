@@ -18,6 +18,7 @@ METAS = {
         "rating": 4.5,
         "designer": "Åsa GrandPré",
     },
+    "d": {"title": "Orb (1999)", "director": "Nils Varga"},  # a short one-word title
 }
 
 
@@ -99,6 +100,14 @@ def test_names_may_come_from_an_item_the_user_names_and_any_script_is_read():
     assert check({"no_invented_names": True}, reply=wrong, user=user, lists=[]) == [False]
     # and the record of an item nobody named is no licence
     assert check({"no_invented_names": True}, reply="Åsa GrandPré made it.", lists=[]) == [False]
+    # a short one-word title counts when the user writes it as a name
+    right = "Orb was directed by Nils Varga."
+    assert check({"no_invented_names": True}, reply=right, user="who directed Orb?", lists=[]) == [
+        True
+    ]
+    assert check({"no_invented_names": True}, reply=right, user="who directed it?", lists=[]) == [
+        False
+    ]
 
 
 def test_an_unchanged_state_ignores_the_turn_counter():
