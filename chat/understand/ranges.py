@@ -276,6 +276,11 @@ def spell_numbers(text: str) -> tuple[str, tuple[list[int], list[int]]]:
     return "".join(out), (starts, ends)
 
 
+def marked_amount(text: str) -> bool:
+    """Is `text` an amount marked as money and nothing else ("$899", "899 bucks")?"""
+    return _MARKED.fullmatch(text.strip()) is not None
+
+
 def amounts(text: str) -> list[float]:
     """The numbers of `text` that may be money: not a count or a measure ("2 ppl",
     "5 kg", "3 hours")."""

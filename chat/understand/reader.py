@@ -15,7 +15,7 @@ import re
 import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.lexicon import ValueHit, proper_noun_facet
-from chat.understand.ranges import Comparative
+from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
@@ -74,13 +74,6 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     return msg
 
 
-# an amount with its currency: "$899", "899 bucks", "€40"
-_AMOUNT = re.compile(
-    r"[$€£¥]\s?(\d{1,6}(?:\.\d{1,2})?)\b|\b(\d{1,6}(?:\.\d{1,2})?)\s?"
-    r"(?:dollars|bucks|quid|euros?|pounds|usd)\b"
-)
-
-
 def _read_quoted_price(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
 ) -> None:
@@ -93,7 +86,7 @@ def _read_quoted_price(
     values = [tracker.metas.get(i, {}).get(price) for i in state.shown]
     prices = [float(p) for p in values if isinstance(p, (int, float))]
     for hit in msg.reading.ranges:
-        bare = _AMOUNT.fullmatch(low[hit.start : hit.end].strip())
+        bare = marked_amount(low[hit.start : hit.end])
         said = hit.high if hit.low is None else None
         if hit.facet != price or not bare or said is None:
             continue
@@ -257,10 +250,9 @@ def _read_missing_colour(tracker: CatalogVocabulary, msg: MessageReading, used: 
     """ "in turquoise?" where nothing in the catalog is turquoise: said so, rather than
     showing another colour as if it were that one. (A colour the catalog has but not
     for this thing is a filter, answered by the honest no-match.)"""
-    field = next((f for f in ("color", "colour") if f in tracker.fields), None)
-    if field is None or msg.problem:
+    have = tracker.colour_words
+    if have is None or msg.problem:
         return
-    have = {w for m in tracker.metas.values() for v in as_list(m.get(field)) for w in words(str(v))}
     for i, tok in enumerate(msg.tokens):
         if i not in used and tok.text in COLOUR_WORDS and tok.text not in have:
             if tracker.negation_of(msg, i) == "+":

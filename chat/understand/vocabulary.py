@@ -12,6 +12,7 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from chat.state import DialogueState
@@ -263,6 +264,17 @@ class CatalogVocabulary:
                         if other not in out[facet]:
                             out[facet].append(other)
         return out
+
+    @cached_property
+    def colour_words(self) -> frozenset[str] | None:
+        """The words of the catalog's colours ("slate", "grey" …); None without a colour
+        field. Computed once: every message is checked against them."""
+        field = next((f for f in ("color", "colour") if f in self.fields), None)
+        if field is None:
+            return None
+        return frozenset(
+            w for m in self.metas.values() for v in as_list(m.get(field)) for w in words(str(v))
+        )
 
     def same_work(self, item_id: str) -> list[str]:
         """The other catalog entries of the same work as `item_id`: the same title once
