@@ -42,7 +42,10 @@ from chat.reply.explain import description, money
 from chat.session import Session
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
+from chat.understand.intent_model import IntentModel, load_examples
+from chat.understand.intent_model import fit as fit_intents
 from chat.understand.language import detect
+from chat.understand.learned_intent import THRESHOLDS as INTENT_THRESHOLDS
 from chat.understand.text import words
 from chat.understand.words import COMMON_WORDS
 
@@ -68,7 +71,9 @@ __all__ = [
     "FeedbackLog",
     "Found",
     "ImportMapping",
+    "INTENT_THRESHOLDS",
     "InputError",
+    "IntentModel",
     "InteractionStore",
     "ItemCard",
     "ItemsShown",
@@ -87,7 +92,9 @@ __all__ = [
     "clean_message",
     "description",
     "detect",
+    "fit_intents",
     "fold_of",
+    "load_examples",
     "load_settings",
     "open_database",
     "make_llm",

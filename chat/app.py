@@ -219,11 +219,13 @@ class App:
 
     def warm_up(self, *, languages: bool = False) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender), the personal-data masker and the model; with `languages`,
+        (tracker, recommender), the learned intents (the multilingual encoder and the
+        classifier fitted on its examples: 2-4 s), the personal-data masker and the model; with `languages`,
         also the reading of messages in other languages (its model, the catalog's values,
         each language's common words: 3 s on an idle box). A missing model fails here,
         with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
+        self.tracker.intent_model.warm_up()
         pii.warm_up()
         if languages:
             self.tracker.foreign.warm_up()

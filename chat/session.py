@@ -244,7 +244,7 @@ class Session:
             return
         if act == "ask":
             assert decision.facet is not None  # the policy always asks about a facet
-            text = acts.question(decision, lang, self.tracker.kind_facet)
+            text = acts.question(decision, lang, self.tracker.kind_facet, msg)
             state.asked.append(decision.facet)
             state.questions += 1
             state.pending = {"facet": decision.facet, "options": decision.options}

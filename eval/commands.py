@@ -190,10 +190,12 @@ def register_learning(sub) -> None:
 
 
 def _crash_parser(sub) -> None:
+    from eval import intents
     from eval.perf import big_catalog, crash
 
     crash.add_parser(sub)
     big_catalog.add_parser(sub)
+    intents.add_parser(sub)
 
 
 def _scale_out(args) -> int:

@@ -145,6 +145,10 @@ def acknowledge(msg: MessageReading, metas: Mapping[str, dict[str, Any]], langua
     return " ".join(lines)
 
 
-def question(decision: Decision, language: str, kind_facet: str | None) -> str:
+def question(decision: Decision, language: str, kind_facet: str | None, msg: MessageReading) -> str:
+    """The policy's question; greeted back when the message was a greeting ("hey")."""
     labels = [o["label"] for o in decision.options]
-    return phrases.question(decision.facet or "", labels, language, kind_facet)
+    text = phrases.question(decision.facet or "", labels, language, kind_facet)
+    if cues.GREETING.search(msg.prepared.lower()):
+        text = phrases.say(language, "hello") + ("" if language == "zh" else " ") + text
+    return text

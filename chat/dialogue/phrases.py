@@ -16,6 +16,7 @@ from chat.reply.explain import description, money
 TEXT = {
     "en": {
         "greeting": "Hi! Tell me what you are looking for, and I will find it in the catalog.",
+        "hello": "Hi!",
         "thanks": "You're welcome! Anything else I can find for you?",
         "bye": "Goodbye, and enjoy!",
         "about": "I am recochat, an assistant that recommends items from this catalog. "
@@ -57,6 +58,7 @@ TEXT = {
     },
     "zh": {
         "greeting": "你好！告诉我你想找什么，我来帮你在商品目录里找。",
+        "hello": "你好！",
         "thanks": "不客气！还需要我帮你找点别的吗？",
         "bye": "再见，祝你愉快！",
         "about": "我是 recochat，帮你从这个目录里挑选推荐。告诉我你的需求、预算或者喜欢过的东西吧。",

@@ -212,7 +212,7 @@ def _extend_request(
         # the item is: its words would only blur the dense query of the request
         if msg.intent == "recommend" or wanted:
             new.request.append(msg.positive_text.strip())
-    if msg.intent in ("recommend", "refine", "answer") or msg.constraints:
+    if (msg.intent in ("recommend", "refine", "answer") or msg.constraints) and not msg.vague:
         # a detail says what the thing is or is for, in words the catalog uses: who it
         # is for and the occasion ("my coworker is leaving") leave the need open
         for word in msg.content:

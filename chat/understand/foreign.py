@@ -39,6 +39,16 @@ COMMON_WORDS = 1000  # the language's most common words: the hubs are measured o
 # (wordfreq's Zipf scale; the margin language.py tells languages apart by)
 FOREIGN_MARGIN = 1.0
 _WORD = re.compile(r"[^\W\d_]+")
+# each language's definite articles, read as "the" before a word that is translated
+# ("la segunda" → "the second": the reader knows a shown item by "the" + a position)
+ARTICLES = {
+    "es": frozenset("el la los las".split()),
+    "de": frozenset("der die das den dem des".split()),
+    "fr": frozenset("le la les l".split()),
+    "it": frozenset("il lo la i gli le l".split()),
+    "pt": frozenset("o a os as".split()),
+    "nl": frozenset("de het".split()),
+}
 
 
 class ForeignWords:
@@ -71,10 +81,19 @@ class ForeignWords:
 
         found = [m for m in _WORD.finditer(text) if not keep(m.start(), m.end())]
         english = self.english([m.group(0) for m in found if len(m.group(0)) >= 3], language)
-        for m in reversed(found):
+        articles = ARTICLES.get(language, frozenset())
+        for n in range(len(found) - 1, -1, -1):
+            m = found[n]
             word = m.group(0)
             if word in english:
                 text = text[: m.start()] + english[word] + text[m.end() :]
+            elif (
+                word.lower() in articles
+                and n + 1 < len(found)
+                and found[n + 1].group(0) in english
+                and not text[m.end() : found[n + 1].start()].strip(" '’")
+            ):
+                text = text[: m.start()] + "the " + text[found[n + 1].start() :]
             elif (
                 zipf_frequency(word, language, wordlist="small")
                 - zipf_frequency(word, "en", wordlist="small")

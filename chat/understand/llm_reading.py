@@ -37,8 +37,9 @@ import chat.understand.intents as cues
 import prompts
 from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
+from chat.understand.learned_intent import has_kind, shopping_cue
 from chat.understand.ranges import amounts
-from chat.understand.reader import read_message, shopping_cue
+from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
 from chat.understand.text import tokenize
 from chat.understand.vocabulary import CatalogVocabulary
@@ -96,8 +97,8 @@ def parse(text: str) -> LLMReading | None:
 def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) -> str | None:
     """Why the rules' reading may be incomplete, or None when it is complete and
     confident (then the LLM is not asked)."""
-    if msg.unsupported or msg.problem or msg.option or msg.reset:
-        return None
+    if msg.unsupported or msg.problem or msg.option or msg.reset or msg.vague:
+        return None  # settled, or a need left open on purpose (the policy asks)
     if msg.intent == "unclear":
         return "no word of the message is catalog vocabulary"
     if msg.intent not in ("recommend", "refine"):
@@ -107,7 +108,7 @@ def unsure(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) 
         return "a question while items are on screen"
     if not _grounded(msg):
         return "nothing in the message is catalog vocabulary"
-    if msg.intent == "recommend" and not _has_kind(vocab, state, msg):
+    if msg.intent == "recommend" and not has_kind(vocab, state, msg):
         return "no kind of item recognised"
     if amounts(low) and not any(r.facet == vocab.ranges.price for r in msg.reading.ranges):
         return "a number that was not read as a price"
@@ -203,7 +204,7 @@ def _gloss(
     # "zero clue what to get him": the user says they do not know what; a kind the
     # LLM guesses would answer for them instead of asking
     thing = "" if msg.no_preference and not state.pending else reading.thing
-    if thing and not _has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
+    if thing and not has_kind(vocab, state, msg) and vocab.lexicon.find(tokenize(thing)):
         parts.append(thing)
     price = vocab.ranges.price
     read = [(r.low, r.high) for r in msg.reading.ranges if r.facet == price]
@@ -278,16 +279,6 @@ def _grounded(msg: MessageReading) -> bool:
         or msg.reading.comparatives
         or msg.in_stock
     )
-
-
-def _has_kind(vocab: CatalogVocabulary, state: DialogueState, msg: MessageReading) -> bool:
-    """Is it known what kind of item is wanted: a named kind, a head noun, an example
-    title, or the kind of the conversation so far?"""
-    kind = vocab.kind_facet
-    if kind is None:  # a catalog of one kind (films): any wanted value says what
-        return bool(msg.titles or any(p == "+" for _, p in msg.values))
-    named = any(h.facet == kind for h, p in msg.values if p == "+")
-    return bool(named or msg.head or msg.titles or state.equals.get(kind))
 
 
 def _label(meta: dict[str, Any], item_id: str) -> str:

@@ -14,13 +14,14 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
+from chat.understand import learned_intent
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
 from chat.understand.text import as_list, singular, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import COLOUR_WORDS, OCCASIONS, THING_NOUNS
+from chat.understand.words import COLOUR_WORDS
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -71,6 +72,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
+    learned_intent.weigh(tracker, state, msg, low)
     return msg
 
 
@@ -463,7 +465,7 @@ def _read_intent(
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
-    domain = domain or shopping_cue(state, msg, low)
+    domain = domain or learned_intent.shopping_cue(state, msg, low)
     domain = domain or bool(msg.different)
     msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
     domain = domain or msg.in_stock or bool(msg.order)
@@ -542,17 +544,6 @@ def _read_intent(
             else "recommend"
         )
     msg.new_topic = msg.intent == "recommend" and bool(state.request)
-
-
-def shopping_cue(state: DialogueState, msg: MessageReading, low: str) -> bool:
-    """Words that make a message a shopper's though they name nothing of the catalog:
-    the occasion ("it's her birthday"), a film or a book ("a film for tonight?"),
-    browsing ("just browsing"), or "anything else?" while items are on screen."""
-    return (
-        any(t.text in OCCASIONS or t.text in THING_NOUNS for t in msg.tokens)
-        or bool(cues.BROWSING.search(low))
-        or bool(state.shown and cues.MORE_OPTIONS.search(low))
-    )
 
 
 def _is_item_question(

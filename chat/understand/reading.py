@@ -52,6 +52,8 @@ class MessageReading:
     no_preference: bool = False
     new_topic: bool = False
     reset: bool = False  # "start over", "forget all that" (with or without a new request)
+    # a request that says nothing of what ("zero clue what to get him"): the policy asks
+    vague: bool = False
     # facets to change from what was shown: "a different brand" → ["brand"]
     different: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

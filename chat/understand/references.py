@@ -406,8 +406,10 @@ def _position_ref(w: list[str], i: int, ids: list[str]) -> _Found | None:
             picked = ids[:count] if ORDINALS[word] == 1 else ids[-count:]
             return ShownRef(tuple(picked), i, i + 2, "ordinal"), 2
         position = ORDINALS[word]
-    elif prev in ("number", "no", "option", "item", "choice", "pick", "#") and word.isdigit():
-        position = int(word)
+    elif prev in ("number", "no", "option", "item", "choice", "pick", "#") and (
+        word.isdigit() or word in NUMBERS
+    ):
+        position = int(word) if word.isdigit() else NUMBERS[word]  # "number two"
     elif word in ("middle", "centre", "center") and prev == "the" and len(ids) % 2:
         position = len(ids) // 2 + 1  # "the one in the middle" of an odd number
     if position is None:

@@ -173,12 +173,14 @@ def plural(word: str) -> str:
 
 
 def word_forms(form: tuple[str, ...]) -> set[tuple[str, ...]]:
-    """The value itself, its last word in singular and plural, and the words
+    """The value itself, its last word in singular and plural (an f-plural too), and the words
     glued together ("sci fi" → "scifi")."""
     if not form:
         return set()
     head, last = form[:-1], form[-1]
     out = {form, head + (singular(last),), head + (plural(singular(last)),)}
+    if last.endswith(("f", "fe")) and len(last) > 3:  # knife → knives, shelf → shelves
+        out.add(head + (last.removesuffix("e")[:-1] + "ves",))
     if len(form) == 2 and all(len(w) <= 6 for w in form):
         out.add(("".join(form),))
     return {f for f in out if all(f)}

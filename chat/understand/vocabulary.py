@@ -17,11 +17,12 @@ from typing import Any
 
 from chat.state import DialogueState
 from chat.understand.foreign import ForeignWords
+from chat.understand.intent_model import shared_model
 from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import CUE_WORDS, RangeReader
 from chat.understand.reading import MessageReading
-from chat.understand.references import TitleIndex, title_core
+from chat.understand.references import ORDINALS, TitleIndex, title_core
 from chat.understand.text import Token, as_list, singular, spell_out, stem, words
 from chat.understand.words import (
     CHANGE_OF_MIND,
@@ -68,8 +69,10 @@ class CatalogVocabulary:
         }
         self.foreign = ForeignWords(
             (v for n, c in self.lexicon.counts.items() if n not in self.lexicon.proper for v in c),
-            READER_WORDS | CUE_WORDS | self.fields,
+            # positions too: "la segunda" is the second item shown
+            READER_WORDS | CUE_WORDS | self.fields | {w for w in ORDINALS if w.isalpha()},
         )
+        self.intent_model = shared_model()  # what a message is, learned from examples
         self.hard = self._hard_facets()
         # facets an item has one value of (a colour, a material), not a list (tags):
         # "in white" asks for that version of the thing, not for more white things

@@ -78,7 +78,7 @@ def check_case(case):
             assert after.ranges["price"][1] is not None and after.ranges["price"][1] <= want
         elif key == "range_low_at_least":
             assert after.ranges["price"][0] is not None and after.ranges["price"][0] >= want
-        elif key in ("intent", "new_topic", "force", "targets"):
+        elif key in ("intent", "new_topic", "force", "targets", "vague"):
             assert getattr(msg, key) == want, (key, getattr(msg, key))
         elif key == "problem":
             assert msg.problem and msg.problem[0] == want, msg.problem

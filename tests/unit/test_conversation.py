@@ -188,7 +188,7 @@ def test_debug_records_intent_act_reason_and_timings(app):
 def test_small_talk_and_out_of_scope_are_handled_without_the_llm(app):
     session = app.session()
     for text, phrase in (
-        ("hello!", "Tell me what you are looking for"),
+        ("hello!", "Hi! What kind of item are you looking for"),  # greeted, then asked
         ("what's the weather tomorrow?", "only help with finding items"),
         ("thanks", "welcome"),
     ):

@@ -29,7 +29,7 @@ dialogues:
         expect: {none_of: ["@1.1"], recommends: true}
   - name: a failing expectation is reported, not raised
     turns:
-      - user: hello
+      - user: thanks
         expect: {act: recommend}
 """
 
@@ -125,7 +125,7 @@ def test_the_command_runs_a_suite_and_writes_the_report(home, tmp_path, capsys):
     assert {"state", "recall", "rank", "total"} <= set(s["latency_s"])
     assert "FAIL" in printed and "PASS" in printed and "assertion" in printed
     md = (out / "report.md").read_text()
-    assert "| act | 0 | 1 | 0.0% |" in md and "t1 act (act=smalltalk)" in md
+    assert "| act | 0 | 1 | 0.0% |" in md and "t1 act (act=smalltalk)" in md  # thanks: small talk
     assert run("--threshold", "0.5") == 0
     # every suite catalog can be chosen; this suite is a demo one, so nothing runs
     assert run("--catalog", "opendialkg") == 2

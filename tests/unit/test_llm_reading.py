@@ -110,7 +110,7 @@ def test_a_broken_model_leaves_the_rules_reading():
             raise RuntimeError("engine crashed")
 
     state = DialogueState()
-    before = SHOP.read(state, "what is the tallest mountain in peru")
+    before = SHOP.read(state, "a zorbic gizmo please")
     after = LLMReader(Broken()).improve(SHOP, state, SHOP.read(state, before.text))
     assert after.intent == before.intent
     assert any("no valid answer" in note for note in after.notes)
@@ -220,7 +220,12 @@ def test_a_count_of_people_is_no_price_the_model_may_give(text):
 
 def test_a_message_in_another_language_without_a_kind_still_asks_the_model():
     # the mapping found no kind of item: the rules are unsure, as in English
+    msg, llm = reading("algo resistente en azul", answer("shop", 0, "", None, None))
+    assert llm.calls and msg.written_in == "es"
+
+
+def test_a_need_left_open_in_another_language_is_asked_about_without_the_model():
     msg, llm = reading(
         "no tengo idea qué regalarle a mi sobrino", answer("shop", 0, "", None, None)
     )
-    assert llm.calls and msg.written_in == "es"
+    assert not llm.calls and msg.vague and msg.written_in == "es"

@@ -189,7 +189,8 @@ def test_a_numeric_nudge_is_preferred_to_dropping_the_kind_of_item():
 
 def test_non_recommend_intents_map_to_their_acts():
     for text, act in (
-        ("hello", "smalltalk"),
+        ("hello", "ask"),  # a greeting that opens the chat: greeted back with a question
+        ("thanks", "smalltalk"),
         ("what's the weather tomorrow?", "refuse"),
         ("start over", "reset"),
         ("asdfgh qwerty", "unclear"),

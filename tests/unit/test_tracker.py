@@ -399,7 +399,9 @@ CASES = [
         {"intent": "refine", "passed": ["m01", "m08", "m24"]},
     ),
     # --- intents ----------------------------------------------------------------------
-    ("shop", [], None, "hi there", {"intent": "smalltalk"}),
+    # a greeting that opens a conversation: a request whose need is open (the policy asks)
+    ("shop", [], None, "hi there", {"intent": "recommend", "vague": True}),
+    ("shop", ["a kettle"], None, "hi there", {"intent": "smalltalk"}),
     ("shop", [], None, "thanks!", {"intent": "smalltalk"}),
     ("shop", [], None, "who are you?", {"intent": "smalltalk"}),
     ("shop", [], None, "what's the weather tomorrow?", {"intent": "out_of_scope"}),
@@ -409,7 +411,7 @@ CASES = [
     ("shop", [], None, "recommend me something", {"intent": "recommend"}),
     ("shop", [], None, "just surprise me", {"force": True}),
     ("shop", ["wireless earbuds"], None, "something cheaper", {"intent": "refine"}),
-    ("movies", [], None, "你好", {"intent": "smalltalk", "language": "zh"}),
+    ("movies", [], None, "你好", {"intent": "recommend", "vague": True, "language": "zh"}),
     (
         "movies",
         [],

@@ -822,6 +822,7 @@ def test_browser_page_has_labels_examples_and_no_debug_panel(slow_page):
         "() => document.querySelectorAll('#chatbot [data-testid=\"user\"]').length === 1"
     )
     assert page.locator("#chatbot [data-testid='user']").first.inner_text().strip() == first
+    page.locator("#cards .rc-card").first.wait_for()  # Send may show before the turn starts
     labels = page.locator("#cards .rc-card").first.locator("button").all_inner_texts()
     assert [t.strip() for t in labels] == ["Like", "Not for me", "Seen it"]  # words, not emoji
     page.locator("#clear").click()

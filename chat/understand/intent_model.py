@@ -1,0 +1,174 @@
+"""What a message is, learned from labelled examples instead of written as patterns.
+
+The cue patterns (intents.py) know the phrasings they were written for; a message
+put otherwise ("pretend ur my grumpy grandpa", "zero clue what to get him") falls
+through to "a request" and gets items. Here the labelled example messages of
+prompts/intents.yaml (request, vague, item_question, refine, dislike, like,
+smalltalk, off_topic, service, reset; in several languages) are embedded with the
+multilingual sentence encoder that foreign.py uses, and a multinomial logistic
+regression is fitted on them once per process (about 2 s). A message gets a
+probability per label: a linear model learns which directions of the sentence
+space say "off topic" or "a question about an item" across the topics of the
+examples, where nearest neighbours would follow the topic ("a haiku about autumn
+leaves" sits as near "a leaf blower for autumn leaves" as "a poem about the sea").
+
+The reader (reader.py `_weigh_examples`) takes a label only where the rules
+found nothing that settles the message, and only above a confidence the example
+set's cross-validation supports (eval: `recochat eval intents`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import yaml
+
+LABELS = (
+    "request",
+    "vague",
+    "item_question",
+    "refine",
+    "dislike",
+    "like",
+    "smalltalk",
+    "off_topic",
+    "service",
+    "reset",
+)
+L2 = 0.03  # the penalty on the weights, chosen by cross-validation (`recochat eval intents`)
+MAX_CHARS = 400  # a long message is judged by its start and its end (the ask)
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    label: str
+    p: float  # the label's probability
+    probs: dict[str, float]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.p:.2f}"
+
+
+def load_examples(path: str | None = None) -> dict[str, list[str]]:
+    """The labelled messages: {label: [message, …]} from prompts/intents.yaml."""
+    if path is None:
+        text = (files("prompts") / "intents.yaml").read_text(encoding="utf-8")
+    else:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    data = yaml.safe_load(text) or {}
+    examples = data.get("examples") or {}
+    unknown = set(examples) - set(LABELS)
+    if unknown:
+        raise ValueError(f"intents.yaml: unknown labels {sorted(unknown)}; known: {LABELS}")
+    return {label: [str(m) for m in examples.get(label) or []] for label in LABELS}
+
+
+class IntentModel:
+    """Label probabilities for a message; fitted on first use, shared by every catalog."""
+
+    def __init__(
+        self, examples: dict[str, list[str]] | None = None, embedder: str = "use-multilingual"
+    ):
+        self._examples = examples
+        self.embedder = embedder
+        self.labels: list[str] = []
+        self._weights: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def guess(self, text: str) -> IntentGuess:
+        return self.guesses([text])[0]
+
+    def guesses(self, texts: list[str]) -> list[IntentGuess]:
+        weights = self._fitted()
+        x = self.embed([_clip(t) for t in texts])
+        probs = _softmax(np.hstack([x, np.ones((len(x), 1), dtype=np.float32)]) @ weights)
+        out = []
+        for row in probs:
+            best = int(row.argmax())
+            out.append(
+                IntentGuess(
+                    self.labels[best],
+                    float(row[best]),
+                    {label: round(float(p), 4) for label, p in zip(self.labels, row, strict=True)},
+                )
+            )
+        return out
+
+    def warm_up(self) -> None:
+        self._fitted()
+
+    def _fitted(self) -> np.ndarray:
+        with self._lock:
+            if self._weights is None:
+                examples = self._examples if self._examples is not None else load_examples()
+                self.labels = [label for label in LABELS if examples.get(label)]
+                texts = [m for label in self.labels for m in examples[label]]
+                y = np.array([i for i, label in enumerate(self.labels) for _ in examples[label]])
+                self._weights = fit(self.embed([_clip(t) for t in texts]), y, len(self.labels))
+            return self._weights
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from retrieval import make_embedder
+
+        return make_embedder(self.embedder).embed(texts)
+
+
+def fit(x: np.ndarray, y: np.ndarray, classes: int, l2: float = L2) -> np.ndarray:
+    """Multinomial logistic regression (bias in the last row), each class weighted by
+    the inverse of its size so that a label with more examples does not win by count."""
+    from scipy.optimize import minimize
+
+    n, dim = x.shape
+    xb = np.hstack([x, np.ones((n, 1), dtype=x.dtype)]).astype(np.float64)
+    onehot = np.eye(classes)[y]
+    counts = np.bincount(y, minlength=classes).astype(np.float64)
+    row_weight = (n / (classes * np.maximum(counts, 1)))[y][:, None]
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(dim + 1, classes)
+        logits = xb @ w
+        logits -= logits.max(axis=1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        value = -(row_weight * onehot * log_p).sum() / n + l2 / n * (w[:-1] ** 2).sum()
+        grad = xb.T @ (row_weight * (np.exp(log_p) - onehot)) / n
+        grad[:-1] += 2 * l2 / n * w[:-1]
+        return float(value), grad.ravel()
+
+    start = np.zeros((dim + 1) * classes)
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return result.x.reshape(dim + 1, classes).astype(np.float32)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _clip(text: str) -> str:
+    """The words of the message: markup dropped (a request with an HTML payload is
+    still a request), and a long message cut to its start and its end."""
+    text = " ".join(_MARKUP.sub(" ", text).split()) or text
+    if len(text) <= MAX_CHARS:
+        return text
+    half = MAX_CHARS // 2
+    return f"{text[:half]} … {text[-half:]}"
+
+
+_shared: dict[str, Any] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_model() -> IntentModel:
+    """The process's one model on the packaged examples."""
+    with _shared_lock:
+        if "model" not in _shared:
+            _shared["model"] = IntentModel()
+        return _shared["model"]
