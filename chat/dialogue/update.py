@@ -222,9 +222,12 @@ def _extend_request(
         if state.questions and not msg.option:
             # after a question, a value said in their own words (not an option picked
             # from it) shows what they want: "he is mad about dinosaurs"
+            # a kind said inside a sentence of their own ("he's mad about his garden") is
+            # theirs too; said alone ("garden") it is an option picked by name
+            own_sentence = len(msg.content) >= 3
             for hit, polarity in msg.values:
                 spoken = [t.text for t in msg.tokens[hit.start : hit.end]]
-                described = polarity == "+" and hit.facet not in tracker.hard
+                described = polarity == "+" and (hit.facet not in tracker.hard or own_sentence)
                 if described and any(_describes(tracker, w) for w in spoken):
                     if str(hit.value) not in new.details:
                         new.details.append(str(hit.value))

@@ -36,7 +36,7 @@ THRESHOLDS = {
     "off_topic": 0.6,
     "service": 0.6,
     "smalltalk": 0.6,
-    "vague": 0.5,
+    "vague": 0.6,
     "item_question": 0.6,
 }
 # off topic although the message names a thing sold, whom a gift is for, an occasion or a film: only
@@ -61,13 +61,18 @@ def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
         _greeting_opens(state, msg, low)
         return
     points = bool(msg.refs or msg.titles or msg.feedback)
+    # a title that is also a place or a word of the question ("the capital of Australia")
+    # does not make a sure off-topic question one about the film
+    sure = guess.p >= SURE_OFF_TOPIC and not (msg.refs or msg.feedback)
     asks_items = bool(cues.REQUEST.search(low) or msg.force or msg.reading.ranges or msg.order)
     label = guess.label
     cued = shopping_cue(state, msg, low) or any(t.text in PEOPLE for t in msg.tokens)
     cued = cued or bool(msg.head)  # a thing the catalog sells is named
     if cued and label in ("off_topic", "service") and guess.p < SURE_OFF_TOPIC:
         return
-    if label in ("off_topic", "service") and not (points or asks_items or state.pending):
+    if label in ("off_topic", "service") and not (
+        (points and not sure) or asks_items or state.pending
+    ):
         msg.intent = "out_of_scope"
         msg.notes.append(f"taken: {label} → out_of_scope")
     elif (

@@ -457,8 +457,8 @@ def _compare_ref(w: list[str], i: int, shown: _Shown) -> _Found | None:
 
 
 def _facet_ref(w: list[str], i: int, shown: _Shown, lexicon: FacetLexicon) -> _Found | None:
-    """ "the one by Voltera", "the black one", "the Kestrel one": a description
-    that fits exactly one of the items on screen."""
+    """ "the one by Voltera", "the black one", "the Kestrel one", "the 2007 one": a
+    description that fits exactly one of the items on screen."""
     if not i or w[i - 1] != "the":
         return None
     nxt = w[i + 1] if i + 1 < len(w) else ""
@@ -468,6 +468,13 @@ def _facet_ref(w: list[str], i: int, shown: _Shown, lexicon: FacetLexicon) -> _F
         if len(picked) == 1:
             length = 2 + max(h.end for h in hits)
             return ShownRef(tuple(picked), i, i + length, "facet"), length
+    year = _year_word(w[i]) if nxt in _YEAR_NOUNS else None
+    if w[i] == "one" and nxt == "from" and i + 2 < len(w):
+        year = _year_word(w[i + 2])
+    if year is not None:  # "the 2007 one", "the one from 1996": the year picks the version
+        picked = [item_id for item_id, meta in shown if meta.get("year") == year]
+        if len(picked) == 1:
+            return ShownRef(tuple(picked), i, i + 2 + (nxt == "from"), "facet"), 2 + (nxt == "from")
     for n in (3, 2, 1):
         if i + n < len(w) and w[i + n] == "one":
             hits = lexicon.find_words(w[i : i + n])
@@ -475,6 +482,13 @@ def _facet_ref(w: list[str], i: int, shown: _Shown, lexicon: FacetLexicon) -> _F
             if hits and len(picked) == 1:
                 return ShownRef(tuple(picked), i, i + n + 1, "facet"), n + 1
     return None
+
+
+_YEAR_NOUNS = frozenset(("one", "version", "remake", "original", "film", "movie"))
+
+
+def _year_word(word: str) -> int | None:
+    return int(word) if word.isdigit() and len(word) == 4 and 1870 <= int(word) <= 2100 else None
 
 
 def _having(shown: _Shown, hits: list[ValueHit]) -> list[str]:
