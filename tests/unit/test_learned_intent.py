@@ -137,3 +137,29 @@ def test_the_model_is_fitted_once_and_shared_by_catalogs():
     model = IntentModel({"request": ["a kettle", "a lamp"], "smalltalk": ["hi", "thanks"]})
     assert model.guess("hello").label == "smalltalk"
     assert model.labels == ["request", "smalltalk"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "item"),
+    [
+        ("the 1979 one was garbage, skip that", "feedback", "m02"),
+        ("who directed the 2001 one?", "question", "m01"),
+        ("already seen the one from 1986", "feedback", "m03"),
+    ],
+)
+def test_a_shown_version_is_pointed_at_by_its_year(text, kind, item):
+    msg = _read(text, ["m01", "m02", "m03"], catalog="movies")  # 2001, 1979, 1986
+    assert msg.intent == kind and msg.targets == [item], msg.notes
+    if kind == "feedback":
+        assert [i for i, _ in msg.feedback] == [item]
+
+
+def test_a_kind_said_in_a_sentence_of_their_own_after_a_question_says_what_they_need():
+    from helpers.trackers import TRACKERS
+
+    state = DialogueState()
+    state.questions = 1  # the policy asked what kind of thing
+    said = TRACKERS["shop"].update(state, "my uncle retires soon and he lives for his garden")
+    assert "garden" in said.details
+    picked = TRACKERS["shop"].update(state, "garden")  # an option named: the questions go on
+    assert "garden" not in picked.details
