@@ -96,7 +96,11 @@ def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
             msg.feedback = [(i, label) for i in ids]
             msg.intent = "feedback"
             msg.notes.append(f"taken: {label} of {len(ids)} shown item(s)")
-    elif label == "item_question" and state.shown and not (msg.constraints or asks_items):
+    elif (
+        label == "item_question"
+        and (state.shown or msg.titles)
+        and not (msg.constraints or asks_items)
+    ):
         targets = _question_targets(tracker, state, msg, low)
         if targets:
             msg.intent, msg.targets = "question", targets
@@ -131,13 +135,16 @@ def _greeting_opens(state: DialogueState, msg: MessageReading, low: str) -> None
 def _question_targets(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str
 ) -> list[str]:
-    """The shown items a question points at: those the rules found, else a pronoun's,
-    else the item talked about, else, for one item on screen, that one."""
+    """The items a question points at: those the rules found, a shown item pointed at,
+    a title named, else a pronoun's, else the item talked about, else, for one item on
+    screen, that one."""
     if msg.targets:
         return list(msg.targets)
     ids = [i for r in msg.refs for i in r.ids]
     if ids:
         return ids
+    if msg.titles:  # "who designed the Automatic Field Watch?", shown or not
+        return [msg.titles[0][0].ids[0]]
     found, why = tracker.pronoun_targets(low, state)
     if found and why != "ambiguous":
         return list(found)

@@ -91,6 +91,7 @@ class TitleHit:
     end: int
     exact: bool = True
     series: bool = False  # "both Kill Bills": every title it begins, not one of them
+    year: int | None = None  # the year said with it ("Halloween (2007)"): that version
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class TitleIndex:
                 continue
             taken |= set(range(i, i + n))
             year = _year_near(words_, i, i + n)
-            hits.append(TitleHit(self.best(self.keys[key], year, prefer), i, i + n))
+            hits.append(TitleHit(self.best(self.keys[key], year, prefer), i, i + n, year=year))
         hits.sort(key=lambda h: h.start)
         if mode == "user":
             hits += self._fuzzy(tokens, hits, skip, prefer)

@@ -1,0 +1,54 @@
+"""Classes of the eighth round besides the learned intents (test_learned_intent.py),
+each in wordings of its own (none taken from a dialogue file): f-plurals of the
+catalog's kinds, a maker asked as a designer, an example title naming several
+entries rules them all out unless a year picks one."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.state import DialogueState
+
+
+def _read(text: str, catalog: str = "shop", shown: list[str] | None = None):
+    from helpers.trackers import TRACKERS
+
+    state = DialogueState()
+    state.shown = list(shown or [])
+    return TRACKERS[catalog].read(state, text)
+
+
+@pytest.mark.parametrize(("text", "value"), [("sharp knives for the kitchen", "knife")])
+def test_an_f_plural_names_the_kind(text, value):
+    assert ("tags", value) in _read(text).head
+
+
+@pytest.mark.parametrize("text", ["who designed the Boombox Go?", "is it made by a good maker?"])
+def test_a_designer_or_maker_asked_is_the_brand(text):
+    msg = _read(text, shown=["el-015"])
+    assert msg.intent == "question" and msg.fields == ["brand"], msg.notes
+
+
+def test_an_example_title_without_a_year_rules_out_every_entry_of_it():
+    from helpers.trackers import TRACKERS
+
+    from chat.understand.references import TitleHit
+
+    tracker = TRACKERS["movies"]
+    msg = tracker.read(DialogueState(), "films like Alien")
+    # two entries of one title (a book and its film, a film and its remake): both out
+    msg.titles = [(TitleHit(("m02", "m03"), 2, 3), "anchor")]
+    state = tracker.apply(DialogueState(), msg)
+    assert state.anchors == ["m02"] and "m03" in state.excluded_ids
+    msg.titles = [(TitleHit(("m02", "m03"), 2, 3, year=1979), "anchor")]  # "Alien (1979)"
+    assert "m03" not in tracker.apply(DialogueState(), msg).excluded_ids
+
+
+def test_a_product_name_several_makers_share_rules_out_none_of_them():
+    from helpers.trackers import TRACKERS
+
+    shop = TRACKERS["shop"]
+    state = shop.update(DialogueState(), "an ergonomic office chair")
+    chairs = [i for i, m in shop.metas.items() if m.get("title") == "Ergonomic Office Chair"]
+    # (the one the words were linked to is an example; the other makers' chairs stay)
+    assert len(chairs) >= 2 and len(set(chairs) & state.blocked_ids()) <= 1
