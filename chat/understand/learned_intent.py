@@ -56,6 +56,7 @@ def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
     if not any(c.isalpha() for c in msg.text):
         return
     guess = tracker.intent_model.guess(msg.text)
+    msg.learned = guess
     msg.notes.append(f"learned intent: {guess}")
     if guess.p < THRESHOLDS.get(guess.label, 2.0):
         _greeting_opens(state, msg, low)

@@ -161,7 +161,10 @@ def merge(
 ) -> MessageReading:
     """The rules' reading with what the LLM adds that survives the checks."""
     said = f"llm reading ({why}): {reading}"
-    if reading.intent in ("off_topic", "chat") and _no_cue(vocab, state, msg):
+    # the learned intents sure it is a shopper's message: the model cannot make it chat
+    learned = msg.learned
+    shopper = learned is not None and learned.label in ("request", "vague") and learned.p >= 0.6
+    if reading.intent in ("off_topic", "chat") and _no_cue(vocab, state, msg) and not shopper:
         msg.intent = "out_of_scope" if reading.intent == "off_topic" else "smalltalk"
         msg.notes.append(f"{said}; used: {msg.intent}")
         return msg

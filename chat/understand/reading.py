@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chat.understand.intent_model import IntentGuess
 from chat.understand.lexicon import ValueHit
 from chat.understand.ranges import Reading
 from chat.understand.references import ShownRef, TitleHit
@@ -54,6 +55,7 @@ class MessageReading:
     reset: bool = False  # "start over", "forget all that" (with or without a new request)
     # a request that says nothing of what ("zero clue what to get him"): the policy asks
     vague: bool = False
+    learned: IntentGuess | None = None  # the learned intent, when it was asked
     # facets to change from what was shown: "a different brand" → ["brand"]
     different: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -229,3 +229,8 @@ def test_a_need_left_open_in_another_language_is_asked_about_without_the_model()
         "no tengo idea qué regalarle a mi sobrino", answer("shop", 0, "", None, None)
     )
     assert not llm.calls and msg.vague and msg.written_in == "es"
+
+
+def test_the_model_cannot_make_chat_of_what_the_learned_intents_call_a_request():
+    msg, _ = reading("something to perch on by the campfire", answer("chat"))
+    assert msg.learned.label == "request" and msg.intent == "recommend", msg.notes
