@@ -48,6 +48,9 @@ def apply_message(
     for item, kind in msg.feedback:
         apply_feedback(new, item, kind)
     for title, kind in msg.titles:
+        if kind == "named":  # a product asked for by name: its name says what is wanted
+            name = words(str(tracker.metas.get(title.ids[0], {}).get("title") or ""))
+            new.details += [w for w in name if _describes(tracker, w) and w not in new.details]
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
         # "like the Bourne films": none of them; "books like Pride and Prejudice", no year

@@ -52,3 +52,13 @@ def test_a_product_name_several_makers_share_rules_out_none_of_them():
     chairs = [i for i, m in shop.metas.items() if m.get("title") == "Ergonomic Office Chair"]
     # (the one the words were linked to is an example; the other makers' chairs stay)
     assert len(chairs) >= 2 and len(set(chairs) & state.blocked_ids()) <= 1
+
+
+def test_a_product_asked_for_by_its_name_is_wanted_not_an_example():
+    from helpers.trackers import TRACKERS
+
+    shop = TRACKERS["shop"]
+    named = shop.update(DialogueState(), "cedarwood eau de toilette please")
+    assert not named.blocked_ids() and named.details  # wanted, and the need is known
+    example = shop.update(DialogueState(), "something like the Cedarwood Eau de Toilette")
+    assert example.anchors == ["bty-007"]
