@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
+from chat.understand.intent_model import IntentGuess
 from chat.understand.reading import MessageReading
 from chat.understand.vocabulary import CatalogVocabulary
 from chat.understand.words import GENERIC_WORDS, OCCASIONS, PEOPLE, THING_NOUNS
@@ -39,9 +40,9 @@ THRESHOLDS = {
     "vague": 0.6,
     "item_question": 0.6,
 }
-# off topic although the message names a thing sold, whom a gift is for, an occasion or a film: only
-# when the model is this sure ("write a poem for my mum's birthday", not "it's my
-# neighbour's birthday on saturday")
+# off topic although the message names a thing sold, whom a gift is for, an occasion or
+# a film: only when the model is this sure ("write a poem for my mum's birthday", not
+# "it's my neighbour's birthday on saturday")
 SURE_OFF_TOPIC = 0.85
 # intents the rules settle from what they found; the learned label never overrides them
 _SETTLED = frozenset(
@@ -53,37 +54,44 @@ def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
     """Let the learned label take the message where the rules only defaulted."""
     if msg.intent in _SETTLED or msg.unsupported or msg.option or msg.reset:
         return
-    if not any(c.isalpha() for c in msg.text):
-        return
-    guess = tracker.intent_model.guess(msg.text)
-    msg.learned = guess
-    msg.notes.append(f"learned intent: {guess}")
-    if guess.p < THRESHOLDS.get(guess.label, 2.0):
-        _greeting_opens(state, msg, low)
+    if any(c.isalpha() for c in msg.text):
+        msg.learned = tracker.intent_model.guess(msg.text)
+        msg.notes.append(f"learned intent: {msg.learned}")
+        _take(tracker, state, msg, low, msg.learned)
+    _greeting_opens(state, msg, low)
+
+
+def _take(
+    tracker: CatalogVocabulary,
+    state: DialogueState,
+    msg: MessageReading,
+    low: str,
+    guess: IntentGuess,
+) -> None:
+    label = guess.label
+    if guess.p < THRESHOLDS.get(label, 2.0):
         return
     points = bool(msg.refs or msg.titles or msg.feedback)
-    # a title that is also a place or a word of the question ("the capital of Australia")
-    # does not make a sure off-topic question one about the film
-    sure = guess.p >= SURE_OFF_TOPIC and not (msg.refs or msg.feedback)
     asks_items = bool(cues.REQUEST.search(low) or msg.force or msg.reading.ranges or msg.order)
-    label = guess.label
-    cued = shopping_cue(state, msg, low) or any(t.text in PEOPLE for t in msg.tokens)
-    cued = cued or bool(msg.head)  # a thing the catalog sells is named
-    if cued and label in ("off_topic", "service") and guess.p < SURE_OFF_TOPIC:
-        return
-    if label in ("off_topic", "service") and not (
-        (points and not sure) or asks_items or state.pending
-    ):
+    if label in ("off_topic", "service"):
+        # a thing sold, a person or an occasion named: only when the model is sure; a
+        # title that is also a word of the question ("the capital of Australia") does
+        # not make a sure off-topic question one about the film
+        cued = shopping_cue(state, msg, low) or bool(msg.head)
+        cued = cued or any(t.text in PEOPLE for t in msg.tokens)
+        sure = guess.p >= SURE_OFF_TOPIC
+        if cued and not sure:
+            return
+        if (msg.refs or msg.feedback or (msg.titles and not sure)) or asks_items or state.pending:
+            return
         msg.intent = "out_of_scope"
         msg.notes.append(f"taken: {label} → out_of_scope")
-    elif (
-        label == "smalltalk"
-        and msg.intent != "unclear"
-        and not (points or asks_items or msg.constraints or msg.in_stock)
-    ):
-        msg.intent = "smalltalk"
-        _greeting_opens(state, msg, low)
-        msg.notes.append(f"taken: smalltalk → {msg.intent}")
+    elif label == "smalltalk":
+        if msg.intent != "unclear" and not (
+            points or asks_items or msg.constraints or msg.in_stock
+        ):
+            msg.intent = "smalltalk"
+            msg.notes.append("taken: smalltalk")
     elif label == "vague" and msg.intent in ("recommend", "smalltalk", "unclear"):
         # a value of the catalog said ("she does yoga") says what, whatever the model thinks
         said = [h for h, p in msg.values if p == "+" and h.value.lower() not in GENERIC_WORDS]
@@ -97,18 +105,13 @@ def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
             msg.feedback = [(i, label) for i in ids]
             msg.intent = "feedback"
             msg.notes.append(f"taken: {label} of {len(ids)} shown item(s)")
-    elif (
-        label == "item_question"
-        and (state.shown or msg.titles)
-        and not (msg.constraints or asks_items)
-    ):
-        targets = _question_targets(tracker, state, msg, low)
-        if targets:
-            msg.intent, msg.targets = "question", targets
-            msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields)
-            msg.notes.append(f"taken: item_question about {len(targets)} shown item(s)")
-    else:
-        _greeting_opens(state, msg, low)
+    elif label == "item_question" and (state.shown or msg.titles):
+        if not (msg.constraints or asks_items):
+            targets = _question_targets(tracker, state, msg, low)
+            if targets:
+                msg.intent, msg.targets = "question", targets
+                msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields)
+                msg.notes.append(f"taken: item_question about {len(targets)} item(s)")
 
 
 def shopping_cue(state: DialogueState, msg: MessageReading, low: str) -> bool:
