@@ -52,7 +52,9 @@ _SETTLED = frozenset(
 
 def weigh(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, low: str) -> None:
     """Let the learned label take the message where the rules only defaulted."""
-    if msg.intent in _SETTLED or msg.unsupported or msg.option or msg.reset:
+    # "zero clue what to get him" answering "what kind of item?" is still a need left open
+    open_answer = msg.intent == "answer" and msg.no_preference
+    if (msg.intent in _SETTLED and not open_answer) or msg.unsupported or msg.option or msg.reset:
         return
     if any(c.isalpha() for c in msg.text):
         msg.learned = tracker.intent_model.guess(msg.text)
@@ -92,12 +94,14 @@ def _take(
         ):
             msg.intent = "smalltalk"
             msg.notes.append("taken: smalltalk")
-    elif label == "vague" and msg.intent in ("recommend", "smalltalk", "unclear"):
+    elif label == "vague" and msg.intent in ("recommend", "smalltalk", "unclear", "answer"):
         # a value of the catalog said ("she does yoga") says what, whatever the model thinks
         said = [h for h, p in msg.values if p == "+" and h.value.lower() not in GENERIC_WORDS]
         if not (points or said or has_kind(tracker, state, msg) or state.shown):
-            msg.intent, msg.vague = "recommend", True
-            msg.notes.append("taken: vague → a request whose need is unknown")
+            if msg.intent != "answer":  # an answer stays one: the question was answered
+                msg.intent = "recommend"
+            msg.vague = True
+            msg.notes.append("taken: vague → a need still unknown")
     elif label in ("dislike", "like") and msg.refs and not msg.feedback:
         # "looks flimsy, scrap the blue one": the rules found the item, not the verdict
         ids = [i for r in msg.refs if r.how != "all" for i in r.ids]

@@ -163,3 +163,14 @@ def test_a_kind_said_in_a_sentence_of_their_own_after_a_question_says_what_they_
     assert "garden" in said.details
     picked = TRACKERS["shop"].update(state, "garden")  # an option named: the questions go on
     assert "garden" not in picked.details
+
+
+def test_no_clue_answering_what_kind_leaves_the_need_open():
+    from helpers.trackers import TRACKERS
+
+    state = DialogueState()
+    state.questions = 1  # "What kind of item are you looking for — …?"
+    state.pending = {"facet": "category", "options": []}
+    msg = TRACKERS["shop"].read(state, "honestly no idea what my brother would want, he just moved")
+    assert msg.intent == "answer" and msg.vague, msg.notes
+    assert not TRACKERS["shop"].apply(state, msg).details
