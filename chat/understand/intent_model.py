@@ -12,9 +12,9 @@ space say "off topic" or "a question about an item" across the topics of the
 examples, where nearest neighbours would follow the topic ("a haiku about autumn
 leaves" sits as near "a leaf blower for autumn leaves" as "a poem about the sea").
 
-The reader (reader.py `_weigh_examples`) takes a label only where the rules
-found nothing that settles the message, and only above a confidence the example
-set's cross-validation supports (eval: `recochat eval intents`).
+The reader (learned_intent.py `weigh`) takes a label only where the rules found
+nothing that settles the message, and only above a confidence the example set's
+cross-validation supports (eval: `recochat eval intents`).
 """
 
 from __future__ import annotations
