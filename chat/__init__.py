@@ -42,8 +42,9 @@ from chat.reply.explain import description, money
 from chat.session import Session
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
-from chat.understand.intent_model import IntentModel, load_examples
+from chat.understand.intent_model import IntentModel, probabilities
 from chat.understand.intent_model import fit as fit_intents
+from chat.understand.intent_model import load_examples as load_intent_examples
 from chat.understand.language import detect
 from chat.understand.learned_intent import THRESHOLDS as INTENT_THRESHOLDS
 from chat.understand.text import words
@@ -93,8 +94,9 @@ __all__ = [
     "description",
     "detect",
     "fit_intents",
+    "probabilities",
     "fold_of",
-    "load_examples",
+    "load_intent_examples",
     "load_settings",
     "open_database",
     "make_llm",

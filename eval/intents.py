@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from chat import INTENT_THRESHOLDS as THRESHOLDS
-from chat import IntentModel, fit_intents, load_examples
+from chat import IntentModel, fit_intents, load_intent_examples, probabilities
 
 
 def add_parser(sub) -> None:
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    examples = load_examples(args.examples)
+    examples = load_intent_examples(args.examples)
     labels = [label for label, messages in examples.items() if messages]
     texts = [m for label in labels for m in examples[label]]
     y = np.array([i for i, label in enumerate(labels) for _ in examples[label]])
@@ -38,7 +38,7 @@ def run(args) -> int:
     x = model.embed(texts)
     check = None
     if args.check:
-        held = load_examples(args.check)
+        held = load_intent_examples(args.check)
         check_texts = [m for label in labels for m in held[label]]
         check = (
             model.embed(check_texts),
@@ -55,11 +55,11 @@ def run(args) -> int:
         for fold in range(args.folds):
             test = folds == fold
             w = fit_intents(x[~test], y[~test], len(labels), l2=l2)
-            probs[test] = _probs(x[test], w)
+            probs[test] = probabilities(x[test], w)
         row = {"cv": _scores(probs, y, labels)}
         if check is not None:
             w = fit_intents(x, y, len(labels), l2=l2)
-            row["check"] = _scores(_probs(check[0], w), check[1], labels)
+            row["check"] = _scores(probabilities(check[0], w), check[1], labels)
         report[f"l2={l2:g}"] = row
         for name, s in row.items():
             acted = "; ".join(
@@ -84,13 +84,6 @@ def _folds(y: np.ndarray, k: int) -> np.ndarray:
         idx = rng.permutation(np.flatnonzero(y == label))
         folds[idx] = np.arange(len(idx)) % k
     return folds
-
-
-def _probs(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    logits = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]) @ w
-    logits -= logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _scores(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:

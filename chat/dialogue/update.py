@@ -56,8 +56,7 @@ def apply_message(
         # "like the Bourne films": none of them; "books like Pride and Prejudice", no year
         # said: no entry of that title (the book, the film "Pride & Prejudice") in a
         # catalog of works; products of one name by several makers are several products
-        works = "brand" not in tracker.fields
-        whole = title.series or (works and title.exact and title.year is None)
+        whole = title.series or (not tracker.sells_products and title.exact and title.year is None)
         if kind == "anchor" and whole:
             new.excluded_ids += [i for i in title.ids[1:] if i not in new.excluded_ids]
     _apply_different(tracker, state, new, msg)

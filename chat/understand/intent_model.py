@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import cache
 from importlib.resources import files
-from typing import Any
 
 import numpy as np
 import yaml
@@ -86,9 +86,7 @@ class IntentModel:
         return self.guesses([text])[0]
 
     def guesses(self, texts: list[str]) -> list[IntentGuess]:
-        weights = self._fitted()
-        x = self.embed([_clip(t) for t in texts])
-        probs = _softmax(np.hstack([x, np.ones((len(x), 1), dtype=np.float32)]) @ weights)
+        probs = probabilities(self.embed([_clip(t) for t in texts]), self._fitted())
         out = []
         for row in probs:
             best = int(row.argmax())
@@ -146,8 +144,10 @@ def fit(x: np.ndarray, y: np.ndarray, classes: int, l2: float = L2) -> np.ndarra
     return result.x.reshape(dim + 1, classes).astype(np.float32)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits - logits.max(axis=1, keepdims=True)
+def probabilities(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's label probabilities under weights from `fit` (bias in the last row)."""
+    logits = np.hstack([x, np.ones((len(x), 1), dtype=x.dtype)]) @ weights
+    logits -= logits.max(axis=1, keepdims=True)
     e = np.exp(logits)
     return e / e.sum(axis=1, keepdims=True)
 
@@ -162,13 +162,7 @@ def _clip(text: str) -> str:
     return f"{text[:half]} … {text[-half:]}"
 
 
-_shared: dict[str, Any] = {}
-_shared_lock = threading.Lock()
-
-
+@cache
 def shared_model() -> IntentModel:
-    """The process's one model on the packaged examples."""
-    with _shared_lock:
-        if "model" not in _shared:
-            _shared["model"] = IntentModel()
-        return _shared["model"]
+    """The process's one model on the packaged examples (fitted when first asked)."""
+    return IntentModel()

@@ -44,6 +44,7 @@ THRESHOLDS = {
 # a film: only when the model is this sure ("write a poem for my mum's birthday", not
 # "it's my neighbour's birthday on saturday")
 SURE_OFF_TOPIC = 0.85
+SURE_SHOPPER = 0.6  # a request or a vague need this sure is a shopper's (llm_reading.merge)
 # intents the rules settle from what they found; the learned label never overrides them
 _SETTLED = frozenset(
     "question feedback out_of_scope reset problem answer accept_offer decline_offer".split()
@@ -116,6 +117,15 @@ def _take(
                 msg.intent, msg.targets = "question", targets
                 msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields)
                 msg.notes.append(f"taken: item_question about {len(targets)} item(s)")
+
+
+def is_shopper(msg: MessageReading) -> bool:
+    """Is the learned intent sure the message is a shopper's (a request, or a need left
+    open)? Then no other reading may make it chat or off-topic."""
+    learned = msg.learned
+    return (
+        learned is not None and learned.label in ("request", "vague") and learned.p >= SURE_SHOPPER
+    )
 
 
 def shopping_cue(state: DialogueState, msg: MessageReading, low: str) -> bool:

@@ -37,7 +37,7 @@ import chat.understand.intents as cues
 import prompts
 from chat.llm import LLM, ModelBusy
 from chat.state import DialogueState
-from chat.understand.learned_intent import has_kind, shopping_cue
+from chat.understand.learned_intent import has_kind, is_shopper, shopping_cue
 from chat.understand.ranges import amounts
 from chat.understand.reader import read_message
 from chat.understand.reading import MessageReading
@@ -162,9 +162,11 @@ def merge(
     """The rules' reading with what the LLM adds that survives the checks."""
     said = f"llm reading ({why}): {reading}"
     # the learned intents sure it is a shopper's message: the model cannot make it chat
-    learned = msg.learned
-    shopper = learned is not None and learned.label in ("request", "vague") and learned.p >= 0.6
-    if reading.intent in ("off_topic", "chat") and _no_cue(vocab, state, msg) and not shopper:
+    if (
+        reading.intent in ("off_topic", "chat")
+        and _no_cue(vocab, state, msg)
+        and not is_shopper(msg)
+    ):
         msg.intent = "out_of_scope" if reading.intent == "off_topic" else "smalltalk"
         msg.notes.append(f"{said}; used: {msg.intent}")
         return msg

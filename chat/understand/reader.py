@@ -359,7 +359,7 @@ def _read_feedback(
             if hit.series and kind:  # "seen both Kill Bills": each of them
                 targets += list(hit.ids[1:])
             title_kind = kind or "anchor"
-            if not kind and "brand" in tracker.fields and not _example_cue(msg, hit.start):
+            if not kind and tracker.sells_products and not _example_cue(msg, hit.start):
                 # "eucalyptus shower gel": a product asked for by its name is wanted, not
                 # an example of what is wanted (films and books are talked about by title)
                 title_kind = "named"

@@ -268,6 +268,13 @@ class CatalogVocabulary:
                             out[facet].append(other)
         return out
 
+    @property
+    def sells_products(self) -> bool:
+        """Items have makers (a brand): products, of which two makers' "Office Chair"
+        are two things and a name typed is the thing wanted; without, works (films,
+        books), talked about by title as examples."""
+        return "brand" in self.fields
+
     @cached_property
     def colour_words(self) -> frozenset[str] | None:
         """The words of the catalog's colours ("slate", "grey" …); None without a colour

@@ -1,7 +1,7 @@
 """Classes of the eighth round besides the learned intents (test_learned_intent.py),
 each in wordings of its own (none taken from a dialogue file): f-plurals of the
-catalog's kinds, a maker asked as a designer, an example title naming several
-entries rules them all out unless a year picks one."""
+catalog's kinds, an example title naming several entries rules them all out unless a
+year picks one, a product named is wanted."""
 
 from __future__ import annotations
 
@@ -21,12 +21,6 @@ def _read(text: str, catalog: str = "shop", shown: list[str] | None = None):
 @pytest.mark.parametrize(("text", "value"), [("sharp knives for the kitchen", "knife")])
 def test_an_f_plural_names_the_kind(text, value):
     assert ("tags", value) in _read(text).head
-
-
-@pytest.mark.parametrize("text", ["who designed the Boombox Go?", "is it made by a good maker?"])
-def test_a_designer_or_maker_asked_is_the_brand(text):
-    msg = _read(text, shown=["el-015"])
-    assert msg.intent == "question" and msg.fields == ["brand"], msg.notes
 
 
 def test_an_example_title_without_a_year_rules_out_every_entry_of_it():
