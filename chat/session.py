@@ -42,7 +42,7 @@ from chat.tracing import stage
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
-from retrieval import ItemStore
+from retrieval import Filter, ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
     from retrieval import Recommender, Shortlist
@@ -175,9 +175,15 @@ class Session:
                     state.head = said
             if narrowed:
                 pool = narrowed
-            else:  # none of the thing passes: the closest others, as the policy says
+            elif self._sells(state.head):  # the thing is sold, none passes: say so
+                pool = 0
+            else:  # the catalog has none of the thing: the closest others
                 state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
+
+    def _sells(self, head: dict[str, list[str]]) -> bool:
+        thing = Filter(equals={k: list(v) for k, v in head.items() if v})
+        return any(thing.matches(i, m) for i, m in self.metas.items())
 
     def _play(
         self,
@@ -251,8 +257,7 @@ class Session:
             yield Question(text, decision.facet, [o["label"] for o in decision.options])
         elif act == "no_match":
             text = acts.no_match(decision, state, self.metas, self.tracker.kind_facet, lang)
-            state.offer = decision.offer
-            state.shown = []  # nothing on screen to refer to
+            state.offer = decision.offer  # the cards shown before stay on screen
         elif act == "answer":
             text = acts.answer(msg, self.metas, lang)
             if len(msg.targets) == 1:

@@ -103,9 +103,20 @@ def say(language: str, key: str, **values: Any) -> str:
     return table.get(key, TEXT["en"][key]).format(**values)
 
 
+# a field named with its unit ("capacity_l", "weight_kg"): the name said without it,
+# the value with it ("capacity: 20 L")
+_UNITS = {"l": "L", "ml": "ml", "kg": "kg", "g": "g", "cm": "cm", "mm": "mm", "w": "W"}
+_UNITS |= {"hours": "hours", "mins": "minutes", "minutes": "minutes", "in": "in", "gb": "GB"}
+
+
+def _unit(facet: str) -> tuple[str, str | None]:
+    name, _, unit = facet.rpartition("_")
+    return (name, _UNITS[unit]) if name and unit in _UNITS else (facet, None)
+
+
 def label(facet: str) -> str:
     return {"genres": "genre", "battery_hours": "battery life (hours)", "in_stock": "stock"}.get(
-        facet, facet.replace("_", " ")
+        facet, _unit(facet)[0].replace("_", " ")
     )
 
 
@@ -140,6 +151,9 @@ def question(facet: str, labels: list[str], language: str, kind_facet: str | Non
 def format_value(facet: str, value: Any, meta: dict[str, Any]) -> str:
     if facet == "price" and isinstance(value, (int, float)):
         return money(value, meta.get("currency"))
+    unit = _unit(facet)[1] if facet != "battery_hours" else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and unit:
+        return f"{value:g} {unit}"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list):

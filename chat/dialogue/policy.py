@@ -158,7 +158,9 @@ class Policy:
         """Nothing satisfies the constraints, or the thing asked for exists only
         outside them: say so, with the nearest relaxation."""
         if pool == 0:
-            offer = self.relax(state)
+            # none of the thing asked for passes: the nearest limit to move for it first
+            # ("a laptop under $100": the cheapest laptop), else any constraint
+            offer = (self.soft_no_match(state) if state.head_only else None) or self.relax(state)
             why = "no item satisfies the hard constraints"
             return Decision(
                 "no_match",

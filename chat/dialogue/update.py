@@ -297,8 +297,9 @@ def _compound_head(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHi
 
 
 def _spelled_head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:
-    """The head noun's values as the user spelled them: not a synonym or a misspelling
-    (which may be looser: "headphones" is no "over-ear"), and not the kind itself
+    """The head noun's values as the user spelled them, or a synonym that is what the
+    catalog's titles call its items ("couch" → sofa); not a looser synonym or a
+    misspelling ("headphones" is no "over-ear"), and not the kind itself
     ("electronics" names the category, not the tag "electronic")."""
     kinds = {(h.start, h.end) for h, p in msg.values if h.facet == tracker.kind_facet}
     return [
@@ -306,8 +307,11 @@ def _spelled_head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple
         for hit, _ in msg.values
         if (hit.facet, hit.value) in msg.head
         and (hit.start, hit.end) not in kinds
-        and tracker.lexicon.spells(
-            tuple(t.text for t in msg.tokens[hit.start : hit.end]), hit.value
+        and (
+            tracker.lexicon.spells(
+                tuple(t.text for t in msg.tokens[hit.start : hit.end]), hit.value
+            )
+            or (not hit.fuzzy and tracker.names_its_items(hit.facet, hit.value, as_noun=True))
         )
     ]
 
@@ -324,7 +328,7 @@ def _implied_kind(tracker: CatalogVocabulary, new: DialogueState, msg: MessageRe
     )
     if not kind or named or new.equals.get(kind):
         return
-    kinds = set.intersection(*(tracker.kinds_of(facet, value) for facet, value in msg.head))
+    kinds = tracker.head_kinds(msg.head)
     if len(kinds) > 1:
         # "gloves for pruning roses": of the kinds the head noun spans (garden, sports,
         # fashion), the one the other words of the request also describe

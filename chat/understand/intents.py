@@ -60,8 +60,15 @@ SHOP_SERVICE = re.compile(
 # Only what can be bought now: "just what's in stock", "only ones you have in stock",
 # "available today"; a question ("is it in stock?") asks instead (ATTRIBUTES)
 IN_STOCK = re.compile(
-    r"\b(?:in stock|available (?:now|today|right now)|can (?:be bought|buy|get) (?:now|today)|"
-    r"not sold out|ready to ship|ships? (?:now|today))\b"
+    r"\b(?:in stock|available (?:now|today|right now)|not sold out|ready to ship|"
+    r"ships? (?:now|today)|on the shelf|not (?:on )?back-?order(?:ed)?|"
+    r"can (?:i |we |you )?(?:actually |still |really )?(?:be bought|buy|get|have|order)"
+    r"(?: it| them| one)? (?:now|today|right now|right away))\b"
+)
+# "which of those are in stock?": a question that picks among the items shown, so a
+# refinement of them ("is it in stock?" asks about one)
+WHICH_OF = re.compile(
+    r"^\s*(?:so |and |ok |okay )?(?:which|any) (?:of (?:those|these|them)|ones?)\b"
 )
 # An order for the list: "cheapest first", "sorted by price, high to low", "best rated
 # first"; "just the cheapest one" also asks for one item. Words → (field, descending).
@@ -75,6 +82,9 @@ _ORDER_WORDS = {
     "best rated": ("rating", True),
     "highest rated": ("rating", True),
     "top rated": ("rating", True),
+    "best reviewed": ("rating", True),
+    "highest reviewed": ("rating", True),
+    "most highly rated": ("rating", True),
     "newest": ("year", True),
     "latest": ("year", True),
     "oldest": ("year", False),
@@ -236,7 +246,10 @@ LIKE = re.compile(
 QUESTION_START = re.compile(
     r"^\s*(?:(?:and|so|ok|okay|also|but|then|oh|right|hmm)[,.]?\s+)?"
     r"(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
-    r"would|has|have|tell me|any idea|describe)\b"
+    r"would|has|have|tell me|any idea|describe|"
+    # a question put as a request: "remind me who's in it", "I wonder what it costs"
+    r"(?:remind me|i wonder|i'd like to know|i want to know|do you know)\s+"
+    r"(?:what|which|who|who's|how|when|where|why|if|whether))\b"
 )
 MORE_ABOUT = re.compile(
     r"\b(tell me (?:more )?about|more (?:about|info|information|details) (?:on|about)?|"

@@ -51,7 +51,7 @@ class Detected:
 # languages), and a message needs three of them to tell. wordfreq's "small" lists
 # (the words of Zipf 3 and up): about 4 MB per language, where its full lists take
 # 27-62 MB each (216 MB for these six, measured in a server).
-LATIN_LANGUAGES = ("es", "de", "fr", "it", "pt", "nl")
+LATIN_LANGUAGES = ("es", "de", "fr", "it", "pt", "nl", "pl")
 LANGUAGE_MARGIN = 1.0
 LANGUAGE_MIN_WORDS = 3
 

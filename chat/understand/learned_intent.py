@@ -87,6 +87,8 @@ def _take(
             return
         if (msg.refs or msg.feedback or (msg.titles and not sure)) or asks_items or state.pending:
             return
+        if msg.in_stock or msg.different:  # "which of those can I get today": about the items
+            return
         msg.intent = "out_of_scope"
         msg.notes.append(f"taken: {label} → out_of_scope")
     elif label == "smalltalk":
@@ -111,11 +113,15 @@ def _take(
             msg.intent = "feedback"
             msg.notes.append(f"taken: {label} of {len(ids)} shown item(s)")
     elif label == "item_question" and (state.shown or msg.titles):
-        if not (msg.constraints or asks_items):
+        # "which is roomier, the 1st or the 2nd?": a comparative that asks which of the
+        # shown items pointed at is more so, not for more of them
+        compared = [c.facet for c in msg.reading.comparatives]
+        comparing = bool(compared) and low.lstrip().startswith("which") and len(msg.targets) > 1
+        if comparing or not (msg.constraints or asks_items):
             targets = _question_targets(tracker, state, msg, low)
             if targets:
                 msg.intent, msg.targets = "question", targets
-                msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields)
+                msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields) or compared
                 msg.notes.append(f"taken: item_question about {len(targets)} item(s)")
 
 

@@ -23,12 +23,15 @@ _UNITS = (
 )
 _CUR = r"(?:[$€£¥]\s?)"
 _AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d{1,2})?)"
-_WORD_CUR = r"(?:\s?(?:dollars?|usd|euros?|eur|bucks|pounds?|gbp|quid))"
+_WORD_CUR = r"(?:\s?(?:dollars?|usd|euros?|eur|bucks|pounds?|gbp|quid|zł|złoty|zloty|zlotys|pln))"
 # a money amount: "$50", "50 dollars", "49.99"; never "2 hours" or "5 kg"
 _NUM = rf"{_CUR}?{_AMOUNT}(?!\d|[.,]\d|\s*(?:{_UNITS})\b){_WORD_CUR}?"
 _CEILING = re.compile(
     rf"\b(?:under|below|less than|cheaper than|at most|max(?:imum)?|up to|no more than|"
-    rf"not more than|within|budget(?: is| of)?|spend(?: up to)?|<)\s*{_NUM}",
+    rf"not more than|within|budget(?: is| of)?|spend(?: up to)?|<"
+    # a budget raised or changed: "I can stretch to 40", "make it 70", "go as high as 90"
+    rf"|stretch(?: it)? to|go(?: as high as| to)|make it|can do|could do"
+    rf"|(?:raise|increase|bump|push)(?: it| that| the budget)?(?: up)? to)\s*{_NUM}",
 )
 _NO_UNIT = rf"(?!\s*(?:{_UNITS})\b)"
 _CEILING_AFTER = re.compile(

@@ -19,9 +19,9 @@ from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
 from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
-from chat.understand.text import as_list, singular, tokenize, words
+from chat.understand.text import as_list, singular, stem, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import COLOUR_WORDS
+from chat.understand.words import AUDIENCE, COLOUR_WORDS
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -186,6 +186,8 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
     previous = None
     found = tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
     for hit in _one_role_per_name(tracker, _shared_heads(tracker, msg, found)):
+        if _verb_position(msg, hit.start):
+            continue  # "I can stretch to 40": a verb, not the tag "stretch"
         polarity = tracker.negation_of(msg, hit.start)
         if (
             polarity != "+"
@@ -199,6 +201,17 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
         msg.values.append((hit, polarity))
         used |= set(range(hit.start, hit.end))
         previous = hit
+
+
+_SUBJECTS = frozenset("i we you they he she".split())
+_MODALS = frozenset("can could will would might may should ll d".split())
+
+
+def _verb_position(msg: MessageReading, start: int) -> bool:
+    """Is the word right after a subject and a modal ("we could stretch", "I'll run"),
+    so a verb whatever else it spells?"""
+    texts = [t.text for t in msg.tokens]
+    return start >= 2 and texts[start - 1] in _MODALS and texts[start - 2] in _SUBJECTS
 
 
 def _shared_heads(
@@ -284,7 +297,8 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
     "around about between and but or please big large small enough so as like i we you "
-    "he she they it instead rather".split()
+    "he she they it instead rather not maybe perhaps ideally preferably too also then though"
+    "".split()
 )
 
 
@@ -293,6 +307,19 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
+    if tracker.kind_facet:  # a shop: the head names a thing sold, not a feature of one
+        # ("a light for the campsite": not the walking dinosaur tagged "lights"), nor its
+        # colour ("crème"), nor whom it is for ("with the kids")
+        positive = [
+            h
+            for h in positive
+            if (tracker.lexicon.names_a_thing(h.value) or tracker.names_its_items(h.facet, h.value))
+            and h.facet != tracker.colour_field
+            and not set(words(h.value)) <= AUDIENCE
+        ]
+    # "something else for running, a watch maybe": a value after "for" is a use; the
+    # thing, when the message names one too, is that
+    positive.sort(key=lambda h: h.start > 0 and msg.tokens[h.start - 1].text == "for")
     # a long message ("we're going camping with the kids … what I really need is a
     # tent"): the thing is named after the words that say what is needed
     cue = cues.REQUEST.search(msg.prepared.lower())
@@ -471,7 +498,9 @@ def _read_intent(
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
     domain = domain or learned_intent.shopping_cue(state, msg, low)
     domain = domain or bool(msg.different)
-    msg.in_stock = bool(cues.IN_STOCK.search(low)) and not cues.is_question(low)
+    msg.in_stock = bool(cues.IN_STOCK.search(low)) and (
+        not cues.is_question(low) or bool(cues.WHICH_OF.search(low))
+    )
     domain = domain or msg.in_stock or bool(msg.order)
     known_content = [w for w in msg.content if tracker.lexicon.known_word(w)]
 
@@ -582,7 +611,7 @@ def _is_item_question(
     field_words = {w for f in msg.fields for w in f.split("_")}
     wishes = [h for h in positive if not set(words(h.value)) <= field_words]
     constrained = bool(wishes) or (msg.constraints and not positive)
-    explicit = [t for t in msg.targets]
+    explicit = [_version_asked(tracker, msg, t) for t in msg.targets]
     if not explicit:
         found, why = tracker.pronoun_targets(low, state)
         if (msg.fields or about) and (not constrained or only_comparing):
@@ -609,6 +638,23 @@ def _is_item_question(
 
 
 _DEFINITE = frozenset(("the", "that", "this"))
+
+
+def _version_asked(tracker: CatalogVocabulary, msg: MessageReading, item: str) -> str:
+    """Of the entries a title named may mean ("Jane Eyre": the novel and the film), the
+    one whose record has the fields asked, and whose words ("film") the message says."""
+    hit = next((h for h, _ in msg.titles if h.ids and h.ids[0] == item and not h.year), None)
+    if hit is None or len(hit.ids) < 2:
+        return item
+    said = {stem(t.text) for t in msg.tokens}
+
+    def fit(other: str) -> tuple[int, int]:
+        meta = tracker.metas.get(other, {})
+        filled = sum(meta.get(f) not in (None, "", []) for f in msg.fields)
+        text = " ".join(str(v) for k, v in meta.items() if k != "description" and v)
+        return filled, len(said & {stem(w) for w in words(text)})
+
+    return max(hit.ids, key=lambda other: (fit(other), other == item))
 
 
 def _described(
@@ -734,8 +780,7 @@ def _new_topic(
     if kind:
         new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}
         if not new_kinds and msg.head:  # "wireless earbuds" after tents: electronics
-            implied = set.intersection(*(tracker.kinds_of(f, v) for f, v in msg.head))
-            new_kinds = implied if len(implied) == 1 else set()
+            new_kinds = tracker.head_kinds(msg.head)
         old = set(state.equals.get(kind, [])) | set(state.liked.get(kind, []))
         if new_kinds and old and not (new_kinds & old):
             if not any(tracker.plain_use(msg, h) for h, p in msg.values if h.facet == kind):

@@ -85,6 +85,7 @@ class CatalogVocabulary:
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
+        self._titled: dict[tuple[str, Any, bool], bool] = {}  # names_its_items, cached
         self._naming_stems: set[str] | None = None  # names_things, built when first asked
         self._versions: dict[tuple[str, ...], list[str]] | None = None  # same_work, when asked
 
@@ -121,6 +122,30 @@ class CatalogVocabulary:
                 and (value in as_list(m.get(facet)) or (named and title_noun(m) == named))
             }
         return self._kinds[key]
+
+    def head_kinds(self, head: list[tuple[str, Any]]) -> set[str]:
+        """The kinds of the items the head noun names; its values are one word's
+        readings ("trainers": shoes or sneakers), so any of them."""
+        return set().union(*(self.kinds_of(facet, value) for facet, value in head))
+
+    def names_its_items(self, facet: str, value: Any, *, as_noun: bool = False) -> bool:
+        """Do most items that carry the value say it in their title ("knife": the Chef's
+        Knife; "frying-pan": the Frying Pan Set) or list it first ("perfume" before
+        "floral": a catalog says what a thing is before how it is), so that it is what
+        they are, not a feature of them ("lights" of a walking dinosaur, "gift")? Then
+        it can be the thing asked for. `as_noun`: as the thing the title names ("sofa": the
+        Three-Seat Sofa, not "over-ear" of Over-Ear Headphones), so that a synonym of
+        it ("couch") names the same thing."""
+        key = (facet, value, as_noun)
+        if key not in self._titled:
+            said = [singular(w) for w in words(str(value))]
+            having = [m for m in self.metas.values() if value in as_list(m.get(facet))]
+            if as_noun:
+                named = sum(len(said) == 1 and title_noun(m) == said[0] for m in having)
+            else:
+                named = sum(_says(m, said) or _first(m.get(facet)) == value for m in having)
+            self._titled[key] = bool(said) and bool(having) and 2 * named >= len(having)
+        return self._titled[key]
 
     @property
     def kind_facet(self) -> str | None:
@@ -275,11 +300,15 @@ class CatalogVocabulary:
         books), talked about by title as examples."""
         return "brand" in self.fields
 
+    @property
+    def colour_field(self) -> str | None:
+        return next((f for f in ("color", "colour") if f in self.fields), None)
+
     @cached_property
     def colour_words(self) -> frozenset[str] | None:
         """The words of the catalog's colours ("slate", "grey" …); None without a colour
         field. Computed once: every message is checked against them."""
-        field = next((f for f in ("color", "colour") if f in self.fields), None)
+        field = self.colour_field
         if field is None:
             return None
         return frozenset(
@@ -328,6 +357,17 @@ def title_noun(meta: dict[str, Any]) -> str | None:
     phrase = _TITLE_TAIL.split(str(meta.get("title") or ""), maxsplit=1)[0]
     nouns = [w for w in words(phrase) if not any(c.isdigit() for c in w)]
     return singular(nouns[-1]) if nouns else None
+
+
+def _says(meta: dict[str, Any], said: list[str]) -> bool:
+    """Does the item's title hold these words in a row (any number)?"""
+    title = [singular(w) for w in words(str(meta.get("title") or ""))]
+    n = len(said)
+    return any(title[i : i + n] == said for i in range(len(title) - n + 1))
+
+
+def _first(values: Any) -> Any:
+    return values[0] if isinstance(values, list) and values else None
 
 
 def _one_work(a: dict[str, Any], b: dict[str, Any], naming: set[str]) -> bool:

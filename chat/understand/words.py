@@ -64,6 +64,11 @@ PEOPLE = frozenset(
     grandad grandfather grandparents teacher neighbour neighbor someone somebody everyone
     everybody herself himself themselves person people ppl""".split()
 )
+# whom a thing is for, said of people: never the thing itself ("we're 5 now with the kids")
+AUDIENCE = PEOPLE | frozenset(
+    """kid kids child children family families baby babies toddler toddlers teen teens
+    teenager teenagers man men woman women boy boys girl girls adult adults""".split()
+)
 # an occasion for a present: a message about one is a request, even without a cue
 OCCASIONS = frozenset(
     """birthday christmas xmas anniversary wedding graduation housewarming retirement

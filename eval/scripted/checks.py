@@ -20,12 +20,12 @@ class TitleScan:
 
     def __init__(self, metas: dict[str, dict[str, Any]]):
         self.by_core: dict[str, set[str]] = {}
-        self.short: dict[str, set[str]] = {}  # one-word titles too short to count anywhere
+        self.short: dict[str, set[str]] = {}  # one-word titles too short or common to count
         for item_id, meta in metas.items():
             core = " ".join(words(_PAREN.sub("", str(meta.get("title", ""))) or ""))
             if self._countable(core):
                 self.by_core.setdefault(core, set()).add(item_id)
-            elif len(core) >= 3 and " " not in core and core not in COMMON_WORDS:
+            elif len(core) >= 3 and " " not in core:  # "Jaws", and "Heat" written as a name
                 self.short.setdefault(core, set()).add(item_id)
 
     @staticmethod

@@ -320,6 +320,15 @@ def test_the_title_scan_counts_names_not_ordinary_words():
     assert set(scan.named("It tells how the American market grew.")) == {"the american"}
 
 
+def test_a_short_or_common_title_the_user_writes_as_a_name_is_a_source_of_names():
+    from eval.scripted.checks import TitleScan
+
+    scan = TitleScan({"h": {"title": "Heat (1995)"}, "j": {"title": "Jaws (1975)"}})
+    assert scan.named_short("remind me who is in Heat") == {"heat": {"h"}}
+    assert scan.named_short("who directed Jaws?") == {"jaws": {"j"}}
+    assert scan.named_short("Heat is on, any fan?") == {}  # a sentence's first word
+
+
 def test_the_reading_counts_as_a_call_only_when_the_llm_was_asked():
     from chat import Done
     from eval.scripted.checks import _timings

@@ -1,0 +1,149 @@
+"""Classes of the ninth round, each in wordings of its own (none taken from a dialogue
+file): the thing asked for is what the catalog's titles call their items, never a
+feature of one nor whom it is for; a synonym that names the same thing; a budget
+raised; a comparison between shown items; stock asked of the items on screen; a
+question put as a request; Polish read like the other languages; a field's unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.state import DialogueState
+
+
+def _tracker(catalog: str = "shop"):
+    from helpers.trackers import TRACKERS
+
+    return TRACKERS[catalog]
+
+
+def _after(*texts: str, shown: list[str] | None = None) -> DialogueState:
+    tracker = _tracker()
+    state = DialogueState()
+    for text in texts:
+        state = tracker.update(state, text)
+        if shown:
+            state.shown = list(shown)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("text", "head"),
+    [
+        ("a settee for the front room", None),  # no synonym known: no guess
+        ("need a couch, ours broke", ("tags", "sofa")),  # a synonym the titles use
+        ("two sharp knives for the kitchen", ("tags", "knife")),  # "Chef's Knife 8-inch"
+        ("a proper frying pan please", ("tags", "frying-pan")),
+    ],
+)
+def test_the_head_is_what_the_titles_call_the_items(text, head):
+    msg = _tracker().read(DialogueState(), text)
+    assert (head in msg.head) if head else not msg.head
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a light to take on night walks",  # "lights" tags a toy's feature
+        "a nice gift for my boss",  # "gift" tags many kinds of thing
+        "off camping with the kids next week",  # whom it is for
+    ],
+)
+def test_a_feature_or_a_person_is_no_head_and_implies_no_kind(text):
+    state = _after(text)
+    assert not state.head and not state.equals.get("category")
+
+
+def test_the_readings_of_one_word_are_alternatives_for_the_kind():
+    # "trainers" reads as shoes or sneakers: the kinds of either, narrowed by the use
+    state = _after("fresh trainers for road running")
+    assert state.equals.get("category") == ["sports"]
+
+
+def test_a_new_thing_of_other_kinds_starts_a_new_topic():
+    state = _after("road running shoes", "something else for running, a watch maybe")
+    assert state.head == {"tags": ["watch"]} and state.equals.get("category") != ["sports"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cap"),
+    [
+        ("fine, I could stretch to 45", 45.0),
+        ("make it 70", 70.0),
+        ("go as high as 90 then", 90.0),
+        ("ok bump it up to 60", 60.0),
+    ],
+)
+def test_a_budget_raised_keeps_the_thing_and_moves_the_cap(text, cap):
+    state = _after("a yoga mat under 20", text)
+    assert state.ranges["price"] == [None, cap]
+    assert state.head == {"tags": ["mat"]} and "stretch" not in state.liked.get("tags", [])
+
+
+def test_text_speak_ends_the_noun_phrase():
+    msg = _tracker().read(DialogueState(), "gimme a gud kettle nt 2 pricey")
+    assert ("tags", "kettle") in msg.head
+
+
+def test_which_is_roomier_answers_with_the_measure():
+    state = DialogueState()
+    state.shown = ["out-015", "out-016"]
+    msg = _tracker().read(state, "which is roomier, the 1st or the 2nd?")
+    assert msg.intent == "question" and msg.fields == ["capacity_l"]
+    assert set(msg.targets) == {"out-015", "out-016"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "which of these can I get today, not backordered",
+        "only the ones that are on the shelf now",
+        "any of them I can actually order right now?",
+    ],
+)
+def test_stock_asked_of_the_items_on_screen_refines_them(text):
+    tracker = _tracker()
+    state = tracker.update(DialogueState(), "a burr coffee grinder")
+    state.shown = ["kit-007", "kit-009", "kit-010"]
+    after = tracker.update(state, text)
+    assert after.equals.get("in_stock") == [True]
+
+
+def test_is_it_in_stock_stays_a_question_about_one():
+    state = DialogueState()
+    state.shown = ["kit-007", "kit-009"]
+    msg = _tracker().read(state, "is the first one in stock?")
+    assert msg.intent == "question" and msg.targets == ["kit-007"]
+
+
+def test_best_reviewed_first_orders_by_rating():
+    state = _after("a board game for family night", "show the best reviewed ones first")
+    assert state.order == ["rating", "desc"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["remind me who directed it", "i wonder what the second one costs", "do you know if it ships"],
+)
+def test_a_question_put_as_a_request_is_a_question(text):
+    from chat.understand.intents import is_question
+
+    assert is_question(text)
+
+
+def test_polish_is_read_like_the_other_languages():
+    from chat.understand.language import latin_language
+
+    text = "potrzebuję czajnika elektrycznego do 150 zł"
+    assert latin_language(text) == "pl"
+    state = _after(text)
+    assert state.ranges["price"] == [None, 150.0]
+    assert "kettle" in state.liked.get("tags", []) + state.head.get("tags", [])
+
+
+def test_a_field_named_with_its_unit_is_said_with_the_unit():
+    from chat.dialogue.phrases import answer
+
+    meta = {"title": "Trail Daypack 28L", "capacity_l": 28, "weight_kg": 0.9}
+    text = answer(meta, ["capacity_l", "weight_kg"], "en")
+    assert "capacity: 28 L" in text and "weight: 0.9 kg" in text
