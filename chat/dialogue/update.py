@@ -14,7 +14,7 @@ from chat.understand.lexicon import ValueHit
 from chat.understand.reading import MessageReading
 from chat.understand.text import as_list, singular, words
 from chat.understand.vocabulary import CatalogVocabulary
-from chat.understand.words import GENERIC_WORDS, PEOPLE_AND_OCCASIONS, is_everyday_word
+from chat.understand.words import GENERIC_WORDS
 
 YEAR_STEP = 1
 PRICE_STEP = 0.01
@@ -50,7 +50,7 @@ def apply_message(
     for title, kind in msg.titles:
         if kind == "named":  # a product asked for by name: its name says what is wanted
             name = words(str(tracker.metas.get(title.ids[0], {}).get("title") or ""))
-            new.details += [w for w in name if _describes(tracker, w) and w not in new.details]
+            new.details += [w for w in name if tracker.describes(w) and w not in new.details]
         if kind == "anchor" and title.ids[0] not in new.anchors:
             new.anchors.append(title.ids[0])
         # "like the Bourne films": none of them; "books like Pride and Prejudice", no year
@@ -223,7 +223,7 @@ def _extend_request(
         # a detail says what the thing is or is for, in words the catalog uses: who it
         # is for and the occasion ("my coworker is leaving") leave the need open
         for word in msg.content:
-            if _describes(tracker, word) and tracker.lexicon.known_word(word):
+            if tracker.describes(word) and tracker.lexicon.known_word(word):
                 if word not in new.details:
                     new.details.append(word)
         if state.questions and not msg.option:
@@ -235,23 +235,11 @@ def _extend_request(
             for hit, polarity in msg.values:
                 spoken = [t.text for t in msg.tokens[hit.start : hit.end]]
                 described = polarity == "+" and (hit.facet not in tracker.hard or own_sentence)
-                if described and any(_describes(tracker, w) for w in spoken):
+                if described and any(tracker.describes(w) for w in spoken):
                     if str(hit.value) not in new.details:
                         new.details.append(str(hit.value))
     if msg.force:
         new.answered = list(dict.fromkeys(new.answered + ["*"]))
-
-
-def _describes(tracker: CatalogVocabulary, word: str) -> bool:
-    """Does the word say what the thing is or is for, in words the catalog names its
-    items with? Who it is for and the occasion ("my coworker is leaving"), and the
-    commonest words ("gift", "people"), leave the need open."""
-    return (
-        word not in PEOPLE_AND_OCCASIONS
-        and word not in GENERIC_WORDS
-        and tracker.names_things(word)
-        and not is_everyday_word(word)
-    )
 
 
 def _describes_the_thing(

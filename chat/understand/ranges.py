@@ -107,7 +107,8 @@ _OLD = re.compile(
 
 _COMPARE = re.compile(
     r"(?<!the )\b(cheaper|less expensive|more affordable|lower[- ]priced|"
-    r"more expensive|pricier|fancier|higher[- ]end|newer|more recent|older)\b(?!\s+(?:one|of)\b)"
+    # "the cheaper one" points at a shown item; "a cheaper one (than that)" asks for one
+    r"more expensive|pricier|fancier|higher[- ]end|newer|more recent|older)\b(?!\s+of\b)"
 )
 _LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower priced", "older"}
 # a complaint about what was shown asks for the other side: "too pricey" → cheaper,

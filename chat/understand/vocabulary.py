@@ -29,9 +29,11 @@ from chat.understand.words import (
     GENERIC_WORDS,
     HARD_NEGATIONS,
     NEGATION_BREAKS,
+    PEOPLE_AND_OCCASIONS,
     READER_WORDS,
     SOFT_NEGATIONS,
     STOPWORDS,
+    is_everyday_word,
 )
 from retrieval import Facet, Filter
 
@@ -143,7 +145,9 @@ class CatalogVocabulary:
             if as_noun:
                 named = sum(len(said) == 1 and title_noun(m) == said[0] for m in having)
             else:
-                named = sum(_says(m, said) or _first(m.get(facet)) == value for m in having)
+                named = sum(_says(m, said) for m in having)
+                if len(having) >= 2:  # one item listing it first says little ("novel")
+                    named = max(named, sum(_first(m.get(facet)) == value for m in having))
             self._titled[key] = bool(said) and bool(having) and 2 * named >= len(having)
         return self._titled[key]
 
@@ -244,6 +248,17 @@ class CatalogVocabulary:
             names += [str(v) for c in self.lexicon.counts.values() for v in c]
             self._naming_stems = {stem(w) for name in names for w in words(name)}
         return stem(word) in self._naming_stems
+
+    def describes(self, word: str) -> bool:
+        """Does the word say what the thing is or is for, in words the catalog names its
+        items with? Who it is for and the occasion ("my coworker is leaving"), and the
+        commonest words ("gift", "people"), leave the need open."""
+        return (
+            word not in PEOPLE_AND_OCCASIONS
+            and word not in GENERIC_WORDS
+            and self.names_things(word)
+            and not is_everyday_word(word)
+        )
 
     def plain_use(self, msg: MessageReading, hit: ValueHit) -> bool:
         start = msg.tokens[hit.start].start
