@@ -167,18 +167,26 @@ class Session:
             pool = self.policy.pool_size(state.filter())
         if pool and state.head:
             state.head_only = True
+            said = state.head
             narrowed = self.policy.pool_size(state.filter())
-            if not narrowed:  # "chair" when the catalog tags its chairs office-chair
-                said, state.head = state.head, self.tracker.wider_head(state.head)
+            if narrowed < 2:  # "a chair": the camp chair tagged so, and the office-chairs
+                state.head = self.tracker.wider_head(said)
                 narrowed = self.policy.pool_size(state.filter())
-                if not narrowed:
-                    state.head = said
-            if narrowed:
+            # a thing sold stands alone however few; a describing word only when it leaves
+            # a choice within one kind of thing ("cosy": the throws; not "a light": a toy
+            # dinosaur tagged "lights", nor "wood": toys and chopping boards)
+            thing = any(self.tracker.is_thing(f, v) for f, vs in said.items() for v in vs)
+            kinds = set().union(
+                *(self.tracker.kinds_of(f, v) for f, vs in said.items() for v in vs)
+            )
+            if narrowed and (thing or (narrowed >= 2 and len(kinds) == 1)):
                 pool = narrowed
-            elif self._sells(state.head):  # the thing is sold, none passes: say so
-                pool = 0
-            else:  # the catalog has none of the thing: the closest others
-                state.head_only = False
+            else:
+                state.head = said
+                if thing and not narrowed and self._sells(said):
+                    pool = 0  # the thing is sold, none within the limits: say so
+                else:  # the closest others
+                    state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
 
     def _sells(self, head: dict[str, list[str]]) -> bool:

@@ -47,6 +47,7 @@ def apply_message(
     _apply_constraints(tracker, state, new, msg)
     for item, kind in msg.feedback:
         apply_feedback(new, item, kind)
+    _refuse_brand(tracker, new, msg)
     for title, kind in msg.titles:
         if kind == "named":  # a product asked for by name: its name says what is wanted
             name = words(str(tracker.metas.get(title.ids[0], {}).get("title") or ""))
@@ -68,6 +69,20 @@ def apply_message(
             new.answered.append(facet)
     _block_other_versions(tracker, new)
     return new
+
+
+def _refuse_brand(tracker: CatalogVocabulary, new: DialogueState, msg: MessageReading) -> None:
+    """ "not the Voltera ones": shown items disliked by their maker's name, in the
+    plural, refuse the maker, not only the items on screen."""
+    disliked = {i for i, kind in msg.feedback if kind == "dislike"}
+    for ref in msg.refs:
+        said = [t.text for t in msg.tokens[ref.start : ref.end]]
+        if ref.how != "name" or not said or said[-1] != "ones" or not set(ref.ids) <= disliked:
+            continue
+        for item in ref.ids:
+            brand = tracker.metas.get(item, {}).get("brand")
+            if isinstance(brand, str) and set(words(brand)) <= set(said):
+                _add(new.excludes, "brand", brand)
 
 
 def _block_other_versions(tracker: CatalogVocabulary, new: DialogueState) -> None:
@@ -351,6 +366,8 @@ def _apply_value(
         and not (facet == tracker.kind_facet and tracker.plain_use(msg, hit))
     ) or version
     if polarity == "+":
+        if not hard and tracker.place_of_use(msg, hit):
+            return  # "headphones for the train": where they are used, no wish
         _remove(new.excludes, facet, value)
         _remove(new.avoid, facet, value)
         if hard:

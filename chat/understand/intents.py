@@ -190,7 +190,7 @@ ALSO = re.compile(r"\b(also|too|as well|or|and also|in addition)\b")
 NEW_TOPIC = re.compile(
     r"^\s*(?:ok(?:ay)?[, ]+|and |so )?(?:now|next|also)\b[, ]*(?:i|we|can|could|show|find|"
     r"get|recommend|what|something|a|an|some)\b|\b(something (?:completely|totally|entirely) "
-    r"different|different (?:question|topic|request)|new topic|another thing|switch(?:ing)? to|"
+    r"different|different (?:question|topic|request|thing)|new topic|another thing|switch(?:ing)? to|"
     r"change of plan|instead,? i (?:want|need))\b"
 )
 MORE_OPTIONS = re.compile(
@@ -295,7 +295,7 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "more info",
         "tell me more",
     ),
-    "director": ("directed", "director", "who made"),
+    "director": ("directed", "director", "direct", "directs", "who made"),
     "stars": (
         "cast",
         "actors",
@@ -311,8 +311,9 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "lead actor",
         "lead actress",
     ),
-    "writer": ("writer", "written by", "screenplay", "who wrote"),
-    "author": ("author", "who wrote", "written by"),
+    # any form of the verb: "did the same woman write it?", "who wrote it?"
+    "writer": ("writer", "screenplay", "write", "writes", "wrote", "written"),
+    "author": ("author", "write", "writes", "wrote", "written"),
     "brand": ("brand", "who makes", "made by", "manufacturer", "maker"),
     "genres": ("genre", "genres", "what kind of movie", "what type of movie"),
     "genre": ("genre",),

@@ -297,8 +297,8 @@ def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list
 _AFTER_HEAD = frozenset(
     "for under below over above with without from that which to in on at by less more "
     "around about between and but or please big large small enough so as like i we you "
-    "he she they it instead rather not maybe perhaps ideally preferably too also then though"
-    "".split()
+    "he she they it instead rather not maybe perhaps ideally preferably too also then though "
+    "first now today only again".split()
 )
 
 
@@ -307,29 +307,44 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     noun phrase ("wireless earbuds for running": earbuds; "an electric kettle for
     tea": kettle). Kinds and names (hard facets) are constraints already."""
     positive = [h for h, p in msg.values if p == "+" and h.facet not in tracker.hard]
-    if tracker.kind_facet:  # a shop: the head names a thing sold, not a feature of one
-        # ("a light for the campsite": not the walking dinosaur tagged "lights"), nor its
-        # colour ("crème"), nor whom it is for ("with the kids")
-        positive = [
-            h
-            for h in positive
-            if (tracker.lexicon.names_a_thing(h.value) or tracker.names_its_items(h.facet, h.value))
-            and h.facet != tracker.colour_field
-            and not set(words(h.value)) <= AUDIENCE
-        ]
-    # "something else for running, a watch maybe": a value after "for" is a use; the
-    # thing, when the message names one too, is that
-    positive.sort(key=lambda h: h.start > 0 and msg.tokens[h.start - 1].text == "for")
+    # never the thing: its colour ("crème"), whom it is for ("with the kids"), what
+    # someone loves ("a present for my nan who loves birds")
+    positive = [
+        h
+        for h in positive
+        if h.facet != tracker.colour_field
+        and not set(words(h.value)) <= AUDIENCE
+        and not _interest(msg, h.start)
+    ]
+    if tracker.kind_facet:
+        # a thing sold before a word that describes one ("a light": not the toy dinosaur
+        # tagged "lights"), and a value after "for" ("something for running, a watch
+        # maybe"), a use, last
+        positive.sort(
+            key=lambda h: (
+                not tracker.is_thing(h.facet, h.value),
+                h.start > 0 and msg.tokens[h.start - 1].text == "for",
+            )
+        )
     # a long message ("we're going camping with the kids … what I really need is a
     # tent"): the thing is named after the words that say what is needed
     cue = cues.REQUEST.search(msg.prepared.lower())
     if cue and re.search(r"[.!?]\s", msg.prepared[: cue.start()]):
         after_cue = [h for h in positive if msg.tokens[h.start].start >= cue.end()]
         positive = after_cue or positive
-    if msg.written_in:  # not English word order ("una mochila ligera"): the first thing
-        things = [h for h in positive if tracker.lexicon.names_a_thing(h.value)]
-        same = [h for h in things if (h.start, h.end) == (things[0].start, things[0].end)]
-        return [(h.facet, h.value) for h in same]
+    if msg.written_in:
+        # not English word order ("una mochila ligera"): the first word read is the
+        # thing, if it is one ("crème hydratante": a colour to the catalog, so none)
+        said = sorted(
+            (h for h, p in msg.values if p == "+" and h.facet not in tracker.hard),
+            key=lambda h: h.start,
+        )
+        first = [h for h in said if (h.start, h.end) == (said[0].start, said[0].end)]
+        return [
+            (h.facet, h.value)
+            for h in first
+            if h in positive and tracker.is_thing(h.facet, h.value)
+        ]
     words_ = [t.text for t in msg.tokens]
     for hit in positive:
         after = words_[hit.end] if hit.end < len(words_) else None
@@ -346,6 +361,18 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
             same = [h for h in positive if (h.start, h.end) == (hit.start, hit.end)]
             return [(h.facet, h.value) for h in same]
     return []
+
+
+_LOVES = frozenset("love loves loved adore adores likes enjoy enjoys into about".split())
+
+
+def _interest(msg: MessageReading, start: int) -> bool:
+    """Is the word what someone loves, is into or mad about ("who loves birds",
+    "obsessed with dinosaurs", "a fan of jazz")?"""
+    before = [t.text for t in msg.tokens[max(0, start - 2) : start]]
+    return bool(before) and (
+        before[-1] in _LOVES or before in (["obsessed", "with"], ["fan", "of"])
+    )
 
 
 def _span_of(msg: MessageReading, start: int, end: int) -> tuple[int, int]:

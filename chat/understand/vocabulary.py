@@ -126,9 +126,17 @@ class CatalogVocabulary:
         return self._kinds[key]
 
     def head_kinds(self, head: list[tuple[str, Any]]) -> set[str]:
-        """The kinds of the items the head noun names; its values are one word's
-        readings ("trainers": shoes or sneakers), so any of them."""
-        return set().union(*(self.kinds_of(facet, value) for facet, value in head))
+        """The kinds of the items the head noun names when it names a thing; its values
+        are one word's readings ("trainers": shoes or sneakers), so any of them. A
+        describing head ("a light": the tag "lights" of a toy dinosaur) implies none."""
+        things = [(f, v) for f, v in head if self.is_thing(f, v)]
+        return set().union(*(self.kinds_of(facet, value) for facet, value in things))
+
+    def is_thing(self, facet: str, value: Any) -> bool:
+        """Does the value name a kind of thing sold (a title's last word, or what the
+        items carrying it are), rather than describe one ("cosy", "lights", "wood")?
+        Only a thing implies a kind, or stands alone as the list (session._retrieve)."""
+        return self.lexicon.names_a_thing(str(value)) or self.names_its_items(facet, value)
 
     def names_its_items(self, facet: str, value: Any, *, as_noun: bool = False) -> bool:
         """Do most items that carry the value say it in their title ("knife": the Chef's
@@ -278,6 +286,20 @@ class CatalogVocabulary:
                 kinds = set.intersection(*(self.kinds_of(f, v) for f, v in heads))
                 return bool(kinds) and hit.value not in kinds
         return False
+
+    def place_of_use(self, msg: MessageReading, hit: ValueHit) -> bool:
+        """ "headphones for the train": a thing sold of other kinds than the head noun's,
+        said after "for the" or "in the", is where the thing is used, no wish about it
+        (not the wooden train set)."""
+        if not self.kind_facet or hit.facet == self.kind_facet:
+            return False
+        if not _FOR_A_PLACE.search(msg.prepared[: msg.tokens[hit.start].start]):
+            return False
+        heads = [(f, v) for f, v in msg.head if (f, v) != (hit.facet, hit.value)]
+        if not heads or not self.is_thing(hit.facet, hit.value):
+            return False
+        kinds = self.head_kinds(heads)
+        return bool(kinds) and not kinds & self.kinds_of(hit.facet, hit.value)
 
     def pronoun_targets(self, clause: str, state: DialogueState) -> tuple[list[str], str | None]:
         """Items that "it"/"that one"/"them" point at, or why it is unclear."""

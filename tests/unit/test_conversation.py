@@ -247,3 +247,10 @@ def test_an_order_asked_sorts_what_is_shown_and_just_the_first_keeps_one(app):
     assert cheapest == sorted(cheapest, key=price.get) and len(cheapest) > 1
     best = shown(run(session, "only the best rated one"))
     assert best == [max(cheapest, key=rating.get)]
+
+
+def test_a_describing_word_on_one_item_alone_does_not_make_the_list(app):
+    # "quiet" tags one grinder and no title says it: a word that describes a thing, not
+    # a thing sold, so it does not leave that one item alone on the list ("a light for
+    # the campsite" is no toy dinosaur tagged "lights")
+    assert len(shown(run(app.session(), "something quiet"))) > 1

@@ -42,16 +42,21 @@ def test_the_head_is_what_the_titles_call_the_items(text, head):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "kind_of_head"),
     [
-        "a light to take on night walks",  # "lights" tags a toy's feature
-        "a nice gift for my boss",  # "gift" tags many kinds of thing
-        "off camping with the kids next week",  # whom it is for
+        ("a light to take on night walks", None),  # "lights" tags a toy's feature
+        ("a nice gift for my boss", None),  # "gift" tags many kinds of thing
+        ("off camping with the kids next week", None),  # whom it is for: no head
+        ("a kettle for my mum", "kitchen"),
     ],
 )
-def test_a_feature_or_a_person_is_no_head_and_implies_no_kind(text):
+def test_only_a_thing_sold_implies_a_kind(text, kind_of_head):
+    tracker = _tracker()
     state = _after(text)
-    assert not state.head and not state.equals.get("category")
+    assert state.equals.get("category", [None]) == [kind_of_head]
+    assert "kids" not in state.head.get("tags", [])
+    things = [v for f, vs in state.head.items() for v in vs if tracker.is_thing(f, v)]
+    assert bool(things) == bool(kind_of_head)
 
 
 def test_the_readings_of_one_word_are_alternatives_for_the_kind():
@@ -147,3 +152,54 @@ def test_a_field_named_with_its_unit_is_said_with_the_unit():
     meta = {"title": "Trail Daypack 28L", "capacity_l": 28, "weight_kg": 0.9}
     text = answer(meta, ["capacity_l", "weight_kg"], "en")
     assert "capacity: 28 L" in text and "weight: 0.9 kg" in text
+
+
+def test_the_makers_items_disliked_in_the_plural_refuse_the_maker():
+    tracker = _tracker()
+    state = tracker.update(DialogueState(), "wireless earbuds")
+    state.shown = ["el-003", "el-005", "el-004"]
+    brand = tracker.metas["el-003"]["brand"]
+    plural = tracker.update(state, f"not the {brand} ones, they broke within a week")
+    assert plural.excludes.get("brand") == [brand] and "el-003" in plural.disliked_ids
+    single = tracker.update(state, f"not the {brand} one")
+    assert not single.excludes.get("brand") and "el-003" in single.disliked_ids
+
+
+@pytest.mark.parametrize("text", ["a sturdy chair first", "a lamp now please", "a kettle only"])
+def test_an_adverb_after_the_thing_ends_its_phrase(text):
+    assert _tracker().read(DialogueState(), text).head
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("did the same author write that one?", "author"), ("who writes these?", "author")],
+)
+def test_any_form_of_the_verb_asks_the_field(text, field):
+    from chat.understand.intents import attributes_asked
+
+    assert field in attributes_asked(text, {"author", "price"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a present for my grandad who loves birds",
+        "something for my niece, she's obsessed with dinosaurs",
+    ],
+)
+def test_what_someone_loves_is_no_thing_asked_for(text):
+    state = _after(text)
+    assert not state.head and state.liked.get("tags")
+
+
+@pytest.mark.parametrize("text", ["headphones for the train", "Kopfhörer für die Bahn"])
+def test_a_thing_of_another_kind_after_for_the_is_where_it_is_used(text):
+    state = _after(text)
+    assert "train" not in state.liked.get("tags", []) and state.equals.get("category") == [
+        "electronics"
+    ]
+
+
+def test_a_use_of_the_same_kind_stays_a_wish():
+    state = _after("a lock for my bike")
+    assert "cycling" in state.liked.get("tags", []) or "bike-lock" in state.head.get("tags", [])
