@@ -45,6 +45,8 @@ THRESHOLDS = {
 # "it's my neighbour's birthday on saturday")
 SURE_OFF_TOPIC = 0.85
 SURE_SHOPPER = 0.6  # a request or a vague need this sure is a shopper's (llm_reading.merge)
+# off topic and a shop-service question are both answered on role, and steer back
+_ON_ROLE = ("off_topic", "service")
 # intents the rules settle from what they found; the learned label never overrides them
 _SETTLED = frozenset(
     "question feedback out_of_scope reset problem answer accept_offer decline_offer".split()
@@ -71,18 +73,20 @@ def _take(
     low: str,
     guess: IntentGuess,
 ) -> None:
-    label = guess.label
-    if guess.p < THRESHOLDS.get(label, 2.0):
+    label, p = guess.label, guess.p
+    if label in _ON_ROLE:  # answered alike: how sure it is one of them is what counts
+        p = sum(guess.probs.get(other, 0.0) for other in _ON_ROLE)
+    if p < THRESHOLDS.get(label, 2.0):
         return
     points = bool(msg.refs or msg.titles or msg.feedback)
     asks_items = bool(cues.REQUEST.search(low) or msg.force or msg.reading.ranges or msg.order)
-    if label in ("off_topic", "service"):
+    if label in _ON_ROLE:
         # a thing sold, a person or an occasion named: only when the model is sure; a
         # title that is also a word of the question ("the capital of Australia") does
         # not make a sure off-topic question one about the film
         cued = shopping_cue(state, msg, low) or bool(msg.head)
         cued = cued or any(t.text in PEOPLE for t in msg.tokens)
-        sure = guess.p >= SURE_OFF_TOPIC
+        sure = p >= SURE_OFF_TOPIC
         if cued and not sure:
             return
         if (msg.refs or msg.feedback or (msg.titles and not sure)) or asks_items or state.pending:
