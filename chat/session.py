@@ -42,7 +42,7 @@ from chat.tracing import stage
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
-from retrieval import Filter, ItemStore
+from retrieval import ItemStore
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
     from retrieval import Recommender, Shortlist
@@ -159,7 +159,9 @@ class Session:
         """How many items pass the constraints, and the shortlist when any do. When
         any of them is the thing asked for (the head noun), only those are: one
         daypack is a better answer than a daypack beside a hammock, and fewer cards
-        say that there are only so many. Other kinds come only when none is."""
+        say that there are only so many (CatalogVocabulary.stands_alone). When the
+        catalog sells the thing but none passes, none is shown and the policy says so;
+        other kinds come only when the head is no thing sold."""
         state.head_only = False
         pool = self.policy.pool_size(state.filter())
         if not pool and state.passed:  # passed over everything: start the round again
@@ -172,26 +174,15 @@ class Session:
             if narrowed < 2:  # "a chair": the camp chair tagged so, and the office-chairs
                 state.head = self.tracker.wider_head(said)
                 narrowed = self.policy.pool_size(state.filter())
-            # a thing sold stands alone however few; a describing word only when it leaves
-            # a choice within one kind of thing ("cosy": the throws; not "a light": a toy
-            # dinosaur tagged "lights", nor "wood": toys and chopping boards)
-            thing = any(self.tracker.is_thing(f, v) for f, vs in said.items() for v in vs)
-            kinds = set().union(
-                *(self.tracker.kinds_of(f, v) for f, vs in said.items() for v in vs)
-            )
-            if narrowed and (thing or (narrowed >= 2 and len(kinds) == 1)):
+            if narrowed and self.tracker.stands_alone(said, narrowed):
                 pool = narrowed
             else:
                 state.head = said
-                if thing and not narrowed and self._sells(said):
+                if not narrowed and self.tracker.sells(said):
                     pool = 0  # the thing is sold, none within the limits: say so
                 else:  # the closest others
                     state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
-
-    def _sells(self, head: dict[str, list[str]]) -> bool:
-        thing = Filter(equals={k: list(v) for k, v in head.items() if v})
-        return any(thing.matches(i, m) for i, m in self.metas.items())
 
     def _play(
         self,

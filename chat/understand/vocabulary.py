@@ -138,6 +138,25 @@ class CatalogVocabulary:
         Only a thing implies a kind, or stands alone as the list (session._retrieve)."""
         return self.lexicon.names_a_thing(str(value)) or self.names_its_items(facet, value)
 
+    def stands_alone(self, head: dict[str, list[str]], count: int) -> bool:
+        """May the `count` items that are the head noun be the whole list? A thing sold,
+        however few; a describing word only when it leaves a choice within one kind
+        ("cosy": the throws; not "a light": a toy dinosaur tagged "lights", nor
+        "wood": toys and chopping boards)."""
+        pairs = [(f, v) for f, vs in head.items() for v in vs]
+        if any(self.is_thing(f, v) for f, v in pairs):
+            return count >= 1
+        kinds = set().union(*(self.kinds_of(f, v) for f, v in pairs))
+        return count >= 2 and len(kinds) == 1
+
+    def sells(self, head: dict[str, list[str]]) -> bool:
+        """Does the catalog sell the thing the head noun names (whatever the limits)?"""
+        pairs = [(f, v) for f, vs in head.items() for v in vs]
+        if not any(self.is_thing(f, v) for f, v in pairs):
+            return False
+        thing = Filter(equals={f: list(vs) for f, vs in head.items() if vs})
+        return any(thing.matches(i, m) for i, m in self.metas.items())
+
     def names_its_items(self, facet: str, value: Any, *, as_noun: bool = False) -> bool:
         """Do most items that carry the value say it in their title ("knife": the Chef's
         Knife; "frying-pan": the Frying Pan Set) or list it first ("perfume" before
