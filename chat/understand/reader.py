@@ -807,7 +807,8 @@ def _new_topic(
     if kind:
         new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}
         if not new_kinds and msg.head:  # "wireless earbuds" after tents: electronics
-            new_kinds = tracker.head_kinds(msg.head)
+            # (any head, a describing one too: "a silk pillowcase" after fountain pens)
+            new_kinds = set().union(*(tracker.kinds_of(f, v) for f, v in msg.head))
         old = set(state.equals.get(kind, [])) | set(state.liked.get(kind, []))
         if new_kinds and old and not (new_kinds & old):
             if not any(tracker.plain_use(msg, h) for h, p in msg.values if h.facet == kind):
