@@ -815,6 +815,19 @@ def _new_topic(
                 return True
     if cues.NEW_TOPIC.search(low) and (msg.content or msg.values):
         return True
+    # "forget pillows, what I really need is a salad spinner": the thing asked for so
+    # far refused, and something else described
+    refused = {
+        w
+        for h, p in msg.values
+        if p != "+" and h.value in state.head.get(h.facet, [])
+        for w in (h.value, *words(h.value))
+    }
+    other = msg.titles or any(
+        tracker.describes(w) and singular(w) not in refused for w in msg.content
+    )
+    if refused and other:
+        return True
     if cues.REFINE.search(low) or msg.reading.comparatives or msg.refs:
         return False
     # "a kettle for my kitchen" after talking about earbuds: a fresh noun phrase that
