@@ -384,7 +384,9 @@ class Policy:
             count = self.pool_size(others)
             if count:
                 offer = {"drop": facet, "values": list(values), "count": count, "facet": facet}
-                best = min(best or (2.0, offer), (2.0, offer), key=lambda p: p[0])
+                # the kind of item is dropped last: "without outdoor" loses what was asked
+                cost = 2.5 if facet == self.kind_facet else 2.0
+                best = min(best or (cost, offer), (cost, offer), key=lambda p: p[0])
         return best[1] if best else None
 
 

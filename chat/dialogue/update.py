@@ -288,7 +288,10 @@ def _version(
     before = [t.text for t in msg.tokens[max(0, hit.start - 2) : hit.start]]
     if before[-1:] in (["a"], ["an"]):
         before = before[:-1]
-    heads = [f for f, _ in msg.head] + list(new.head)
+    # the thing is another word than this one ("skincare ... in winter": "winter" read as
+    # a season and a tag is no thing that comes in winter)
+    heads = [f for f, v in msg.head if words(str(v)) != words(str(hit.value))]
+    heads += [f for f, vs in new.head.items() if any(words(v) != words(hit.value) for v in vs)]
     thing = any(f != hit.facet for f in heads) or new.equals.get(tracker.kind_facet or "")
     return hit.facet in tracker.single and before[-1:] == ["in"] and bool(thing)
 
@@ -389,6 +392,8 @@ def _apply_value(
         return
     _remove(new.equals, facet, value)
     _remove(new.liked, facet, value)
+    if value in new.head.get(facet, []):  # "forget pillows": no longer the thing asked for
+        new.head = {}
     if polarity == "hard" or (polarity == "dislike" and hard):
         _add(new.excludes, facet, value)
     else:

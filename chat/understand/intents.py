@@ -111,8 +111,19 @@ _JUST_ONE = re.compile(
 )
 
 
+# what most people like, put first: a rating order however it is said
+_LIKED_MOST = re.compile(
+    r"\b(?:people|customers|buyers|everyone|everybody|folks|reviewers) (?:like|love|rate)s? "
+    r"(?:\w+ )?(?:most|best)\b|\b(?:most popular|most liked|best loved|best liked)\b"
+    r"(?= ones?\b| first\b| on top\b| at the top\b| \w+ first\b|\?|$)"
+)
+
+
 def order_asked(text: str) -> tuple[re.Match[str], str, bool, bool] | None:
     """The order asked for the list: (where it is said, field, descending, just one)."""
+    liked = _LIKED_MOST.search(text)
+    if liked:  # "the ones people like most on top": best rated first
+        return liked, "rating", True, False
     m = ORDER.search(text)
     if m is None:
         m = _SUPERLATIVE_WORD.search(text) if _JUST_ONE.search(text) else None
@@ -230,7 +241,12 @@ DISLIKE = re.compile(
     r"(?:hated|disliked|loathed|could not stand) (?:it|that|this|them)|"
     r"(?:looks?|sounds?|seems?|is|was) (?:so |really |a bit |pretty |kinda |kind of )?"
     r"(?:boring|dull|awful|terrible|rubbish|lame|meh)|"
-    r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad)|\U0001F44E|"
+    r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad|"
+    # a complaint about an item: "the slate one's too dark", "it looks way too flashy"
+    # (too pricey, too old, too heavy ask for cheaper, newer, lighter: a refinement)
+    r"(?:is|'s|are|looks?|seems?|feels?) (?:a bit |a little |way |far |just |much )?too "
+    r"(?!many\b|much\b|expensive\b|pric[e]?y\b|costly\b|old\b|dated\b|new\b|recent\b|"
+    r"modern\b|heavy\b|bulky\b)[a-z]+)|\U0001F44E|"
     r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
 )
 REFUSAL = re.compile(r"not (?:that|this) one|not the \w+(?: one)?|no thanks|not interested")
@@ -244,7 +260,7 @@ LIKE = re.compile(
     r"number|#)"
 )
 QUESTION_START = re.compile(
-    r"^\s*(?:(?:and|so|ok|okay|also|but|then|oh|right|hmm)[,.]?\s+)?"
+    r"^\s*(?:(?:and|so|ok|okay|also|but|then|oh|right|hmm)[,.]?\s+){0,2}"
     r"(what|what's|which|who|who's|how|when|where|why|is|are|does|do|did|can|could|will|"
     r"would|has|have|tell me|any idea|describe|"
     # a question put as a request: "remind me who's in it", "I wonder what it costs"

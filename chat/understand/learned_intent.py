@@ -27,8 +27,9 @@ import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand.intent_model import IntentGuess
 from chat.understand.reading import MessageReading
+from chat.understand.text import words
 from chat.understand.vocabulary import CatalogVocabulary
-from chat.understand.words import GENERIC_WORDS, OCCASIONS, PEOPLE, THING_NOUNS
+from chat.understand.words import AUDIENCE, GENERIC_WORDS, OCCASIONS, PEOPLE, THING_NOUNS
 
 # the probability a label needs before it overrides the rules' default reading
 THRESHOLDS = {
@@ -103,7 +104,14 @@ def _take(
             msg.notes.append("taken: smalltalk")
     elif label == "vague" and msg.intent in ("recommend", "smalltalk", "unclear", "answer"):
         # a value of the catalog said ("she does yoga") says what, whatever the model thinks
-        said = [h for h, p in msg.values if p == "+" and h.value.lower() not in GENERIC_WORDS]
+        # whom it is for or the occasion ("a baby shower", "the kids want to chip in") do not
+        said = [
+            h
+            for h, p in msg.values
+            if p == "+"
+            and h.value.lower() not in GENERIC_WORDS
+            and not set(words(h.value)) <= AUDIENCE | OCCASIONS
+        ]
         if not (points or said or has_kind(tracker, state, msg) or state.shown):
             if msg.intent != "answer":  # an answer stays one: the question was answered
                 msg.intent = "recommend"

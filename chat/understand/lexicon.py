@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from chat.understand.text import Token, as_list, singular, word_forms, words
+from chat.understand.text import Token, as_list, doers, plural, singular, word_forms, words
 from chat.understand.words import (
     COMMON_WORDS,
     STOPWORDS,
@@ -92,6 +92,7 @@ class FacetLexicon:
                 self.index[(word,)].add((name, value))
         self._add_synonyms()
         self._add_compound_heads(metas)
+        self._add_doers()
         # misspellings are looked for among descriptive values, not among names
         single = {  # a compound's head noun alone is no spelling to correct towards
             f[0]
@@ -161,6 +162,22 @@ class FacetLexicon:
             if hits:
                 for form in word_forms(words(spoken)):
                     self.index[form] |= hits
+
+    def _add_doers(self) -> None:
+        """Who does it names the activity: "a keen gardener" → garden(ing), "for a
+        runner" → running, "my sister the cyclist" → cycling. Only English words, and
+        never a word that is a value or a thing sold itself ("cooker")."""
+        for name, values in self.counts.items():
+            if name in self.proper:
+                continue
+            for value in values:
+                form = words(str(value))
+                if len(form) != 1:
+                    continue
+                for doer in doers(form[0]):
+                    if (doer,) not in self.index and singular(doer) not in self.things:
+                        self.index[(doer,)].add((name, value))
+                        self.index[(plural(doer),)].add((name, value))
 
     def _add_compound_heads(self, metas: list[dict[str, Any]]) -> None:
         """A compound value answers to its last word alone when that word names

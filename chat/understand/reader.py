@@ -807,12 +807,26 @@ def _new_topic(
     if kind:
         new_kinds = {h.value for h, p in msg.values if p == "+" and h.facet == kind}
         if not new_kinds and msg.head:  # "wireless earbuds" after tents: electronics
-            new_kinds = tracker.head_kinds(msg.head)
+            # (any head, a describing one too: "a silk pillowcase" after fountain pens)
+            new_kinds = set().union(*(tracker.kinds_of(f, v) for f, v in msg.head))
         old = set(state.equals.get(kind, [])) | set(state.liked.get(kind, []))
         if new_kinds and old and not (new_kinds & old):
             if not any(tracker.plain_use(msg, h) for h, p in msg.values if h.facet == kind):
                 return True
     if cues.NEW_TOPIC.search(low) and (msg.content or msg.values):
+        return True
+    # "forget pillows, what I really need is a salad spinner": the thing asked for so
+    # far refused, and something else described
+    refused = {
+        w
+        for h, p in msg.values
+        if p != "+" and h.value in state.head.get(h.facet, [])
+        for w in (h.value, *words(h.value))
+    }
+    other = msg.titles or any(
+        tracker.describes(w) and singular(w) not in refused for w in msg.content
+    )
+    if refused and other:
         return True
     if cues.REFINE.search(low) or msg.reading.comparatives or msg.refs:
         return False

@@ -357,8 +357,12 @@ def shown_refs(
     i = 0
     while i < len(w):
         ref, used = _one_ref(w, i, ids, shown, lexicon)
-        if ref is None and by_name:
+        if ref is None:
             ref, used = _name_ref(w, i, shown, lexicon if bare_names else None) or (None, 0)
+            # without a question or a verdict, only "the slate one", "the Kestrel pair":
+            # name words and a noun for the item, a description that points
+            if ref is not None and not by_name and w[ref.end - 1] not in _NAME_NOUNS:
+                ref, used = None, 0
         if ref:
             out.append(ref)
             i += used
@@ -512,6 +516,7 @@ def _names(said: str, value: Any) -> bool:
 
 # words that may follow a name without being part of it: "the Kestrel pair"
 _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind".split())
+_SAID_OF = frozenset("coloured colored colour color looking style shaped".split())
 
 
 def _all_name_words(meta: dict[str, Any]) -> set[str]:
@@ -554,6 +559,8 @@ def _name_ref(
     if not picked or len(picked) == len(shown):
         return None
     end = i + len(run)
+    if end + 1 < len(w) and w[end] in _SAID_OF and w[end + 1] in _NAME_NOUNS:
+        end += 1  # "the slate coloured one"
     if end < len(w) and w[end] in _NAME_NOUNS:
         end += 1
     return ShownRef(tuple(picked), i, end, "name"), end - i

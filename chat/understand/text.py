@@ -188,3 +188,23 @@ def word_forms(form: tuple[str, ...]) -> set[tuple[str, ...]]:
     if len(form) == 2 and all(len(w) <= 6 for w in form):
         out.add(("".join(form),))
     return {f for f in out if all(f)}
+
+
+def doers(word: str) -> list[str]:
+    """English nouns for who does what the word names: garden → gardener, running →
+    runner, cycling → cyclist, baking → baker; only words English uses (wordfreq)."""
+    from chat.understand.words import is_english_word
+
+    bases = [word]
+    if word.endswith("ing") and len(word) > 5:
+        base = word[:-3]
+        bases += [base, base + "e"]
+        if len(base) > 2 and base[-1] == base[-2]:  # runn-ing → run
+            bases.append(base[:-1])
+    found = []
+    for base in bases:
+        for end in ("er", "ist") if not base.endswith("e") else ("r", "ist"):
+            doer = (base[:-1] if end == "ist" and base.endswith("e") else base) + end
+            if doer != word and doer not in found and is_english_word(doer):
+                found.append(doer)
+    return found
