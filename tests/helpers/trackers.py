@@ -41,6 +41,16 @@ def state_after(tracker, earlier, shown):
     return state
 
 
+def shop_after(*texts: str, shown: list[str] | None = None) -> DialogueState:
+    """The shop tracker's state after these messages, with `shown` on screen after each."""
+    state = DialogueState()
+    for text in texts:
+        state = TRACKERS["shop"].update(state, text)
+        if shown:
+            state.shown = list(shown)
+    return state
+
+
 def check_case(case):
     """One row of a tracker table: (catalog, earlier messages, shown before this one,
     utterance, expectations); see tests/unit/test_tracker.py."""

@@ -17,13 +17,9 @@ def _tracker():
 
 
 def _after(*texts: str, shown: list[str] | None = None) -> DialogueState:
-    tracker = _tracker()
-    state = DialogueState()
-    for text in texts:
-        state = tracker.update(state, text)
-        if shown:
-            state.shown = list(shown)
-    return state
+    from helpers.trackers import shop_after
+
+    return shop_after(*texts, shown=shown)
 
 
 @pytest.mark.parametrize(
