@@ -220,7 +220,7 @@ _NUMBER_VALUE = {w: i for i, w in enumerate(_UNITS_WORDS)} | {
     w: 20 + 10 * i for i, w in enumerate(_TENS_WORDS)
 }
 _SMALL = rf"(?:{'|'.join(_TENS_WORDS)})(?:[\s-]+(?:{'|'.join(_UNITS_WORDS[1:10])}))?|{'|'.join(_UNITS_WORDS)}"
-_SCALE = r"hundred|hundy|hunnid|thousand|grand"  # "two hundy": slang for hundred
+_SCALE = r"hundred|thousand|grand"
 # banknotes by name: "under a fiver", "a tenner or so"
 _NOTES = {"fiver": 5, "tenner": 10}
 # "two hundred and fifty", "a hundred", "a fifty" (the note), "twenty-five", "fifteen"
@@ -235,7 +235,7 @@ _CURRENCY_AFTER = re.compile(_WORD_CUR)
 def _number_value(phrase: str) -> int:
     total, current = 0, 0
     for word in re.findall(r"[a-z]+", phrase):
-        if word in ("hundred", "hundy", "hunnid"):
+        if word == "hundred":
             current = max(current, 1) * 100
         elif word in ("thousand", "grand"):
             total, current = total + max(current, 1) * 1000, 0

@@ -69,11 +69,6 @@ def test_two_openers_before_a_question(text):
     assert is_question(text)
 
 
-def test_hundreds_in_slang():
-    state = _after("a speaker under three hundy")
-    assert state.ranges["price"] == [None, 300.0]
-
-
 def test_a_shown_item_described_and_complained_about_is_disliked():
     tracker = _tracker()
     state = DialogueState()
