@@ -15,6 +15,7 @@ so the bench can time them apart; `search` runs both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,11 @@ if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
     from retrieval import Query, Recommender, Shortlist
 
 SHORTLIST_K = 50  # fused candidates the rerank picks from (TurnSettings.shortlist_k)
+# a card closest to the request at least this close in meaning (the cosine of their
+# embeddings) is a strong match: the request names what it wants (see holds_together)
+STRONG_MATCH = 0.40
+# how far a card of another kind of thing may then trail it
+KIND_MARGIN = 0.10
 
 
 @dataclass
@@ -120,6 +126,29 @@ def in_order(found: Found, order: list[str], k: int) -> Found:
     have.sort(key=lambda pair: float(pair[0].meta[name]), reverse=way == "desc")
     kept = (have + rest)[:k]
     return Found([i for i, _ in kept], [c for _, c in kept])
+
+
+def holds_together(found: Found, kind_of: Callable[[dict], str | None]) -> Found:
+    """The cards that answer the request, for a catalog of products. When the closest
+    card is a strong match, a card of another kind of thing (`kind_of` its record)
+    than every card before it stays only when it is about as close in meaning to the
+    request. Sweaters end before the socks that share the word "crew" (0.33 against
+    0.61), a bath night's bath bombs and lotion before a jigsaw tagged "relaxing"; an
+    open request ("a present for dad", "he cooks a bit") matches nothing strongly and
+    keeps its variety."""
+    close = [i.features.get("semantic") for i in found.items]
+    if len(close) < 2 or any(c is None for c in close) or max(close) < STRONG_MATCH:
+        return found
+    best, margin = max(close), KIND_MARGIN
+    kept: list[int] = []
+    kinds: set[str | None] = set()
+    for n, item in enumerate(found.items):
+        kind = kind_of(item.meta)
+        if kept and kind not in kinds and close[n] < best - margin:
+            continue
+        kept.append(n)
+        kinds.add(kind)
+    return Found([found.items[n] for n in kept], [found.cards[n] for n in kept])
 
 
 def _number(meta: dict, name: str) -> bool:

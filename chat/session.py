@@ -34,7 +34,7 @@ from chat.events import (
 )
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
-from chat.recommend import in_order, ranked_cards, shortlist
+from chat.recommend import holds_together, in_order, ranked_cards, shortlist
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -293,6 +293,8 @@ class Session:
                 found = in_order(found, state.order, state.order_limit or k)
             else:
                 found = ranked_cards(self.recommender, recalled, state, k, timings=stages)
+                if self.tracker.sells_products and not state.head_only:
+                    found = holds_together(found, self.tracker.item_kind)
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)

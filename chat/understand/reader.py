@@ -18,7 +18,13 @@ from chat.understand import learned_intent
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
-from chat.understand.references import ORDINALS, TitleHit, shown_refs, title_core
+from chat.understand.references import (
+    ORDINALS,
+    TitleHit,
+    shared_name,
+    shown_refs,
+    title_core,
+)
 from chat.understand.text import as_list, singular, stem, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
 from chat.understand.words import AUDIENCE, COLOUR_WORDS
@@ -634,9 +640,17 @@ def _is_item_question(
     about = bool(cues.MORE_ABOUT.search(low))
     # "is it cheaper than the others?" compares; it sets no limit
     only_comparing = compares and not (msg.reading.ranges or msg.reading.levels or positive)
-    # "how long does its battery last": "battery" names the field asked, no wish
+    # "how long does its battery last": "battery" names the field asked, no wish;
+    # "what does the oil smell of?" (a beard oil and a hair oil on screen): a word
+    # naming every shown item points at them all, no wish either
     field_words = {w for f in msg.fields for w in f.split("_")}
-    wishes = [h for h in positive if not set(words(h.value)) <= field_words]
+    naming = shared_name(low, [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas])
+    wishes = [
+        h
+        for h in positive
+        if not set(words(h.value)) <= field_words
+        and not {singular(t.text) for t in msg.tokens[h.start : h.end]} <= naming
+    ]
     constrained = bool(wishes) or (msg.constraints and not positive)
     explicit = [_version_asked(tracker, msg, t) for t in msg.targets]
     if not explicit:
@@ -649,6 +663,8 @@ def _is_item_question(
             if not explicit and msg.fields and _curt(msg):
                 # "price?", "and the colour?": the item talked about, else all on screen
                 explicit = [state.focus] if state.focus else list(state.shown)
+        if not explicit and naming and not constrained:
+            explicit = list(state.shown)
     if not explicit and msg.fields:
         explicit = _described(tracker, state, msg, low, positive)
     if not explicit:
@@ -658,7 +674,7 @@ def _is_item_question(
     # "another") is about them, whatever it asks
     pointed = bool(msg.refs) and not any(kind == "anchor" for _, kind in msg.titles)
     about_shown = pointed and not msg.constraints and not cues.REFINE.search(low)
-    if msg.fields or about or about_shown or (positive and (msg.refs or msg.titles)):
+    if msg.fields or about or about_shown or naming or (positive and (msg.refs or msg.titles)):
         msg.targets = explicit
         return True
     return False

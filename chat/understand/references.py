@@ -519,6 +519,22 @@ _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind"
 _SAID_OF = frozenset("coloured colored colour color looking style shaped".split())
 
 
+def shared_name(text: str, shown: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    """The words after "the" that every shown item's name holds: "what does the oil
+    smell of?" with a beard oil and a hair oil on screen points at both (a name
+    reference singles some out, _name_ref)."""
+    if len(shown) < 2:
+        return set()
+    common = set.intersection(*(_all_name_words(meta) for _, meta in shown))
+    w = words(text)
+    out: set[str] = set()
+    for i in range(1, len(w)):
+        if w[i - 1] in ("the", "those", "these") or singular(w[i - 1]) in out:
+            if singular(w[i]) in common:
+                out.add(singular(w[i]))
+    return out
+
+
 def _all_name_words(meta: dict[str, Any]) -> set[str]:
     return {
         singular(x) for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand")))

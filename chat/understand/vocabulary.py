@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
@@ -349,6 +350,19 @@ class CatalogVocabulary:
                             out[facet].append(other)
         return out
 
+    def item_kind(self, meta: dict[str, Any]) -> str | None:
+        """What kind of thing an item is, to tell a list's kinds apart: the noun of its
+        title when the catalog titles two or more items so ("sweater"), else its
+        category (a book's title names no thing)."""
+        noun = title_noun(meta)
+        if noun and self._title_nouns[noun] >= 2:
+            return noun
+        return str(meta.get(self.kind_facet)) if self.kind_facet else noun
+
+    @cached_property
+    def _title_nouns(self) -> Counter[str | None]:
+        return Counter(title_noun(m) for m in self.metas.values())
+
     @property
     def sells_products(self) -> bool:
         """Items have makers (a brand): products, of which two makers' "Office Chair"
@@ -408,11 +422,20 @@ _TITLE_TAIL = re.compile(r"\s(?:with|for|and|in|of|by)\s|[(,:–—]|\s-\s", re.
 
 
 def title_noun(meta: dict[str, Any]) -> str | None:
-    """The thing an item's title names: the last word of its first phrase, singular
-    ("Anti-Fatigue Standing Mat" → "mat"; English compounds end with their head)."""
-    phrase = _TITLE_TAIL.split(str(meta.get("title") or ""), maxsplit=1)[0]
-    nouns = [w for w in words(phrase) if not any(c.isdigit() for c in w)]
+    """The thing an item's title names: the last word of its first phrase before a
+    size or count, singular ("Anti-Fatigue Standing Mat" → "mat", "Cast Iron Skillet
+    10-inch" → "skillet"; English compounds end with their head)."""
+    phrase = list(words(_TITLE_TAIL.split(str(meta.get("title") or ""), maxsplit=1)[0]))
+    while phrase and _numeric(phrase[-1]):  # a size at the end: "Kettle 0.8L"
+        phrase.pop()
+    if len(phrase) >= 3 and _numeric(phrase[-2]):  # a count or unit: "Box 500 Pieces"
+        phrase = phrase[:-2]
+    nouns = [w for w in phrase if not _numeric(w)]
     return singular(nouns[-1]) if nouns else None
+
+
+def _numeric(word: str) -> bool:
+    return any(c.isdigit() for c in word)
 
 
 def _says(meta: dict[str, Any], said: list[str]) -> bool:
