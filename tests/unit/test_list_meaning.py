@@ -2,7 +2,7 @@
 list holds together by meaning (cards of another kind far behind a strong match are
 not shown); a title's noun ends before its size; a word naming every shown item
 points at all of them in a question; a misspelling as near to a thing sold as to a
-tag is no guess. The real embedder's side is in tests/e2e/test_list_meaning.py."""
+tag is no guess. The real embedder's side is in tests/e2e/test_list_meaning_e2e.py."""
 
 from __future__ import annotations
 
