@@ -33,6 +33,12 @@ SHORTLIST_K = 50  # fused candidates the rerank picks from (TurnSettings.shortli
 STRONG_MATCH = 0.40
 # how far a card of another kind of thing may then trail it
 KIND_MARGIN = 0.10
+# how far the best item that is the thing asked for may trail a strong match of
+# another kind before the request's noun is taken as said loosely (said_loosely)
+LOOSE_MARGIN = 0.15
+# how far an item within the limits may trail the thing asked for (none of which is
+# within them) and still be that thing by another name
+SAME_MARGIN = 0.05
 
 
 @dataclass
@@ -130,25 +136,56 @@ def in_order(found: Found, order: list[str], k: int) -> Found:
 
 def holds_together(found: Found, kind_of: Callable[[dict], str | None]) -> Found:
     """The cards that answer the request, for a catalog of products. When the closest
-    card is a strong match, a card of another kind of thing (`kind_of` its record)
-    than every card before it stays only when it is about as close in meaning to the
-    request. Sweaters end before the socks that share the word "crew" (0.33 against
-    0.61), a bath night's bath bombs and lotion before a jigsaw tagged "relaxing"; an
-    open request ("a present for dad", "he cooks a bit") matches nothing strongly and
-    keeps its variety."""
-    close = [i.features.get("semantic") for i in found.items]
-    if len(close) < 2 or any(c is None for c in close) or max(close) < STRONG_MATCH:
+    card is a strong match, the cards about as close in meaning to the request say
+    which kinds of thing are wanted (`kind_of` a record), and a card of another kind
+    far behind them is not shown. Sweaters end before the socks that share the word
+    "crew" (0.33 against 0.61), a bath night's bath bombs and lotion before a jigsaw
+    tagged "relaxing"; an open request ("a present for dad", "he cooks a bit") matches
+    nothing strongly and keeps its variety."""
+    if len(found.items) < 2 or any("semantic" not in i.features for i in found.items):
         return found
-    best, margin = max(close), KIND_MARGIN
-    kept: list[int] = []
-    kinds: set[str | None] = set()
-    for n, item in enumerate(found.items):
-        kind = kind_of(item.meta)
-        if kept and kind not in kinds and close[n] < best - margin:
-            continue
-        kept.append(n)
-        kinds.add(kind)
+    close = [i.features["semantic"] for i in found.items]
+    if max(close) < STRONG_MATCH:
+        return found
+    near = max(close) - KIND_MARGIN
+    kinds = {kind_of(i.meta) for i, c in zip(found.items, close, strict=True) if c >= near}
+    kept = [
+        n for n, item in enumerate(found.items) if close[n] >= near or kind_of(item.meta) in kinds
+    ]
     return Found([found.items[n] for n in kept], [found.cards[n] for n in kept])
+
+
+def said_loosely(
+    recommender: Recommender,
+    wide: DialogueState,
+    head: dict[str, list[str]],
+    thing: DialogueState | None = None,
+) -> bool:
+    """Is the thing asked for (`head`) a word the request uses for something else?
+    "A little cooker to boil water on at the campsite" says "cooker", which the catalog
+    sells as a slow cooker (0.46 close to the request in meaning), while its camping
+    stove is a strong match (0.64): the whole request, not its noun, says what is
+    wanted. `wide` is the request without the head as a limit. With `thing` (the head
+    alone, when none of it is within the request's other limits): is an item within
+    them about as close to the request as the thing itself, the thing by another name
+    (a cast iron skillet for "a cast iron frying pan under 40")? Measured without the
+    session's learners."""
+    close = _closeness(recommender, wide)
+    best = max((c for _, c in close), default=0.0)
+    if best < STRONG_MATCH:
+        return False
+    if thing is not None:
+        itself = max((c for _, c in _closeness(recommender, thing)), default=None)
+        return itself is not None and best >= itself - SAME_MARGIN
+    named = Filter(equals={f: list(v) for f, v in head.items() if v})
+    said = max((c for i, c in close if named.matches(i.id, i.meta)), default=None)
+    return said is not None and said < best - LOOSE_MARGIN
+
+
+def _closeness(recommender: Recommender, state: DialogueState) -> list[tuple[ScoredItem, float]]:
+    """The state's recalled items and how close each is to its request in meaning."""
+    recalled = shortlist(recommender, state, 1)
+    return [(i, i.features.get("semantic", 0.0)) for i in recalled.items]
 
 
 def _number(meta: dict, name: str) -> bool:

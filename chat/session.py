@@ -34,7 +34,7 @@ from chat.events import (
 )
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
-from chat.recommend import holds_together, in_order, ranked_cards, shortlist
+from chat.recommend import holds_together, in_order, ranked_cards, said_loosely, shortlist
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -174,15 +174,52 @@ class Session:
             if narrowed < 2:  # "a chair": the camp chair tagged so, and the office-chairs
                 state.head = self.tracker.wider_head(said)
                 narrowed = self.policy.pool_size(state.filter())
-            if narrowed and self.tracker.stands_alone(said, narrowed):
+            alone = bool(narrowed) and self.tracker.stands_alone(said, narrowed)
+            sold = not narrowed and self.tracker.sells(said)  # but none within the limits
+            loose = self._loosely(state, state.head, sold) if alone or sold else None
+            if loose is not None:  # the whole request says what is wanted, not its noun
+                for facet, values in state.head.items():
+                    kept = [v for v in state.liked.get(facet, []) if v not in values]
+                    state.liked.pop(facet, None)
+                    if kept:
+                        state.liked[facet] = kept
+                state.head, state.head_only, state.equals = {}, False, loose.equals
+                pool = self.policy.pool_size(state.filter())
+            elif alone:
                 pool = narrowed
             else:
                 state.head = said
-                if not narrowed and self.tracker.sells(said):
+                if sold:
                     pool = 0  # the thing is sold, none within the limits: say so
                 else:  # the closest others
                     state.head_only = False
         return (self._recall(state, stages) if pool else None), pool
+
+    def _loosely(
+        self, state: DialogueState, said: dict[str, list[str]], sold: bool
+    ) -> DialogueState | None:
+        """The request without the thing asked for (`said`) as its limit (no head-only
+        list, no kind only the head implied) when the head is a word said loosely, or,
+        when none of the thing is within the other limits (`sold`), when another item
+        within them is as close to the request as the thing itself (a skillet for "a
+        cast iron frying pan under 40"); else None. See recommend.said_loosely."""
+        if not self.tracker.sells_products:
+            return None
+        # the message's own words, not the values read from them nor the topic's earlier
+        # requests ("a lantern … and sleeping bags": the bags)
+        wide = state.copy()
+        wide.head_only, wide.head, wide.liked = False, {}, {}
+        wide.request = wide.request[-1:]
+        kind = self.tracker.kind_facet
+        head = [(f, v) for f, vs in said.items() for v in vs]
+        if kind and set(wide.equals.get(kind, ())) <= self.tracker.head_kinds(head):
+            wide.equals.pop(kind, None)
+        thing = None
+        if sold:  # the thing itself, whatever the other limits
+            thing = wide.copy()
+            thing.head, thing.head_only = said, True
+            thing.equals, thing.ranges, thing.excludes = {}, {}, {}
+        return wide if said_loosely(self.recommender, wide, said, thing) else None
 
     def _play(
         self,

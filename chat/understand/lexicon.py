@@ -103,6 +103,12 @@ class FacetLexicon:
             and any(n not in self.proper for n, _ in owners)
         }
         self._fuzzy_choices = sorted(single)
+        # products' titles name the thing (a film's title names none): what a
+        # misspelling may be as near to as to a tag
+        products = any(m.get("brand") for m in metas)
+        self._thing_words = (
+            sorted(self.things | {plural(t) for t in self.things}) if products else []
+        )
         self._fuzzy_names = sorted(
             f[0]
             for f, owners in self.index.items()
@@ -292,8 +298,16 @@ class FacetLexicon:
             return []
         if is_english_word(word):  # "whats" is no typo of "hats", nor "pirate" of "pilates"
             return []
-        forms = nearest_forms(word, self._fuzzy_choices, 1 if len(word) <= 6 else 2, most=8)
+        edits = 1 if len(word) <= 6 else 2
+        forms = nearest_forms(word, self._fuzzy_choices, edits, most=8)
         if not forms:
+            return []
+        # "pruning sheers": sheets (a tag) or the shears a title sells, as near: no guess
+        said = {singular(f) for f in forms}
+        rivals = nearest_forms(word, self._thing_words, edits, most=8)
+        if any(singular(r) not in said for r in rivals) and OSA.distance(
+            word, rivals[0]
+        ) <= OSA.distance(word, forms[0]):
             return []
 
         def weight(form: str) -> int:  # the most common value among equally near ones

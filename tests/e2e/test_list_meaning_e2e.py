@@ -1,0 +1,78 @@
+"""The list holds together by meaning, with the real parts that measure it: MiniLM
+embeddings of the demo catalog in a real Chroma store (the scripted LLM writes the
+copy; it plays no part in what is shown). In wordings of their own, none taken from
+a dialogue file."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MODEL_CACHE
+
+from chat.events import ItemsShown
+from chat.llm import ScriptedLLM
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from chat import App, load_settings
+    from retrieval import PRESETS, demo_catalog_path, load_catalog
+
+    settings = load_settings(
+        home=str(tmp_path_factory.mktemp("home")), cache_dir=str(MODEL_CACHE), embedder="minilm"
+    )
+    application = App.open(settings, llm=ScriptedLLM())
+    application.store.upsert(load_catalog(demo_catalog_path(), PRESETS["shop"]).items)
+    application.refresh()
+    yield application
+    application.close()
+
+
+def shown(session, text: str) -> list[dict]:
+    events = list(session.turn(text))
+    cards = next((e.items for e in events if isinstance(e, ItemsShown)), [])
+    return [session.store.get(c.id) for c in cards]
+
+
+def test_a_noun_said_loosely_gives_way_to_what_the_whole_request_means(app):
+    """ "cooker" is the catalog's slow cooker; a tiny one to make tea in a tent is its
+    camping stove (the request's meaning is far closer to it)."""
+    items = shown(app.session(), "a tiny cooker to make tea in the tent")
+    assert items and items[0]["title"] == "Compact Camping Stove"
+    assert all(m["category"] == "outdoor" for m in items), [m["title"] for m in items]
+
+
+def test_the_thing_by_another_name_within_the_limits_is_no_no_match(app):
+    """The frying pans cost more than 35; the cast iron skillets (a frying pan in
+    all but the word) do not, and are as close to the request in meaning."""
+    items = shown(app.session(), "I'd like a cast iron frying pan, 35 max")
+    assert items and all("Skillet" in m["title"] and m["price"] <= 35 for m in items)
+
+
+def test_the_thing_sold_but_over_the_limit_is_still_an_honest_no_match(app):
+    session = app.session()
+    assert shown(session, "a sofa for under 100") == []
+    assert session.state.head  # the sofa is what is asked for: the reply says so
+
+
+def test_a_noun_said_as_the_catalog_says_it_stands(app):
+    items = shown(app.session(), "a merino crew neck sweater for my grandad")
+    assert items and all("Sweater" in m["title"] for m in items), [m["title"] for m in items]
+
+
+def test_an_open_request_keeps_its_variety(app):
+    """A gift for someone who likes cooking matches no card strongly: books and
+    kitchen things stay side by side."""
+    items = shown(app.session(), "a little gift for a friend who likes cooking, around 30")
+    assert len({m["category"] for m in items}) >= 2, [m["title"] for m in items]
+
+
+def test_a_question_about_the_word_every_card_shares_answers_for_each(app):
+    session = app.session()
+    items = shown(session, "oils for hair and beard")
+    assert len(items) >= 2 and all(m["title"].endswith("Oil") for m in items)
+    events = list(session.turn("what do the oils smell like?"))
+    reply = events[-1].reply
+    assert events[-1].debug["act"] == "answer"
+    assert all(m["title"] in reply for m in items), reply
