@@ -323,15 +323,13 @@ class Session:
                 recalled = self._recall(state, stages)
         k = self.config.recommend_k
         with stage("rank", **{"recochat.candidates": len(recalled.items)}):
-            if state.order:  # "cheapest first": the order of every match, not of the best k
-                found = ranked_cards(
-                    self.recommender, recalled, state, len(recalled.items), timings=stages
-                )
+            # "cheapest first": the order of every match, not of the best k
+            n = len(recalled.items) if state.order else k
+            found = ranked_cards(self.recommender, recalled, state, n, timings=stages)
+            if self.tracker.sells_products and not state.head_only:
+                found = holds_together(found, self.tracker.item_kind)
+            if state.order:
                 found = in_order(found, state.order, state.order_limit or k)
-            else:
-                found = ranked_cards(self.recommender, recalled, state, k, timings=stages)
-                if self.tracker.sells_products and not state.head_only:
-                    found = holds_together(found, self.tracker.item_kind)
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)

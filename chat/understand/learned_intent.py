@@ -86,6 +86,12 @@ def _take(
         # title that is also a word of the question ("the capital of Australia") does
         # not make a sure off-topic question one about the film
         cued = shopping_cue(state, msg, low) or bool(msg.head)
+        # a kind or a thing the catalog sells named ("she dropped a hint about bath bombs")
+        cued = cued or any(
+            polarity == "+"
+            and (hit.facet == tracker.kind_facet or tracker.is_thing(hit.facet, hit.value))
+            for hit, polarity in msg.values
+        )
         cued = cued or any(t.text in PEOPLE for t in msg.tokens)
         sure = p >= SURE_OFF_TOPIC
         if cued and not sure:
@@ -97,7 +103,8 @@ def _take(
         msg.intent = "out_of_scope"
         msg.notes.append(f"taken: {label} → out_of_scope")
     elif label == "smalltalk":
-        if msg.intent != "unclear" and not (
+        # "whatever" answering the question asked is no small talk
+        if msg.intent not in ("unclear", "answer") and not (
             points or asks_items or msg.constraints or msg.in_stock
         ):
             msg.intent = "smalltalk"
