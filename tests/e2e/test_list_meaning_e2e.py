@@ -76,3 +76,13 @@ def test_a_question_about_the_word_every_card_shares_answers_for_each(app):
     reply = events[-1].reply
     assert events[-1].debug["act"] == "answer"
     assert all(m["title"] in reply for m in items), reply
+
+
+def test_a_list_asked_in_an_order_holds_together_before_it_is_sorted(app):
+    """Not the cheapest of everything recalled (erasers, bubbles): the floor cleaners,
+    cheapest first."""
+    items = shown(
+        app.session(), "a gadget that cleans the floors by itself or by hand, cheapest first"
+    )
+    assert items and all("Vacuum" in m["title"] for m in items), [m["title"] for m in items]
+    assert [m["price"] for m in items] == sorted(m["price"] for m in items)

@@ -1,8 +1,8 @@
-"""The eleventh round, in wordings of its own (none taken from a dialogue file): the
+"""Rounds 11 and 12, in wordings of their own (none taken from a dialogue file): the
 list holds together by meaning (cards of another kind far behind a strong match are
 not shown); a title's noun ends before its size; a word naming every shown item
 points at all of them in a question; a misspelling as near to a thing sold as to a
-tag is no guess. The real embedder's side is in tests/e2e/test_list_meaning_e2e.py."""
+tag is no guess; off topic and small talk where a shopper is talking. The real embedder's side is in tests/e2e/test_list_meaning_e2e.py."""
 
 from __future__ import annotations
 
@@ -108,3 +108,25 @@ def test_a_misspelling_as_near_to_a_thing_sold_as_to_a_tag_is_no_guess():
     assert lexicon._fuzzy("blendr")  # one thing near: the blender
     msg = TRACKERS["shop"].read(DialogueState(), "sheers for cutting back the hedge")
     assert ("tags", "sheets") not in msg.head
+
+
+def test_a_kind_or_a_thing_sold_named_mid_chat_needs_a_sure_model_to_be_off_topic():
+    from helpers.trackers import TRACKERS, shop_after
+
+    tracker = TRACKERS["shop"]
+    said = tracker.read(
+        shop_after("scented candles"), "she mentioned wanting a yoga mat the other day"
+    )
+    assert said.intent != "out_of_scope", said.notes
+    for text in ("how do I get candle wax off a rug", "random q, who wrote the odyssey?"):
+        assert tracker.read(DialogueState(), text).intent == "out_of_scope", text
+
+
+def test_no_preference_answering_the_question_asked_is_no_small_talk():
+    from helpers.trackers import TRACKERS
+
+    tracker = TRACKERS["shop"]
+    state = DialogueState()
+    state.pending = {"facet": "price", "options": []}
+    for text in ("whatever", "dunno, anything"):
+        assert tracker.read(state, text).intent == "answer", text
