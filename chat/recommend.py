@@ -37,7 +37,7 @@ KIND_MARGIN = 0.10
 # another kind before the request's noun is taken as said loosely (said_loosely)
 LOOSE_MARGIN = 0.15
 # how far an item within the limits may trail the thing asked for (none of which is
-# within them) and still be that thing by another name
+# within them) and still be that thing by another name (named_otherwise)
 SAME_MARGIN = 0.05
 
 
@@ -148,38 +148,36 @@ def holds_together(found: Found, kind_of: Callable[[dict], str | None]) -> Found
     if max(close) < STRONG_MATCH:
         return found
     near = max(close) - KIND_MARGIN
-    kinds = {kind_of(i.meta) for i, c in zip(found.items, close, strict=True) if c >= near}
-    kept = [
-        n for n, item in enumerate(found.items) if close[n] >= near or kind_of(item.meta) in kinds
-    ]
+    kind = [kind_of(i.meta) for i in found.items]
+    wanted = {k for k, c in zip(kind, close, strict=True) if c >= near}
+    kept = [n for n, c in enumerate(close) if c >= near or kind[n] in wanted]
     return Found([found.items[n] for n in kept], [found.cards[n] for n in kept])
 
 
-def said_loosely(
-    recommender: Recommender,
-    wide: DialogueState,
-    head: dict[str, list[str]],
-    thing: DialogueState | None = None,
-) -> bool:
+def said_loosely(recommender: Recommender, wide: DialogueState, head: dict[str, list[str]]) -> bool:
     """Is the thing asked for (`head`) a word the request uses for something else?
     "A little cooker to boil water on at the campsite" says "cooker", which the catalog
     sells as a slow cooker (0.46 close to the request in meaning), while its camping
     stove is a strong match (0.64): the whole request, not its noun, says what is
-    wanted. `wide` is the request without the head as a limit. With `thing` (the head
-    alone, when none of it is within the request's other limits): is an item within
-    them about as close to the request as the thing itself, the thing by another name
-    (a cast iron skillet for "a cast iron frying pan under 40")? Measured without the
+    wanted. `wide` is the request without the head as a limit; measured without the
     session's learners."""
     close = _closeness(recommender, wide)
     best = max((c for _, c in close), default=0.0)
-    if best < STRONG_MATCH:
-        return False
-    if thing is not None:
-        itself = max((c for _, c in _closeness(recommender, thing)), default=None)
-        return itself is not None and best >= itself - SAME_MARGIN
     named = Filter(equals={f: list(v) for f, v in head.items() if v})
     said = max((c for i, c in close if named.matches(i.id, i.meta)), default=None)
-    return said is not None and said < best - LOOSE_MARGIN
+    return best >= STRONG_MATCH and said is not None and said < best - LOOSE_MARGIN
+
+
+def named_otherwise(recommender: Recommender, wide: DialogueState, thing: DialogueState) -> bool:
+    """None of the thing asked for is within the request's other limits (`wide`): is an
+    item within them about as close to the request as the thing itself (`thing`, the
+    head alone), the thing by another name? A cast iron skillet for "a cast iron frying
+    pan under 40", but no sun shelter for "a tent under 20"."""
+    best = max((c for _, c in _closeness(recommender, wide)), default=0.0)
+    if best < STRONG_MATCH:
+        return False
+    itself = max((c for _, c in _closeness(recommender, thing)), default=None)
+    return itself is not None and best >= itself - SAME_MARGIN
 
 
 def _closeness(recommender: Recommender, state: DialogueState) -> list[tuple[ScoredItem, float]]:

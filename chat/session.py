@@ -34,7 +34,14 @@ from chat.events import (
 )
 from chat.persist.database import Database, StoredMessage
 from chat.persist.feedback import KINDS, FeedbackLog
-from chat.recommend import holds_together, in_order, ranked_cards, said_loosely, shortlist
+from chat.recommend import (
+    holds_together,
+    in_order,
+    named_otherwise,
+    ranked_cards,
+    said_loosely,
+    shortlist,
+)
 from chat.reply.claims import lead
 from chat.reply.copywriter import CopyWriter
 from chat.state import DialogueState
@@ -119,7 +126,9 @@ class Session:
         pool: int | None = None
         if msg.intent in _RETRIEVING:
             with stage("recall") as span:
-                recalled, pool = self._retrieve(state, stages)
+                recalled, pool = self._retrieve(
+                    state, stages, said_now=state.head != self.state.head
+                )
                 span.set_attribute("recochat.pool", pool)
             t = _lap(timings, "recall", t)
         candidates = [i.meta for i in recalled.items] if recalled else []
@@ -154,14 +163,17 @@ class Session:
         yield Done(self.id, reply, timings, debug)
 
     def _retrieve(
-        self, state: DialogueState, stages: dict[str, float]
+        self, state: DialogueState, stages: dict[str, float], said_now: bool = True
     ) -> tuple[Shortlist | None, int]:
         """How many items pass the constraints, and the shortlist when any do. When
         any of them is the thing asked for (the head noun), only those are: one
         daypack is a better answer than a daypack beside a hammock, and fewer cards
         say that there are only so many (CatalogVocabulary.stands_alone). When the
         catalog sells the thing but none passes, none is shown and the policy says so;
-        other kinds come only when the head is no thing sold."""
+        other kinds come only when the head is no thing sold. A thing said in this
+        turn (`said_now`: the head changed) may prove to be said loosely (_loosely); one
+        carried from earlier turns is not weighed against words that do not describe it
+        ("cheaper?")."""
         state.head_only = False
         pool = self.policy.pool_size(state.filter())
         if not pool and state.passed:  # passed over everything: start the round again
@@ -176,7 +188,7 @@ class Session:
                 narrowed = self.policy.pool_size(state.filter())
             alone = bool(narrowed) and self.tracker.stands_alone(said, narrowed)
             sold = not narrowed and self.tracker.sells(said)  # but none within the limits
-            loose = self._loosely(state, state.head, sold) if alone or sold else None
+            loose = self._loosely(state, state.head, sold) if said_now and (alone or sold) else None
             if loose is not None:  # the whole request says what is wanted, not its noun
                 for facet, values in state.head.items():
                     kept = [v for v in state.liked.get(facet, []) if v not in values]
@@ -214,12 +226,12 @@ class Session:
         head = [(f, v) for f, vs in said.items() for v in vs]
         if kind and set(wide.equals.get(kind, ())) <= self.tracker.head_kinds(head):
             wide.equals.pop(kind, None)
-        thing = None
-        if sold:  # the thing itself, whatever the other limits
-            thing = wide.copy()
-            thing.head, thing.head_only = said, True
-            thing.equals, thing.ranges, thing.excludes = {}, {}, {}
-        return wide if said_loosely(self.recommender, wide, said, thing) else None
+        if not sold:
+            return wide if said_loosely(self.recommender, wide, said) else None
+        thing = wide.copy()  # the thing itself, whatever the other limits
+        thing.head, thing.head_only = said, True
+        thing.equals, thing.ranges, thing.excludes = {}, {}, {}
+        return wide if named_otherwise(self.recommender, wide, thing) else None
 
     def _play(
         self,

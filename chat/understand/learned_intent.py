@@ -87,16 +87,30 @@ def _take(
         # not make a sure off-topic question one about the film
         cued = shopping_cue(state, msg, low) or bool(msg.head)
         # a kind or a thing the catalog sells named ("she dropped a hint about bath bombs")
-        cued = cued or any(
-            polarity == "+"
-            and (hit.facet == tracker.kind_facet or tracker.is_thing(hit.facet, hit.value))
+        sold = [
+            hit
             for hit, polarity in msg.values
-        )
-        cued = cued or any(t.text in PEOPLE for t in msg.tokens)
+            if polarity == "+"
+            and (hit.facet == tracker.kind_facet or tracker.is_thing(hit.facet, hit.value))
+        ]
+        cued = cued or bool(sold) or any(t.text in PEOPLE for t in msg.tokens)
         sure = p >= SURE_OFF_TOPIC
         if cued and not sure:
             return
-        if (msg.refs or msg.feedback or (msg.titles and not sure)) or asks_items or state.pending:
+        # "tell me about your memory foam mattress": the shop's own things, whatever else
+        # the message is like ("how do I get wax off my rug" is about the user's)
+        yours = any(
+            "your" in (t.text for t in msg.tokens[max(0, hit.start - 3) : hit.start])
+            for hit in sold
+        )
+        if (
+            msg.refs
+            or msg.feedback
+            or (msg.titles and not sure)
+            or asks_items
+            or yours
+            or state.pending
+        ):
             return
         if msg.in_stock or msg.different:  # "which of those can I get today": about the items
             return

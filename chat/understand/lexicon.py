@@ -103,11 +103,11 @@ class FacetLexicon:
             and any(n not in self.proper for n, _ in owners)
         }
         self._fuzzy_choices = sorted(single)
-        # products' titles name the thing (a film's title names none): what a
-        # misspelling may be as near to as to a tag
-        products = any(m.get("brand") for m in metas)
+        # items with makers are products, whose titles name the thing (a film's title
+        # names none): what a misspelling may be as near to as to a tag
+        self.sells_products = any(m.get("brand") for m in metas)
         self._thing_words = (
-            sorted(self.things | {plural(t) for t in self.things}) if products else []
+            sorted(self.things | {plural(t) for t in self.things}) if self.sells_products else []
         )
         self._fuzzy_names = sorted(
             f[0]

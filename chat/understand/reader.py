@@ -122,12 +122,17 @@ def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str
     return tracker.foreign.translate(prepared, language, keep)
 
 
+def _on_screen(tracker: CatalogVocabulary, state: DialogueState) -> list[tuple[str, dict]]:
+    """The items on screen with their records, in order."""
+    return [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
+
+
 def _read_refs(
     tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, used: set[int]
 ) -> None:
     """References to the items on screen ("the second one"); one that points past
     them becomes the message's problem."""
-    shown = [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas]
+    shown = _on_screen(tracker, state)
     low = msg.prepared.lower()
     # an item named by part of its title is asked about or judged, not requested
     by_name = cues.is_question(low) or cues.feedback_kind(low) is not None
@@ -644,7 +649,7 @@ def _is_item_question(
     # "what does the oil smell of?" (a beard oil and a hair oil on screen): a word
     # naming every shown item points at them all, no wish either
     field_words = {w for f in msg.fields for w in f.split("_")}
-    naming = shared_name(low, [(i, tracker.metas[i]) for i in state.shown if i in tracker.metas])
+    naming = shared_name(low, _on_screen(tracker, state))
     wishes = [
         h
         for h in positive

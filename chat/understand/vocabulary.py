@@ -368,7 +368,7 @@ class CatalogVocabulary:
         """Items have makers (a brand): products, of which two makers' "Office Chair"
         are two things and a name typed is the thing wanted; without, works (films,
         books), talked about by title as examples."""
-        return "brand" in self.fields
+        return self.lexicon.sells_products
 
     @property
     def colour_field(self) -> str | None:

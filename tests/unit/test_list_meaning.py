@@ -120,6 +120,9 @@ def test_a_kind_or_a_thing_sold_named_mid_chat_needs_a_sure_model_to_be_off_topi
     assert said.intent != "out_of_scope", said.notes
     for text in ("how do I get candle wax off a rug", "random q, who wrote the odyssey?"):
         assert tracker.read(DialogueState(), text).intent == "out_of_scope", text
+    # the shop's own things asked about, however sure the model is of off topic
+    asked = tracker.read(DialogueState(), "say something about your cheapest tents")
+    assert asked.intent != "out_of_scope", asked.notes
 
 
 def test_no_preference_answering_the_question_asked_is_no_small_talk():
