@@ -154,6 +154,15 @@ def holds_together(found: Found, kind_of: Callable[[dict], str | None]) -> Found
     return Found([found.items[n] for n in kept], [found.cards[n] for n in kept])
 
 
+def matches_strongly(recalled: Shortlist) -> bool:
+    """Is some recalled item a strong match for the request in meaning? Then the request
+    says what it wants even in words the catalog does not use ("wellies for my 3 year
+    old": the rain boots, 0.49), and a question would only delay the answer."""
+    return max((i.features.get("semantic", 0.0) for i in recalled.items), default=0.0) >= (
+        STRONG_MATCH
+    )
+
+
 def said_loosely(recommender: Recommender, wide: DialogueState, head: dict[str, list[str]]) -> bool:
     """Is the thing asked for (`head`) a word the request uses for something else?
     "A little cooker to boil water on at the campsite" says "cooker", which the catalog

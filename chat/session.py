@@ -37,8 +37,10 @@ from chat.persist.feedback import KINDS, FeedbackLog
 from chat.recommend import (
     holds_together,
     in_order,
+    matches_strongly,
     named_otherwise,
     ranked_cards,
+    request_state,
     said_loosely,
     shortlist,
 )
@@ -49,7 +51,7 @@ from chat.tracing import stage
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
-from retrieval import ItemStore
+from retrieval import ItemStore, measures_meaning
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
     from retrieval import Recommender, Shortlist
@@ -110,6 +112,7 @@ class Session:
                 t = _lap(timings, "rules", t)
                 msg = self.llm_reader.improve(self.tracker, self.state, msg)
                 t = _lap(timings, "reading", t)
+            self._by_meaning(msg)
             span.set_attribute("recochat.intent", msg.intent)
             refusal = _refusal(msg)
             if refusal is None:
@@ -132,7 +135,15 @@ class Session:
                 span.set_attribute("recochat.pool", pool)
             t = _lap(timings, "recall", t)
         candidates = [i.meta for i in recalled.items] if recalled else []
-        decision = self.policy.decide(state, msg.intent, candidates, pool or 0, force=msg.force)
+        said_what = (
+            not msg.vague
+            and (msg.says_what or (recalled is not None and matches_strongly(recalled)))
+            if self._by_closeness
+            else None
+        )
+        decision = self.policy.decide(
+            state, msg.intent, candidates, pool or 0, force=msg.force, said_what=said_what
+        )
         _lap(timings, "policy", t)
         debug: dict[str, Any] = {
             "intent": msg.intent,
@@ -161,6 +172,24 @@ class Session:
         debug["stages_ms"] = {k: round(v * 1000, 3) for k, v in stages.items()}
         self._save(text, reply, items, msg, state, {"timings": timings, "debug": debug})
         yield Done(self.id, reply, timings, debug)
+
+    @property
+    def _by_closeness(self) -> bool:
+        """Are decisions made on closeness in meaning here: a shop's products (a film's
+        genre or name says what, whatever the closeness), embedded by a model?"""
+        return self.tracker.sells_products and measures_meaning(self.store.embedder)
+
+    def _by_meaning(self, msg: MessageReading) -> None:
+        """A message no word of which the catalog uses ("a rukksak 4 hikin"), or one a
+        learned label took off topic without being sure ("air purifyer 4 my hayfever"),
+        is a request when an item matches it strongly in meaning. Products only."""
+        unclear = msg.intent == "unclear"
+        if not self._by_closeness or not (unclear or msg.unsure_of):
+            return
+        if matches_strongly(shortlist(self.recommender, request_state(msg.prepared), 1)):
+            ruled = "unclear" if unclear else msg.unsure_of
+            msg.intent = "recommend" if ruled == "unclear" else str(ruled)
+            msg.notes.append("an item matches the message strongly in meaning: a request")
 
     def _retrieve(
         self, state: DialogueState, stages: dict[str, float], said_now: bool = True

@@ -23,7 +23,7 @@ from retrieval.items.catalog import (
     load_catalog,
     read_rows,
 )
-from retrieval.items.embedders import HashEmbedder, make_embedder
+from retrieval.items.embedders import HashEmbedder, make_embedder, measures_meaning
 from retrieval.items.facets import Facet, categorical_fields, discover_facets
 from retrieval.items.filters import Filter
 from retrieval.items.index import CatalogIndex, top_k
@@ -105,6 +105,7 @@ __all__ = [
     "FusionBandit",
     "FusionModel",
     "HashEmbedder",
+    "measures_meaning",
     "IngestReport",
     "InteractionMatrix",
     "Item",

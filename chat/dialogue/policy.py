@@ -142,15 +142,19 @@ class Policy:
         pool: int,
         *,
         force: bool = False,
+        said_what: bool | None = None,
     ) -> Decision:
         """The rules in the order they win: acts the intent settles alone, then
         "nothing matches", then the reasons to recommend without asking, and only
-        then the most informative question."""
+        then the most informative question. `said_what`: whether the request says what
+        it wants without naming a thing (an item matches it strongly in meaning, or it
+        describes what the thing does), None when that is not weighed (a catalog of
+        films, where any genre or name says what)."""
         if intent in _DIRECT:
             return Decision(*_DIRECT[intent])
         if (no_match := self._no_match(state, intent, pool)) is not None:
             return no_match
-        if (now := self._recommend_now(state, intent, pool, force)) is not None:
+        if (now := self._recommend_now(state, intent, pool, force, said_what)) is not None:
             return now
         return self._ask_or_recommend(state, candidates)
 
@@ -179,7 +183,7 @@ class Policy:
         return None
 
     def _recommend_now(
-        self, state: DialogueState, intent: str, pool: int, force: bool
+        self, state: DialogueState, intent: str, pool: int, force: bool, said_what: bool | None
     ) -> Decision | None:
         """The reasons to recommend without asking (see the module docstring)."""
         if intent == "feedback":
@@ -198,17 +202,31 @@ class Policy:
             return Decision(
                 "recommend", f"question budget spent ({state.questions}/{cfg.max_questions})"
             )
-        if spec >= cfg.specific_enough:
+        # in a shop, words of the catalog that name no thing ("he mowed our lawn all
+        # summer", "a family with a toddler") say what only when an item matches them
+        # strongly in meaning or they describe what it does; an answer to a question
+        # says it in the user's own words
+        known = said_what is not False or self._names_a_thing(state) or bool(state.questions)
+        if spec >= cfg.specific_enough and known:
             return Decision(
                 "recommend", f"specific request (specificity {spec:g} ≥ {cfg.specific_enough:g})"
             )
         if pool <= cfg.small_pool:
             return Decision("recommend", f"only {pool} item(s) qualify")
-        if need_known(state):
+        if need_known(state) and known:
             return Decision(
                 "recommend", "the need is known (a kind, a name, a topic or an example)"
             )
+        if said_what:
+            return Decision(
+                "recommend", "the request says what it wants (by its meaning or its use)"
+            )
         return None
+
+    def _names_a_thing(self, state: DialogueState) -> bool:
+        """Has the user named the thing (a noun the catalog sells, a kind, an example)?"""
+        kind = bool(self.kind_facet and state.equals.get(self.kind_facet))
+        return bool(state.head or kind or state.anchors or state.liked_ids)
 
     def _ask_or_recommend(self, state: DialogueState, candidates: list[dict[str, Any]]) -> Decision:
         """Ask about the facet that splits the candidates best, unless none splits

@@ -54,6 +54,7 @@ class Detected:
 LATIN_LANGUAGES = ("es", "de", "fr", "it", "pt", "nl", "pl")
 LANGUAGE_MARGIN = 1.0
 LANGUAGE_MIN_WORDS = 3
+SHORT_MIN_WORDS = 2
 
 
 def latin_language(text: str) -> str | None:
@@ -62,15 +63,21 @@ def latin_language(text: str) -> str | None:
     from wordfreq import zipf_frequency
 
     found = [w.lower() for w in _LATIN_WORD.findall(text) if len(w) >= 3]
+    margin = LANGUAGE_MARGIN
     if len(found) < LANGUAGE_MIN_WORDS:
-        return None
+        # a short reply ("el tercero no", "der zweite bitte"): its short words count
+        # too, and it must be twice as clearly of the other language
+        found = [w.lower() for w in _LATIN_WORD.findall(text) if len(w) >= 2]
+        margin = 2 * LANGUAGE_MARGIN
+        if len(found) < SHORT_MIN_WORDS:
+            return None
 
     def score(lang: str) -> float:
         return sum(zipf_frequency(w, lang, wordlist="small") for w in found) / len(found)
 
     english = score("en")
     best = max(LATIN_LANGUAGES, key=score)
-    return best if score(best) - english >= LANGUAGE_MARGIN else None
+    return best if score(best) - english >= margin else None
 
 
 def detect(text: str) -> Detected:

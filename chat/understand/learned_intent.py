@@ -45,7 +45,11 @@ THRESHOLDS = {
 # a film: only when the model is this sure ("write a poem for my mum's birthday", not
 # "it's my neighbour's birthday on saturday")
 SURE_OFF_TOPIC = 0.85
+# a question for a fact, off topic or about an item, this sure (_asks_another_fact)
+SURE_QUESTION = 0.8
+_QUESTIONS = ("item_question", "off_topic", "service")
 SURE_SHOPPER = 0.6  # a request or a vague need this sure is a shopper's (llm_reading.merge)
+SURE_REQUEST = 0.9  # a request in words the catalog does not use (_take)
 # off topic and a shop-service question are both answered on role, and steer back
 _ON_ROLE = ("off_topic", "service")
 # intents the rules settle from what they found; the learned label never overrides them
@@ -77,10 +81,20 @@ def _take(
     label, p = guess.label, guess.p
     if label in _ON_ROLE:  # answered alike: how sure it is one of them is what counts
         p = sum(guess.probs.get(other, 0.0) for other in _ON_ROLE)
-    if p < THRESHOLDS.get(label, 2.0):
-        return
     points = bool(msg.refs or msg.titles or msg.feedback)
     asks_items = bool(cues.REQUEST.search(low) or msg.force or msg.reading.ranges or msg.order)
+    if _asks_another_fact(state, msg, low, guess, points or asks_items):
+        msg.intent = "out_of_scope"
+        msg.notes.append("a question for a fact the items do not hold: off topic")
+        return
+    if label == "request" and msg.intent == "unclear" and p >= SURE_REQUEST:
+        # "a rucksack for hillwalking": no word the catalog uses, but surely a request;
+        # recall by meaning answers it, or the policy asks what kind of thing
+        msg.intent = "recommend"
+        msg.notes.append("taken: request, though no word is the catalog's")
+        return
+    if p < THRESHOLDS.get(label, 2.0):
+        return
     if label in _ON_ROLE:
         # a thing sold, a person or an occasion named: only when the model is sure; a
         # title that is also a word of the question ("the capital of Australia") does
@@ -114,6 +128,8 @@ def _take(
             return
         if msg.in_stock or msg.different:  # "which of those can I get today": about the items
             return
+        if not sure:
+            msg.unsure_of = msg.intent
         msg.intent = "out_of_scope"
         msg.notes.append(f"taken: {label} → out_of_scope")
     elif label == "smalltalk":
@@ -156,6 +172,28 @@ def _take(
                 msg.intent, msg.targets = "question", targets
                 msg.fields = msg.fields or cues.attributes_asked(low, tracker.fields) or compared
                 msg.notes.append(f"taken: item_question about {len(targets)} item(s)")
+
+
+def _asks_another_fact(
+    state: DialogueState, msg: MessageReading, low: str, guess: IntentGuess, asks: bool
+) -> bool:
+    """ "random but how many bones are in the human body?" in the middle of a search: a
+    question for a fact that points at no item, asks none of their fields, names
+    nothing of the catalog and asks for nothing. The rules would read it as a
+    refinement (its words as wishes); the model, sure it is a question of some kind
+    (about an item or off topic), but torn between the two, settles that it is not a
+    request. Answered on role; the search stays as it was."""
+    questioning = sum(guess.probs.get(label, 0.0) for label in _QUESTIONS)
+    said = [h for h, p in msg.values if p == "+" and h.value.lower() not in GENERIC_WORDS]
+    return (
+        msg.intent in ("refine", "recommend")
+        and bool(state.shown or state.request)
+        and questioning >= SURE_QUESTION
+        and cues.asks_a_fact(low)
+        and not (asks or said or msg.head or msg.targets or msg.fields)
+        and not (msg.reading.comparatives or msg.in_stock or msg.different)
+        and not cues.ASKS_OTHERS.search(low)
+    )
 
 
 def is_shopper(msg: MessageReading) -> bool:

@@ -109,6 +109,17 @@ class FacetLexicon:
         self._thing_words = (
             sorted(self.things | {plural(t) for t in self.things}) if self.sells_products else []
         )
+        # the words of longer descriptive values ("sleeping" of "sleeping bag"): what a
+        # misspelt word of a name said in several words may be (_respelt)
+        self._form_words = sorted(
+            {
+                w
+                for f, owners in self.index.items()
+                if len(f) > 1 and any(n not in self.proper for n, _ in owners)
+                for w in f
+                if len(w) >= 4 and w.isalpha()
+            }
+        )
         self._fuzzy_names = sorted(
             f[0]
             for f, owners in self.index.items()
@@ -257,6 +268,9 @@ class FacetLexicon:
         self, words_: list[str], skip: Set[int] = frozenset(), *, fuzzy: bool = True
     ) -> list[ValueHit]:
         hits: list[ValueHit] = []
+        said = words_
+        if fuzzy:
+            words_ = self._respelt(words_, skip)
         i = 0
         while i < len(words_):
             if i in skip:
@@ -268,7 +282,8 @@ class FacetLexicon:
                 if any(j in skip for j in span):
                     continue
                 for facet, value in sorted(self.index.get(tuple(words_[i : i + n]), ())):
-                    hits.append(ValueHit(facet, value, i, i + n))
+                    respelt = words_[i : i + n] != said[i : i + n]
+                    hits.append(ValueHit(facet, value, i, i + n, fuzzy=respelt))
                     matched = True
                 if matched:
                     i += n
@@ -280,6 +295,27 @@ class FacetLexicon:
                 hits += [ValueHit(f, v, i, i + 1, fuzzy=True) for f, v in near]
                 i += 1
         return hits
+
+    def _respelt(self, words_: list[str], skip: Set[int]) -> list[str]:
+        """The words with each misspelt word of a value said in several words put
+        right when the next or the previous word completes that value ("sleping bag":
+        the sleeping bag; "stanidng desk": the standing desk). A word is respelt only
+        to one nearest word, and only when it is no word the catalog or English knows."""
+        out = list(words_)
+        for i, word in enumerate(words_):
+            if i in skip or len(word) < 4 or not word.isalpha() or self.known_word(word):
+                continue
+            if is_english_word(word):
+                continue
+            edits = 1 if len(word) <= 6 else 2
+            forms = nearest_forms(word, self._form_words, edits, most=8)
+            if len(forms) != 1:
+                continue
+            pairs = [(forms[0], out[i + 1]) if i + 1 < len(out) else None]
+            pairs.append((out[i - 1], forms[0]) if i else None)
+            if any(pair in self.index for pair in pairs if pair):
+                out[i] = forms[0]
+        return out
 
     def _fuzzy_name(self, word: str, cued: bool = True) -> list[tuple[str, str]]:
         """A misspelt surname after "by", "with" … ("movies by Spielburg"): one edit

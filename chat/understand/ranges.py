@@ -23,7 +23,7 @@ _UNITS = (
 )
 _CUR = r"(?:[$€£¥]\s?)"
 _AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d{1,2})?)"
-_WORD_CUR = r"(?:\s?(?:dollars?|usd|euros?|eur|bucks|pounds?|gbp|quid|zł|złoty|zloty|zlotys|pln))"
+_WORD_CUR = r"(?:\s?(?:dollars?|usd|euros?|eur|bucks|pounds?|gbp|quid|zł|złoty|złotych|złote|zloty|zlotys|zlotych|pln|kronor|kronur|kr|sek|nok|dkk|francs?|chf|reais|brl))"
 # a money amount: "$50", "50 dollars", "49.99"; never "2 hours" or "5 kg"
 _NUM = rf"{_CUR}?{_AMOUNT}(?!\d|[.,]\d|\s*(?:{_UNITS})\b){_WORD_CUR}?"
 _CEILING = re.compile(
@@ -129,6 +129,20 @@ _TOO_MEANS = {
     "heavy": ("kg", "lower"),
     "bulky": ("kg", "lower"),
 }
+# the same complaint about price in other words ("a bit steep for me", "out of my price
+# range") and a limit set by a shown item ("anything under that?", "less than this one")
+_DEAR = re.compile(
+    r"(?<!not )\b(?:(?:a (?:bit|little|tad)|bit|rather|quite|way|too|very|pretty|so) "
+    r"(?:steep|dear|spendy|pricey|pricy|expensive|costly)|"
+    r"(?:out of|over|above|beyond) (?:my|our|the) (?:price range|budget|league)|"
+    r"more than i (?:want|wanted|can|could|'d like) to (?:pay|spend|afford))\b"
+)
+_BELOW_SHOWN = re.compile(
+    r"\b(?:under|below|less than|lower than)\s+"
+    r"(?:(?:that|this|it|them|those|these)(?:\s+ones?)?\b(?!\s+(?:budget|price|amount|figure))|"
+    # "anything under what the third one costs?"
+    r"what\s+(?:the|that|this|it|they|those|these)\b[^?.!,]{0,30}?\b(?:costs?|is|are|goes for)\b)"
+)
 
 # size and weight said relative to what was shown: "roomier", "a lighter one", "longer
 # battery"; each → (the unit of the measure it compares, which way). Read only where
@@ -362,6 +376,10 @@ class RangeReader:
             facet = {"price": self.price, "year": self.year}.get(kind) or self._by_unit.get(kind)
             if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        for m in (*_DEAR.finditer(text), *_BELOW_SHOWN.finditer(text)):
+            if self.price and not out.covers(*m.span()):
+                out.comparatives.append(Comparative(self.price, "lower", m.start(), m.end()))
                 out.spans.append(m.span())
         return out
 

@@ -14,7 +14,7 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
-from chat.understand import learned_intent
+from chat.understand import cue_phrases, learned_intent
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
@@ -34,6 +34,9 @@ _PERSON = frozenset("he him his she her hers".split())
 
 
 def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) -> MessageReading:
+    unmarked = cues.without_markup(text)
+    planted = bool(unmarked) and unmarked != text
+    text = unmarked or text  # a message that is all markup is read (and refused) as it is
     detected = tracker.detect(text)
     prepared = tracker.prepare(text)
     if detected.written_in:  # "una mochila ligera" → "una backpack lightweight"
@@ -55,6 +58,8 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
         detected.written_in,
     )
     msg.reset = bool(reset)
+    if planted:
+        msg.notes.append("markup in the message (role blocks, tags) not read")
     asked = cues.order_asked(low)
     if asked:  # read as an order, not as words: "cheapest" sets no price level here
         m, name, down, one = asked
@@ -74,7 +79,11 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_values(tracker, msg, used)
     _read_person(tracker, state, msg, used)
     _read_missing_colour(tracker, msg, used)
+    switch = cues.IN_ENGLISH.search(low)
+    if switch:  # the chat's language, no limit: "sorry, English is easier - …"
+        msg.values = [(h, p) for h, p in msg.values if msg.tokens[h.start].start >= switch.end()]
     msg.head = _head(tracker, msg)
+    _drop_unheld(tracker, state, msg)
     _read_feedback(tracker, state, msg, low, titles)
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
@@ -109,12 +118,14 @@ def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str
     """The message with its words mapped onto the catalog's English; amounts ("50
     Euro"), the catalog's own words ("noir") and capitalised words of its names
     ("von Kestrel", "mit Jim Carrey") stay as they are."""
+    prepared = cue_phrases.in_english(prepared, language)
     amounts = tracker.ranges.read(prepared.lower())
 
     def keep(start: int, end: int) -> bool:
         word = prepared[start:end]
         return (
             amounts.covers(start, end)
+            or word.lower() in cue_phrases.ENGLISH
             or bool(tracker.lexicon.find(tokenize(word), fuzzy=False))
             or (word[0].isupper() and word.lower() in tracker.name_words)
         )
@@ -344,18 +355,13 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
         after_cue = [h for h in positive if msg.tokens[h.start].start >= cue.end()]
         positive = after_cue or positive
     if msg.written_in:
-        # not English word order ("una mochila ligera"): the first word read is the
-        # thing, if it is one ("crème hydratante": a colour to the catalog, so none)
-        said = sorted(
-            (h for h, p in msg.values if p == "+" and h.facet not in tracker.hard),
-            key=lambda h: h.start,
+        # not English word order ("una mochila ligera"): the first thing read is the
+        # thing ("… mit dem Laufen an und suche Laufschuhe": the shoes, not the running;
+        # "crème hydratante": a colour and a use to the catalog, so none)
+        things = sorted(
+            (h for h in positive if tracker.is_thing(h.facet, h.value)), key=lambda h: h.start
         )
-        first = [h for h in said if (h.start, h.end) == (said[0].start, said[0].end)]
-        return [
-            (h.facet, h.value)
-            for h in first
-            if h in positive and tracker.is_thing(h.facet, h.value)
-        ]
+        return [(h.facet, h.value) for h in things if h.start == things[0].start]
     words_ = [t.text for t in msg.tokens]
     for hit in positive:
         after = words_[hit.end] if hit.end < len(words_) else None
@@ -377,6 +383,29 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
 _LOVES = frozenset("love loves loved adore adores likes enjoy enjoys into about".split())
 
 
+def _drop_unheld(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading) -> None:
+    """A wish for a field the thing asked for never has is no limit on it: "English
+    breakfast tea", "sorry, English is easier - blackout curtains" (no tea or curtain
+    has a language). Only for a thing the catalog sells, said now or earlier."""
+    head = msg.head or [(f, v) for f, vs in state.head.items() for v in vs]
+    if not head or not any(tracker.is_thing(f, v) for f, v in head):
+        return
+    held = tracker.fields_of(head)
+    if not held:
+        return
+    dropped = [
+        (h, p)
+        for h, p in msg.values
+        if p == "+"
+        and h.facet in tracker.hard
+        and h.facet != tracker.kind_facet
+        and h.facet not in held
+    ]
+    for pair in dropped:
+        msg.values.remove(pair)
+        msg.notes.append(f"{pair[0].value} ({pair[0].facet}): no such field on the thing asked for")
+
+
 def _interest(msg: MessageReading, start: int) -> bool:
     """Is the word what someone loves, is into or mad about ("who loves birds",
     "obsessed with dinosaurs", "a fan of jazz")?"""
@@ -384,6 +413,11 @@ def _interest(msg: MessageReading, start: int) -> bool:
     return bool(before) and (
         before[-1] in _LOVES or before in (["obsessed", "with"], ["fan", "of"])
     )
+
+
+def _after_something(msg: MessageReading, start: int) -> bool:
+    """Is the word what the thing is like ("something cosy", "anything bath-ish")?"""
+    return start > 0 and msg.tokens[start - 1].text in ("something", "anything")
 
 
 def _span_of(msg: MessageReading, start: int, end: int) -> tuple[int, int]:
@@ -531,6 +565,10 @@ def _read_intent(
     positive = [h for h, p in msg.values if p == "+"]
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
+    msg.says_what = bool(cues.USE_DESCRIBED.search(low)) or any(
+        p == "+" and (_interest(msg, h.start) or _after_something(msg, h.start))
+        for h, p in msg.values
+    )
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
     domain = bool(msg.values or msg.reading.ranges or msg.reading.levels or msg.titles or msg.refs)
     domain = domain or bool(msg.reading.comparatives) or request or bool(msg.feedback)
@@ -558,7 +596,12 @@ def _read_intent(
     if cues.INSTRUCTIONS.search(low):
         msg.intent = "out_of_scope"
         msg.notes.append("instructions to the assistant: refused")
-    elif cues.ARITHMETIC.search(low) and not msg.reading.ranges and not msg.feedback:
+    elif cues.OTHERS_DATA.search(low):
+        msg.intent = "out_of_scope"
+        msg.notes.append("other people's personal data: refused")
+    elif (
+        cues.ARITHMETIC.search(low) and not msg.reading.ranges and not msg.feedback
+    ) or cues.AMOUNTS_COMPARED.search(low):
         msg.intent = "out_of_scope"
         msg.notes.append("a sum to work out: off topic")
     elif msg.reset:
@@ -673,6 +716,12 @@ def _is_item_question(
     if not explicit and msg.fields:
         explicit = _described(tracker, state, msg, low, positive)
     if not explicit:
+        return False
+    # "the second pair's a bit steep, got anything under that?" asks for others; "does
+    # the first one have anything like …", "how much is …" ask about the one pointed at
+    if (cues.ASKS_OTHERS.search(low) or msg.different) and not (
+        cues.opens_field_question(low) or cues.COMPARES_ITEMS.search(low)
+    ):
         return False
     # "what's the difference between the first and second one?": a question that points
     # at shown items and asks for nothing new (no constraint, no example, no "cheaper",

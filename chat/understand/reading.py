@@ -56,6 +56,13 @@ class MessageReading:
     # a request that says nothing of what ("zero clue what to get him"): the policy asks
     vague: bool = False
     learned: IntentGuess | None = None  # the learned intent, when it was asked
+    # the rules' intent, when a learned label not sure of itself took the message off
+    # topic (session.Session._by_meaning may give it back)
+    unsure_of: str | None = None
+    # what is wanted said without naming a thing: what it does ("a machine that kneads
+    # the dough"), what the person loves ("for my nan who loves birds"), what it is
+    # like ("something bath-ish")
+    says_what: bool = False
     # facets to change from what was shown: "a different brand" → ["brand"]
     different: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -29,6 +29,7 @@ from chat.understand.words import (
     CHANGE_OF_MIND,
     GENERIC_WORDS,
     HARD_NEGATIONS,
+    NEAR_NEGATIONS,
     NEGATION_BREAKS,
     PEOPLE_AND_OCCASIONS,
     READER_WORDS,
@@ -45,6 +46,7 @@ NEGATIONS = sorted(
     + [(tuple(p.split()), "mild" if p in _MILD else "dislike") for p in SOFT_NEGATIONS],
     key=lambda p: -len(p[0]),
 )
+_NEAR = frozenset(tuple(p.split()) for p in NEAR_NEGATIONS)
 # "for my kitchen": a category word used as an ordinary word, not a constraint
 _PLAIN_USE = re.compile(r"\b(?:my|our|your|at|around|this|that|from)\s+$", re.I)
 _FOR_A_PLACE = re.compile(r"\b(?:for|in)(?:\s+the)?\s+$", re.I)
@@ -88,6 +90,7 @@ class CatalogVocabulary:
         self.fields |= set(facets) | {"description"}
         self._price_quartiles = self._quartiles_by_category()
         self._kinds: dict[tuple[str, Any], set[str]] = {}  # (facet, value) → kinds, cached
+        self._fields: dict[tuple, set[str]] = {}  # head → the fields its items have, cached
         self._titled: dict[tuple[str, Any, bool], bool] = {}  # names_its_items, cached
         self._naming_stems: set[str] | None = None  # names_things, built when first asked
         self._versions: dict[tuple[str, ...], list[str]] | None = None  # same_work, when asked
@@ -149,6 +152,15 @@ class CatalogVocabulary:
             return count >= 1
         kinds = set().union(*(self.kinds_of(f, v) for f, v in pairs))
         return count >= 2 and len(kinds) == 1
+
+    def fields_of(self, head: list[tuple[str, Any]]) -> set[str]:
+        """The fields the items the head noun names have filled ("tea": no language, so
+        "English breakfast tea" sets no language); empty when it names none."""
+        key = tuple(sorted((f, str(v)) for f, v in head))
+        if key not in self._fields:
+            named = [m for m in self.metas.values() if any(v in as_list(m.get(f)) for f, v in head)]
+            self._fields[key] = {f for m in named for f, v in m.items() if v not in (None, "", [])}
+        return self._fields[key]
 
     def sells(self, head: dict[str, list[str]]) -> bool:
         """Does the catalog sell the thing the head noun names (whatever the limits)?"""
@@ -248,6 +260,9 @@ class CatalogVocabulary:
                 if j - n + 1 >= 0 and tuple(words_[j - n + 1 : j + 1]) == phrase:
                     if phrase[0] in CHANGE_OF_MIND and (steps > 1 or words_[j + 1] in _OBJECTS):
                         break  # "scrap that, a lamp": the verb's object is "that"
+                    between = msg.prepared[msg.tokens[j].end : msg.tokens[start].start]
+                    if phrase in _NEAR and "," in between:
+                        return "+"  # "scared of the dark, a night light"
                     return kind
             if words_[j] in NEGATION_BREAKS or _clause_break(msg.prepared, msg.tokens, j):
                 return "+"

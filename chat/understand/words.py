@@ -158,7 +158,7 @@ HARD_NEGATIONS = (
 # verbs that drop the thing right after them ("forget the kettle"), never what
 # follows in the sentence ("forget it, a perfume for my aunt")
 CHANGE_OF_MIND = frozenset(("scrap", "ditch", "cancel", "forget"))
-SOFT_NEGATIONS = (
+SOFT_NEGATIONS: tuple[str, ...] = (
     "hate",
     "hates",
     "dislike",
@@ -177,6 +177,22 @@ SOFT_NEGATIONS = (
     "too much",
     "not too",
 )
+# dislikes of one thing, whose reach ends at a comma: "I've gone off brewmont", "she's
+# terrified of dinosaurs", but "he's scared of the dark, a night light maybe"
+NEAR_NEGATIONS = (
+    "gone off",
+    "went off",
+    "sick of",
+    "tired of",
+    "fed up with",
+    "bored of",
+    "bored with",
+    "scared of",
+    "afraid of",
+    "terrified of",
+    "frightened of",
+)
+SOFT_NEGATIONS += NEAR_NEGATIONS
 # These end the reach of a negation ("no horror, but I like comedy").
 NEGATION_BREAKS = frozenset(
     """but though however instead rather just only want wants like love prefer maybe

@@ -306,16 +306,31 @@ def settle_later_turns(records: list[dict[str, Any]]) -> None:
                 a["passed"], a["detail"] = False, _shown_again(hit) + " in a later turn"
 
 
+# a figure rounded to a whole number still states an amount of money ("about $130"
+# for 129.99), never a rating or a weight (4.5 is no "4", 0.9 kg no "1")
+_ROUNDED_FROM = 20
+
+
 def _spoken(value: Any) -> list[str]:
     """Ways a reply may state a catalog value: "129.99" as "$129.99" or "129.99",
     4.5 as "4.5", lists by any member, True/False as in stock or not."""
     if isinstance(value, bool):
         return ["in stock", "available"] if value else ["out of stock", "not in stock", "sold out"]
     if isinstance(value, (int, float)):
-        return [f"{value:g}", f"{value:,.2f}", f"{value:.1f}", f"{value:,.0f}"]
+        forms = [f"{value:g}", f"{value:,.2f}", f"{value:.1f}", f"{value:,g}"]
+        if value >= _ROUNDED_FROM or float(value).is_integer():
+            forms.append(f"{value:,.0f}")
+        return forms
     if isinstance(value, list):
         return [str(v) for v in value]
     return [str(value)]
+
+
+def _said(form: str, reply: str) -> bool:
+    """Is `form` in the reply, a figure as a whole figure ("4" is not in "$34.99")?"""
+    if not re.fullmatch(r"[\d.,]+", form):
+        return form.lower() in reply.lower()
+    return re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", reply) is not None
 
 
 def _states(reply: str, want, metas, lists) -> tuple[bool, str]:
@@ -324,7 +339,7 @@ def _states(reply: str, want, metas, lists) -> tuple[bool, str]:
     for w in wants:
         item = _ids(w.get("item", "@1"), lists[:-1] or lists)[0]
         value = metas.get(item, {}).get(w.get("field", ""))
-        if value is None or not any(v.lower() in reply.lower() for v in _spoken(value)):
+        if value is None or not any(_said(v, reply) for v in _spoken(value)):
             missing.append(f"{item}.{w.get('field')}={value!r}")
     return not missing, ("missing " + ", ".join(missing)) if missing else reply[:120]
 

@@ -39,6 +39,12 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def measures_meaning(embedder: Embedder) -> bool:
+    """Do the embedder's cosines measure meaning (a model), not shared words (the hash
+    embedder of fast tests)? Decisions made on closeness in meaning need the former."""
+    return not embedder.spec.startswith("hash")
+
+
 class HashEmbedder:
     """Bag of hashed word (and word-bigram) features. Deterministic and instant;
     texts sharing words land near each other, which is all unit tests need."""

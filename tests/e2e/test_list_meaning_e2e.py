@@ -86,3 +86,36 @@ def test_a_list_asked_in_an_order_holds_together_before_it_is_sorted(app):
     )
     assert items and all("Vacuum" in m["title"] for m in items), [m["title"] for m in items]
     assert [m["price"] for m in items] == sorted(m["price"] for m in items)
+
+
+def test_catalog_words_that_name_no_thing_are_asked_about_first(app):
+    """Round 13: the cat, the summer and Spain are words of the catalog, but no item
+    matches the message strongly in meaning: what kind of thing is asked first."""
+    session = app.session()
+    text = "want to thank the lady next door, she fed our cat all summer while we were in spain"
+    events = list(session.turn(text))
+    assert events[-1].debug["act"] == "ask", events[-1].debug["reason"]
+    assert not session.state.shown
+
+
+def test_a_strong_match_in_meaning_says_what_the_words_do_not(app):
+    from chat.recommend import matches_strongly, request_state, shortlist
+
+    def strong(text: str) -> bool:
+        return matches_strongly(shortlist(app.recommender, request_state(text), 1))
+
+    assert strong("wellies for a little one who loves puddles")
+    assert not strong("want to thank the lady next door, she fed our cat all summer")
+
+
+def test_an_unsure_off_topic_label_gives_way_to_a_strong_match(app):
+    """The learned label calls it off topic (0.66), not surely; the air purifier matches
+    it strongly in meaning, so it is a request."""
+    items = shown(app.session(), "hayfever is killing me, air purifyer?")
+    assert items and items[0]["title"] == "PureAir HEPA Air Purifier", [m["title"] for m in items]
+
+
+def test_a_sure_off_topic_question_stays_refused(app):
+    session = app.session()
+    events = list(session.turn("what's the capital of australia?"))
+    assert events[-1].debug["act"] == "refuse"

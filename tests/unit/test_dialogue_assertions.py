@@ -51,6 +51,17 @@ def test_the_reply_states_a_field_of_a_referenced_item():
     assert check(stock, reply="Sorry.", lists=[["c", "a"], []]) == [False]
 
 
+def test_a_stated_figure_is_a_whole_figure_and_only_money_may_be_rounded():
+    lists = [["a", "b", "c"], []]
+    rating = {"reply_states": {"item": "@1.3", "field": "rating"}}
+    assert check(rating, reply="Buyers rate it 4.5★.", lists=lists) == [True]
+    assert check(rating, reply="Buyers rate it 4★.", lists=lists) == [False]  # not 4.5
+    assert check(rating, reply="It costs $14.50.", lists=lists) == [False]  # inside a price
+    price = {"reply_states": {"item": "@1.2", "field": "price"}}
+    assert check(price, reply="About $26.", lists=lists) == [True]
+    assert check(price, reply="It costs $125.50.", lists=lists) == [False]
+
+
 def test_the_last_item_of_a_list_is_a_reference():
     lists = [["a", "b"], ["c"]]
     assert resolve("@last", lists) == "c"
