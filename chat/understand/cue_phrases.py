@@ -18,6 +18,11 @@ _DISLIKE = "i do not like"
 
 CUE_PHRASES: dict[str, dict[str, str]] = {
     "es": {
+        "muéstrame": "show me",
+        "enséñame": "show me",
+        "quién dirigió": "who directed",
+        "dirigió": "directed",
+        "quién": "who",
         "demasiado caro": _TOO_EXPENSIVE,
         "demasiado": "too",
         "más barato": "cheaper",
@@ -40,6 +45,11 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "cuestan": "cost",
     },
     "fr": {
+        "montre-moi": "show me",
+        "montrez-moi": "show me",
+        "qui a réalisé": "who directed",
+        "réalisé": "directed",
+        "fois": "times",
         "trop cher": _TOO_EXPENSIVE,
         "trop chère": _TOO_EXPENSIVE,
         "trop": "too",
@@ -67,6 +77,10 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "combien": "how much",
     },
     "it": {
+        "mostrami": "show me",
+        "chi ha diretto": "who directed",
+        "diretto": "directed",
+        "chi": "who",
         "troppo caro": _TOO_EXPENSIVE,
         "troppo cara": _TOO_EXPENSIVE,
         "troppo": "too",
@@ -89,6 +103,11 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "costano": "cost",
     },
     "de": {
+        "zeig mir": "show me",
+        "zeigen sie mir": "show me",
+        "wer hat": "who",
+        "gedreht": "directed",
+        "mal": "times",
         "zu teuer": _TOO_EXPENSIVE,
         "billiger": "cheaper",
         "günstiger": "cheaper",
@@ -111,6 +130,11 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "kosten": "cost",
     },
     "pt": {
+        "mostre-me": "show me",
+        "me mostra": "show me",
+        "quem dirigiu": "who directed",
+        "dirigiu": "directed",
+        "vezes": "times",
         "caro demais": _TOO_EXPENSIVE,
         "muito caro": _TOO_EXPENSIVE,
         "demais": "too",
@@ -129,6 +153,9 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "custam": "cost",
     },
     "nl": {
+        "laat me": "show me",
+        "wie regisseerde": "who directed",
+        "keer": "times",
         "te duur": _TOO_EXPENSIVE,
         "goedkoper": "cheaper",
         "duurder": "more expensive",
@@ -145,6 +172,10 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "kost": "costs",
     },
     "pl": {
+        "pokaż mi": "show me",
+        "pokaż": "show me",
+        "kto wyreżyserował": "who directed",
+        "razy": "times",
         "za drogi": _TOO_EXPENSIVE,
         "za drogie": _TOO_EXPENSIVE,
         "za droga": _TOO_EXPENSIVE,

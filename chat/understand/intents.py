@@ -62,6 +62,8 @@ SHOP_SERVICE = re.compile(
 IN_STOCK = re.compile(
     r"\b(?:in stock|available (?:now|today|right now)|not sold out|ready to ship|"
     r"ships? (?:now|today)|on the shelf|not (?:on )?back-?order(?:ed)?|"
+    r"(?:nothing|none|not) on back ?-?order|"
+    r"(?:have|get) (?:it |them |one )?delivered (?:this week|tomorrow|today|by \w+)|"
     r"can (?:i |we |you )?(?:actually |still |really )?(?:be bought|buy|get|have|order)"
     r"(?: it| them| one)? (?:now|today|right now|right away))\b"
 )
@@ -88,6 +90,10 @@ _ORDER_WORDS = {
     "newest": ("year", True),
     "latest": ("year", True),
     "oldest": ("year", False),
+    "costs least": ("price", False),
+    "costs the least": ("price", False),
+    "costs most": ("price", True),
+    "costs the most": ("price", True),
 }
 _ORDER_FIELDS = {"price": "price", "cost": "price", "rating": "rating", "reviews": "rating"}
 _ORDER_FIELDS |= {"star rating": "rating", "stars": "rating", "score": "rating"}
@@ -99,7 +105,7 @@ _DOWN = r"high(?:est)? to low(?:est)?|highest first|best first|descending|down(?
 ORDER = re.compile(
     rf"\b(?P<word>{_SUPERLATIVE})\s+(?:ones?\s+)?(?:first|on top|at the top)\b"
     # "sort those by star rating", "order them from cheapest up", "rank by price, high to low"
-    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed|arrange|arranged)\s+"
+    rf"|\b(?:sort|sorted|order|ordered|rank|ranked|list|listed|arrange|arranged|line(?:\s+\w+)?\s+up)\s+"
     rf"(?:(?:them|it|those|these|the list|the results|everything|all of them)\s+)?"
     rf"(?:by\s+(?:the\s+)?(?:(?P<field>{'|'.join(_ORDER_FIELDS)})|(?P<by>{_SUPERLATIVE}))"
     rf"|from\s+(?:the\s+)?(?P<from>{_SUPERLATIVE}))"
@@ -119,9 +125,9 @@ _JUST_ONE = re.compile(
 
 # what most people like, put first: a rating order however it is said
 _LIKED_MOST = re.compile(
-    r"\b(?:people|customers|buyers|everyone|everybody|folks|reviewers) (?:like|love|rate)s? "
+    r"\b(?:people|customers|buyers|everyone|everybody|folks|reviewers) (?:like|love|rate)[sd]? "
     r"(?:\w+ )?(?:most|best)\b|\b(?:most popular|most liked|best loved|best liked)\b"
-    r"(?= ones?\b| first\b| on top\b| at the top\b| \w+ first\b|\?|$)"
+    r"(?= ones?\b| first\b| on top\b| at the top\b| at the front\b| \w+ first\b|\?|$)"
 )
 
 
@@ -158,12 +164,23 @@ ARITHMETIC = re.compile(
 # a thing described by what it does ("a machine that kneads the dough", "something to
 # keep the beers cold"): what is wanted is said, though no thing is named; not a gift's
 # purpose ("something to say thanks", "a little something to welcome them")
+_PURPOSE = (
+    r"say|says|thank|give|gives|get|bring|brings|celebrate|mark|show|shows|welcome|cheer|treat|"
+    r"spoil|surprise|make (?:her|him|them|me) (?:smile|happy)|makes (?:her|him|them|me)|"
+    r"put a smile|puts a smile|wish|congratulate|remember|be|is|has|have|means|looks|feels"
+)
 USE_DESCRIBED = re.compile(
     r"\b(?:something|anything|a thing|a machine|a gadget|a device|an appliance|a tool|somewhere|"
-    r"a way|one)\s+(?:that|which|to|i can use to|that will|that can|that'll|that would)\s+"
-    r"(?!(?:say|thank|give|get|bring|celebrate|mark|show|welcome|cheer|treat|spoil|surprise|"
-    r"make (?:her|him|them) (?:smile|happy)|put a smile|wish|congratulate|remember|be|have)\b)"
-    r"[a-z]+"
+    rf"a way|one)\s+(?:that|which|to|i can use to|that will|that can|that'll|that would)\s+"
+    rf"(?!(?:{_PURPOSE})\b)[a-z]+"
+    # "a robo vac that copes with dog hair": a thing said in any words, then what it does
+    rf"|\b(?<!gift )(?<!present )(?:that|which)\s+(?!(?:{_PURPOSE})\b)[a-z]{{3,}}s\b"
+    r"(?!\s+(?:her|him|them|me|us|you)\b)"
+)
+# a use and a word for goods ("camping gear", "home gym bits", "baby essentials"): the
+# things for that use
+GOODS = frozenset(
+    "gear stuff bits kit things equipment supplies accessories essentials gadgets tools".split()
 )
 # asking to go on in English ("sorry, English is easier - …", "in english please"): the
 # language of the chat, no limit on the items ("a novel in English" is one)
@@ -216,6 +233,9 @@ INSTRUCTIONS = re.compile(
     r"pretend (?:to be|you are|you're|that you)|from now on,? you|you are now (?:a|an|my)\b|"
     # role-play: "you're a pirate now", "act as my grandma", "let's role-play"
     r"(?:you are|you're) (?:a|an|my) [a-z]+ now|role-?play|"
+    # "you're a grumpy innkeeper and I'm a weary traveller", "let's play a game where you …"
+    r"(?:you are|you're) (?:a|an|my) (?:[a-z]+ ){0,3}[a-z]+,? and (?:i am|i'm) (?:a|an|your)\b|"
+    r"let'?s play a game\b(?! of\b)|"
     # "act as my uncle", "can you act as a pirate", not "I want to act as a good host"
     r"(?:^|[.!?,;]\s*|(?:can|could|will|would) you |please |now )act as (?:a|an|my)\b|"
     r"(?:talk|speak) like an? \w+ (?:from now|now|always)|reply (?:only )?with (?:a|an|the)? ?"
@@ -413,6 +433,9 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "leads",
         "lead actor",
         "lead actress",
+        "voices",
+        "voice cast",
+        "voiced",
     ),
     # any form of the verb: "did the same woman write it?", "who wrote it?"
     "writer": ("writer", "screenplay", "write", "writes", "wrote", "written"),

@@ -49,11 +49,13 @@ _BETWEEN = re.compile(
 )
 # a bare number is money only where nothing follows it but the end of a phrase
 # ("roughly 150, for a lamp"; never "about 7 sisters" or "3 to 5 players")
-_BARE_END = r"(?=\s*(?:$|[,.;:!?)]|or so\b|-?ish\b|for\b|and\b|please\b|max\b|tops\b))"
+_BARE_END = (
+    r"(?=\s*(?:$|[,.;:!?)]|or so\b|or thereabouts\b|-?ish\b|for\b|and\b|please\b|max\b|tops\b))"
+)
 _AROUND = re.compile(
-    rf"\b(?:around|about|roughly|approximately|approx|circa|~)\s*"
+    rf"\b(?:around|about|roughly|approximately|approx|circa|ballpark|in the region of|~)\s*"
     rf"(?:{_CUR}{_AMOUNT}|{_AMOUNT}{_WORD_CUR}|{_AMOUNT}{_BARE_END})"
-    rf"|{_NUM}\s*(?:or so|-?ish|give or take)\b"
+    rf"|{_NUM}\s*(?:or so|-?ish|give or take|or thereabouts)\b"
 )
 # an amount marked as money and nothing else ("maybe 50 bucks?", "$80, for my sister"):
 # what the user means to spend, so a cap (read after every cue, which wins where present)
@@ -137,9 +139,17 @@ _DEAR = re.compile(
     r"(?:out of|over|above|beyond) (?:my|our|the) (?:price range|budget|league)|"
     r"more than i (?:want|wanted|can|could|'d like) to (?:pay|spend|afford))\b"
 )
+# better liked than what was shown ("anything people rate higher than the second one?")
+_RATED_HIGHER = re.compile(
+    r"\b(?:better[- ]rated|better[- ]reviewed|higher[- ]rated|more highly rated|"
+    r"rated (?:higher|better)|rates? (?:it |them )?(?:higher|better))\b"
+)
 _BELOW_SHOWN = re.compile(
     r"\b(?:under|below|less than|lower than)\s+"
     r"(?:(?:that|this|it|them|those|these)(?:\s+ones?)?\b(?!\s+(?:budget|price|amount|figure))|"
+    # "for less than the last pair", "less than every one of them"
+    r"the\s+(?:first|second|third|fourth|fifth|last|other)\s+(?:ones?|pairs?|sets?)\b|"
+    r"(?:all|every one|each|any) of (?:them|those|these)\b|"
     # "anything under what the third one costs?"
     r"what\s+(?:the|that|this|it|they|those|these)\b[^?.!,]{0,30}?\b(?:costs?|is|are|goes for)\b)"
 )
@@ -162,6 +172,17 @@ _SIZE_MEANS = {
     "longer lasting": (("hours",), "higher"),
     "longer-lasting": (("hours",), "higher"),
     "lasts longer": (("hours",), "higher"),
+    # a book's length: "something meatier", "a shorter read"
+    "meatier": (("pages",), "higher"),
+    "longer read": (("pages",), "higher"),
+    "longer book": (("pages",), "higher"),
+    "more pages": (("pages",), "higher"),
+    "thicker": (("pages",), "higher"),
+    "shorter read": (("pages",), "lower"),
+    "quicker read": (("pages",), "lower"),
+    "shorter book": (("pages",), "lower"),
+    "fewer pages": (("pages",), "lower"),
+    "thinner": (("pages",), "lower"),
 }
 _SIZE = re.compile(
     r"(?<!the )\b(" + "|".join(sorted(map(re.escape, _SIZE_MEANS), key=len, reverse=True)) + r")\b"
@@ -314,6 +335,7 @@ class RangeReader:
     def __init__(self, facets: dict[str, Facet]):
         numeric = {n: f for n, f in facets.items() if f.kind == "numeric"}
         self.price = "price" if "price" in numeric else None
+        self.rating = "rating" if "rating" in numeric else None
         self.year = next((n for n in numeric if n == "year" or n.endswith("_year")), None)
         self.facets = numeric
         year = numeric.get(self.year) if self.year else None
@@ -376,6 +398,10 @@ class RangeReader:
             facet = {"price": self.price, "year": self.year}.get(kind) or self._by_unit.get(kind)
             if facet and not out.covers(*m.span()):
                 out.comparatives.append(Comparative(facet, direction, m.start(), m.end()))
+                out.spans.append(m.span())
+        for m in _RATED_HIGHER.finditer(text):
+            if self.rating and not out.covers(*m.span()):
+                out.comparatives.append(Comparative(self.rating, "higher", m.start(), m.end()))
                 out.spans.append(m.span())
         for m in (*_DEAR.finditer(text), *_BELOW_SHOWN.finditer(text)):
             if self.price and not out.covers(*m.span()):

@@ -191,6 +191,8 @@ NEAR_NEGATIONS = (
     "afraid of",
     "terrified of",
     "frightened of",
+    "done with",
+    "finished with",
 )
 SOFT_NEGATIONS += NEAR_NEGATIONS
 # These end the reach of a negation ("no horror, but I like comedy").
