@@ -158,12 +158,23 @@ ARITHMETIC = re.compile(
 # a thing described by what it does ("a machine that kneads the dough", "something to
 # keep the beers cold"): what is wanted is said, though no thing is named; not a gift's
 # purpose ("something to say thanks", "a little something to welcome them")
+_PURPOSE = (
+    r"say|says|thank|give|gives|get|bring|brings|celebrate|mark|show|shows|welcome|cheer|treat|"
+    r"spoil|surprise|make (?:her|him|them|me) (?:smile|happy)|makes (?:her|him|them|me)|"
+    r"put a smile|puts a smile|wish|congratulate|remember|be|is|has|have|means|looks|feels"
+)
 USE_DESCRIBED = re.compile(
     r"\b(?:something|anything|a thing|a machine|a gadget|a device|an appliance|a tool|somewhere|"
-    r"a way|one)\s+(?:that|which|to|i can use to|that will|that can|that'll|that would)\s+"
-    r"(?!(?:say|thank|give|get|bring|celebrate|mark|show|welcome|cheer|treat|spoil|surprise|"
-    r"make (?:her|him|them) (?:smile|happy)|put a smile|wish|congratulate|remember|be|have)\b)"
-    r"[a-z]+"
+    rf"a way|one)\s+(?:that|which|to|i can use to|that will|that can|that'll|that would)\s+"
+    rf"(?!(?:{_PURPOSE})\b)[a-z]+"
+    # "a robo vac that copes with dog hair": a thing said in any words, then what it does
+    rf"|\b(?<!gift )(?<!present )(?:that|which)\s+(?!(?:{_PURPOSE})\b)[a-z]{{3,}}s\b"
+    r"(?!\s+(?:her|him|them|me|us|you)\b)"
+)
+# a use and a word for goods ("camping gear", "home gym bits", "baby essentials"): the
+# things for that use
+GOODS = frozenset(
+    "gear stuff bits kit things equipment supplies accessories essentials gadgets tools".split()
 )
 # asking to go on in English ("sorry, English is easier - …", "in english please"): the
 # language of the chat, no limit on the items ("a novel in English" is one)

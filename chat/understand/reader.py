@@ -415,9 +415,11 @@ def _interest(msg: MessageReading, start: int) -> bool:
     )
 
 
-def _after_something(msg: MessageReading, start: int) -> bool:
-    """Is the word what the thing is like ("something cosy", "anything bath-ish")?"""
-    return start > 0 and msg.tokens[start - 1].text in ("something", "anything")
+def _after_something(msg: MessageReading, start: int, end: int) -> bool:
+    """Is the value what the thing is like ("something cosy", "anything bath-ish") or
+    the use of the goods named after it ("camping gear", "home gym bits")?"""
+    before = start > 0 and msg.tokens[start - 1].text in ("something", "anything")
+    return before or (end < len(msg.tokens) and msg.tokens[end].text in cues.GOODS)
 
 
 def _span_of(msg: MessageReading, start: int, end: int) -> tuple[int, int]:
@@ -566,7 +568,7 @@ def _read_intent(
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
     msg.says_what = bool(cues.USE_DESCRIBED.search(low)) or any(
-        p == "+" and (_interest(msg, h.start) or _after_something(msg, h.start))
+        p == "+" and (_interest(msg, h.start) or _after_something(msg, h.start, h.end))
         for h, p in msg.values
     )
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
