@@ -415,7 +415,7 @@ def _interest(msg: MessageReading, start: int) -> bool:
     )
 
 
-def _after_something(msg: MessageReading, start: int, end: int) -> bool:
+def _likeness_or_use(msg: MessageReading, start: int, end: int) -> bool:
     """Is the value what the thing is like ("something cosy", "anything bath-ish") or
     the use of the goods named after it ("camping gear", "home gym bits")?"""
     before = start > 0 and msg.tokens[start - 1].text in ("something", "anything")
@@ -568,7 +568,7 @@ def _read_intent(
     request = bool(cues.REQUEST.search(low))
     msg.force = bool(cues.FORCE.search(low))
     msg.says_what = bool(cues.USE_DESCRIBED.search(low)) or any(
-        p == "+" and (_interest(msg, h.start) or _after_something(msg, h.start, h.end))
+        p == "+" and (_interest(msg, h.start) or _likeness_or_use(msg, h.start, h.end))
         for h, p in msg.values
     )
     msg.no_preference = bool(cues.NO_PREFERENCE.search(low.strip(" .!?")))
