@@ -183,12 +183,11 @@ class Session:
         """A message no word of which the catalog uses ("a rukksak 4 hikin"), or one a
         learned label took off topic without being sure ("air purifyer 4 my hayfever"),
         is a request when an item matches it strongly in meaning. Products only."""
-        unclear = msg.intent == "unclear"
-        if not self._by_closeness or not (unclear or msg.unsure_of):
+        ruled = "unclear" if msg.intent == "unclear" else msg.unsure_of
+        if ruled is None or not self._by_closeness:
             return
         if matches_strongly(shortlist(self.recommender, request_state(msg.prepared), 1)):
-            ruled = "unclear" if unclear else msg.unsure_of
-            msg.intent = "recommend" if ruled == "unclear" else str(ruled)
+            msg.intent = "recommend" if ruled == "unclear" else ruled
             msg.notes.append("an item matches the message strongly in meaning: a request")
 
     def _retrieve(

@@ -5,7 +5,6 @@ what the user said about items (seen, disliked, liked) is kept for good."""
 
 from __future__ import annotations
 
-import re
 import statistics
 from typing import Any
 
@@ -16,8 +15,6 @@ from chat.understand.reading import MessageReading
 from chat.understand.text import as_list, singular, words
 from chat.understand.vocabulary import CatalogVocabulary
 from chat.understand.words import GENERIC_WORDS
-
-_EVERY = re.compile(r"\b(?:all|every one|each|any) of\b")
 
 YEAR_STEP = 1
 PRICE_STEP = 0.01
@@ -446,15 +443,14 @@ def _apply_ranges(
         # "cheaper" than what was shown: below the middle of those prices, so the
         # cheaper half stays in reach ("cheaper than the first one": below that one;
         # "less than every one of them": below them all)
-        every = _EVERY.search(msg.prepared.lower()[comp.start : comp.end])
         if values and comp.direction == "lower":
-            pivot = min(values) if every else statistics.median_low(values)
+            pivot = min(values) if comp.beyond_all else statistics.median_low(values)
             new.ranges[comp.facet] = [
                 None if before[0] and before[0] >= pivot else before[0],
                 round(pivot - step, 2),
             ]
         elif values:
-            pivot = max(values) if every else statistics.median_high(values)
+            pivot = max(values) if comp.beyond_all else statistics.median_high(values)
             new.ranges[comp.facet] = [
                 round(pivot + step, 2),
                 None if before[1] and before[1] <= pivot else before[1],

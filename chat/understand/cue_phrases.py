@@ -16,7 +16,7 @@ import re
 _TOO_EXPENSIVE = "too expensive"
 _DISLIKE = "i do not like"
 
-CUE_PHRASES: dict[str, dict[str, str]] = {
+_PHRASES: dict[str, dict[str, str]] = {
     "es": {
         "muéstrame": "show me",
         "enséñame": "show me",
@@ -49,7 +49,6 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "montrez-moi": "show me",
         "qui a réalisé": "who directed",
         "réalisé": "directed",
-        "fois": "times",
         "trop cher": _TOO_EXPENSIVE,
         "trop chère": _TOO_EXPENSIVE,
         "trop": "too",
@@ -107,7 +106,6 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "zeigen sie mir": "show me",
         "wer hat": "who",
         "gedreht": "directed",
-        "mal": "times",
         "zu teuer": _TOO_EXPENSIVE,
         "billiger": "cheaper",
         "günstiger": "cheaper",
@@ -134,7 +132,6 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "me mostra": "show me",
         "quem dirigiu": "who directed",
         "dirigiu": "directed",
-        "vezes": "times",
         "caro demais": _TOO_EXPENSIVE,
         "muito caro": _TOO_EXPENSIVE,
         "demais": "too",
@@ -155,7 +152,6 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
     "nl": {
         "laat me": "show me",
         "wie regisseerde": "who directed",
-        "keer": "times",
         "te duur": _TOO_EXPENSIVE,
         "goedkoper": "cheaper",
         "duurder": "more expensive",
@@ -175,7 +171,6 @@ CUE_PHRASES: dict[str, dict[str, str]] = {
         "pokaż mi": "show me",
         "pokaż": "show me",
         "kto wyreżyserował": "who directed",
-        "razy": "times",
         "za drogi": _TOO_EXPENSIVE,
         "za drogie": _TOO_EXPENSIVE,
         "za droga": _TOO_EXPENSIVE,
@@ -371,14 +366,25 @@ NUMBER_WORDS: dict[str, dict[str, int]] = {
         tysiąc=1000,
     ),
 }
-for _language, _numbers in NUMBER_WORDS.items():
-    for _word, _value in _numbers.items():
-        CUE_PHRASES[_language].setdefault(_word, str(_value))
+CUE_PHRASES = {
+    language: {**{w: str(n) for w, n in NUMBER_WORDS[language].items()}, **phrases}
+    for language, phrases in _PHRASES.items()
+}
+# "17 razy 23", "6 mal 7": a product, only between two numbers ("noch mal" is no sum)
+_TIMES = {
+    "es": "por",
+    "fr": "fois",
+    "it": "per",
+    "de": "mal",
+    "pt": "vezes",
+    "nl": "keer",
+    "pl": "razy",
+}
 
 # the English the phrases become: read as it stands, never translated again
 ENGLISH = frozenset(
     w for phrases in CUE_PHRASES.values() for v in phrases.values() for w in v.split()
-)
+) | {"times"}
 _PATTERNS = {
     language: re.compile(
         r"(?<![^\W\d_])(?:"
@@ -396,4 +402,5 @@ def in_english(text: str, language: str) -> str:
     if pattern is None:
         return text
     phrases = CUE_PHRASES[language]
-    return pattern.sub(lambda m: phrases[m.group(0).lower()], text)
+    text = pattern.sub(lambda m: phrases[m.group(0).lower()], text)
+    return re.sub(rf"(?<=\d)\s+{_TIMES[language]}\s+(?=\d)", " times ", text, flags=re.IGNORECASE)

@@ -303,11 +303,9 @@ class FacetLexicon:
         to one nearest word, and only when it is no word the catalog or English knows."""
         out = list(words_)
         for i, word in enumerate(words_):
-            if i in skip or len(word) < 4 or not word.isalpha() or self.known_word(word):
+            edits = None if i in skip else self._typo_edits(word)
+            if edits is None:
                 continue
-            if is_english_word(word):
-                continue
-            edits = 1 if len(word) <= 6 else 2
             forms = nearest_forms(word, self._form_words, edits, most=8)
             if len(forms) != 1:
                 continue
@@ -329,12 +327,19 @@ class FacetLexicon:
             return []  # two names equally near: no guess
         return sorted((n, v) for n, v in self.index[(forms[0],)] if n in self.proper)
 
+    def _typo_edits(self, word: str) -> int | None:
+        """How many edits a misspelling of `word` may be away from what was meant (1, or 2
+        for a long word); None when it is no misspelling: short, a number, a word the
+        catalog uses, or an English word ("whats" is no typo of "hats", nor "pirate" of
+        "pilates")."""
+        if len(word) < 4 or not word.isalpha() or self.known_word(word) or is_english_word(word):
+            return None
+        return 1 if len(word) <= 6 else 2
+
     def _fuzzy(self, word: str) -> list[tuple[str, str]]:
-        if len(word) < 4 or word.isdigit() or self.known_word(word) or not self._fuzzy_choices:
+        edits = self._typo_edits(word)
+        if edits is None or not self._fuzzy_choices:
             return []
-        if is_english_word(word):  # "whats" is no typo of "hats", nor "pirate" of "pilates"
-            return []
-        edits = 1 if len(word) <= 6 else 2
         forms = nearest_forms(word, self._fuzzy_choices, edits, most=8)
         if not forms:
             return []

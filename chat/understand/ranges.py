@@ -116,13 +116,17 @@ _LOWER = {"cheaper", "less expensive", "more affordable", "lower-priced", "lower
 # a complaint about what was shown asks for the other side: "too pricey" → cheaper,
 # "too old" → newer ("not too expensive" is a mild wish, read by the price levels)
 _TOO = re.compile(
-    r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|old|dated|new|recent|modern|heavy|bulky)\b"
+    r"(?<!not )\btoo\s+(expensive|pricey|pricy|costly|steep|dear|spendy|old|dated|new|recent|"
+    r"modern|heavy|bulky)\b"
 )
 _TOO_MEANS = {
     "expensive": ("price", "lower"),
     "pricey": ("price", "lower"),
     "pricy": ("price", "lower"),
     "costly": ("price", "lower"),
+    "steep": ("price", "lower"),
+    "dear": ("price", "lower"),
+    "spendy": ("price", "lower"),
     "old": ("year", "higher"),
     "dated": ("year", "higher"),
     "new": ("year", "lower"),
@@ -134,14 +138,14 @@ _TOO_MEANS = {
 # the same complaint about price in other words ("a bit steep for me", "out of my price
 # range") and a limit set by a shown item ("anything under that?", "less than this one")
 _DEAR = re.compile(
-    r"(?<!not )\b(?:(?:a (?:bit|little|tad)|bit|rather|quite|way|too|very|pretty|so) "
+    r"(?<!not )\b(?:(?:a (?:bit|little|tad)|bit|rather|quite|way|very|pretty|so) "
     r"(?:steep|dear|spendy|pricey|pricy|expensive|costly)|"
     r"(?:out of|over|above|beyond) (?:my|our|the) (?:price range|budget|league)|"
     r"more than i (?:want|wanted|can|could|'d like) to (?:pay|spend|afford))\b"
 )
 # better liked than what was shown ("anything people rate higher than the second one?")
 _RATED_HIGHER = re.compile(
-    r"\b(?:better[- ]rated|better[- ]reviewed|higher[- ]rated|more highly rated|"
+    r"(?<!the )\b(?:better[- ]rated|better[- ]reviewed|higher[- ]rated|more highly rated|"
     r"rated (?:higher|better)|rates? (?:it |them )?(?:higher|better))\b"
 )
 _BELOW_SHOWN = re.compile(
@@ -149,7 +153,7 @@ _BELOW_SHOWN = re.compile(
     r"(?:(?:that|this|it|them|those|these)(?:\s+ones?)?\b(?!\s+(?:budget|price|amount|figure))|"
     # "for less than the last pair", "less than every one of them"
     r"the\s+(?:first|second|third|fourth|fifth|last|other)\s+(?:ones?|pairs?|sets?)\b|"
-    r"(?:all|every one|each|any) of (?:them|those|these)\b|"
+    r"(?P<all>(?:all|every one|each|any) of (?:them|those|these))\b|"
     # "anything under what the third one costs?"
     r"what\s+(?:the|that|this|it|they|those|these)\b[^?.!,]{0,30}?\b(?:costs?|is|are|goes for)\b)"
 )
@@ -233,6 +237,8 @@ class Comparative:
     direction: str  # "lower" | "higher"
     start: int
     end: int
+    # beyond every shown item ("less than every one of them"), not their middle
+    beyond_all: bool = False
 
 
 @dataclass
@@ -366,7 +372,8 @@ class RangeReader:
 
         out.ranges = [RangeHit(r.facet, r.low, r.high, *back(r.start, r.end)) for r in out.ranges]
         out.comparatives = [
-            Comparative(c.facet, c.direction, *back(c.start, c.end)) for c in out.comparatives
+            Comparative(c.facet, c.direction, *back(c.start, c.end), c.beyond_all)
+            for c in out.comparatives
         ]
         out.spans = [back(s, e) for s, e in out.spans]
         return out
@@ -405,7 +412,8 @@ class RangeReader:
                 out.spans.append(m.span())
         for m in (*_DEAR.finditer(text), *_BELOW_SHOWN.finditer(text)):
             if self.price and not out.covers(*m.span()):
-                out.comparatives.append(Comparative(self.price, "lower", m.start(), m.end()))
+                every = bool(m.groupdict().get("all"))
+                out.comparatives.append(Comparative(self.price, "lower", *m.span(), every))
                 out.spans.append(m.span())
         return out
 

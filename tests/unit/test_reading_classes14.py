@@ -95,6 +95,7 @@ def test_done_with_a_maker_is_a_dislike():
         ("montrez-moi des lampes", "fr", "show me des lampes"),
         ("wer hat das gedreht", "de", "who das directed"),
         ("ile to jest 6 razy 7", "pl", "ile to jest 6 times 7"),
+        ("zeig mir noch mal die lampen", "de", "show me noch mal die lampen"),
     ],
 )
 def test_more_cue_phrases(text, language, english):
@@ -133,3 +134,8 @@ def test_a_longer_read_than_a_shown_book_has_more_pages():
     state.shown = books
     after = tracker.update(state, "something meatier than the first one")
     assert after.ranges["pages"][0] > tracker.metas[books[0]]["pages"]
+
+
+def test_the_better_rated_one_points_at_a_shown_item_and_sets_no_limit():
+    msg = _read("I'll go for the better rated one")
+    assert not msg.reading.comparatives
