@@ -42,11 +42,18 @@ from chat.reply.explain import description, money
 from chat.session import Session
 from chat.state import DialogueState
 from chat.understand.guard import MessageRejected, clean_message
-from chat.understand.intent_model import IntentModel, probabilities
+from chat.understand.intent_model import (
+    IntentGuess,
+    IntentModel,
+    probabilities,
+    refinement_examples,
+)
 from chat.understand.intent_model import fit as fit_intents
 from chat.understand.intent_model import load_examples as load_intent_examples
 from chat.understand.language import detect
 from chat.understand.learned_intent import THRESHOLDS as INTENT_THRESHOLDS
+from chat.understand.refinements import THRESHOLD as REFINEMENT_THRESHOLD
+from chat.understand.refinements import operation as refinement_operation
 from chat.understand.text import words
 from chat.understand.words import COMMON_WORDS
 
@@ -73,6 +80,10 @@ __all__ = [
     "Found",
     "ImportMapping",
     "INTENT_THRESHOLDS",
+    "IntentGuess",
+    "REFINEMENT_THRESHOLD",
+    "refinement_examples",
+    "refinement_operation",
     "InputError",
     "IntentModel",
     "InteractionStore",

@@ -177,8 +177,9 @@ class App:
     @cached_property
     def checker(self) -> CopyChecker:
         """The copy check over the catalog's titles, built once (its title prefixes
-        and words are derived from every title)."""
-        return CopyChecker(self.tracker.titles)
+        and words are derived from every title), and the nouns of the kinds of thing
+        the catalog sells."""
+        return CopyChecker(self.tracker.titles, self.tracker.thing_nouns)
 
     @cached_property
     def policy(self) -> Policy:
@@ -219,13 +220,14 @@ class App:
 
     def warm_up(self, *, languages: bool = False) -> LLM:
         """Build what the first turn would otherwise wait for: the catalog-derived parts
-        (tracker, recommender), the learned intents (the multilingual encoder and the
-        classifier fitted on its examples: 2-4 s), the personal-data masker and the model; with `languages`,
+        (tracker, recommender), the learned intents and list operations (the multilingual
+        encoder and the classifiers fitted on their examples: 2-4 s each), the personal-data masker and the model; with `languages`,
         also the reading of messages in other languages (its model, the catalog's values,
         each language's common words: 3 s on an idle box). A missing model fails here,
         with its install hint (a ModelError). Returns the loaded model."""
         self.tracker, self.recommender  # noqa: B018 - cached on first access
         self.tracker.intent_model.warm_up()
+        self.tracker.refinement_model.warm_up()
         pii.warm_up()
         if languages:
             self.tracker.foreign.warm_up()

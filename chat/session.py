@@ -51,6 +51,7 @@ from chat.tracing import stage
 from chat.understand.guard import MessageRejected, clean_message
 from chat.understand.llm_reading import LLMReader
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
+from chat.understand.text import words
 from retrieval import ItemStore, measures_meaning
 
 if TYPE_CHECKING:  # the recommender (scipy, the pipeline) loads with the app
@@ -373,6 +374,10 @@ class Session:
         cards = found.cards
         t_rank = time.perf_counter()
         timings["rank"] = round(t_rank - t, 4)
+        if self._same_again(msg, state, cards):
+            debug.update(act="acknowledge", reason="nothing read changes the list on screen")
+            yield from _words(acts.nothing_new(msg, state.language, len(state.shown)))
+            return
         state.shown = [c.id for c in cards]
         state.recommended = True
         state.pending = None
@@ -416,6 +421,26 @@ class Session:
             "leads_with_top": None if first is None else first == cards[0].title,
         }
         debug["shown"] = state.shown
+
+    def _same_again(self, msg: MessageReading, state: DialogueState, cards: list) -> bool:
+        """Would a message about the list in which the reader found nothing ("how
+        many did you sell?", "only the later ones, 96 onwards" when "96" is not read)
+        show the cards on screen again, having changed nothing the list depends on? A
+        second showing of the same list would pass for an answer to what was not
+        understood."""
+        # a request said again ("retry"), or one the learned intent takes for a request in
+        # words the catalog does not use, gets its list, whichever cards it holds
+        said_before = set(words(msg.prepared)) <= set(words(" ".join(self.state.request)))
+        request = msg.learned is not None and msg.learned.label == "request"
+        return (
+            msg.intent == "refine"
+            and not (said_before or request)
+            and msg.reads_nothing
+            and self.state.recommended
+            and bool(cards)
+            and {c.id for c in cards} == set(self.state.shown)
+            and state.same_list_as(self.state)
+        )
 
     def _recall(self, state: DialogueState, stages: dict[str, float]) -> Shortlist:
         """The learning recommender's shortlist for the dialogue state, with this

@@ -45,6 +45,19 @@ TOPIC_FIELDS = (
     "offer",
     "focus",
 )
+# what decides which items are shown, besides the request's words: a turn that changes
+# none of it and gets the same cards asked for nothing new (chat/session.py)
+LIST_FIELDS = (
+    *(f for f in TOPIC_FIELDS if f not in ("request", "details", "asked", "answered")),
+    "liked_ids",
+    "disliked_ids",
+    "seen_ids",
+    "excluded_ids",
+    "topic",
+)
+LIST_FIELDS = tuple(
+    f for f in LIST_FIELDS if f not in ("questions", "recommended", "pending", "offer", "focus")
+)
 # fields that hold item ids: stored exactly, never masked as personal data (an id may look
 # like a phone number); the debug record of a turn names them the same way
 ITEM_ID_FIELDS = frozenset(
@@ -110,6 +123,10 @@ class DialogueState:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["version"] = STATE_VERSION
         return cls(**known)
+
+    def same_list_as(self, other: DialogueState) -> bool:
+        """Does this state ask for the list `other` asked for (its words aside)?"""
+        return all(getattr(self, f) == getattr(other, f) for f in LIST_FIELDS)
 
     def copy(self) -> DialogueState:
         return DialogueState.from_dict(self.to_dict())

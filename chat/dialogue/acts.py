@@ -136,6 +136,19 @@ def answer(msg: MessageReading, metas: Mapping[str, dict[str, Any]], language: s
     return " ".join(out) or phrases.say(language, "unclear")
 
 
+def nothing_new(msg: MessageReading, language: str, shown: int) -> str:
+    """The reply to a message about the shown list in which the reader found nothing
+    to do; the cards stay as they are. A question for a field of an item it could not
+    point at ("how much is the 15 metre one?") asks which one; one for a fact the
+    catalog does not hold ("who runs that company?") says so; anything else asks what
+    to change."""
+    if not cues.is_question(msg.prepared.lower()):
+        return phrases.say(language, "acknowledge")
+    if msg.fields and shown:
+        return phrases.say(language, "which_one", count=shown)
+    return phrases.say(language, "not_known")
+
+
 def acknowledge(msg: MessageReading, metas: Mapping[str, dict[str, Any]], language: str) -> str:
     """A line for feedback given in the text ("Noted: I won't suggest X again.")."""
     lines = []

@@ -28,6 +28,9 @@ TEXT = {
         "nothing_shown": "I have not shown you any items yet. What are you looking for? "
         "Tell me the kind of item, a budget or something you liked.",
         "acknowledge": "Okay. What should I change — the budget, the kind of item, something else?",
+        "which_one": "Which one do you mean? Say a number from 1 to {count}, or its name.",
+        "not_known": "The catalog does not say that. I can tell you the price, rating, maker or "
+        "details of the items shown, or change them — cheaper, another brand, something else?",
         "nothing": "I could not find anything that matches yet. Could you tell me a bit more?",
         "ask_kind": "What kind of item are you looking for — {options}, or something else?",
         "ask_price": "What is your budget — {options}?",
@@ -67,6 +70,8 @@ TEXT = {
         "reset": "好的，我们重新开始。你想找什么？",
         "nothing_shown": "我还没有给你推荐任何商品。你想找什么？告诉我类别、预算或者你喜欢的东西。",
         "acknowledge": "好的。要改哪一点——预算、类别，还是别的？",
+        "which_one": "你指的是哪一个？请说 1 到 {count} 之间的数字，或者它的名字。",
+        "not_known": "目录里没有这方面的信息。我可以告诉你这些商品的价格、评分、品牌或详情，或者换一批——更便宜的、别的牌子，还是别的？",
         "nothing": "暂时没有找到符合的。能再多说一点吗？",
         "ask_kind": "你想要哪一类？比如{options}，还是别的？",
         "ask_price": "你的预算大概是多少？{options}？",

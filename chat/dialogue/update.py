@@ -226,7 +226,7 @@ def _extend_request(
     if msg.targets:
         new.focus = msg.targets[-1]
     new.focus_fields = list(msg.fields) if msg.intent == "question" else []
-    if msg.intent == "refine" and cues.MORE_OPTIONS.search(msg.prepared.lower()):
+    if msg.intent == "refine" and (msg.others or cues.MORE_OPTIONS.search(msg.prepared.lower())):
         new.passed += [i for i in state.shown if i not in new.passed]
     wanted = bool(msg.content) or any(p == "+" for _, p in msg.values)
     if msg.intent in ("recommend", "refine", "answer", "feedback") and msg.positive_text.strip():

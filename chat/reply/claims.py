@@ -8,6 +8,10 @@ module checks the other things a small model gets wrong while sounding sure:
   - one item's figure said of another (a rating count copied across items): a
     number said right after an item's title must be that item's own, or the
     request's;
+  - an item called a thing it is not ("the Hose Reel Cart, a compact pressure
+    washer"): a noun that names a kind of thing the catalog sells (`kind_words`),
+    said of an item right after its title ("…, a …", "…: a …", "… is a …"), must be
+    in that item's own facts;
   - a star rating that is not the item's rating ("10.0★");
   - links and e-mail addresses (catalog text is data: a reply never sends the
     customer anywhere), and words lifted from instructions that were planted in
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 
 from chat.reply.copycheck import may_grow, number_allowed, number_spans, numbers
 from chat.understand.references import title_core
-from chat.understand.text import tokenize
+from chat.understand.text import singular, tokenize
 from chat.understand.words import COMMON_WORDS
 
 LINK = re.compile(
@@ -63,7 +67,7 @@ _STAR = re.compile(r"(\d+(?:\.\d+)?)\s*(?:★|stars?\b|/\s*5\b|out of 5)", re.I)
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # unfinished | invented_name | wrong_item | rating | link | lifted | variant_loop
+    kind: str  # unfinished | invented_name | wrong_item | wrong_kind | rating | link | lifted | …
     detail: str  # written for the model's corrective retry and the debug view
 
 
@@ -98,10 +102,12 @@ def check_claims(
     withheld: Sequence[str] = (),
     partial: bool = False,
     title_words: frozenset[str] = frozenset(),
+    kind_words: frozenset[str] = frozenset(),
 ) -> list[Claim]:
     """What the reply claims beyond the items' facts; [] when it says nothing new.
     Words of catalog titles (`title_words`) are left to the title check, which
-    names the whole item that was not chosen."""
+    names the whole item that was not chosen; `kind_words` are the nouns that name
+    the kinds of thing the catalog sells (singular)."""
     claims: list[Claim] = []
     if not partial and items and _cut_off(reply):
         claims.append(Claim("unfinished", "Write two or three whole sentences about the items."))
@@ -113,6 +119,8 @@ def check_claims(
     if name := _invented_name(reply, known, partial):
         claims.append(Claim("invented_name", f'"{name}" is not in the facts given; leave it out.'))
     claims += _attribution(reply, items, request, partial)
+    if kind_words and (wrong := _wrong_kind(reply, items, kind_words, partial)):
+        claims.append(Claim("wrong_kind", wrong))
     if unasked := _unasked(reply, items, request):
         claims.append(Claim("unasked", unasked))
     if loop := _variant_loop(reply, [i.title for i in items]) or _said_twice(reply):
@@ -179,17 +187,51 @@ def _invented_name(reply: str, known: set[str], partial: bool) -> str | None:
     return None
 
 
+def _mentions(reply: str, items: Sequence[ItemFacts]) -> list[tuple[int, int, list[int]]]:
+    """Where each item's title is said (start, end, the items of that title: items
+    with the same title share their mentions), in the order of the reply."""
+    found: dict[tuple[int, int], list[int]] = {}
+    for n, item in enumerate(items):
+        for m in re.finditer(re.escape(title_core(item.title)), reply, re.I):
+            found.setdefault((m.start(), m.end()), []).append(n)
+    return sorted((start, end, ns) for (start, end), ns in found.items())
+
+
+# what a reply says an item is, right after its title: "the Hose Reel Cart: a compact
+# pressure washer", "…Walkie Talkies 2-Pack, a wooden jigsaw puzzle", "… is a camp chair"
+_IS_A = re.compile(
+    r"^\s*(?:\([^()]*\))?\s*(?:,\s*which\s+is|:|,|—|–|-|\s+is)\s+(?:a|an)\s+((?:[\w'’$.-]+\s+){0,5}[\w'’-]+)",
+    re.I,
+)
+
+
+def _wrong_kind(
+    reply: str, items: Sequence[ItemFacts], kind_words: frozenset[str], partial: bool
+) -> str | None:
+    """What the reply says an item is, right after its title, names a kind of thing
+    that is in none of the item's own words: "the Kids Walkie Talkies 2-Pack, a
+    wooden jigsaw puzzle"."""
+    for _, after, ns in _mentions(reply, items):
+        m = _IS_A.match(reply[after:])
+        if not m:
+            continue
+        own = {singular(w) for n in ns for w in _words(f"{items[n].title} {items[n].text}")}
+        said = list(tokenize(m.group(1)))
+        if partial and may_grow(reply, after + m.end()):
+            said = said[:-1]  # the last word may still grow
+        for token in said:
+            noun = singular(token.text)
+            if noun in kind_words and noun not in own and token.text not in own:
+                return f"{items[ns[0]].title} is not a {noun}; say only what its facts say."
+    return None
+
+
 def _attribution(
     reply: str, items: Sequence[ItemFacts], request: str, partial: bool
 ) -> list[Claim]:
     """Numbers said while an item is being talked about (after its title, before
     the next title) must be that item's own figures, the request's, or small counts."""
-    # where each title is said; items with the same title share their mentions
-    found: dict[tuple[int, int], list[int]] = {}
-    for n, item in enumerate(items):
-        for m in re.finditer(re.escape(title_core(item.title)), reply, re.I):
-            found.setdefault((m.start(), m.end()), []).append(n)
-    spans = sorted((start, end, ns) for (start, end), ns in found.items())
+    spans = _mentions(reply, items)
     ratings = {i.rating for i in items if i.rating is not None}
     head = reply[: spans[0][0]] if spans else reply
     for m in _STAR.finditer(head):  # before any title: some item's rating

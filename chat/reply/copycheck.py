@@ -85,8 +85,9 @@ def number_allowed(value: float, allowed: set[float]) -> bool:
 
 
 class CopyChecker:
-    def __init__(self, titles: TitleIndex):
+    def __init__(self, titles: TitleIndex, kind_words: frozenset[str] = frozenset()):
         self.titles = titles
+        self.kind_words = kind_words  # the nouns of the kinds of thing sold (claims.py)
         self._starts: set[tuple[str, ...]] | None = None
 
     def hold_from(self, text: str, phrases: tuple[str, ...] = ()) -> int:

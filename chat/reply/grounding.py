@@ -67,6 +67,7 @@ def reply_checks(
                 withheld=grounds.withheld,
                 partial=partial,
                 title_words=checker.title_words if checker else frozenset(),
+                kind_words=checker.kind_words if checker else frozenset(),
             )
         ]
         if checker is None:

@@ -40,9 +40,28 @@ LABELS = (
     "service",
     "reset",
 )
+# operations on the shown list (prompts/refinements.yaml; chat/understand/refinements.py)
+REFINEMENTS = (
+    "cheaper",
+    "dearer",
+    "better_rated",
+    "in_stock",
+    "cheapest_first",
+    "dearest_first",
+    "best_rated_first",
+    "only_cheapest",
+    "bigger",
+    "smaller",
+    "other_brand",
+    "newer",
+    "older",
+    "more",
+    "other",
+)
 L2 = 0.03  # the penalty on the weights, chosen by cross-validation (`recochat eval intents`)
 MAX_CHARS = 400  # a long message is judged by its start and its end (the ask)
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
+_EXAMPLES: dict[tuple[str, str], np.ndarray] = {}  # (embedder, example) → its vector
 
 
 @dataclass(frozen=True)
@@ -55,19 +74,21 @@ class IntentGuess:
         return f"{self.label} {self.p:.2f}"
 
 
-def load_examples(path: str | None = None) -> dict[str, list[str]]:
-    """The labelled messages: {label: [message, …]} from prompts/intents.yaml."""
+def load_examples(
+    path: str | None = None, *, name: str = "intents.yaml", labels: tuple[str, ...] = LABELS
+) -> dict[str, list[str]]:
+    """The labelled messages: {label: [message, …]} from prompts/`name` (or `path`)."""
     if path is None:
-        text = (files("prompts") / "intents.yaml").read_text(encoding="utf-8")
+        text = (files("prompts") / name).read_text(encoding="utf-8")
     else:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     data = yaml.safe_load(text) or {}
     examples = data.get("examples") or {}
-    unknown = set(examples) - set(LABELS)
+    unknown = set(examples) - set(labels)
     if unknown:
-        raise ValueError(f"intents.yaml: unknown labels {sorted(unknown)}; known: {LABELS}")
-    return {label: [str(m) for m in examples.get(label) or []] for label in LABELS}
+        raise ValueError(f"{name}: unknown labels {sorted(unknown)}; known: {labels}")
+    return {label: [str(m) for m in examples.get(label) or []] for label in labels}
 
 
 class IntentModel:
@@ -106,11 +127,20 @@ class IntentModel:
         with self._lock:
             if self._weights is None:
                 examples = self._examples if self._examples is not None else load_examples()
-                self.labels = [label for label in LABELS if examples.get(label)]
-                texts = [m for label in self.labels for m in examples[label]]
+                self.labels = [label for label, messages in examples.items() if messages]
+                texts = [_clip(m) for label in self.labels for m in examples[label]]
                 y = np.array([i for i, label in enumerate(self.labels) for _ in examples[label]])
-                self._weights = fit(self.embed([_clip(t) for t in texts]), y, len(self.labels))
+                self._weights = fit(self._example_vectors(texts), y, len(self.labels))
             return self._weights
+
+    def _example_vectors(self, texts: list[str]) -> np.ndarray:
+        """The examples' vectors, each embedded once per process: the list operations'
+        model is fitted on the intents' examples too."""
+        missing = [t for t in dict.fromkeys(texts) if (self.embedder, t) not in _EXAMPLES]
+        if missing:
+            for text, vector in zip(missing, self.embed(missing), strict=True):
+                _EXAMPLES[(self.embedder, text)] = vector
+        return np.stack([_EXAMPLES[(self.embedder, t)] for t in texts])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         from retrieval import make_embedder
@@ -166,3 +196,17 @@ def _clip(text: str) -> str:
 def shared_model() -> IntentModel:
     """The process's one model on the packaged examples (fitted when first asked)."""
     return IntentModel()
+
+
+def refinement_examples() -> dict[str, list[str]]:
+    """prompts/refinements.yaml, its "other" grown by the intents that change no list."""
+    ops = load_examples(name="refinements.yaml", labels=REFINEMENTS)
+    intents = load_examples()
+    ops["other"] += [m for label, ms in intents.items() if label != "refine" for m in ms]
+    return ops
+
+
+@cache
+def shared_refinement_model() -> IntentModel:
+    """The process's one model on the packaged examples (fitted when first asked)."""
+    return IntentModel(refinement_examples())

@@ -34,8 +34,9 @@ _CEILING = re.compile(
     rf"|(?:raise|increase|bump|push)(?: it| that| the budget)?(?: up)? to)\s*{_NUM}",
 )
 _NO_UNIT = rf"(?!\s*(?:{_UNITS})\b)"
+# "60 max", "a hundred and sixty, tops": the bound word after the amount, a comma between
 _CEILING_AFTER = re.compile(
-    rf"{_NUM}\s*(?:or less|or under|or below|or cheaper|and under|and below|at (?:the )?most|"
+    rf"{_NUM}\s*,?\s*(?:or less|or under|or below|or cheaper|and under|and below|at (?:the )?most|"
     rf"max(?:imum)?|tops|budget)\b"
 )
 _FLOOR = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|>)\s*{_NUM}")

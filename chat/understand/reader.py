@@ -14,7 +14,7 @@ import re
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
-from chat.understand import cue_phrases, learned_intent
+from chat.understand import cue_phrases, learned_intent, refinements
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
@@ -88,6 +88,7 @@ def read_message(tracker: CatalogVocabulary, state: DialogueState, text: str) ->
     _read_words(tracker, state, msg, used)
     _read_intent(tracker, state, msg, low)
     learned_intent.weigh(tracker, state, msg, low)
+    refinements.apply(tracker, state, msg)
     return msg
 
 

@@ -65,6 +65,8 @@ class MessageReading:
     says_what: bool = False
     # facets to change from what was shown: "a different brand" → ["brand"]
     different: list[str] = field(default_factory=list)
+    # other items than those on screen, for the same request ("more pls", "what else?")
+    others: bool = False
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -76,3 +78,26 @@ class MessageReading:
             or self.reading.comparatives
             or self.different
         )
+
+    @property
+    def changes_list(self) -> bool:
+        """Did the reader find anything that changes the list: a wish or a limit (or a
+        value refused), other items, an order, the stock filter, another brand,
+        feedback, a thing or a title named, a reset?"""
+        return bool(
+            self.constraints
+            or self.values
+            or self.others
+            or self.order
+            or self.in_stock
+            or self.feedback
+            or self.reset
+            or self.head
+            or self.titles
+        )
+
+    @property
+    def reads_nothing(self) -> bool:
+        """A message about the list in which the reader found nothing at all: no
+        change, no item pointed at, no "show me"."""
+        return not (self.changes_list or self.refs or self.force)

@@ -517,6 +517,18 @@ def _names(said: str, value: Any) -> bool:
 # words that may follow a name without being part of it: "the Kestrel pair"
 _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind".split())
 _SAID_OF = frozenset("coloured colored colour color looking style shaped".split())
+# a size in a name ("Hose 15m", "Kettle 0.8L"), and units said in words ("the 15 metre one")
+_MEASURE = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
+_UNIT_SYMBOLS = {
+    **dict.fromkeys(("metre", "meter"), "m"),
+    **dict.fromkeys(("centimetre", "centimeter"), "cm"),
+    **dict.fromkeys(("millimetre", "millimeter"), "mm"),
+    **dict.fromkeys(("litre", "liter"), "l"),
+    **dict.fromkeys(("millilitre", "milliliter"), "ml"),
+    **dict.fromkeys(("kilo", "kilogram", "kilogramme"), "kg"),
+    **dict.fromkeys(("gram", "gramme"), "g"),
+    "inch": "in",
+}
 
 
 def shared_name(text: str, shown: list[tuple[str, dict[str, Any]]]) -> set[str]:
@@ -536,9 +548,18 @@ def shared_name(text: str, shown: list[tuple[str, dict[str, Any]]]) -> set[str]:
 
 
 def _all_name_words(meta: dict[str, Any]) -> set[str]:
-    return {
-        singular(x) for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand")))
-    }
+    out = set()
+    for x in words(" ".join(str(meta.get(k) or "") for k in ("title", "brand"))):
+        out.add(singular(x))
+        if m := _MEASURE.fullmatch(x):  # "15m": also "15" and "m"
+            out |= {m.group(1), m.group(2)}
+    return out
+
+
+def _form(word: str) -> str:
+    """A word as names hold it: singular, a unit as its symbol ("metres" → "m")."""
+    word = singular(word)
+    return _UNIT_SYMBOLS.get(word, word)
 
 
 def _name_words(meta: dict[str, Any]) -> set[str]:
@@ -559,14 +580,14 @@ def _name_ref(
     if not determined and bare is None:
         return None
     telling = [(item_id, _name_words(meta)) for item_id, meta in shown]
-    if singular(w[i]) not in set().union(*(n for _, n in telling)):
+    if _form(w[i]) not in set().union(*(n for _, n in telling)):
         return None
     names = telling if determined else [(item_id, _all_name_words(meta)) for item_id, meta in shown]
     run: list[str] = []
     for word in w[i : i + 4]:
-        if singular(word) not in set().union(*(n for _, n in names)):
+        if _form(word) not in set().union(*(n for _, n in names)):
             break
-        run.append(singular(word))
+        run.append(_form(word))
     if not determined and (
         len(run) < 2 or (bare is not None and all(bare.has_form((x,)) for x in run))
     ):

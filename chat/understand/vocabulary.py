@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from wordfreq import zipf_frequency
+
 from chat.state import DialogueState
 from chat.understand.foreign import ForeignWords
-from chat.understand.intent_model import shared_model
+from chat.understand.intent_model import shared_model, shared_refinement_model
 from chat.understand.language import Detected, detect, gloss
 from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.ranges import CUE_WORDS, RangeReader
@@ -78,6 +80,7 @@ class CatalogVocabulary:
             READER_WORDS | CUE_WORDS | self.fields | {w for w in ORDINALS if w.isalpha()},
         )
         self.intent_model = shared_model()  # what a message is, learned from examples
+        self.refinement_model = shared_refinement_model()  # what it does to the shown list
         self.hard = self._hard_facets()
         # facets an item has one value of (a colour, a material), not a list (tags):
         # "in white" asks for that version of the thing, not for more white things
@@ -378,6 +381,22 @@ class CatalogVocabulary:
     def _title_nouns(self) -> Counter[str | None]:
         return Counter(title_noun(m) for m in self.metas.values())
 
+    @cached_property
+    def thing_nouns(self) -> frozenset[str]:
+        """The nouns that name the kinds of thing a shop sells: a title's noun that the
+        item's own tags say too ("washer" of a "pressure-washer"), not the words of a
+        set or a pack, nor words too common to be only a thing ("can", "stand"); none
+        for films and books, whose titles name no thing."""
+        if not self.sells_products:
+            return frozenset()
+        nouns = set()
+        for meta in self.metas.values():
+            noun = title_noun(meta)
+            tagged = {singular(w) for tag in as_list(meta.get("tags")) for w in words(str(tag))}
+            if noun in tagged and zipf_frequency(noun, "en", wordlist="small") < _EVERYDAY:
+                nouns.add(noun)
+        return frozenset(nouns - _NO_KIND)
+
     @property
     def sells_products(self) -> bool:
         """Items have makers (a brand): products, of which two makers' "Office Chair"
@@ -434,6 +453,11 @@ class CatalogVocabulary:
 
 # where a title's description of the thing ends: "Hammock with Bug Net", "Mat (Blue)"
 _TITLE_TAIL = re.compile(r"\s(?:with|for|and|in|of|by)\s|[(,:–—]|\s-\s", re.I)
+
+
+# the nouns of a title that say how the thing comes, not what it is
+_NO_KIND = frozenset("set kit pack box piece pair bundle collection edition machine maker".split())
+_EVERYDAY = 5.0  # Zipf frequency from which a noun is mostly something else ("can", "run")
 
 
 def title_noun(meta: dict[str, Any]) -> str | None:

@@ -38,8 +38,9 @@ DEFAULT_RATINGS = SHARED / "movielens" / "ratings.csv"
 
 
 # in the cache key: vectors cached by an earlier encoder are computed again
-# ("2": MiniLM's weights in int8, retrieval/items/bert_openvino.py)
-VECTORS = "2"
+# ("2": MiniLM's weights in int8, retrieval/items/bert_openvino.py; "3": MiniLM reads
+# only the Latin-script words of a text, `latin_part` there)
+VECTORS = "3"
 
 
 def cache_dir() -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,31 @@ BATCH = 64  # texts per forward pass: what sentence-transformers uses too
 # weights in int8, one scale per 32 values of a row: 80 MiB less held by a server,
 # embeddings within cosine 0.999 of float32 (tests/e2e/test_embedders.py)
 GROUP = 32
+# letters of no Latin-based script (CJK, Cyrillic, Arabic …), and the marks between them
+_UNREAD = re.compile(
+    r"[^\W\d_A-Za-z\u00C0-\u024F\u1E00-\u1EFF]+(?:[^\w\s]*[^\W\d_A-Za-z\u00C0-\u024F\u1E00-\u1EFF]+)*"
+)
+
+
+def latin_part(text: str) -> str:
+    """What an English encoder can read of a text: its words in a Latin-based script.
+    A catalog row written in Chinese with English tags ("桑蚕丝枕套 … silk pillowcase")
+    is embedded by its tags; embedded whole, the characters MiniLM was not trained on
+    give a vector near every request, and the row turns up for all of them. A text with
+    no such word at all is embedded as it is."""
+    kept = " ".join(_UNREAD.sub(" ", text).split())
+    return kept if any(c.isalpha() for c in kept) else text
 
 
 class OpenVINOBert:
-    def __init__(self, spec: str, model_path: str, *, threads: int | None = None):
+    def __init__(
+        self,
+        spec: str,
+        model_path: str,
+        *,
+        threads: int | None = None,
+        latin_only: bool = False,
+    ):
         import openvino as ov
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -49,6 +71,7 @@ class OpenVINOBert:
                 f"{folder} is not a BERT model; name it as a sentence-transformers model."
             )
         self.spec = spec
+        self.latin_only = latin_only  # an English model: only Latin-script words are read
         self.dim = int(config["hidden_size"])
         self._tokenizer.enable_truncation(int(max_len.get("max_seq_length", 256)))
         self._tokenizer.no_padding()
@@ -61,6 +84,8 @@ class OpenVINOBert:
         self._local = threading.local()  # one infer request per thread
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        if self.latin_only:
+            texts = [latin_part(t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
             out[start : start + BATCH] = self._batch(texts[start : start + BATCH])

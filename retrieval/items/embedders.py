@@ -139,7 +139,7 @@ def _build(spec: str) -> Embedder:
     if spec == "minilm":  # on OpenVINO: no torch in the serving process
         from retrieval.items.bert_openvino import OpenVINOBert
 
-        return OpenVINOBert(spec, packaged_minilm_path())
+        return OpenVINOBert(spec, packaged_minilm_path(), latin_only=True)  # trained on English
     if spec == "use-multilingual":
         return MultilingualUSEEmbedder()
     if spec == "hash" or spec.startswith("hash:"):

@@ -119,3 +119,34 @@ def test_a_sure_off_topic_question_stays_refused(app):
     session = app.session()
     events = list(session.turn("what's the capital of australia?"))
     assert events[-1].debug["act"] == "refuse"
+
+
+def test_a_message_that_changes_nothing_gets_no_second_showing(app):
+    """A question for a fact the catalog does not hold, read as a refinement that
+    changes nothing the list depends on, is answered as such; the cards stay."""
+    from chat.events import Done
+
+    session = app.session()
+    first = [
+        c.id
+        for e in session.turn("a robot vacuum for a flat")
+        if isinstance(e, ItemsShown)
+        for c in e.items
+    ]
+    events = list(session.turn("how many of them have you sold this year?"))
+    assert first and not any(isinstance(e, ItemsShown) for e in events)
+    done = events[-1]
+    assert isinstance(done, Done) and done.debug["act"] == "acknowledge"
+    assert done.reply.startswith("The catalog does not say that.")
+    assert session.state.shown == first
+
+
+def test_rows_written_in_chinese_are_not_found_by_their_script_alone(app):
+    """MiniLM reads English: embedded whole, the demo's rows written in Chinese (a silk
+    pillowcase, a sheet mask) were the nearest items to any Chinese request that no
+    Chinese word of the reader's glossed ("家里太干了，想买个加湿器" got them both). They are
+    embedded by their English words (tags) now: found for those, not for their script."""
+    chinese_rows = {"桑蚕丝枕套 22姆米", "积雪草舒缓修护面膜 10片装"}
+    titles = {m["title"] for m in shown(app.session(), "家里太干了，想买个加湿器")}
+    assert not titles & chinese_rows, titles
+    assert "桑蚕丝枕套 22姆米" in [m["title"] for m in shown(app.session(), "a silk pillowcase")]

@@ -179,3 +179,49 @@ def test_a_list_of_what_was_asked_for_holds_only_the_users_words_or_the_matched_
     assert "unasked" in kinds(
         "Gooseneck Kettle: you wanted (kettle, pour-over, kettle).", [kettle], request=request
     )
+
+
+KINDS = frozenset({"tent", "stove", "lantern", "puzzle", "washer"})
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The Two-Person Dome Tent is a compact camping stove for two.",
+        "Try the Solo Trekking Pole Tent: a solar lantern that folds flat.",
+        "The Solo Trekking Pole Tent, which is a $149.00 puzzle for two.",
+    ],
+)
+def test_an_item_called_a_thing_it_is_not(reply):
+    assert "wrong_kind" in kinds(reply, kind_words=KINDS)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The Two-Person Dome Tent sleeps two and keeps the rain out.",
+        # a thing named elsewhere, not said to be what the item is
+        "The Two-Person Dome Tent is waterproof. Bring a stove as well.",
+        "The Two-Person Dome Tent keeps the rain off your stove and lantern.",
+        # said of the item whose facts name it
+        "The Solo Trekking Pole Tent, a light tent; the Two-Person Dome Tent is roomier.",
+    ],
+)
+def test_things_said_of_the_right_item_or_of_none_pass(reply):
+    assert "wrong_kind" not in kinds(reply, kind_words=KINDS)
+
+
+def test_a_thing_at_the_end_of_a_streaming_reply_may_still_grow():
+    partial = "The Two-Person Dome Tent is a solar"
+    assert "wrong_kind" not in kinds(partial, kind_words=KINDS, partial=True)
+    # "lantern" is a whole word once more follows
+    assert "wrong_kind" in kinds(partial + " lantern with", kind_words=KINDS, partial=True)
+
+
+def test_the_kinds_of_thing_a_shop_sells_are_its_titles_nouns_its_tags_confirm():
+    from helpers.trackers import TRACKERS
+
+    nouns = TRACKERS["shop"].thing_nouns
+    assert {"kettle", "lantern", "washer", "tent", "puzzle"} <= nouns
+    assert not nouns & {"set", "pack", "can", "run"}
+    assert TRACKERS["movies"].thing_nouns == frozenset()

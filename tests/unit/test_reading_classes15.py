@@ -1,0 +1,32 @@
+"""Readings of the fifteenth round (blind split 14 as its development set), in wordings
+of their own: a shown item named by its size with the unit said in words, and a bound
+word after a comma. (The round's mechanisms: tests/unit/test_refinements.py.)"""
+
+from __future__ import annotations
+
+import pytest
+from helpers.trackers import TRACKERS, shop_after
+
+HOSES = ["gdn-002", "gdn-001"]  # Kink-Free Garden Hose 30m, 15m
+KETTLES = ["kit-001", "kit-003"]  # Electric Kettle 1.7L, Compact Travel Kettle 0.8L
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "item"),
+    [
+        ("what's the price of the 30 metre one?", HOSES, "gdn-002"),
+        ("is the 15 metre one in stock?", HOSES, "gdn-001"),
+        ("how heavy is the 0.8 litre one", KETTLES, "kit-003"),
+    ],
+)
+def test_a_shown_item_named_by_its_size_in_words(text, shown, item):
+    msg = TRACKERS["shop"].read(shop_after("something", shown=shown), text)
+    assert msg.intent == "question" and msg.targets == [item], (msg.intent, msg.targets)
+
+
+@pytest.mark.parametrize("text", ["keep it to ninety, max", "75, tops", "a hundred, at most"])
+def test_a_bound_word_after_a_comma(text):
+    msg = TRACKERS["shop"].read(shop_after("a kettle"), text)
+    assert [(r.facet, r.low is None, r.high is not None) for r in msg.reading.ranges] == [
+        ("price", True, True)
+    ], msg.reading.ranges
