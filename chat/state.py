@@ -47,16 +47,10 @@ TOPIC_FIELDS = (
 )
 # what decides which items are shown, besides the request's words: a turn that changes
 # none of it and gets the same cards asked for nothing new (chat/session.py)
+_NOT_LIST = ("request", "details", "asked", "answered", "questions", "recommended", "pending")
 LIST_FIELDS = (
-    *(f for f in TOPIC_FIELDS if f not in ("request", "details", "asked", "answered")),
-    "liked_ids",
-    "disliked_ids",
-    "seen_ids",
-    "excluded_ids",
-    "topic",
-)
-LIST_FIELDS = tuple(
-    f for f in LIST_FIELDS if f not in ("questions", "recommended", "pending", "offer", "focus")
+    *(f for f in TOPIC_FIELDS if f not in (*_NOT_LIST, "offer", "focus")),
+    *("liked_ids", "disliked_ids", "seen_ids", "excluded_ids", "topic"),
 )
 # fields that hold item ids: stored exactly, never masked as personal data (an id may look
 # like a phone number); the debug record of a turn names them the same way

@@ -99,5 +99,5 @@ class MessageReading:
     @property
     def reads_nothing(self) -> bool:
         """A message about the list in which the reader found nothing at all: no
-        change, no item pointed at, no "show me"."""
-        return not (self.changes_list or self.refs or self.force)
+        change, no item pointed at, no "show me", no "no preference"."""
+        return not (self.changes_list or self.refs or self.force or self.no_preference)

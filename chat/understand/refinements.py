@@ -83,11 +83,14 @@ _NOT = frozenset("not no nothing non nicht kein keine pas niet geen nie 不".spl
 # "more"/"less" before a word of a side: that side, or the other ("less expensive")
 _MORE = frozenset("more más plus mehr più mais meer więcej".split())
 _LESS = frozenset("less menos moins weniger meno minder mniej".split())
-_CJK = sorted((w for ws in DIRECTION_WORDS.values() for w in ws if not w.isascii()), key=len)
-_WORD = re.compile(
-    "|".join([*(w for w in reversed(_CJK) if len(w) > 1)])
-    + r"|[\u4e00-\u9fff]|[^\W\d_\u4e00-\u9fff]+"
+# words: the Chinese words of a side whole ("便宜"), other Chinese by the character
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_CJK = sorted(
+    (w for ws in DIRECTION_WORDS.values() for w in ws if len(w) > 1 and _HAN.fullmatch(w)),
+    key=len,
+    reverse=True,
 )
+_WORD = re.compile("|".join(_CJK) + r"|[\u4e00-\u9fff]|[^\W\d_\u4e00-\u9fff]+")
 _ENDINGS = 3  # an inflected word of a side: its stem and up to this many letters ("günstigeres")
 
 
@@ -153,15 +156,15 @@ def _other(side: str) -> str:
 
 def _take(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading, op: str) -> bool:
     ranges, fields = tracker.ranges, tracker.fields
-    whole = (0, len(msg.text))
+    size = _size(tracker, state, msg.text) if op in ("bigger", "smaller") else None
     compare = {
         "cheaper": (ranges.price, "lower"),
         "dearer": (ranges.price, "higher"),
         "better_rated": (ranges.rating, "higher"),
         "newer": (ranges.year, "higher"),
         "older": (ranges.year, "lower"),
-        "bigger": (_size(tracker, state, msg.text), "higher"),
-        "smaller": (_size(tracker, state, msg.text), "lower"),
+        "bigger": (size, "higher"),
+        "smaller": (size, "lower"),
     }
     order = {
         "cheapest_first": (ranges.price, "asc", None),
@@ -170,10 +173,10 @@ def _take(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading,
         "only_cheapest": (ranges.price, "asc", 1),
     }
     if op in compare:
-        facet, direction = compare[op]
+        facet, side = compare[op]
         if not facet:
             return False
-        msg.reading.comparatives.append(Comparative(facet, direction, *whole))
+        msg.reading.comparatives.append(Comparative(facet, side, 0, len(msg.text)))
     elif op in order:
         facet, way, limit = order[op]
         if not facet:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.items.bert_openvino import latin_part
 from retrieval.items.embedders import (
     SentenceTransformerEmbedder,
     make_embedder,
@@ -31,9 +32,11 @@ def test_minilm_on_openvino_matches_sentence_transformers():
         "Ünïcödé café — naïve",
     ]  # 700: truncated
     ours = make_embedder("minilm")
-    assert type(ours).__name__ == "OpenVINOBert"
+    assert type(ours).__name__ == "OpenVINOBert" and ours.latin_only
     reference = SentenceTransformerEmbedder("minilm", packaged_minilm_path())
-    cosines = (ours.embed(texts) * reference.embed(texts)).sum(axis=1)
+    # MiniLM reads the Latin-script words of a text (the demo's rows in Chinese by their
+    # English tags, bert_openvino.latin_part): the reference is given what it reads
+    cosines = (ours.embed(texts) * reference.embed([latin_part(t) for t in texts])).sum(axis=1)
     # int8 weights: 0.9996 on average over ReDial plots, 0.9991 at worst
     assert cosines.min() > 0.998, texts[int(cosines.argmin())][:80]
     assert cosines.mean() > 0.999
