@@ -193,9 +193,15 @@ _SIZE = re.compile(
     r"(?<!the )\b(" + "|".join(sorted(map(re.escape, _SIZE_MEANS), key=len, reverse=True)) + r")\b"
 )
 
+# "more pieces", "weighs less": a comparative and the word of a measure, either way round
+_MORE_WORDS = frozenset("more higher bigger larger longer".split())
+_MEASURED = (
+    re.compile(r"\b(more|fewer|less|higher|lower|bigger|smaller|larger|longer|shorter)\s+([a-z]+)"),
+    re.compile(r"\b([a-z]+)\s+(more|less)\b"),
+)
 _UNIT_ALIASES = {
     "hours": ("hour", "hours", "hrs", "hr", "h"),
-    "kg": ("kg", "kgs", "kilo", "kilos", "kilograms", "kilogram"),
+    "kg": ("kg", "kgs", "kilo", "kilos", "kilograms", "kilogram", "weigh", "weighs", "weight"),
     "l": ("l", "litre", "litres", "liter", "liters"),
     "ml": ("ml",),
     "pages": ("page", "pages"),
@@ -251,6 +257,9 @@ class Reading:
 
     def covers(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.spans)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in self.spans)
 
 
 _UNITS_WORDS = (
@@ -386,6 +395,7 @@ class RangeReader:
         if self.price:
             self._money(text, out, self.price)
         self._generic(text, out)
+        self._measured(text, out)
         for m in _COMPARE.finditer(text):
             if out.covers(m.start(), m.end()):
                 continue
@@ -412,11 +422,26 @@ class RangeReader:
                 out.comparatives.append(Comparative(self.rating, "higher", m.start(), m.end()))
                 out.spans.append(m.span())
         for m in (*_DEAR.finditer(text), *_BELOW_SHOWN.finditer(text)):
-            if self.price and not out.covers(*m.span()):
+            # "weighs less than the first one" compares the weight (_measured), not the price
+            if self.price and not out.overlaps(*m.span()):
                 every = bool(m.groupdict().get("all"))
                 out.comparatives.append(Comparative(self.price, "lower", *m.span(), every))
                 out.spans.append(m.span())
         return out
+
+    def _measured(self, text: str, out: Reading) -> None:
+        """A comparative next to a word that names one of the catalog's measures
+        compares that measure: "more pieces than the first one", "weighs less than the
+        first one" (not its price), "fewer pages"."""
+        before, after = _MEASURED
+        found = [(m, m.group(1), m.group(2)) for m in before.finditer(text)]
+        found += [(m, m.group(2), m.group(1)) for m in after.finditer(text)]
+        for m, comparative, word in found:
+            facet = self._by_unit.get(word) or self._by_unit.get(word.rstrip("s"))
+            if facet and not out.overlaps(*m.span()):
+                way = "higher" if comparative in _MORE_WORDS else "lower"
+                out.comparatives.append(Comparative(facet, way, *m.span()))
+                out.spans.append(m.span())
 
     def _add(
         self,

@@ -30,3 +30,25 @@ def test_a_bound_word_after_a_comma(text):
     assert [(r.facet, r.low is None, r.high is not None) for r in msg.reading.ranges] == [
         ("price", True, True)
     ], msg.reading.ranges
+
+
+TENTS = ["out-001", "out-007"]  # Two-Person Dome Tent 2.4 kg, Backpacker 3 Tent 2.8 kg
+SETS = ["toy-001", "toy-010"]  # 250 and 620 pieces
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "facet", "side"),
+    [
+        ("my knees are bad, one that weighs less than the first?", TENTS, "weight_kg", "lower"),
+        ("a set with more pieces than the first one", SETS, "pieces", "higher"),
+        ("fewer pieces please, he's only four", SETS, "pieces", "lower"),
+    ],
+)
+def test_a_comparative_next_to_a_measure_compares_that_measure(text, shown, facet, side):
+    tracker = TRACKERS["shop"]
+    state = shop_after("something", shown=shown)
+    msg = tracker.read(state, text)
+    assert [(c.facet, c.direction) for c in msg.reading.comparatives] == [(facet, side)]
+    low, high = tracker.apply(state, msg).ranges[facet]
+    first = tracker.metas[shown[0]][facet]
+    assert (high is not None and high < first) if side == "lower" else (low is not None)
