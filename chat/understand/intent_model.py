@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -104,10 +104,16 @@ class IntentModel:
         self._lock = threading.Lock()
 
     def guess(self, text: str) -> IntentGuess:
-        return self.guesses([text])[0]
+        """One message's labels; its vector is shared with the other model that reads it
+        in the same turn (the intents', then the list operations')."""
+        return self._label(
+            probabilities(_message_vector(self.embedder, _clip(text))[None], self._fitted())
+        )[0]
 
     def guesses(self, texts: list[str]) -> list[IntentGuess]:
-        probs = probabilities(self.embed([_clip(t) for t in texts]), self._fitted())
+        return self._label(probabilities(self.embed([_clip(t) for t in texts]), self._fitted()))
+
+    def _label(self, probs: np.ndarray) -> list[IntentGuess]:
         out = []
         for row in probs:
             best = int(row.argmax())
@@ -190,6 +196,13 @@ def _clip(text: str) -> str:
         return text
     half = MAX_CHARS // 2
     return f"{text[:half]} … {text[-half:]}"
+
+
+@lru_cache(maxsize=64)
+def _message_vector(embedder: str, text: str) -> np.ndarray:
+    from retrieval import make_embedder
+
+    return make_embedder(embedder).embed([text])[0]
 
 
 @cache

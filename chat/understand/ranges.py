@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from chat.understand.words import CHEAP_WORDS, MID_WORDS, PRICEY_WORDS
+from chat.understand.words import CHEAP_WORDS, MID_WORDS, PRICEY_WORDS, UNIT_WORDS
 from retrieval import Facet
 
 _UNITS = (
@@ -181,12 +181,10 @@ _SIZE_MEANS = {
     "meatier": (("pages",), "higher"),
     "longer read": (("pages",), "higher"),
     "longer book": (("pages",), "higher"),
-    "more pages": (("pages",), "higher"),
     "thicker": (("pages",), "higher"),
     "shorter read": (("pages",), "lower"),
     "quicker read": (("pages",), "lower"),
     "shorter book": (("pages",), "lower"),
-    "fewer pages": (("pages",), "lower"),
     "thinner": (("pages",), "lower"),
 }
 _SIZE = re.compile(
@@ -199,11 +197,11 @@ _MEASURED = (
     re.compile(r"\b(more|fewer|less|higher|lower|bigger|smaller|larger|longer|shorter)\s+([a-z]+)"),
     re.compile(r"\b([a-z]+)\s+(more|less)\b"),
 )
+# the words of each measure a field's name may end in ("weight_kg", "battery_hours")
 _UNIT_ALIASES = {
+    **UNIT_WORDS,
+    "kg": (*UNIT_WORDS["kg"], "weigh", "weighs", "weight"),
     "hours": ("hour", "hours", "hrs", "hr", "h"),
-    "kg": ("kg", "kgs", "kilo", "kilos", "kilograms", "kilogram", "weigh", "weighs", "weight"),
-    "l": ("l", "litre", "litres", "liter", "liters"),
-    "ml": ("ml",),
     "pages": ("page", "pages"),
     "pieces": ("piece", "pieces", "pcs"),
     "rating": ("star", "stars", "rated", "rating"),
@@ -429,6 +427,10 @@ class RangeReader:
                 out.spans.append(m.span())
         return out
 
+    def measured_by(self, word: str) -> str | None:
+        """The numeric field a word of a measure names ("pieces", "weighs", "litres")."""
+        return self._by_unit.get(word) or self._by_unit.get(word.rstrip("s"))
+
     def _measured(self, text: str, out: Reading) -> None:
         """A comparative next to a word that names one of the catalog's measures
         compares that measure: "more pieces than the first one", "weighs less than the
@@ -437,7 +439,7 @@ class RangeReader:
         found = [(m, m.group(1), m.group(2)) for m in before.finditer(text)]
         found += [(m, m.group(2), m.group(1)) for m in after.finditer(text)]
         for m, comparative, word in found:
-            facet = self._by_unit.get(word) or self._by_unit.get(word.rstrip("s"))
+            facet = self.measured_by(word)
             if facet and not out.overlaps(*m.span()):
                 way = "higher" if comparative in _MORE_WORDS else "lower"
                 out.comparatives.append(Comparative(facet, way, *m.span()))

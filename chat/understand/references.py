@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 
 from chat.understand.lexicon import FacetLexicon, ValueHit
 from chat.understand.text import Token, as_list, singular, words
-from chat.understand.words import COMMON_WORDS, TITLE_CUES
+from chat.understand.words import COMMON_WORDS, TITLE_CUES, UNIT_WORDS
 
 MAX_TITLE_WORDS = 12
 _PAREN = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
@@ -519,16 +519,7 @@ _NAME_NOUNS = ITEM_NOUNS | frozenset("pair set version edition model thing kind"
 _SAID_OF = frozenset("coloured colored colour color looking style shaped".split())
 # a size in a name ("Hose 15m", "Kettle 0.8L"), and units said in words ("the 15 metre one")
 _MEASURE = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
-_UNIT_SYMBOLS = {
-    **dict.fromkeys(("metre", "meter"), "m"),
-    **dict.fromkeys(("centimetre", "centimeter"), "cm"),
-    **dict.fromkeys(("millimetre", "millimeter"), "mm"),
-    **dict.fromkeys(("litre", "liter"), "l"),
-    **dict.fromkeys(("millilitre", "milliliter"), "ml"),
-    **dict.fromkeys(("kilo", "kilogram", "kilogramme"), "kg"),
-    **dict.fromkeys(("gram", "gramme"), "g"),
-    "inch": "in",
-}
+_UNIT_SYMBOLS = {said: unit for unit, forms in UNIT_WORDS.items() for said in forms}
 
 
 def shared_name(text: str, shown: list[tuple[str, dict[str, Any]]]) -> set[str]:

@@ -40,7 +40,6 @@ from chat.understand.vocabulary import CatalogVocabulary
 THRESHOLD = 0.7
 # numeric fields that are no measure of size
 _NOT_SIZE = frozenset(("price", "rating", "rating_count"))
-_WEIGHT = frozenset(("weight", "kg", "g", "lb", "lbs", "oz", "grams"))
 # operations that differ only in direction: (the lower one, the higher one)
 _PAIRS = (
     ("cheaper", "dearer"),
@@ -207,6 +206,9 @@ def _size(tracker: CatalogVocabulary, state: DialogueState, text: str) -> str | 
         and isinstance(value, (int, float))
     )
     said = set(_WORD.findall(text.casefold()))
-    named = [name for name in counts if said & set(name.split("_"))]
-    sizes = [name for name in counts if not set(name.split("_")) & _WEIGHT]
+    # by the field's name ("more capacity") or its unit ("more litres")
+    measures = {tracker.ranges.measured_by(w) for w in said}
+    named = [name for name in counts if said & set(name.split("_")) or name in measures]
+    weight = tracker.ranges.measured_by("weight")
+    sizes = [name for name in counts if name != weight]
     return next(iter(named), None) or max(sizes, key=counts.__getitem__, default=None)

@@ -267,6 +267,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # Relative price words: resolved against the price quartiles of the category.
+# units of measure as they are said ("15 metres", "a litre") and as titles and field
+# names write them ("Hose 15m", "capacity_l"): read by the range reader (ranges.py) and
+# by references to a shown item by its size (references.py, "the 15 metre one")
+UNIT_WORDS: dict[str, tuple[str, ...]] = {
+    "kg": ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes"),
+    "g": ("g", "gram", "grams", "gramme", "grammes"),
+    "l": ("l", "litre", "litres", "liter", "liters"),
+    "ml": ("ml", "millilitre", "millilitres", "milliliter", "milliliters"),
+    "m": ("m", "metre", "metres", "meter", "meters"),
+    "cm": ("cm", "centimetre", "centimetres", "centimeter", "centimeters"),
+    "mm": ("mm", "millimetre", "millimetres", "millimeter", "millimeters"),
+    "in": ("in", "inch", "inches"),
+}
 CHEAP_WORDS = (
     "cheap",
     "cheapest",

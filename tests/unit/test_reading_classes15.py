@@ -42,6 +42,12 @@ SETS = ["toy-001", "toy-010"]  # 250 and 620 pieces
         ("my knees are bad, one that weighs less than the first?", TENTS, "weight_kg", "lower"),
         ("a set with more pieces than the first one", SETS, "pieces", "higher"),
         ("fewer pieces please, he's only four", SETS, "pieces", "lower"),
+        (
+            "a pack that holds more litres than the first",
+            ["out-015", "out-016"],
+            "capacity_l",
+            "higher",
+        ),
     ],
 )
 def test_a_comparative_next_to_a_measure_compares_that_measure(text, shown, facet, side):
