@@ -78,6 +78,11 @@ def test_ordering_goods_is_no_sort():
         ("der ist mir zu teuer", "de", "der ist mir too expensive"),
         ("non mi piace il colore", "it", "i do not like il colore"),
         ("iets anders graag", "nl", "something else graag"),
+        # round 14: showing, directing and sums ("mal" only between two numbers)
+        ("montrez-moi des lampes", "fr", "show me des lampes"),
+        ("wer hat das gedreht", "de", "who das directed"),
+        ("ile to jest 6 razy 7", "pl", "ile to jest 6 times 7"),
+        ("zeig mir noch mal die lampen", "de", "show me noch mal die lampen"),
     ],
 )
 def test_cue_phrases_read_in_english(text, language, english):

@@ -89,21 +89,6 @@ def test_done_with_a_maker_is_a_dislike():
     assert any(p != "+" and h.facet == "brand" for h, p in msg.values)
 
 
-@pytest.mark.parametrize(
-    ("text", "language", "english"),
-    [
-        ("montrez-moi des lampes", "fr", "show me des lampes"),
-        ("wer hat das gedreht", "de", "who das directed"),
-        ("ile to jest 6 razy 7", "pl", "ile to jest 6 times 7"),
-        ("zeig mir noch mal die lampen", "de", "show me noch mal die lampen"),
-    ],
-)
-def test_more_cue_phrases(text, language, english):
-    from chat.understand.cue_phrases import in_english
-
-    assert in_english(text, language) == english
-
-
 def test_the_voices_of_an_animated_film_are_its_stars():
     from chat.understand.intents import attributes_asked
 
