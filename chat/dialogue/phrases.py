@@ -180,6 +180,11 @@ def answer(meta: dict[str, Any], fields: list[str], language: str) -> str:
             + (f": {text}" if text else ".")
         )
     out = []
+    if "size" in fields and meta.get("size") is None:
+        # "how big is the eucalyptus one?": what the record measures it by (250 ml)
+        at = fields.index("size")
+        rest = [f for f in fields if f != "size"]
+        fields = rest[:at] + [f for f in size_measures(meta) if f not in rest] + rest[at:]
     for facet in fields:
         value = meta.get("plot") if facet == "description" and "plot" in meta else meta.get(facet)
         if facet == "description":
@@ -212,6 +217,20 @@ def answer(meta: dict[str, Any], fields: list[str], language: str) -> str:
                 )
             )
     return " ".join(out)
+
+
+def size_measures(meta: dict[str, Any]) -> list[str]:
+    """The fields that measure how big the item is, in units of size ("volume_ml",
+    "capacity_l"; not its weight), or ["size"] when it has none."""
+    found = [
+        f
+        for f, v in meta.items()
+        if isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and _unit(f)[1]
+        and f.rpartition("_")[2] not in ("kg", "g", "hours", "mins", "minutes", "w")
+    ]
+    return found or ["size"]
 
 
 def value_check(meta: dict[str, Any], facet: str, value: str, language: str) -> str:

@@ -211,7 +211,7 @@ class Policy:
             return Decision(
                 "recommend", f"specific request (specificity {spec:g} ≥ {cfg.specific_enough:g})"
             )
-        if pool <= cfg.small_pool:
+        if pool <= cfg.small_pool and known:  # a budget alone leaves the need open
             return Decision("recommend", f"only {pool} item(s) qualify")
         if need_known(state) and known:
             return Decision(

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from chat.understand.text import singular
+
 RESET = re.compile(
     r"\b(start (?:over|again|afresh|from scratch)|reset|restart|new search|begin again|"
     r"from scratch|forget (?:it all|everything|all (?:of )?that|what i said|that|about (?:that|it))|"
@@ -243,7 +245,8 @@ INSTRUCTIONS = re.compile(
 )
 REQUEST = re.compile(
     r"\b(recommend|suggest|looking for|look for|searching for|"
-    r"i (?:really |just |actually |mostly |mainly )?(?:want|need)|i'd like|"
+    r"(?:i|we|he|she|they)(?:'ll| will)? (?:really |just |actually |mostly |mainly |also |still )?"
+    r"(?:want|wants|need|needs)|i'd like|"
     r"thinking (?:of|about) (?:getting |buying )?(?:a|an|some)|considering (?:a|an|getting|buying)|"
     r"i would like|show me|find me|get me|give me|can you find|do you have|have you got|"
     r"any (?:good )?(?:ideas|suggestions|recommendations)|what should i|help me (?:find|choose|"
@@ -285,6 +288,11 @@ MORE_OPTIONS = re.compile(
     r"\b(something else|anything else|other (?:options|ones|suggestions|ideas)|others|"
     r"another (?:one|option)|more (?:options|ideas|suggestions)|show me more|different ones?|"
     r"none of (?:these|those|them)|not (?:these|those)|what else|next)\b"
+)
+# "any bulbs I can change the colour of?", "anything that makes river water safe to
+# drink?": a clause that opens with "any"/"anything" asks for items, as a request cue does
+ASKS_FOR_ANY = re.compile(
+    r"(?:^|[.!?;:,]\s+|\s[-–—]+\s)(?:got |have you (?:got )?)?any(?:thing)?\b(?! else)"
 )
 # asking for other items than those pointed at ("got anything under that?", "is there
 # one that isn't …", "what else is there?"), not about them ("the other one", "tell me
@@ -331,10 +339,14 @@ DISLIKE = re.compile(
     r"not (?:that|this) one|not the \w+(?: one)?|(?:that|this) one is bad|"
     # a complaint about an item: "the slate one's too dark", "it looks way too flashy"
     # (too pricey, too old, too heavy ask for cheaper, newer, lighter: a refinement)
-    r"(?:is|'s|are|looks?|seems?|feels?) (?:a bit |a little |way |far |just |much )?too "
+    r"(?:is|'s|are|looks?|seems?|feels?|(?:is|'s|are|'re) going to be|gonna be|will be|'ll be|"
+    r"would be|'d be) (?:a bit |a little |way |far |just |much )?too "
     r"(?!many\b|much\b|expensive\b|pric[e]?y\b|costly\b|old\b|dated\b|new\b|recent\b|"
     r"modern\b|heavy\b|bulky\b)[a-z]+)|\U0001F44E|"
-    r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b"
+    r"^\s*(?:and )?(?:i )?(?:hated|disliked|did not like|could not stand|can not stand)\b|"
+    # a verdict: "the petrol one's out", "the digging one is a no", "that's a non-starter"
+    r"\b(?:one|that|this|it)(?:'s| is) (?:a (?:no|nope|no-go|non-starter)(?![-\w])|"
+    r"out(?! of\b| now\b| yet\b| today\b| in\b))"
 )
 REFUSAL = re.compile(r"not (?:that|this) one|not the \w+(?: one)?|no thanks|not interested")
 LIKE = re.compile(
@@ -365,6 +377,8 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "price",
         "cost",
         "costs",
+        "you charge",
+        "charge for",
         "how much",
         "expensive",
         "cheap",
@@ -388,6 +402,10 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "can i buy",
         "can i get",
         "can i order",
+        "got it in",
+        "have it in",
+        "got them in",
+        "have them in",
     ),
     "rating": (
         "rating",
@@ -464,12 +482,18 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
 _ANY_GOOD = re.compile(r"^\s*(?:(?:got|have you got|are there|know)\s+)?any good(?=\s+\w)")
 
 
+_FILLERS = re.compile(r"\b(?:actually|really|still|even|just|definitely)\s+")
+
+
 def attributes_asked(text: str, fields: set[str]) -> list[str]:
     """Item fields a question asks about, in the order the catalog knows them."""
     text = _ANY_GOOD.sub("any", text)
+    text = _FILLERS.sub("", text)  # "can I actually get it": "can I get it"
     asked = []
     for name, cues in ATTRIBUTES.items():
-        if name in fields and any(re.search(rf"\b{re.escape(c)}\b", text) for c in cues):
+        # a one-word cue in the singular too ("many star": a translated "wie viele Sterne")
+        said = {*cues, *(singular(c) for c in cues if " " not in c)}
+        if name in fields and any(re.search(rf"\b{re.escape(c)}\b", text) for c in said):
             asked.append(name)
     for name in fields:  # any other field named in the question ("what colour is it")
         plain = name.replace("_", " ")

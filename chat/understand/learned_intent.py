@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
+from chat.understand import refinements
 from chat.understand.intent_model import IntentGuess
 from chat.understand.reading import MessageReading
 from chat.understand.text import words
@@ -48,6 +49,9 @@ SURE_OFF_TOPIC = 0.85
 # a question for a fact, off topic or about an item, this sure (_asks_another_fact)
 SURE_QUESTION = 0.8
 _QUESTIONS = ("item_question", "off_topic", "service")
+# a need left open this sure, in a first message: the story's words do not say what
+# (the bar a sure off-topic label must clear over the catalog's words, SURE_OFF_TOPIC)
+SURE_VAGUE = 0.85
 SURE_SHOPPER = 0.6  # a request or a vague need this sure is a shopper's (llm_reading.merge)
 SURE_REQUEST = 0.9  # a request in words the catalog does not use (_take)
 # off topic and a shop-service question are both answered on role, and steer back
@@ -82,8 +86,11 @@ def _take(
     if label in _ON_ROLE:  # answered alike: how sure it is one of them is what counts
         p = sum(guess.probs.get(other, 0.0) for other in _ON_ROLE)
     points = bool(msg.refs or msg.titles or msg.feedback)
-    asks_items = bool(cues.REQUEST.search(low) or msg.force or msg.reading.ranges or msg.order)
-    if _asks_another_fact(state, msg, low, guess, points or asks_items):
+    asked = bool(cues.REQUEST.search(low) or cues.ASKS_FOR_ANY.search(low))
+    asks_items = asked or bool(msg.force or msg.reading.ranges or msg.order)
+    if _asks_another_fact(state, msg, low, guess, points or asks_items) and not (
+        refinements.names_an_operation(tracker, state, msg)
+    ):
         msg.intent = "out_of_scope"
         msg.notes.append("a question for a fact the items do not hold: off topic")
         return
@@ -111,6 +118,10 @@ def _take(
         sure = p >= SURE_OFF_TOPIC
         if cued and not sure:
             return
+        if sure and not (sold or msg.head):
+            # "any good pizza places in Naples you'd recommend?": asked for, but for
+            # nothing of the catalog
+            asks_items = bool(msg.force or msg.reading.ranges or msg.order)
         # "tell me about your memory foam mattress": the shop's own things, whatever else
         # the message is like ("how do I get wax off my rug" is about the user's)
         yours = any(
@@ -128,6 +139,8 @@ def _take(
             return
         if msg.in_stock or msg.different:  # "which of those can I get today": about the items
             return
+        if refinements.names_an_operation(tracker, state, msg):
+            return  # "… what's actually there to buy now?": about the list on screen
         if not sure:
             msg.unsure_of = msg.intent
         msg.intent = "out_of_scope"
@@ -149,11 +162,21 @@ def _take(
             and h.value.lower() not in GENERIC_WORDS
             and not set(words(h.value)) <= AUDIENCE | OCCASIONS
         ]
-        if not (points or said or has_kind(tracker, state, msg) or state.shown):
+        kind_known = has_kind(tracker, state, msg)
+        story = p >= SURE_VAGUE and not (msg.says_what or state.request or state.shown)
+        if story:
+            # "we kept her up half the night with our party", "they're finally home":
+            # words of the story, not of the need; only a thing sold would say what
+            said = [h for h in said if tracker.is_thing(h.facet, h.value)]
+            kind_known = bool(msg.titles) or any(tracker.is_thing(f, v) for f, v in msg.head)
+        if not (points or said or kind_known or state.shown):
             if msg.intent != "answer":  # an answer stays one: the question was answered
                 msg.intent = "recommend"
             msg.vague = True
             msg.notes.append("taken: vague → a need still unknown")
+            if story:  # nor are they limits: the question asks what is wanted
+                msg.values = [(h, q) for h, q in msg.values if q != "+"]
+                msg.head = []
     elif label in ("dislike", "like") and msg.refs and not msg.feedback:
         # "looks flimsy, scrap the blue one": the rules found the item, not the verdict
         ids = [i for r in msg.refs if r.how != "all" for i in r.ids]

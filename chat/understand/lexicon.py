@@ -86,7 +86,7 @@ class FacetLexicon:
                 for form in self._forms(value):
                     self.index[form].add((name, value))
             if name in self.proper:
-                self._add_surnames(name, values)
+                self._add_surnames(name, values, metas)
         for word, (name, value, in_text) in leads.items():
             if (word,) not in self.index and (in_text or is_rare_word(word)):
                 self.index[(word,)].add((name, value))
@@ -135,20 +135,29 @@ class FacetLexicon:
             return set()  # "all", "m", "none" are not worth finding in a sentence
         return word_forms(form)
 
-    def _add_surnames(self, name: str, values: Counter) -> None:
+    def _add_surnames(self, name: str, values: Counter, metas: list[dict[str, Any]]) -> None:
+        """A surname alone names its one owner ("a Spielberg film"), or all its owners
+        when they made their items together ("the Coen brothers": Joel and Ethan Coen
+        share most of their films)."""
         by_surname: dict[str, list[str]] = defaultdict(list)
         for value in values:
             parts = words(value)
             if len(parts) >= 2:
                 by_surname[parts[-1]].append(value)
+        held: dict[str, set[int]] = defaultdict(set)  # each owner's items
+        if any(len(owners) > 1 for owners in by_surname.values()):
+            for i, meta in enumerate(metas):
+                for value in as_list(meta.get(name)):
+                    held[value].add(i)
         for surname, owners in by_surname.items():
             if (
-                len(owners) == 1
-                and len(surname) >= 4
+                len(surname) >= 4
                 and surname not in COMMON_WORDS
                 and not self.vocabulary.get(surname)
+                and (len(owners) == 1 or _work_together([held[o] for o in owners]))
             ):
-                self.index[(surname,)].add((name, owners[0]))
+                for owner in owners:
+                    self.index[(surname,)].add((name, owner))
 
     def _leading_words(self, counts: dict[str, Counter]) -> dict[str, list[Any]]:
         """The first word of each name of several words that begins no other name
@@ -261,6 +270,11 @@ class FacetLexicon:
             v == value for _, v in self.compound_heads.get(form, ())
         )
 
+    def own_form(self, form: tuple[str, ...], value: str) -> bool:
+        """Do these words spell the value itself, not a synonym, a misspelling or a
+        compound it heads ("board" for "cutting-board")?"""
+        return form in self._forms(value)
+
     def has_form(self, form: tuple[str, ...]) -> bool:
         return form in self.index
 
@@ -356,6 +370,12 @@ class FacetLexicon:
 
         form = max(forms, key=lambda f: (weight(f), f))
         return sorted((n, v) for n, v in self.index[(form,)] if n not in self.proper)
+
+
+def _work_together(items: list[set[int]]) -> bool:
+    """Do the owners of one surname share at least half of each one's items?"""
+    shared = set.intersection(*items)
+    return all(2 * len(shared) >= len(held) > 0 for held in items)
 
 
 def _check_leads(leads: dict[str, list[Any]], said: tuple[str, ...], meta: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ _NO_UNIT = rf"(?!\s*(?:{_UNITS})\b)"
 # "60 max", "a hundred and sixty, tops": the bound word after the amount, a comma between
 _CEILING_AFTER = re.compile(
     rf"{_NUM}\s*,?\s*(?:or less|or under|or below|or cheaper|and under|and below|at (?:the )?most|"
-    rf"max(?:imum)?|tops|budget)\b"
+    rf"max(?:imum)?|tops|budget|to spend|to play with|to blow)\b"
 )
 _FLOOR = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|>)\s*{_NUM}")
 _FLOOR_AFTER = re.compile(

@@ -11,10 +11,12 @@ comedy": only horror).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import chat.understand.intents as cues
 from chat.state import DialogueState
 from chat.understand import cue_phrases, learned_intent, refinements
+from chat.understand.foreign import is_foreign_word
 from chat.understand.lexicon import ValueHit, proper_noun_facet
 from chat.understand.ranges import Comparative, marked_amount
 from chat.understand.reading import NOTHING_SHOWN, MessageReading
@@ -27,7 +29,8 @@ from chat.understand.references import (
 )
 from chat.understand.text import as_list, singular, stem, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
-from chat.understand.words import AUDIENCE, COLOUR_WORDS
+from chat.understand.words import AUDIENCE, COLOUR_WORDS, is_rare_word
+from retrieval import Filter
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -127,7 +130,10 @@ def _translated(tracker: CatalogVocabulary, prepared: str, language: str) -> str
         return (
             amounts.covers(start, end)
             or word.lower() in cue_phrases.ENGLISH
-            or bool(tracker.lexicon.find(tokenize(word), fuzzy=False))
+            or (
+                bool(tracker.lexicon.find(tokenize(word), fuzzy=False))
+                and not is_foreign_word(word.lower(), language)
+            )
             or (word[0].isupper() and word.lower() in tracker.name_words)
         )
 
@@ -208,6 +214,7 @@ def _read_values(tracker: CatalogVocabulary, msg: MessageReading, used: set[int]
     """Facet values, each with its polarity from the words before it."""
     previous = None
     found = tracker.lexicon.find(msg.tokens, skip=used, fuzzy=not msg.written_in)
+    found = [h for h in found if not _lower_case_word(tracker, msg, h)]
     for hit in _one_role_per_name(tracker, _shared_heads(tracker, msg, found)):
         if _verb_position(msg, hit.start):
             continue  # "I can stretch to 40": a verb, not the tag "stretch"
@@ -301,20 +308,37 @@ def _read_missing_colour(tracker: CatalogVocabulary, msg: MessageReading, used: 
 def _one_role_per_name(tracker: CatalogVocabulary, hits: list[ValueHit]) -> list[ValueHit]:
     """ "Tom Hanks" is a star, a director and a writer in some catalogs: as a constraint
     on all three only films he starred in, directed and wrote would do. The name keeps
-    the role it has most often (Hanks: stars; Nolan: director)."""
+    the role it has most often (Hanks: stars; Nolan: director). Likewise a surname two
+    people share across roles ("a Dickens novel": the actress Kim Dickens and the
+    writer Charles Dickens) is one person, the one with the most items, not both."""
     counts = tracker.lexicon.counts
-    best: dict[tuple[int, int, str], ValueHit] = {}
+    best: dict[tuple[int, int], ValueHit] = {}
     for h in hits:
         if h.facet in tracker.lexicon.proper:
-            key = (h.start, h.end, h.value)
+            key = (h.start, h.end)
             old = best.get(key)
             if old is None or counts[h.facet][h.value] > counts[old.facet][old.value]:
                 best[key] = h
+    # several values of the one role stay ("detective": the genres Crime and Mystery)
     return [
         h
         for h in hits
-        if h.facet not in tracker.lexicon.proper or best[(h.start, h.end, h.value)] is h
+        if h.facet not in tracker.lexicon.proper or best[(h.start, h.end)].facet == h.facet
     ]
+
+
+def _lower_case_word(tracker: CatalogVocabulary, msg: MessageReading, hit: ValueHit) -> bool:
+    """A person's surname alone, written in lower case, that is an ordinary English
+    word ("some Agatha Christie for the beach": no Michael Beach): a word, not a name.
+    A rare word stays a name however written ("a spielberg film")."""
+    token = msg.tokens[hit.start]
+    return (
+        hit.end - hit.start == 1
+        and hit.facet in tracker.lexicon.proper
+        and len(words(hit.value)) > 1
+        and not token.raw[:1].isupper()
+        and not is_rare_word(token.text)
+    )
 
 
 _AFTER_HEAD = frozenset(
@@ -323,6 +347,16 @@ _AFTER_HEAD = frozenset(
     "he she they it instead rather not maybe perhaps ideally preferably too also then though "
     "first now today only again".split()
 )
+# a verb after the shop's thing: it was the subject ("your slow cooker comes with …";
+# not "my kids' school is retiring", "the lawn is a jungle")
+_VERB_AFTER = frozenset(
+    "is are was were has have had comes come came looks works does keeps gets makes costs".split()
+)
+
+
+def _yours(msg: MessageReading, hit: ValueHit) -> bool:
+    """Is the value said of the shop's own item ("your slow cooker")?"""
+    return "your" in (t.text for t in msg.tokens[max(0, hit.start - 3) : hit.start])
 
 
 def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, str]]:
@@ -352,7 +386,7 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
     # a long message ("we're going camping with the kids … what I really need is a
     # tent"): the thing is named after the words that say what is needed
     cue = cues.REQUEST.search(msg.prepared.lower())
-    if cue and re.search(r"[.!?]\s", msg.prepared[: cue.start()]):
+    if cue and re.search(r"[.!?;:]\s|\s[-–—]+\s", msg.prepared[: cue.start()]):
         after_cue = [h for h in positive if msg.tokens[h.start].start >= cue.end()]
         positive = after_cue or positive
     if msg.written_in:
@@ -375,7 +409,16 @@ def _head(tracker: CatalogVocabulary, msg: MessageReading) -> list[tuple[str, st
             if after is None
             else msg.prepared[msg.tokens[hit.end - 1].end : msg.tokens[hit.end].start]
         )
-        if after is None or after in _AFTER_HEAD or covered or re.search(r"[,;:.!?]", gap):
+        # "a speaker loud enough for a film": an adjective with "enough" follows the noun
+        then = words_[hit.end + 1] if hit.end + 1 < len(words_) else None
+        if (
+            after is None
+            or after in _AFTER_HEAD
+            or (after in _VERB_AFTER and _yours(msg, hit))
+            or then == "enough"
+            or covered
+            or re.search(r"[,;:.!?]", gap)
+        ):
             same = [h for h in positive if (h.start, h.end) == (hit.start, hit.end)]
             return [(h.facet, h.value) for h in same]
     return []
@@ -405,6 +448,45 @@ def _drop_unheld(tracker: CatalogVocabulary, state: DialogueState, msg: MessageR
     for pair in dropped:
         msg.values.remove(pair)
         msg.notes.append(f"{pair[0].value} ({pair[0].facet}): no such field on the thing asked for")
+    _drop_other_kinds(tracker, msg)
+
+
+def _drop_other_kinds(tracker: CatalogVocabulary, msg: MessageReading) -> None:
+    """A kind the thing named in the same message never is describes something else:
+    the occasion ("outdoor film night in the garden — we need a speaker": the speaker
+    is electronics) or what comes with it ("your slow cooker comes with a free recipe
+    book"). Only for a thing named in its own words (not "board" for a cutting board),
+    or after the words that say what is needed, with the kind said before them."""
+    heads = [h for h, _ in msg.values if (h.facet, h.value) in msg.head]
+    if not heads or not tracker.kind_facet:
+        return
+    cue = cues.REQUEST.search(msg.prepared.lower())
+    after_cue = cue is not None and msg.tokens[heads[0].start].start >= cue.end()
+    words_ = [t.text for t in msg.tokens]
+    own_words = all(
+        tracker.lexicon.own_form(tuple(words_[h.start : h.end]), h.value) for h in heads
+    )
+    if not (after_cue or own_words):
+        return
+    equals: dict[str, list[str]] = {}
+    for facet, value in msg.head:  # the head's values are alternatives ("lawn mower")
+        equals.setdefault(facet, []).append(value)
+    thing = Filter(equals=equals)
+    kinds = [
+        (h, p)
+        for h, p in msg.values
+        if p == "+"
+        and h.facet == tracker.kind_facet
+        and (own_words or (cue is not None and msg.tokens[h.end - 1].end <= cue.start()))
+    ]
+    for pair in kinds:
+        value = pair[0].value
+        if not any(
+            thing.matches(i, m) and value in as_list(m.get(tracker.kind_facet))
+            for i, m in tracker.metas.items()
+        ):
+            msg.values.remove(pair)
+            msg.notes.append(f"{value} ({tracker.kind_facet}): not a kind of the thing asked for")
 
 
 def _interest(msg: MessageReading, start: int) -> bool:
@@ -670,8 +752,8 @@ def _is_item_question(
     low: str,
     positive: list[ValueHit],
 ) -> bool:
-    if not cues.is_question(low):
-        return False
+    if not cues.is_question(low) or msg.in_stock:
+        return False  # "which of those can I actually get today?" filters the list
     compares = bool(cues.COMPARES_ITEMS.search(low))
     if (
         msg.reading.comparatives
@@ -774,11 +856,18 @@ def _described(
     if cues.REQUEST.search(low) or cues.ALTERNATIVES.search(low):
         return []
     words_ = [t.text for t in msg.tokens]
-    values = [
-        (h.facet, h.value)
+    # a field asked of "your kettlebell": the shop's own, as definite as "the"
+    fields = set(cues.attributes_asked(low, tracker.fields)) - {"description"}
+    definite = _DEFINITE | ({"your"} if fields else set())
+    described = [
+        h
         for h in positive
-        if h.facet not in ("in_stock",) and _DEFINITE & set(words_[max(0, h.start - 3) : h.start])
+        if h.facet not in ("in_stock",) and definite & set(words_[max(0, h.start - 3) : h.start])
     ]
+    # the values of one word are alternatives ("paper": a material or a tag)
+    spans: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for h in described:
+        spans.setdefault((h.start, h.end), []).append((h.facet, h.value))
     in_values = {i for h in positive for i in range(h.start, h.end)}
     named = {
         singular(t.text)
@@ -790,18 +879,34 @@ def _described(
         and not tracker.lexicon.has_form((t.text,))
     }
     named |= _pointing_words(tracker, state, msg, in_values)
-    if not values and not named:
+    if not spans and not named:
         return []
 
-    def fits(meta: dict) -> bool:
-        for facet, value in values:
-            if value not in as_list(meta.get(facet)):
-                return False
-        return not named or named <= {singular(w) for w in words(str(meta.get("title") or ""))}
+    def fits(meta: dict, loose: bool) -> bool:
+        title = {singular(w) for w in words(str(meta.get("title") or ""))}
+        for (start, end), alternatives in spans.items():
+            if not any(value in as_list(meta.get(facet)) for facet, value in alternatives):
+                # loosely, the words may be its title's ("the paper shredder": the
+                # Cross-Cut Paper Shredder, whose material is no paper)
+                if not (loose and {singular(w) for w in words_[start:end]} <= title):
+                    return False
+        return not named or named <= title
 
+    return _items_that_fit(tracker, state, lambda m: fits(m, False)) or _items_that_fit(
+        tracker, state, lambda m: fits(m, True)
+    )
+
+
+def _items_that_fit(
+    tracker: CatalogVocabulary, state: DialogueState, fits: Callable[[dict], bool]
+) -> list[str]:
+    """The items on screen that fit, else those shown earlier in this search, else
+    other versions of those on screen, else the one title in the catalog that does."""
     metas = tracker.metas
     shown = [i for i in state.shown if i in metas]
     found = [i for i in shown if fits(metas[i])]
+    # then one shown earlier in this search ("the little travel one" two lists ago)
+    found = found or [i for i in state.passed if i in metas and fits(metas[i])]
     if found:
         return found
     # another version on sale (the same title, any maker or colour): not same_work,
@@ -905,7 +1010,10 @@ def _new_topic(
         return False
     # "a kettle for my kitchen" after talking about earbuds: a fresh noun phrase that
     # shares nothing with the request so far
-    fresh = cues.REQUEST.search(low) or re.match(r"^\s*(?:a|an|some)\b", low)
+    # ("and a few tubs for the leftovers", "oh, also some candles")
+    fresh = cues.REQUEST.search(low) or re.match(
+        r"^\W*(?:(?:and|also|plus|oh|then)\W+)*(?:a|an|some)\b", low
+    )
     units = {singular(w) for w in msg.content}
     units |= {h.value for h, p in msg.values if p == "+" and h.facet not in tracker.hard}
     old_words = {singular(w) for w in state.details}

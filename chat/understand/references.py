@@ -207,6 +207,8 @@ class TitleIndex:
             return (not common and (len(span) >= 2 or capital)) or (capital and len(span) >= 2)
         if is_value(tuple(t.text for t in span)):
             return False  # "horror" is a genre before it is a title
+        if _inside_value(tokens, start, end, is_value):
+            return False  # "Keanu" of "Keanu Reeves" is the actor's name, not the film
         cue = listed or (start > 0 and tokens[start - 1].text in TITLE_CUES)
         sentence_start = start == 0
         if len(span) == 1:
@@ -592,3 +594,16 @@ def _name_ref(
     if end < len(w) and w[end] in _NAME_NOUNS:
         end += 1
     return ShownRef(tuple(picked), i, end, "name"), end - i
+
+
+def _inside_value(
+    tokens: list[Token], start: int, end: int, is_value: Callable[[tuple[str, ...]], bool]
+) -> bool:
+    """Is the span part of a longer facet value said in the message (a name of two or
+    three words around it)?"""
+    words_ = [t.text for t in tokens]
+    for a in range(max(0, start - 2), start + 1):
+        for b in range(end, min(len(words_), end + 2) + 1):
+            if (a, b) != (start, end) and is_value(tuple(words_[a:b])):
+                return True
+    return False

@@ -108,6 +108,17 @@ def apply(tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading)
         msg.notes.append(f"taken: {op}")
 
 
+def names_an_operation(
+    tracker: CatalogVocabulary, state: DialogueState, msg: MessageReading
+) -> bool:
+    """Does the model read an operation on the shown list in the message ("I can't do
+    pre-orders, what's actually there to buy now?": in stock), however else it reads?"""
+    if not state.shown:
+        return False
+    op, p = operation(tracker.refinement_model.guess(msg.text), msg.text)
+    return op != "other" and p >= THRESHOLD
+
+
 def operation(guess: IntentGuess, text: str) -> tuple[str, float]:
     """The operation and its probability: the model's label, its direction from the
     words where a pair of operations differ only in that."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _WORD = re.compile(r"[a-z0-9\u00c0-\u024f\u3400-\u9fff]+(?:'[a-z]+)?")
+_WORD_OR_AMPERSAND = re.compile(_WORD.pattern + "|&")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
@@ -118,8 +119,11 @@ def tokenize(text: str) -> list[Token]:
     if len(lowered) != len(folded):  # rare: casefold changed the length (ß → ss)
         lowered = folded.lower()
     out = []
-    for m in _WORD.finditer(lowered):
+    for m in _WORD_OR_AMPERSAND.finditer(lowered):
         word = m.group(0)
+        if word == "&":  # "Atlas & Thread": read as "and", as normalize does
+            out.append(Token("and", m.start(), m.end(), word))
+            continue
         raw = folded[m.start() : m.end()]
         if word.endswith("'s") and len(word) > 3:
             word = word[:-2]  # "90's" → "90", "ocean's" → "ocean"

@@ -150,3 +150,21 @@ def test_rows_written_in_chinese_are_not_found_by_their_script_alone(app):
     titles = {m["title"] for m in shown(app.session(), "家里太干了，想买个加湿器")}
     assert not titles & chinese_rows, titles
     assert "桑蚕丝枕套 22姆米" in [m["title"] for m in shown(app.session(), "a silk pillowcase")]
+
+
+def test_what_a_long_message_needs_is_what_is_shown(app):
+    """Round 16: a story first, then what is needed after a dash; the kinds of the
+    story (a garden, the outdoors) are no limit on the thing needed."""
+    text = "barbecue in the garden on sunday for the neighbours - we need a speaker that's loud"
+    items = shown(app.session(), text)
+    assert items and all("Speaker" in m["title"] for m in items), [m["title"] for m in items]
+
+
+def test_a_story_with_no_need_in_it_is_asked_about(app):
+    """Round 16: the learned label is sure it is a need left open; the catalog words of
+    the story ("home") are not taken as what is wanted, so the reply asks."""
+    session = app.session()
+    text = "my cousin's twins came home from hospital last week, what do people normally give?"
+    events = list(session.turn(text))
+    assert events[-1].debug["act"] == "ask", events[-1].debug["reason"]
+    assert not session.state.shown
