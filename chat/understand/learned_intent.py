@@ -118,10 +118,6 @@ def _take(
         sure = p >= SURE_OFF_TOPIC
         if cued and not sure:
             return
-        if sure and not (sold or msg.head):
-            # "any good pizza places in Naples you'd recommend?": asked for, but for
-            # nothing of the catalog
-            asks_items = bool(msg.force or msg.reading.ranges or msg.order)
         # "tell me about your memory foam mattress": the shop's own things, whatever else
         # the message is like ("how do I get wax off my rug" is about the user's)
         yours = any(
@@ -174,8 +170,9 @@ def _take(
                 msg.intent = "recommend"
             msg.vague = True
             msg.notes.append("taken: vague → a need still unknown")
-            if story:  # nor are they limits: the question asks what is wanted
-                msg.values = [(h, q) for h, q in msg.values if q != "+"]
+            if story:  # nor a kind or the thing: the question asks what is wanted
+                kind = tracker.kind_facet
+                msg.values = [(h, q) for h, q in msg.values if not (q == "+" and h.facet == kind)]
                 msg.head = []
     elif label in ("dislike", "like") and msg.refs and not msg.feedback:
         # "looks flimsy, scrap the blue one": the rules found the item, not the verdict

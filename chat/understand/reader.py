@@ -30,7 +30,6 @@ from chat.understand.references import (
 from chat.understand.text import as_list, singular, stem, tokenize, words
 from chat.understand.vocabulary import NEGATIONS, CatalogVocabulary
 from chat.understand.words import AUDIENCE, COLOUR_WORDS, is_rare_word
-from retrieval import Filter
 
 # pronouns of a person, never of an item ("it", "they" may be either)
 _PERSON = frozenset("he him his she her hers".split())
@@ -468,10 +467,14 @@ def _drop_other_kinds(tracker: CatalogVocabulary, msg: MessageReading) -> None:
     )
     if not (after_cue or own_words):
         return
-    equals: dict[str, list[str]] = {}
+    said: dict[str, list[str]] = {}
     for facet, value in msg.head:  # the head's values are alternatives ("lawn mower")
-        equals.setdefault(facet, []).append(value)
-    thing = Filter(equals=equals)
+        said.setdefault(facet, []).append(value)
+    # the kinds of the items it names, by tag, by title or as a compound ("desk-lamp")
+    wide = tracker.wider_head(said)
+    held = tracker.head_kinds([(f, v) for f, vs in wide.items() for v in vs])
+    if not held:
+        return
     kinds = [
         (h, p)
         for h, p in msg.values
@@ -481,10 +484,7 @@ def _drop_other_kinds(tracker: CatalogVocabulary, msg: MessageReading) -> None:
     ]
     for pair in kinds:
         value = pair[0].value
-        if not any(
-            thing.matches(i, m) and value in as_list(m.get(tracker.kind_facet))
-            for i, m in tracker.metas.items()
-        ):
+        if value not in held:
             msg.values.remove(pair)
             msg.notes.append(f"{value} ({tracker.kind_facet}): not a kind of the thing asked for")
 
