@@ -475,11 +475,13 @@ def _drop_other_kinds(tracker: CatalogVocabulary, msg: MessageReading) -> None:
     held = tracker.head_kinds([(f, v) for f, vs in wide.items() for v in vs])
     if not held:
         return
+    spans = {(h.start, h.end) for h in heads}
     kinds = [
         (h, p)
         for h, p in msg.values
         if p == "+"
         and h.facet == tracker.kind_facet
+        and (h.start, h.end) not in spans  # "the kitchen": the kind and the tag of one word
         and (own_words or (cue is not None and msg.tokens[h.end - 1].end <= cue.start()))
     ]
     for pair in kinds:

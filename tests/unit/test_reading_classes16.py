@@ -230,3 +230,11 @@ def test_which_of_the_shown_can_be_had_today_filters_the_list():
     before = DialogueState(shown=["kit-007", "kit-008", "kit-009"])
     msg = TRACKERS["shop"].read(before, "which of those can I actually get today, not backordered")
     assert msg.intent == "refine" and msg.in_stock
+
+
+def test_a_word_that_is_the_kind_and_the_thing_keeps_the_kind():
+    state = shop_after(
+        "my nephew just finished uni, zero clue what to get him",
+        "he basically lives in the kitchen on weekends, under 80 please",
+    )
+    assert "kitchen" in state.equals.get("category", []) + state.liked.get("category", [])
